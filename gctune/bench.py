@@ -1,0 +1,110 @@
+"""One (workload, setting) point as a pyperf script: ``python -m gctune.bench``.
+
+The sweep runs this module in a fresh interpreter; pyperf's manager then spawns the
+worker processes (calibration, warmups, several processes). In each worker: cap the
+address space, build the workload's state, apply the GC setting, install the probe
+(the ``gctune`` pyperf hook) and time ``loops`` steps per value. The probe's snapshot
+travels back inside pyperf's run metadata.
+
+The measuring process (the sweep) never runs this code itself.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import Any, Callable
+
+import pyperf
+
+from gctune.catalog import WorkloadError, load_workload
+from gctune.settings import SettingError, apply_setting, parse_setting
+
+__all__ = ["main"]
+
+HOOK = "gctune"
+
+
+def _pass_options(cmd: list[str], args: Any) -> None:
+    """Hand gctune's own options on to each worker pyperf spawns."""
+    cmd.extend(("--workload", args.workload, "--setting", args.setting))
+    if args.size is not None:
+        cmd.extend(("--size", str(args.size)))
+    if args.max_memory:
+        cmd.extend(("--max-memory", str(args.max_memory)))
+    if args.no_probe:
+        cmd.append("--no-probe")
+
+
+def _limit_memory(max_bytes: int) -> None:
+    """Cap this worker's address space so a runaway point fails with MemoryError.
+
+    RLIMIT_AS is enforced by the kernel at no cost on the measured path; the machine
+    never swaps or meets the OOM killer because of one point.
+    """
+    import resource
+
+    _, hard = resource.getrlimit(resource.RLIMIT_AS)
+    if hard != resource.RLIM_INFINITY:
+        max_bytes = min(max_bytes, hard)
+    resource.setrlimit(resource.RLIMIT_AS, (max_bytes, hard))
+
+
+def _time_steps(step: Callable[[Any], object], state: Any) -> Callable[[int], float]:
+    def time_func(loops: int) -> float:
+        timer = time.perf_counter
+        t0 = timer()
+        for _ in range(loops):
+            step(state)
+        return timer() - t0
+
+    return time_func
+
+
+def _not_in_manager(loops: int) -> float:  # pragma: no cover - pyperf never calls it there
+    raise RuntimeError("the manager process does not measure")
+
+
+def main() -> None:
+    """Entry point of one point; pyperf parses the command line."""
+    runner = pyperf.Runner(add_cmdline_args=_pass_options, program_args=("-m", "gctune.bench"))
+    parser = runner.argparser
+    parser.add_argument("--workload", required=True, help="workload name, module or file")
+    parser.add_argument("--size", type=int, default=None, help="workload size")
+    parser.add_argument("--setting", default="default", help="GC setting")
+    parser.add_argument("--max-memory", type=int, default=0, help="address-space cap, bytes")
+    parser.add_argument("--no-probe", action="store_true", help="measure without the probe")
+    args = runner.parse_args()
+    if not args.no_probe:
+        hooks = list(args.hook or [])
+        if HOOK not in hooks:
+            args.hook = [*hooks, HOOK]
+
+    try:
+        setting = parse_setting(args.setting)
+    except SettingError as exc:
+        sys.exit(f"gctune: {exc}")
+    name = f"{args.workload}@{setting.id}"
+    metadata: dict[str, Any] = {"gctune_workload": args.workload, "gctune_setting": setting.id}
+
+    time_func: Callable[[int], float] = _not_in_manager
+    if args.worker:
+        if args.max_memory:
+            _limit_memory(args.max_memory)
+        try:
+            workload = load_workload(args.workload)
+        except WorkloadError as exc:
+            sys.exit(f"gctune: {exc}")
+        size = args.size if args.size is not None else workload.default_size
+        state = workload.setup(size)
+        applied = apply_setting(setting)
+        metadata["gctune_size"] = size
+        metadata["gctune_thresholds"] = ",".join(map(str, applied["thresholds"]))  # type: ignore[call-overload]
+        metadata["gctune_frozen"] = applied["frozen"]
+        metadata["gctune_frozen_before"] = applied["frozen_before"]
+        time_func = _time_steps(workload.step, state)
+    runner.bench_time_func(name, time_func, metadata=metadata)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,306 @@
+"""The one on-disk format of gctune results; every read and write goes through here.
+
+A sweep directory holds ``manifest.json`` and ``points/<workload>@<setting>.json``.
+A point file is a pyperf JSON file (``python -m pyperf show`` reads it) with one more
+top-level key, ``"gctune"``, that pyperf ignores: the point's identity, status and the
+probe's metrics of each worker run. A failed point has the ``"gctune"`` part only
+(status ``"failed"`` and a reason), so pyperf will not read it.
+
+Files are read with ``json`` only and validated; writes are atomic (temporary file in
+the same directory, fsync, ``os.replace``), so a file is whole or absent.
+
+Format history (``FORMAT_VERSION``):
+
+1 - first version: manifest and point files as above.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Optional
+
+from gctune.histogram import Histogram
+
+__all__ = [
+    "FORMAT_VERSION",
+    "MANIFEST",
+    "POINTS",
+    "Manifest",
+    "Point",
+    "ResultError",
+    "RunMetrics",
+    "atomic_write_json",
+    "load_point",
+    "load_sweep",
+    "point_path",
+    "read_manifest",
+    "write_manifest",
+]
+
+FORMAT_VERSION = 1
+MANIFEST = "manifest.json"
+POINTS = "points"
+
+
+class ResultError(ValueError):
+    """A result file that is missing, damaged, of another format version, or not gctune's."""
+
+
+@dataclass(frozen=True)
+class RunMetrics:
+    """What the probe measured in one pyperf worker run (its measured values only).
+
+    Durations in nanoseconds, memory in bytes. ``pauses`` maps a generation to the
+    histogram of its collections' durations.
+    """
+
+    values: tuple[float, ...]
+    wall_ns: int
+    pauses: dict[int, Histogram]
+    collected: dict[int, int]
+    uncollectable: dict[int, int]
+    requests: Optional[Histogram]
+    peak_rss_bytes: int
+    thresholds: tuple[int, ...]
+    gc_enabled: bool
+    frozen: int
+
+    @property
+    def pause_total_ns(self) -> int:
+        """Sum of every collection's duration in this run, nanoseconds."""
+        return sum(h.total for h in self.pauses.values())
+
+    @property
+    def collections(self) -> int:
+        """Number of collections in this run, all generations."""
+        return sum(h.count for h in self.pauses.values())
+
+
+@dataclass(frozen=True)
+class Point:
+    """One (workload, setting) point of a sweep, finished or failed."""
+
+    workload: str
+    setting: str
+    status: str
+    reason: Optional[str]
+    size: Optional[int]
+    loops: Optional[int]
+    interpreter: dict[str, Any]
+    runs: tuple[RunMetrics, ...]
+    path: Path
+    started: Optional[str] = None
+    duration_s: Optional[float] = None
+
+    @property
+    def ok(self) -> bool:
+        """True for a finished point with measurements."""
+        return self.status == "ok"
+
+    @property
+    def values(self) -> tuple[float, ...]:
+        """Every timing value of every run, seconds per step."""
+        return tuple(v for run in self.runs for v in run.values)
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """A sweep's plan and environment."""
+
+    sweep_id: str
+    spec: dict[str, Any]
+    environment: dict[str, Any]
+    created: str
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+def point_path(sweep_dir: Path, workload_id: str, setting_id: str) -> Path:
+    """Where the point of ``workload_id`` under ``setting_id`` lives in a sweep directory."""
+    return sweep_dir / POINTS / f"{workload_id}@{setting_id}.json"
+
+
+def atomic_write_json(path: Path, data: dict[str, Any]) -> None:
+    """Write ``data`` as JSON to ``path`` so that the file is either whole or absent."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            json.dump(data, out, indent=1, sort_keys=True)
+            out.write("\n")
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    try:
+        with path.open(encoding="utf-8") as fp:
+            data = json.load(fp)
+    except FileNotFoundError:
+        raise ResultError(f"{path}: no such file") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ResultError(f"{path}: not valid JSON (truncated or damaged?): {exc}") from None
+    if not isinstance(data, dict):
+        raise ResultError(f"{path}: not a gctune result file")
+    return data
+
+
+def _check_version(path: Path, section: Any) -> dict[str, Any]:
+    if not isinstance(section, dict) or "format" not in section:
+        raise ResultError(f"{path}: not a gctune result file")
+    version = section["format"]
+    if not isinstance(version, int) or version > FORMAT_VERSION or version < 1:
+        raise ResultError(
+            f"{path}: result format {version!r} is not supported by this gctune "
+            f"(reads format 1 to {FORMAT_VERSION}); upgrade gctune"
+        )
+    return section
+
+
+def write_manifest(sweep_dir: Path, manifest: Manifest) -> None:
+    """Write the sweep's manifest atomically."""
+    atomic_write_json(
+        sweep_dir / MANIFEST,
+        {
+            "gctune": {
+                "format": FORMAT_VERSION,
+                "kind": "manifest",
+                "sweep_id": manifest.sweep_id,
+                "created": manifest.created,
+                "spec": manifest.spec,
+                "environment": manifest.environment,
+                **manifest.data,
+            }
+        },
+    )
+
+
+def read_manifest(sweep_dir: Path) -> Manifest:
+    """Read and validate a sweep directory's manifest."""
+    path = sweep_dir / MANIFEST
+    if not path.exists():
+        raise ResultError(f"{sweep_dir}: not a gctune sweep directory (no {MANIFEST})")
+    section = _check_version(path, _read_json(path).get("gctune"))
+    try:
+        return Manifest(
+            sweep_id=str(section["sweep_id"]),
+            spec=dict(section["spec"]),
+            environment=dict(section["environment"]),
+            created=str(section["created"]),
+            data={
+                k: v
+                for k, v in section.items()
+                if k not in ("format", "kind", "sweep_id", "spec", "environment", "created")
+            },
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ResultError(f"{path}: manifest is missing or has a bad field: {exc}") from None
+
+
+def point_document(
+    *,
+    pyperf_data: Optional[dict[str, Any]],
+    workload: str,
+    setting: str,
+    status: str,
+    reason: Optional[str],
+    size: Optional[int],
+    interpreter: dict[str, Any],
+    started: str,
+    duration_s: float,
+) -> dict[str, Any]:
+    """Build a point file's content from pyperf's output (moving probe data out of it)."""
+    doc: dict[str, Any] = dict(pyperf_data) if pyperf_data else {}
+    runs: list[dict[str, Any]] = []
+    for bench in doc.get("benchmarks", []):
+        for run in bench.get("runs", []):
+            meta = run.get("metadata", {})
+            probe_json = meta.pop("gctune_probe", None)
+            if probe_json is None or not run.get("values"):
+                continue  # calibration runs carry no values
+            probe = json.loads(probe_json)
+            probe["values"] = run["values"]
+            runs.append(probe)
+    loops = doc.get("metadata", {}).get("loops")
+    doc["gctune"] = {
+        "format": FORMAT_VERSION,
+        "kind": "point",
+        "workload": workload,
+        "setting": setting,
+        "status": status,
+        "reason": reason,
+        "size": size,
+        "loops": loops,
+        "interpreter": interpreter,
+        "started": started,
+        "duration_s": duration_s,
+        "runs": runs,
+    }
+    return doc
+
+
+def load_point(path: Path) -> Point:
+    """Read and validate one point file."""
+    data = _read_json(path)
+    section = _check_version(path, data.get("gctune"))
+    try:
+        runs = tuple(_run_from_json(r) for r in section["runs"])
+        status = str(section["status"])
+        if status not in ("ok", "failed"):
+            raise ValueError(f"unknown status {status!r}")
+        if status == "ok" and not runs:
+            raise ValueError("finished point without measured runs")
+        return Point(
+            workload=str(section["workload"]),
+            setting=str(section["setting"]),
+            status=status,
+            reason=section.get("reason"),
+            size=section.get("size"),
+            loops=section.get("loops"),
+            interpreter=dict(section.get("interpreter") or {}),
+            runs=runs,
+            path=path,
+            started=section.get("started"),
+            duration_s=section.get("duration_s"),
+        )
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise ResultError(f"{path}: damaged gctune point: {exc}") from None
+
+
+def _gen_map(data: dict[str, Any]) -> dict[int, int]:
+    return {int(k): int(v) for k, v in data.items()}
+
+
+def _run_from_json(data: dict[str, Any]) -> RunMetrics:
+    requests = data.get("requests")
+    return RunMetrics(
+        values=tuple(float(v) for v in data["values"]),
+        wall_ns=int(data["wall_ns"]),
+        pauses={int(g): Histogram.from_json(h) for g, h in data["pauses"].items()},
+        collected=_gen_map(data["collected"]),
+        uncollectable=_gen_map(data["uncollectable"]),
+        requests=Histogram.from_json(requests) if requests else None,
+        peak_rss_bytes=int(data["peak_rss_bytes"]),
+        thresholds=tuple(int(t) for t in data["thresholds"]),
+        gc_enabled=bool(data["gc_enabled"]),
+        frozen=int(data["frozen"]),
+    )
+
+
+def load_sweep(sweep_dir: Path) -> tuple[Manifest, list[Point]]:
+    """Read a sweep directory: its manifest and every point file, validated."""
+    manifest = read_manifest(sweep_dir)
+    points_dir = sweep_dir / POINTS
+    points = (
+        [load_point(p) for p in sorted(points_dir.glob("*.json"))] if points_dir.is_dir() else []
+    )
+    return manifest, points

@@ -1,0 +1,455 @@
+"""Plans a sweep and runs each point under pyperf in fresh processes.
+
+For each workload, ``default`` runs first: its calibrated loop count is then given to
+every other setting of that workload, so all settings of a workload time (and allocate
+for) the same number of steps per value, and memory peaks compare like for like.
+
+Each point is one ``python -m gctune.bench`` process in its own session; its pyperf file
+is written to a temporary name, then moved into ``points/`` with the probe's data
+(see :mod:`gctune.results`). A point that crashes, times out or exceeds the memory cap
+is recorded as failed with its reason, and the sweep goes on. Interrupting a sweep
+(SIGINT, SIGTERM) kills the running point and discards it; finished points stay, and
+``resume`` skips them.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import errno
+import json
+import os
+import platform
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from types import FrameType
+from typing import IO, Any, Callable, Optional
+
+from gctune import __version__
+from gctune.catalog import workload_id
+from gctune.results import (
+    Manifest,
+    Point,
+    ResultError,
+    atomic_write_json,
+    load_point,
+    point_document,
+    point_path,
+    read_manifest,
+    write_manifest,
+)
+from gctune.settings import parse_setting
+
+__all__ = [
+    "DEFAULT_MAX_MEMORY",
+    "DEFAULT_TIMEOUT",
+    "PointPlan",
+    "SweepError",
+    "SweepSpec",
+    "parse_size",
+    "plan_points",
+    "run_point",
+    "run_sweep",
+]
+
+DEFAULT_MAX_MEMORY = 4 * 1024**3
+DEFAULT_TIMEOUT = 600.0
+MODES = ("normal", "fast", "rigorous")
+
+
+class SweepError(Exception):
+    """A sweep that cannot start or go on; the message is one line for the user."""
+
+
+@dataclass(frozen=True)
+class SweepSpec:
+    """What a sweep measures and how. Sizes in bytes, times in seconds."""
+
+    workloads: tuple[str, ...]
+    settings: tuple[str, ...]
+    size: Optional[int] = None
+    mode: str = "normal"
+    processes: Optional[int] = None
+    values: Optional[int] = None
+    min_time: Optional[float] = None
+    timeout: float = DEFAULT_TIMEOUT
+    max_memory: int = DEFAULT_MAX_MEMORY
+    python: str = field(default_factory=lambda: sys.executable)
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON-ready form stored in the manifest."""
+        data = asdict(self)
+        data["workloads"] = list(self.workloads)
+        data["settings"] = list(self.settings)
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> SweepSpec:
+        """Rebuild a spec stored by :meth:`to_json`."""
+        return cls(
+            **{**data, "workloads": tuple(data["workloads"]), "settings": tuple(data["settings"])}
+        )
+
+
+@dataclass(frozen=True)
+class PointPlan:
+    """One point to measure: its workload spec and id, and its setting id."""
+
+    workload: str
+    workload_id: str
+    setting: str
+
+
+def plan_points(spec: SweepSpec) -> list[PointPlan]:
+    """Every point of a sweep, ``default`` first within each workload."""
+    settings = list(spec.settings)
+    if "default" in settings:
+        settings.remove("default")
+        settings.insert(0, "default")
+    return [PointPlan(w, workload_id(w), s) for w in spec.workloads for s in settings]
+
+
+_SIZE_UNITS = {"": 1, "b": 1, "k": 1024, "m": 1024**2, "g": 1024**3, "t": 1024**4}
+
+
+def parse_size(text: str) -> int:
+    """Parse a memory size such as ``512M``, ``4G`` or ``1.5GiB`` into bytes."""
+    raw = text.strip().lower().removesuffix("ib").removesuffix("b") if text else ""
+    number, unit = raw, ""
+    if raw and raw[-1] in "kmgt":
+        number, unit = raw[:-1], raw[-1]
+    try:
+        value = float(number)
+    except ValueError:
+        raise SweepError(f"cannot read memory size {text!r}; try 512M or 4G") from None
+    if value <= 0:
+        raise SweepError(f"memory size {text!r} must be positive")
+    return int(value * _SIZE_UNITS[unit])
+
+
+def _now() -> str:
+    return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+
+
+def _bench_command(
+    spec: SweepSpec, plan: PointPlan, output: Path, loops: Optional[int]
+) -> list[str]:
+    cmd = [spec.python, "-m", "gctune.bench", "--workload", plan.workload]
+    cmd += ["--setting", plan.setting, "--max-memory", str(spec.max_memory), "-o", str(output)]
+    if spec.size is not None:
+        cmd += ["--size", str(spec.size)]
+    if spec.mode in ("fast", "rigorous"):
+        cmd.append(f"--{spec.mode}")
+    if spec.processes is not None:
+        cmd += ["--processes", str(spec.processes)]
+    if spec.values is not None:
+        cmd += ["--values", str(spec.values)]
+    if spec.min_time is not None:
+        cmd += ["--min-time", str(spec.min_time)]
+    if loops is not None:
+        cmd += ["--loops", str(loops)]
+    return cmd
+
+
+_EXCEPTION_LINE = re.compile(r"^[A-Za-z_][\w.]*(Error|Exception|Exit)\b")
+
+
+def _signal_name(number: int) -> str:
+    try:
+        return signal.Signals(number).name
+    except ValueError:
+        return f"signal {number}"
+
+
+def _failure_reason(returncode: int, log_text: str, spec: SweepSpec) -> str:
+    lines = [line.strip() for line in log_text.splitlines() if line.strip()]
+    last = lines[-1] if lines else "no output"
+    if "MemoryError" in log_text or "Cannot allocate memory" in log_text:
+        return f"exceeded the memory cap ({spec.max_memory / 1024**3:.2f} GiB): MemoryError"
+    for line in reversed(lines):
+        if line.startswith("gctune:"):
+            return line.removeprefix("gctune:").strip()
+    signalled = re.search(r"failed with exit code -(\d+)", log_text)
+    if signalled:
+        return f"worker crashed: killed by {_signal_name(int(signalled.group(1)))}"
+    if returncode < 0:
+        return f"killed by {_signal_name(-returncode)}: {last}"
+    raised = [
+        line for line in lines
+        if _EXCEPTION_LINE.match(line) and "failed with exit code" not in line
+    ]
+    if raised:
+        return f"worker raised {raised[0]}"
+    return f"exited with status {returncode}: {last}"
+
+
+def run_point(
+    spec: SweepSpec,
+    plan: PointPlan,
+    sweep_dir: Path,
+    *,
+    loops: Optional[int],
+    interpreter: dict[str, Any],
+) -> Point:
+    """Measure one point in fresh processes and save it; failures are saved too."""
+    final = point_path(sweep_dir, plan.workload_id, plan.setting)
+    log_path = sweep_dir / "logs" / f"{final.stem}.log"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    started, t0 = _now(), time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="gctune-point-") as tmp:
+        output = Path(tmp) / "pyperf.json"
+        cmd = _bench_command(spec, plan, output, loops)
+        with log_path.open("w", encoding="utf-8") as log:
+            log.write("$ " + " ".join(cmd) + "\n")
+            log.flush()
+            returncode, timed_out = _run_isolated(cmd, log, spec.timeout)
+        log_text = log_path.read_text(encoding="utf-8", errors="replace")
+        pyperf_data: Optional[dict[str, Any]] = None
+        reason: Optional[str] = None
+        if timed_out:
+            reason = f"timed out after {spec.timeout:g} s"
+        elif returncode != 0:
+            reason = _failure_reason(returncode, log_text, spec)
+        else:
+            try:
+                pyperf_data = json.loads(output.read_text(encoding="utf-8"))
+            except (OSError, json.JSONDecodeError) as exc:
+                reason = f"pyperf wrote no readable result: {exc}"
+        doc = point_document(
+            pyperf_data=pyperf_data,
+            workload=plan.workload_id,
+            setting=plan.setting,
+            status="ok" if reason is None else "failed",
+            reason=reason,
+            size=spec.size,
+            interpreter=interpreter,
+            started=started,
+            duration_s=round(time.monotonic() - t0, 3),
+        )
+        if reason is None and not doc["gctune"]["runs"]:
+            doc["gctune"].update(status="failed", reason="no run carried probe data")
+        if doc["gctune"]["status"] == "ok" and spec.size is None:
+            doc["gctune"]["size"] = _first_size(pyperf_data)
+        atomic_write_json(final, doc)
+    return load_point(final)
+
+
+def _first_size(pyperf_data: Optional[dict[str, Any]]) -> Optional[int]:
+    meta = (pyperf_data or {}).get("metadata", {})
+    size = meta.get("gctune_size")
+    return int(size) if isinstance(size, int) else None
+
+
+def _run_isolated(cmd: list[str], log: IO[str], timeout: float) -> tuple[int, bool]:
+    """Run ``cmd`` in its own session; kill the whole group on timeout or interrupt."""
+    proc = subprocess.Popen(
+        cmd,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        return proc.wait(timeout=timeout), False
+    except subprocess.TimeoutExpired:
+        _kill_group(proc)
+        return proc.returncode, True
+    except BaseException:
+        _kill_group(proc)
+        raise
+
+
+def _kill_group(proc: subprocess.Popen[Any]) -> None:
+    with suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+
+
+def interpreter_of(python: str) -> dict[str, Any]:
+    """Ask the measured interpreter (in a subprocess) what it is; checks it can run points."""
+    code = "import json, pyperf, gctune.probe as p; print(json.dumps(p.interpreter_info()))"
+    try:
+        out = subprocess.run(
+            [python, "-c", code], capture_output=True, text=True, timeout=60, check=False
+        )
+    except OSError as exc:
+        raise SweepError(f"cannot run interpreter {python}: {exc.strerror}") from None
+    if out.returncode != 0:
+        last = (out.stderr.strip().splitlines() or ["no output"])[-1]
+        raise SweepError(f"interpreter {python} cannot run gctune's worker: {last}")
+    info: dict[str, Any] = json.loads(out.stdout)
+    return info
+
+
+def environment(interpreter: dict[str, Any]) -> dict[str, Any]:
+    """The sweep's environment, stored in the manifest."""
+    import pyperf
+
+    env: dict[str, Any] = {
+        "gctune_version": __version__,
+        "pyperf_version": pyperf.__version__,
+        "python": interpreter,
+        "platform": platform.platform(),
+        "hostname": platform.node(),
+        "cpu_count": os.cpu_count(),
+        "cpu_model": _cpu_model(),
+        "git_commit": _git("rev-parse", "HEAD"),
+        "git_date": _git("log", "-1", "--format=%cI"),
+    }
+    return env
+
+
+def _cpu_model() -> Optional[str]:
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as info:
+            for line in info:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or None
+
+
+def _git(*args: str) -> Optional[str]:
+    try:
+        out = subprocess.run(["git", *args], capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return out.stdout.strip() or None if out.returncode == 0 else None
+
+
+@contextmanager
+def _sweep_lock(sweep_dir: Path) -> Iterator[None]:
+    import fcntl
+
+    sweep_dir.mkdir(parents=True, exist_ok=True)
+    lock_path = sweep_dir / ".lock"
+    with lock_path.open("a+", encoding="utf-8") as lock:
+        try:
+            fcntl.flock(lock.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            if exc.errno in (errno.EAGAIN, errno.EACCES):
+                lock.seek(0)
+                holder = lock.read().strip() or "unknown"
+                raise SweepError(
+                    f"another gctune sweep (pid {holder}) is writing to {sweep_dir}"
+                ) from None
+            raise
+        lock.seek(0)
+        lock.truncate()
+        lock.write(str(os.getpid()))
+        lock.flush()
+        yield
+
+
+@contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    """SIGTERM ends a sweep like Ctrl-C: the running point is killed and discarded."""
+
+    def handler(signum: int, frame: Optional[FrameType]) -> None:
+        raise KeyboardInterrupt
+
+    try:
+        previous = signal.signal(signal.SIGTERM, handler)
+    except ValueError:  # not the main thread: leave signals alone
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+ProgressFn = Callable[[int, int, PointPlan, Optional[Point]], None]
+
+
+def run_sweep(
+    spec: Optional[SweepSpec],
+    sweep_dir: Path,
+    *,
+    resume: bool = False,
+    progress: Optional[ProgressFn] = None,
+) -> list[Point]:
+    """Run (or resume) a sweep into ``sweep_dir``; return every point it holds.
+
+    ``progress(i, n, plan, point)`` is called before each point (``point`` None) and after
+    it. With ``resume``, the spec saved in the manifest is used and finished points
+    (failed ones included) are not measured again.
+    """
+    with _sweep_lock(sweep_dir), _sigterm_as_interrupt():
+        manifest_exists = (sweep_dir / "manifest.json").exists()
+        if resume:
+            if not manifest_exists:
+                raise SweepError(f"{sweep_dir} holds no sweep to resume")
+            manifest = read_manifest(sweep_dir)
+            spec = SweepSpec.from_json(manifest.spec)
+            interpreter = manifest.environment["python"]
+        else:
+            if spec is None:
+                raise SweepError("nothing to sweep")
+            if manifest_exists:
+                raise SweepError(
+                    f"{sweep_dir} already holds a sweep: add --resume, or choose another --out"
+                )
+            spec = replace(spec, settings=tuple(parse_setting(s).id for s in spec.settings))
+            interpreter = interpreter_of(spec.python)
+            manifest = Manifest(
+                sweep_id=sweep_dir.name,
+                spec=spec.to_json(),
+                environment=environment(interpreter),
+                created=_now(),
+            )
+            write_manifest(sweep_dir, manifest)
+        plans = plan_points(spec)
+        loops_of: dict[str, Optional[int]] = {}
+        points: list[Point] = []
+        for i, plan in enumerate(plans, start=1):
+            path = point_path(sweep_dir, plan.workload_id, plan.setting)
+            point: Optional[Point] = None
+            if path.exists():
+                try:
+                    point = load_point(path)
+                except ResultError:
+                    point = None  # a damaged file is measured again
+            if point is None:
+                if progress:
+                    progress(i, len(plans), plan, None)
+                point = run_point(
+                    spec,
+                    plan,
+                    sweep_dir,
+                    loops=loops_of.get(plan.workload_id),
+                    interpreter=interpreter,
+                )
+            if plan.setting == "default":
+                loops_of[plan.workload_id] = point.loops if point.ok else None
+            points.append(point)
+            if progress:
+                progress(i, len(plans), plan, point)
+        return points
+
+
+def new_sweep_dir(results_dir: Path) -> Path:
+    """A fresh ``results/<timestamp>`` directory name (not created)."""
+    stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    candidate = results_dir / stamp
+    n = 1
+    while candidate.exists():
+        n += 1
+        candidate = results_dir / f"{stamp}-{n}"
+    return candidate
+
+
+def latest_sweep(results_dir: Path) -> Path:
+    """The most recently created sweep directory under ``results_dir``."""
+    sweeps = [p.parent for p in results_dir.glob("*/manifest.json")]
+    if not sweeps:
+        raise SweepError(f"no sweep found under {results_dir}; run `gctune sweep` first")
+    return max(sweeps, key=lambda p: (p / "manifest.json").stat().st_mtime)

@@ -1,0 +1,247 @@
+"""What a GC setting is, how it is spelled, and the grids a sweep runs.
+
+A setting is one of ``default``, ``disabled`` or thresholds ``T0[,T1[,T2]]``, optionally
+followed by ``+freeze`` (``gc.collect()`` then ``gc.freeze()`` after the workload's setup).
+``freeze`` alone means ``default+freeze``.
+
+``T0 = 0`` is refused rather than read as ``disabled``: ``gc.set_threshold(0)`` does stop
+automatic collection, but one meaning should have one spelling in file names and tables.
+
+This module is imported inside measured worker processes, so it must run on every
+interpreter gctune supports (3.9+) and import nothing heavy.
+"""
+
+from __future__ import annotations
+
+import gc
+import re
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Optional
+
+__all__ = [
+    "FULL_GRID",
+    "QUICK_GRID",
+    "Setting",
+    "SettingError",
+    "apply_setting",
+    "grid_from_toml",
+    "parse_setting",
+    "parse_settings",
+    "with_references",
+]
+
+
+class SettingError(ValueError):
+    """A setting, grid or sweep file the user gave cannot be understood."""
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One GC configuration: the collector's mode, its thresholds, and whether to freeze.
+
+    ``mode`` is ``"default"``, ``"disabled"`` or ``"thresholds"``; ``thresholds`` holds
+    one to three values for the ``"thresholds"`` mode (missing ones keep the
+    interpreter's own).
+    """
+
+    mode: str
+    thresholds: tuple[int, ...] = ()
+    freeze: bool = False
+
+    @property
+    def id(self) -> str:
+        """Stable, readable id used in file names and tables: ``t50000-20-100+freeze``."""
+        if self.mode == "thresholds":
+            base = "t" + "-".join(str(t) for t in self.thresholds)
+        else:
+            base = self.mode
+        return base + ("+freeze" if self.freeze else "")
+
+    @property
+    def spec(self) -> str:
+        """The spelling a user would type for this setting: ``50000,20,100+freeze``."""
+        if self.mode == "thresholds":
+            base = ",".join(str(t) for t in self.thresholds)
+        else:
+            base = self.mode
+        return base + ("+freeze" if self.freeze else "")
+
+    def __str__(self) -> str:
+        return self.id
+
+
+DEFAULT = Setting("default")
+DISABLED = Setting("disabled")
+
+_INT = re.compile(r"^\d+$")
+_ID = re.compile(r"^t(\d+(?:-\d+){0,2})$")
+
+
+def parse_setting(text: str) -> Setting:
+    """Parse a setting spelled as a user types it, or as its id (``t700-10-10``)."""
+    raw = text.strip()
+    if not raw:
+        raise SettingError("empty GC setting")
+    base, plus, extra = raw.partition("+")
+    freeze = False
+    if plus:
+        if extra.strip() != "freeze":
+            raise SettingError(
+                f"unknown GC setting modifier {extra.strip()!r} in {text!r} (only '+freeze')"
+            )
+        freeze = True
+    base = base.strip().lower()
+    if base in ("default", "disabled"):
+        return Setting(base, (), freeze)
+    if base == "freeze" and not plus:
+        return Setting("default", (), True)
+    id_match = _ID.match(base)
+    parts = id_match.group(1).split("-") if id_match else [p.strip() for p in base.split(",")]
+    if len(parts) > 3:
+        raise SettingError(f"GC setting {text!r} has {len(parts)} thresholds; give 1 to 3")
+    values: list[int] = []
+    for part in parts:
+        if part.startswith("-") and _INT.match(part[1:]):
+            raise SettingError(f"GC threshold {part} in {text!r} is negative")
+        if not _INT.match(part):
+            if len(parts) == 1:
+                raise SettingError(
+                    f"unknown GC setting {text!r}: use default, disabled, freeze, "
+                    "T0[,T1[,T2]], optionally with +freeze"
+                )
+            raise SettingError(f"GC threshold {part!r} in {text!r} is not a whole number")
+        values.append(int(part))
+    if values[0] == 0:
+        raise SettingError(
+            f"threshold0 = 0 in {text!r} turns automatic collection off: say 'disabled'"
+        )
+    return Setting("thresholds", tuple(values), freeze)
+
+
+def parse_settings(texts: list[str]) -> list[Setting]:
+    """Parse several settings, dropping repeats while keeping the first-seen order."""
+    out: list[Setting] = []
+    for text in texts:
+        setting = parse_setting(text)
+        if setting not in out:
+            out.append(setting)
+    return out
+
+
+def with_references(settings: list[Setting]) -> list[Setting]:
+    """``default`` and ``disabled`` first (the reference and the floor), then the rest."""
+    rest = [s for s in settings if s not in (DEFAULT, DISABLED)]
+    return [DEFAULT, DISABLED, *rest]
+
+
+# ~10x to ~100x the 3.11 default threshold0, with a few threshold1/2 values; freeze on its own.
+QUICK_GRID: tuple[str, ...] = (
+    "default",
+    "disabled",
+    "freeze",
+    "7000,10,10",
+    "20000,10,10",
+    "70000,10,10",
+    "20000,50,100",
+    "70000,20,100+freeze",
+)
+
+FULL_GRID: tuple[str, ...] = tuple(
+    ["default", "disabled", "freeze"]
+    + [
+        f"{t0},{t1},{t2}"
+        for t0 in (2000, 7000, 20000, 70000)
+        for t1 in (10, 50)
+        for t2 in (10, 100)
+    ]
+    + ["20000,10,10+freeze", "70000,50,100+freeze"]
+)
+
+
+def grid_from_toml(path: Path) -> list[Setting]:
+    """Read a sweep file's ``settings = [...]`` list.
+
+    The file may also carry ``[grid] threshold0 = [...]``, ``threshold1 = [...]``,
+    ``threshold2 = [...]`` and ``freeze = [false, true]``, whose product is added.
+    """
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - exercised only on 3.9/3.10
+        import tomli as tomllib
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise SettingError(f"sweep file {path} does not exist") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise SettingError(f"{path}: {exc}") from None
+    texts: list[str] = []
+    listed = data.get("settings", [])
+    if not isinstance(listed, list) or not all(isinstance(s, str) for s in listed):
+        raise SettingError(f"{path}: 'settings' must be a list of strings")
+    texts.extend(listed)
+    grid = data.get("grid")
+    if grid is not None:
+        if not isinstance(grid, dict):
+            raise SettingError(f"{path}: [grid] must be a table")
+        unknown = set(grid) - {"threshold0", "threshold1", "threshold2", "freeze"}
+        if unknown:
+            raise SettingError(f"{path}: unknown key(s) in [grid]: {', '.join(sorted(unknown))}")
+        t0s = _int_list(path, grid, "threshold0", None)
+        t1s = _int_list(path, grid, "threshold1", 10)
+        t2s = _int_list(path, grid, "threshold2", 10)
+        freezes = grid.get("freeze", [False])
+        if not isinstance(freezes, list) or not all(isinstance(f, bool) for f in freezes):
+            raise SettingError(f"{path}: [grid] freeze must be a list of true/false")
+        for t0 in t0s:
+            for t1 in t1s:
+                for t2 in t2s:
+                    for fr in freezes:
+                        texts.append(f"{t0},{t1},{t2}" + ("+freeze" if fr else ""))
+    if not texts:
+        raise SettingError(f"{path}: no settings (give settings = [...] or a [grid] table)")
+    try:
+        return parse_settings(texts)
+    except SettingError as exc:
+        raise SettingError(f"{path}: {exc}") from None
+
+
+def _int_list(path: Path, grid: dict[str, object], key: str, fallback: Optional[int]) -> list[int]:
+    value = grid.get(key)
+    if value is None:
+        if fallback is None:
+            raise SettingError(f"{path}: [grid] needs {key} = [...]")
+        return [fallback]
+    if not isinstance(value, list) or not all(
+        isinstance(v, int) and not isinstance(v, bool) for v in value
+    ):
+        raise SettingError(f"{path}: [grid] {key} must be a list of whole numbers")
+    return list(value)
+
+
+def apply_setting(setting: Setting) -> dict[str, object]:
+    """Apply ``setting`` to this interpreter's collector; return what is now in force.
+
+    Called in the measured worker after the workload's setup. Every setting starts from a
+    collected heap, so that freeze (which must collect first) is not the only one that
+    begins without setup's garbage. Returns ``thresholds`` (in force), ``enabled``,
+    ``frozen`` (objects in the permanent generation) and ``frozen_before`` (the count the
+    interpreter had before gctune froze anything; not always 0 at start-up).
+    """
+    frozen_before = gc.get_freeze_count() if hasattr(gc, "get_freeze_count") else 0
+    gc.collect()
+    if setting.freeze:
+        gc.freeze()
+    if setting.mode == "thresholds":
+        gc.set_threshold(*setting.thresholds)
+    if setting.mode == "disabled":
+        gc.disable()
+    else:
+        gc.enable()
+    return {
+        "thresholds": list(gc.get_threshold()),
+        "enabled": gc.isenabled(),
+        "frozen": gc.get_freeze_count() if hasattr(gc, "get_freeze_count") else 0,
+        "frozen_before": frozen_before,
+    }

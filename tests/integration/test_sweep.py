@@ -1,0 +1,105 @@
+"""Real sweeps: pyperf manager and worker processes, tiny sizes."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from gctune.results import load_point, load_sweep
+from gctune.runner import SweepSpec, run_sweep
+
+pytestmark = pytest.mark.integration
+
+
+def spec(workloads: tuple[str, ...], settings: tuple[str, ...], **kw: object) -> SweepSpec:
+    opts: dict[str, object] = dict(size=20, processes=2, values=2, min_time=0.002, timeout=120)
+    opts.update(kw)
+    return SweepSpec(workloads=workloads, settings=settings, **opts)  # type: ignore[arg-type]
+
+
+def test_sweep_two_workloads_three_settings(tmp_path: Path) -> None:
+    out = tmp_path / "sweep"
+    points = run_sweep(
+        spec(("acyclic_churn", "short_cycles"), ("default", "disabled", "5000,10,10+freeze")), out
+    )
+    assert [(p.workload, p.setting) for p in points] == [
+        ("acyclic_churn", "default"),
+        ("acyclic_churn", "disabled"),
+        ("acyclic_churn", "t5000-10-10+freeze"),
+        ("short_cycles", "default"),
+        ("short_cycles", "disabled"),
+        ("short_cycles", "t5000-10-10+freeze"),
+    ]
+    assert all(p.ok for p in points), [p.reason for p in points]
+    manifest, saved = load_sweep(out)
+    assert len(saved) == 6
+    assert manifest.environment["python"]["version"].startswith(f"{sys.version_info[0]}.")
+    by_setting = {p.setting: p for p in points if p.workload == "short_cycles"}
+    # what each worker had in force, recorded by the probe
+    assert all(not r.gc_enabled for r in by_setting["disabled"].runs)
+    assert all(r.thresholds == (5000, 10, 10) for r in by_setting["t5000-10-10+freeze"].runs)
+    assert all(r.frozen > 0 for r in by_setting["t5000-10-10+freeze"].runs)
+    # with the collector off nothing is collected; with it on, the cycles are
+    assert sum(r.collections for r in by_setting["disabled"].runs) == 0
+    assert sum(sum(r.collected.values()) for r in by_setting["default"].runs) > 0
+    # every setting of a workload timed the same number of steps per value
+    assert len({p.loops for p in points if p.workload == "short_cycles"}) == 1
+    # pyperf itself reads the timing part
+    shown = subprocess.run(
+        [sys.executable, "-m", "pyperf", "show", str(by_setting["default"].path)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert "Mean +- std dev" in shown.stdout
+
+
+def test_resume_skips_finished_points(tmp_path: Path) -> None:
+    out = tmp_path / "sweep"
+    first = run_sweep(spec(("acyclic_churn",), ("default", "disabled")), out)
+    stamps = {p.setting: p.path.stat().st_mtime_ns for p in first}
+    # as if a third point had been interrupted: drop it from the spec's file list
+    manifest_path = out / "manifest.json"
+    manifest = json.loads(manifest_path.read_text())
+    manifest["gctune"]["spec"]["settings"].append("t9000")
+    manifest_path.write_text(json.dumps(manifest))
+    seen: list[str] = []
+    resumed = run_sweep(
+        None,
+        out,
+        resume=True,
+        progress=lambda i, n, plan, point: seen.append(plan.setting) if point is None else None,
+    )
+    assert seen == ["t9000"]  # only the missing point was measured
+    assert [p.setting for p in resumed] == ["default", "disabled", "t9000"]
+    for p in resumed[:2]:
+        assert p.path.stat().st_mtime_ns == stamps[p.setting]
+
+
+def test_crash_hang_and_failing_step_recorded_as_failed(
+    tmp_path: Path, faulty_workloads: dict[str, Path]
+) -> None:
+    out = tmp_path / "sweep"
+    workloads = tuple(str(faulty_workloads[n]) for n in ("crash", "hang", "fails_later"))
+    points = run_sweep(spec((*workloads, "acyclic_churn"), ("default",), timeout=8), out)
+    reasons = {p.workload: p.reason for p in points}
+    assert not any(p.ok for p in points[:3])
+    assert reasons["crash"] == "worker crashed: killed by SIGABRT"
+    assert reasons["hang"] == "timed out after 8 s"
+    assert "step 5 failed on purpose" in (reasons["fails_later"] or "")
+    assert points[3].ok  # the sweep went on
+    for p in points:
+        assert load_point(p.path).status == p.status
+
+
+def test_memory_cap_recorded_as_failed(tmp_path: Path, faulty_workloads: dict[str, Path]) -> None:
+    points = run_sweep(
+        spec((str(faulty_workloads["hog"]),), ("default",), max_memory=256 * 1024**2),
+        tmp_path / "sweep",
+    )
+    assert not points[0].ok
+    assert "memory cap" in (points[0].reason or "")
