@@ -7,6 +7,7 @@ Times in seconds per step, pauses in nanoseconds, memory in bytes.
 from __future__ import annotations
 
 import math
+import random
 import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -15,7 +16,15 @@ from typing import Optional
 from gctune.histogram import Histogram
 from gctune.results import Point
 
-__all__ = ["PointStats", "point_stats", "t_interval", "workload_stats"]
+__all__ = [
+    "Change",
+    "PointStats",
+    "compare_samples",
+    "point_stats",
+    "run_means",
+    "t_interval",
+    "workload_stats",
+]
 
 PAUSE_QUANTILES = (("p50", 0.50), ("p90", 0.90), ("p99", 0.99), ("p999", 0.999))
 
@@ -188,3 +197,49 @@ def workload_stats(points: Sequence[Point]) -> dict[str, list[PointStats]]:
         default = next((p for p in group if p.setting == "default"), None)
         out[workload] = [point_stats(p, default) for p in group]
     return out
+
+
+@dataclass(frozen=True)
+class Change:
+    """``new`` relative to ``base``: ratio of means with a 95% bootstrap interval.
+
+    ``significant`` is True when the interval excludes 1.0 (no change).
+    """
+
+    ratio: float
+    low: float
+    high: float
+    significant: bool
+
+
+def run_means(point: Point) -> list[float]:
+    """Mean time per step of each worker run (seconds): the independent samples.
+
+    Values within one worker process share its hash seed and memory layout, so the
+    process, not the value, is the unit of resampling.
+    """
+    return [statistics.fmean(run.values) for run in point.runs if run.values]
+
+
+def compare_samples(
+    base: Sequence[float], new: Sequence[float], *, resamples: int = 2000, seed: int = 0
+) -> Change:
+    """Ratio ``mean(new) / mean(base)`` with a percentile-bootstrap 95% interval.
+
+    Both samples are resampled independently; the seed makes the interval reproducible.
+    Samples of one element give a zero-width interval that is never significant.
+    """
+    if not base or not new:
+        raise ValueError("both samples need at least one value")
+    ratio = statistics.fmean(new) / statistics.fmean(base)
+    if len(base) < 2 or len(new) < 2:
+        return Change(ratio, ratio, ratio, False)
+    rng = random.Random(seed)
+    ratios = sorted(
+        statistics.fmean(rng.choices(new, k=len(new)))
+        / statistics.fmean(rng.choices(base, k=len(base)))
+        for _ in range(resamples)
+    )
+    low = ratios[int(0.025 * resamples)]
+    high = ratios[min(resamples - 1, int(0.975 * resamples))]
+    return Change(ratio, low, high, not low <= 1.0 <= high)
