@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 SWEEP_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help venv sweep report test lint typecheck bench bench-compare clean
+.PHONY: help venv sweep test lint typecheck bench-probe clean
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | \
@@ -36,3 +36,6 @@ typecheck: $(STAMP) ## mypy only
 
 clean: ## Remove the virtualenv and caches (results are kept)
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build dist *.egg-info
+
+bench-probe: $(STAMP) ## Measure the probe's own overhead (with vs without, side by side)
+	$(BIN)/python benchmarks/probe_overhead.py

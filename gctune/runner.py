@@ -182,7 +182,8 @@ def _failure_reason(returncode: int, log_text: str, spec: SweepSpec) -> str:
     if returncode < 0:
         return f"killed by {_signal_name(-returncode)}: {last}"
     raised = [
-        line for line in lines
+        line
+        for line in lines
         if _EXCEPTION_LINE.match(line) and "failed with exit code" not in line
     ]
     if raised:
