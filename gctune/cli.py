@@ -224,10 +224,10 @@ def _sweep(spec: Optional[SweepSpec], out: Path, resume: bool) -> list[Point]:
         with _progress_bar(label) as update:
             points = run_sweep(spec, out, resume=resume, progress=update)
     except KeyboardInterrupt:
-        err_console.print(
+        typer.echo(
             f"gctune: interrupted; finished points are kept in {out}. "
             f"Resume with: gctune sweep --resume --out {out}",
-            highlight=False,
+            err=True,
         )
         raise typer.Exit(130) from None
     return points
