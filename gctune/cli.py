@@ -55,7 +55,8 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-console = Console()
+# Piped output (CI logs, make) gets room for the summary's nine columns.
+console = Console(width=None if sys.stdout.isatty() else 120)
 err_console = Console(stderr=True)
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -188,10 +189,11 @@ def _summary_row(s: PointStats) -> list[str]:
     ]
 
 
-def _mode(fast: bool, rigorous: bool, normal: bool, fallback: str) -> str:
-    chosen = [m for m, on in (("fast", fast), ("rigorous", rigorous), ("normal", normal)) if on]
+def _mode(quick: bool, fast: bool, normal: bool, rigorous: bool, fallback: str) -> str:
+    flags = (("quick", quick), ("fast", fast), ("normal", normal), ("rigorous", rigorous))
+    chosen = [m for m, on in flags if on]
     if len(chosen) > 1:
-        raise GctuneError("choose one of --fast, --normal, --rigorous")
+        raise GctuneError("choose one of --quick, --fast, --normal, --rigorous")
     return chosen[0] if chosen else fallback
 
 
@@ -201,7 +203,7 @@ def _grid(grid: str, settings: list[str]) -> tuple[list[str], str]:
         chosen = parse_settings(settings)
         mode = "normal"
     elif grid == "quick":
-        chosen, mode = parse_settings(list(QUICK_GRID)), "fast"
+        chosen, mode = parse_settings(list(QUICK_GRID)), "quick"
     elif grid == "full":
         chosen, mode = parse_settings(list(FULL_GRID)), "normal"
     elif grid.endswith(".toml"):
@@ -248,6 +250,7 @@ def sweep(
     ),
     out: Optional[Path] = typer.Option(None, help="Sweep directory (default: results/<id>)."),
     resume: bool = typer.Option(False, help="Finish the sweep in --out (or the latest one)."),
+    quick: bool = typer.Option(False, "--quick", help="6 processes x 3 values (quick grid's)."),
     fast: bool = typer.Option(False, "--fast", help="pyperf --fast: fewer processes."),
     normal: bool = typer.Option(False, "--normal", help="pyperf's default process count."),
     rigorous: bool = typer.Option(False, "--rigorous", help="pyperf --rigorous: more processes."),
@@ -272,7 +275,7 @@ def sweep(
         workloads=tuple(_check_workloads(workloads or [])),
         settings=tuple(setting_ids),
         size=size,
-        mode=_mode(fast, rigorous, normal, grid_mode),
+        mode=_mode(quick, fast, normal, rigorous, grid_mode),
         processes=processes,
         values=values,
         min_time=min_time,
@@ -328,7 +331,7 @@ def run(
         workloads=tuple(_check_workloads([workload])),
         settings=(chosen.id,),
         size=size,
-        mode=_mode(fast, rigorous, False, "normal"),
+        mode=_mode(False, fast, False, rigorous, "normal"),
         processes=processes,
         values=values,
         min_time=min_time,

@@ -61,7 +61,10 @@ __all__ = [
 
 DEFAULT_MAX_MEMORY = 4 * 1024**3
 DEFAULT_TIMEOUT = 600.0
-MODES = ("normal", "fast", "rigorous")
+MODES = ("quick", "fast", "normal", "rigorous")
+# quick: 6 worker processes x 3 values; fewer processes than pyperf's --fast (10 x 2) but
+# still enough independent processes for an interval, so the default sweep stays short.
+QUICK_ARGS = ("--processes", "6", "--values", "3")
 
 
 class SweepError(Exception):
@@ -147,6 +150,8 @@ def _bench_command(
         cmd += ["--size", str(spec.size)]
     if spec.mode in ("fast", "rigorous"):
         cmd.append(f"--{spec.mode}")
+    elif spec.mode == "quick":
+        cmd += QUICK_ARGS
     if spec.processes is not None:
         cmd += ["--processes", str(spec.processes)]
     if spec.values is not None:

@@ -3,8 +3,10 @@
 Each step allocates ``size`` ring nodes, linked into rings of 2 to 12 nodes (lengths
 drawn from the seeded generator; the last ring takes what is left, possibly a single
 self-linked node). A node is a ``__slots__`` instance with ``prev`` and ``next``
-references to its neighbours and a two-int ``payload`` list, so a step allocates
-``2 * size`` GC-tracked containers plus one short list holding a head per ring. Every
+references to its neighbours, a two-int ``payload`` list and a 256-byte ``data`` buffer
+(records in linked structures carry data; the buffer is not a container, so it adds
+memory, not collector work), so a step allocates ``2 * size`` GC-tracked containers
+plus one short list holding a head per ring. Every
 ring is a reference cycle: when the step drops the head list, reference counting frees
 that list but none of the nodes, and only the cyclic collector can reclaim them. With
 the collector disabled, memory grows by every step's rings. Nothing is deliberately
@@ -18,26 +20,29 @@ from dataclasses import dataclass
 from typing import Optional
 
 DEFAULT_SIZE: int = 2_000
-SIZE_HELP: str = "ring nodes (node + payload list each) allocated per step"
+SIZE_HELP: str = "ring nodes (node, payload list, data buffer) allocated per step"
 
 _MASK = (1 << 64) - 1
 _MIN_RING = 2
 _MAX_RING = 12
+DATA_BYTES = 256
 
 
 class Node:
     """One ring member; ``prev``/``next`` are what make every ring a cycle."""
 
-    __slots__ = ("next", "payload", "prev")
+    __slots__ = ("data", "next", "payload", "prev")
 
     prev: Optional[Node]
     next: Optional[Node]
     payload: list[int]
+    data: bytes
 
     def __init__(self, payload: list[int]) -> None:
         self.prev = None
         self.next = None
         self.payload = payload
+        self.data = bytes(DATA_BYTES)
 
 
 @dataclass

@@ -31,6 +31,7 @@ def test_list_shows_every_builtin_workload() -> None:
         (["sweep", "--grid", "huge"], "unknown grid"),
         (["sweep", "--max-memory", "lots"], "memory size"),
         (["sweep", "--fast", "--rigorous"], "choose one"),
+        (["sweep", "--quick", "--normal"], "choose one"),
         (["run", "acyclic_churn", "-s", "0"], "disabled"),
         (["sweep", "--resume", "--out", "/nonexistent/gctune"], "no sweep to resume"),
     ],
