@@ -98,6 +98,8 @@ def print_comparison(console: Console, result: Comparison, *, all_metrics: bool)
     ):
         if labels:
             console.print(f"[yellow]{title}:[/] {', '.join(labels)}")
+    for warning in result.warnings:
+        console.print(f"[yellow]warning:[/] {warning}", highlight=False)
     for f in result.failed:
         colour = "red" if f.regression else "yellow"
         console.print(f"[{colour}]failed point ({f.side}):[/] {f.label}: {f.reason}")

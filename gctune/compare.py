@@ -45,6 +45,7 @@ __all__ = [
     "PointResult",
     "Threshold",
     "beyond",
+    "busy_machine",
     "compare_points",
     "compare_sweeps",
     "interpreter_label",
@@ -165,6 +166,7 @@ class Comparison:
     failed: tuple[FailedPoint, ...] = ()
     only_in_base: tuple[str, ...] = ()
     only_in_new: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
     rule: str = field(default=RULE)
 
     @property
@@ -234,6 +236,7 @@ class Comparison:
             ],
             "only_in_base": list(self.only_in_base),
             "only_in_new": list(self.only_in_new),
+            "warnings": list(self.warnings),
         }
 
 
@@ -393,6 +396,23 @@ def compare_points(base: Point, new: Point, limits: dict[str, float]) -> tuple[M
     return tuple(out)
 
 
+def busy_machine(side: str, points: Sequence[Point], manifest: Manifest) -> Optional[str]:
+    """A warning when other processes competed for the CPUs while ``points`` were timed.
+
+    pyperf records the 1-minute load average with each run; above the CPU count, the
+    measured worker shared a core, and its wall time says as much about the machine's
+    other work as about the workload.
+    """
+    cpus = manifest.environment.get("cpu_count")
+    loads = [x for p in points for x in p.load_avg_1min]
+    if not isinstance(cpus, int) or not loads or max(loads) <= cpus:
+        return None
+    return (
+        f"{side}: the load average reached {max(loads):.1f} on {cpus} CPUs while it was "
+        "measured; its times include waiting for the CPU, so a time gate may judge noise"
+    )
+
+
 Key = tuple[str, str, str]
 
 
@@ -479,4 +499,12 @@ def compare_sweeps(
         failed=tuple(failed),
         only_in_base=tuple(f"{k[0]}@{k[1]}" for k in base_index if k not in new_index),
         only_in_new=tuple(f"{k[0]}@{k[1]}" for k in new_index if k not in base_index),
+        warnings=tuple(
+            w
+            for w in (
+                busy_machine("base", base_points, base_manifest),
+                busy_machine("new", new_points, new_manifest),
+            )
+            if w
+        ),
     )

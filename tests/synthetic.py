@@ -42,6 +42,7 @@ class Spec:
     pause_ns: int = 50_000
     rss: int = 30 * 1024**2
     status: str = "ok"
+    load_avg: float = 0.5
 
 
 def _hist(count: int, ns: int, rng: random.Random) -> dict[str, Any]:
@@ -66,7 +67,8 @@ def _run(spec: Spec, rng: random.Random) -> dict[str, Any]:
         "frozen": 0,
     }
     values = [mean * (1 + rng.gauss(0, spec.noise / 4)) for _ in range(spec.values)]
-    return {"metadata": {"gctune_probe": json.dumps(probe)}, "values": values}
+    meta = {"gctune_probe": json.dumps(probe), "load_avg_1min": spec.load_avg}
+    return {"metadata": meta, "values": values}
 
 
 def make_sweep(
@@ -86,7 +88,7 @@ def make_sweep(
         Manifest(
             sweep_id=root.name,
             spec={"workloads": sorted({s.workload for s in specs})},
-            environment={"python": py, "git_commit": commit, "git_date": date},
+            environment={"python": py, "git_commit": commit, "git_date": date, "cpu_count": 2},
             created=date,
         ),
     )

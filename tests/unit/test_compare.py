@@ -179,3 +179,12 @@ def test_cli_user_errors_are_one_line(tmp_path: Path, new: str, gate: str, messa
     result = runner.invoke(app, ["compare", str(base), str(tmp_path / new), "--fail-on", gate])
     assert result.exit_code == 2
     assert message in result.output and len(result.output.strip().splitlines()) == 1
+
+
+def test_busy_machine_is_warned_about(tmp_path: Path) -> None:
+    quiet = compare_sweeps(*pair(tmp_path, [Spec()], [Spec()]), thresholds=TIME5)
+    assert quiet.warnings == ()
+    busy = compare_sweeps(*pair(tmp_path / "b", [Spec()], [Spec(load_avg=3.5)]), thresholds=TIME5)
+    (warning,) = busy.warnings
+    assert warning.startswith("new: the load average reached 3.5 on 2 CPUs")
+    assert busy.to_json()["warnings"] == [warning]
