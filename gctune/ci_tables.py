@@ -115,7 +115,16 @@ def print_comparison(console: Console, result: Comparison, *, all_metrics: bool)
 def print_history(console: Console, history: History) -> None:
     """Print median time and p99 pause per result set, and the steps detected."""
     table = Table(title="GC metrics over commits", title_justify="left")
-    for col in ("workload", "setting", "commit", "date", "time (median)", "Δ", "p99 pause", "Δ"):
+    for col in (
+        "workload",
+        "setting",
+        "commit",
+        "date",
+        "time (median)",
+        "Δ mean",
+        "p99 pause",
+        "Δ",
+    ):
         table.add_column(col, justify="left" if col in ("workload", "setting") else "right")
     table.add_column("step")
     for series in history.series:

@@ -16,7 +16,9 @@ metric is compared on per-run samples, since the worker process is the independe
   loop counts. When every run on both sides measured the same number of steps the
   comparison is exact (``collections:0%`` fails on a single extra collection per run);
   otherwise each run's count may be off by one collection per measured span plus one at
-  the edges, and that allowance is stated and added to the threshold.
+  the edges. That allowance, and any spread between the runs of one side (objects
+  collected can vary by a few between worker processes), is stated and added to the
+  threshold.
 
 Results from different Python versions or GC kinds are refused unless the caller allows
 them. Pure functions: nothing here prints.
@@ -28,7 +30,7 @@ import math
 import re
 import statistics
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Optional
 
@@ -190,62 +192,33 @@ class Comparison:
         return 1 if self.regressions else 0
 
     def to_json(self) -> dict[str, Any]:
-        """A JSON-ready summary; ratios that are infinite become ``null``."""
-        return {
-            "base": self.base,
-            "new": self.new,
-            "base_python": self.base_python,
-            "new_python": self.new_python,
-            "thresholds": {t.metric: t.limit for t in self.thresholds},
-            "rule": self.rule,
-            "regression": bool(self.regressions),
-            "regressions": self.regressions,
-            "exit_code": self.exit_code,
-            "points": [
-                {
-                    "workload": p.workload,
-                    "setting": p.setting,
-                    "interpreter": p.interpreter,
-                    "base_size": p.base_size,
-                    "new_size": p.new_size,
-                    "base_loops": p.base_loops,
-                    "new_loops": p.new_loops,
-                    "regression": p.regression,
-                    "metrics": [
-                        {
-                            "metric": m.metric,
-                            "gate": m.gate,
-                            "base": _finite(m.base),
-                            "new": _finite(m.new),
-                            "ratio": _finite(m.ratio),
-                            "low": _finite(m.low),
-                            "high": _finite(m.high),
-                            "significant": m.significant,
-                            "limit": m.limit,
-                            "regression": m.regression,
-                            "note": m.note,
-                        }
-                        for m in p.metrics
-                    ],
-                }
-                for p in self.points
-            ],
-            "failed": [
-                {"point": f.label, "side": f.side, "reason": f.reason, "regression": f.regression}
-                for f in self.failed
-            ],
-            "only_in_base": list(self.only_in_base),
-            "only_in_new": list(self.only_in_new),
-            "warnings": list(self.warnings),
-        }
+        """A JSON-ready summary; ratios that are infinite or undefined become ``null``."""
+        data = asdict(self)
+        data["thresholds"] = {t.metric: t.limit for t in self.thresholds}
+        for point, out in zip(self.points, data["points"]):
+            out["regression"] = point.regression
+        for failed, out in zip(self.failed, data["failed"]):
+            out["regression"] = failed.regression
+        data.update(
+            regression=bool(self.regressions),
+            regressions=self.regressions,
+            exit_code=self.exit_code,
+        )
+        return _jsonable(data)  # type: ignore[no-any-return]
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    return value
 
 
 def _pct(ratio: float) -> str:
     return "+inf%" if math.isinf(ratio) else f"{(ratio - 1) * 100:+.1f}%"
-
-
-def _finite(x: float) -> Optional[float]:
-    return x if math.isfinite(x) else None
 
 
 def interpreter_label(info: dict[str, Any]) -> str:

@@ -16,7 +16,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional
+from typing import Any, Optional
 
 from gctune.analysis import Change, compare_samples, point_stats, run_means
 from gctune.compare import beyond, interpreter_label, run_p99s
@@ -114,7 +114,7 @@ def _sort_key(date: str) -> tuple[int, float, str]:
 
 
 def _load_sets(dirs: Sequence[Path]) -> list[tuple[ResultSet, list[Point]]]:
-    loaded = []
+    loaded: list[tuple[Any, ResultSet, list[Point]]] = []
     for path in dirs:
         manifest, points = load_sweep(path)
         env = manifest.environment
@@ -122,12 +122,13 @@ def _load_sets(dirs: Sequence[Path]) -> list[tuple[ResultSet, list[Point]]]:
         date = str(env.get("git_date") or manifest.created)
         label = str(commit)[:7] if commit else manifest.sweep_id
         python = interpreter_label(dict(env.get("python") or {}))
-        loaded.append((ResultSet(path, label, commit, date, python), points))
-    # a set made twice at one commit keeps both, in creation order
-    loaded.sort(key=lambda item: _sort_key(item[0].date))
+        order = (_sort_key(date), _sort_key(manifest.created))
+        loaded.append((order, ResultSet(path, label, commit, date, python), points))
+    # sets made at one commit keep their creation order
+    loaded.sort(key=lambda item: item[0])
     seen: dict[str, int] = {}
     out = []
-    for rs, points in loaded:
+    for _, rs, points in loaded:
         seen[rs.label] = seen.get(rs.label, 0) + 1
         if seen[rs.label] > 1:
             rs = ResultSet(rs.path, f"{rs.label}#{seen[rs.label]}", rs.commit, rs.date, rs.python)
