@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 SWEEP_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help venv sweep test lint typecheck bench-probe clean
+.PHONY: help venv sweep test lint typecheck bench bench-compare bench-probe baseline clean
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | \
@@ -33,6 +33,29 @@ lint: $(STAMP) ## ruff only
 
 typecheck: $(STAMP) ## mypy only
 	$(BIN)/mypy
+
+# pytest-benchmark suite (benchmarks/): each round is a fresh process, see benchmarks/test_workloads.py
+BENCH_ARGS ?=
+BENCH := $(BIN)/python -m pytest benchmarks -m benchmark \
+	--benchmark-group-by=param:workload --benchmark-sort=name \
+	--benchmark-columns=min,mean,median,stddev,rounds
+
+bench: $(STAMP) ## Benchmark the built-in workloads (default and tuned GC); save a baseline in .benchmarks/
+	$(BENCH) --benchmark-autosave $(BENCH_ARGS)
+
+bench-compare: $(STAMP) ## Benchmark again; fail if a mean is 10% above the last `make bench`
+	@ls .benchmarks/*/*.json >/dev/null 2>&1 || { \
+	  echo "make bench-compare: no saved baseline in .benchmarks/: run 'make bench' first" >&2; \
+	  exit 1; }
+	$(BENCH) --benchmark-compare --benchmark-compare-fail=mean:10% $(BENCH_ARGS)
+
+# The committed CI baseline: a fast sweep of two workloads, compared by .github/workflows/gc-perf.yml
+BASELINE_ARGS ?= acyclic_churn short_cycles -s 70000,20,100+freeze --fast
+
+baseline: $(STAMP) ## Measure results/baseline/ again (commit it from main, on the Python CI uses)
+	rm -rf results/baseline
+	$(BIN)/gctune sweep $(BASELINE_ARGS) --out results/baseline
+	rm -rf results/baseline/logs results/baseline/.lock
 
 clean: ## Remove the virtualenv and caches (results are kept)
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build dist *.egg-info

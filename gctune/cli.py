@@ -8,6 +8,7 @@ every command runs inside :func:`_user_errors`, which maps gctune's error types 
 from __future__ import annotations
 
 import functools
+import json
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -28,6 +29,7 @@ from rich.table import Table
 
 from gctune.analysis import PointStats, workload_stats
 from gctune.catalog import WorkloadError, builtin_names, load_workload
+from gctune.compare import GATES, CompareError, compare_sweeps, parse_threshold
 from gctune.results import Point, ResultError
 from gctune.runner import (
     DEFAULT_TIMEOUT,
@@ -60,7 +62,7 @@ console = Console(width=None if sys.stdout.isatty() else 120)
 err_console = Console(stderr=True)
 
 F = TypeVar("F", bound=Callable[..., Any])
-USER_ERRORS = (SettingError, WorkloadError, SweepError, ResultError)
+USER_ERRORS = (SettingError, WorkloadError, SweepError, ResultError, CompareError)
 
 
 class GctuneError(Exception):
@@ -390,6 +392,68 @@ def _point_table(point: Point) -> None:
     for row in rows:
         table.add_row(*row)
     console.print(table)
+
+
+@app.command()
+@_user_errors
+def compare(
+    base: Path = typer.Argument(..., help="Baseline result directory, e.g. results/baseline."),
+    new: Path = typer.Argument(..., help="Result directory to check against the baseline."),
+    fail_on: list[str] = typer.Option(
+        None,
+        "--fail-on",
+        help=f"Gate METRIC:PERCENT, repeatable, e.g. time:5% or collections:0%. "
+        f"Metrics: {', '.join(GATES)}.",
+    ),
+    allow_different_python: bool = typer.Option(
+        False,
+        "--allow-different-python",
+        help="Compare results measured on different Python versions or GC kinds.",
+    ),
+    json_output: bool = typer.Option(
+        False, "--json", help="Print a machine-readable result on stdout instead of tables."
+    ),
+    all_metrics: bool = typer.Option(
+        False, "--all-metrics", help="Show every metric, not only the gated ones."
+    ),
+) -> None:
+    """Compare two result sets point by point; exit 1 on a regression beyond a gate.
+
+    A regression of time, p99 or rss needs its whole 95% interval beyond the threshold;
+    collections and collected are compared per step, exactly when the steps per run match.
+    """
+    from gctune.ci_tables import print_comparison, wide
+
+    thresholds = [parse_threshold(t) for t in fail_on or []]
+    result = compare_sweeps(
+        base, new, thresholds=thresholds, allow_different_python=allow_different_python
+    )
+    if json_output:
+        typer.echo(json.dumps(result.to_json(), indent=1))
+    else:
+        print_comparison(wide(console), result, all_metrics=all_metrics)
+    if result.exit_code:
+        raise typer.Exit(result.exit_code)
+
+
+@app.command()
+@_user_errors
+def history(
+    dirs: list[Path] = typer.Argument(
+        ..., help="Result directories, one per commit, in any order (dated by their manifests)."
+    ),
+    out: Path = typer.Option(Path("gctune-history.png"), help="Where to write the PNG chart."),
+    min_effect: float = typer.Option(
+        5.0, min=0.0, help="Smallest change, in percent, that counts as a step."
+    ),
+) -> None:
+    """Chart median time and GC pause p99 over commits; flag steps beyond their noise."""
+    from gctune.ci_tables import print_history, wide
+    from gctune.history import load_history, plot_history
+
+    result = load_history(dirs, min_effect=min_effect / 100)
+    print_history(wide(console), result)
+    console.print(f"Chart: {plot_history(result, out)}")
 
 
 def main(argv: Optional[list[str]] = None) -> int:

@@ -96,6 +96,7 @@ class Point:
     path: Path
     started: Optional[str] = None
     duration_s: Optional[float] = None
+    load_avg_1min: tuple[float, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -271,9 +272,21 @@ def load_point(path: Path) -> Point:
             path=path,
             started=section.get("started"),
             duration_s=section.get("duration_s"),
+            load_avg_1min=_load_averages(data),
         )
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise ResultError(f"{path}: damaged gctune point: {exc}") from None
+
+
+def _load_averages(data: dict[str, Any]) -> tuple[float, ...]:
+    """The 1-minute load average pyperf recorded with each measured run, where it did."""
+    out = []
+    for bench in data.get("benchmarks", []):
+        for run in bench.get("runs", []):
+            load = run.get("metadata", {}).get("load_avg_1min")
+            if run.get("values") and isinstance(load, (int, float)):
+                out.append(float(load))
+    return tuple(out)
 
 
 def _gen_map(data: dict[str, Any]) -> dict[int, int]:

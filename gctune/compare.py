@@ -1,0 +1,483 @@
+"""Compare two result sets point by point: the CI gate behind ``gctune compare``.
+
+Points are matched by (workload, setting, interpreter). For each matched pair every
+metric is compared on per-run samples, since the worker process is the independent unit
+(see :func:`gctune.analysis.run_means`):
+
+- ``time`` (seconds per step), ``p99`` (GC pause p99 of each run, ns) and ``rss``
+  (peak RSS of each run, bytes) are noisy. They are compared with
+  :func:`gctune.analysis.compare_samples` (ratio of means, 95% bootstrap interval), and a
+  metric regresses only when the whole interval lies above ``1 + threshold``: the slowdown
+  is beyond the threshold with 97.5% one-sided confidence, not merely a point estimate
+  that crossed it on a noisy day.
+- ``collections`` (per generation) and ``collected`` (objects) are counts that a
+  deterministic workload repeats exactly. They are compared as rates per measured step
+  (a run measures ``values x loops`` steps), because two sweeps may calibrate different
+  loop counts. When every run on both sides measured the same number of steps the
+  comparison is exact (``collections:0%`` fails on a single extra collection per run);
+  otherwise each run's count may be off by one collection per measured span plus one at
+  the edges. That allowance, and any spread between the runs of one side (objects
+  collected can vary by a few between worker processes), is stated and added to the
+  threshold.
+
+Results from different Python versions or GC kinds are refused unless the caller allows
+them. Pure functions: nothing here prints.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import statistics
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Optional
+
+from gctune.analysis import Change, compare_samples, run_means
+from gctune.histogram import Histogram
+from gctune.results import Manifest, Point, load_sweep
+
+__all__ = [
+    "GATES",
+    "CompareError",
+    "Comparison",
+    "FailedPoint",
+    "MetricResult",
+    "PointResult",
+    "Threshold",
+    "beyond",
+    "busy_machine",
+    "compare_points",
+    "compare_sweeps",
+    "interpreter_label",
+    "parse_threshold",
+    "run_p99s",
+    "run_peak_rss",
+]
+
+# The metrics a gate can name, with their unit and how they are compared.
+GATES: dict[str, str] = {
+    "time": "time per step (s); bootstrap interval of the ratio of run means",
+    "p99": "GC pause p99 of each run (ns); bootstrap interval of the ratio of means",
+    "rss": "peak RSS of each run (bytes); bootstrap interval of the ratio of means",
+    "collections": "collections per step, each generation; exact at equal steps per run",
+    "collected": "objects collected per step; exact at equal steps per run",
+}
+RULE = (
+    "time, p99, rss: regression when the 95% bootstrap interval of new/base lies wholly "
+    "above 1 + threshold; collections, collected: regression when the rate per step "
+    "exceeds base x (1 + threshold) + the stated quantisation allowance"
+)
+
+
+class CompareError(ValueError):
+    """Two result sets that cannot be compared, or a gate that cannot be read."""
+
+
+@dataclass(frozen=True)
+class Threshold:
+    """``--fail-on METRIC:PERCENT``: ``limit`` is a fraction (0.05 for 5%)."""
+
+    metric: str
+    limit: float
+
+    def __str__(self) -> str:
+        return f"{self.metric}:{self.limit * 100:g}%"
+
+
+_THRESHOLD = re.compile(r"^\s*([a-z0-9]+)\s*:\s*([0-9]*\.?[0-9]+)\s*%?\s*$")
+
+
+def parse_threshold(text: str) -> Threshold:
+    """Parse ``time:5%`` (a percent; the ``%`` is optional) into a :class:`Threshold`."""
+    match = _THRESHOLD.match(text.lower())
+    if not match:
+        raise CompareError(f"cannot read gate {text!r}: write METRIC:PERCENT, e.g. time:5%")
+    metric, number = match.group(1), float(match.group(2))
+    if metric not in GATES:
+        raise CompareError(f"unknown metric {metric!r} in {text!r}: choose from {', '.join(GATES)}")
+    return Threshold(metric, number / 100)
+
+
+@dataclass(frozen=True)
+class MetricResult:
+    """One metric of one matched point. ``base``/``new`` in the metric's unit."""
+
+    metric: str
+    gate: str
+    base: float
+    new: float
+    ratio: float
+    low: float
+    high: float
+    significant: bool
+    limit: Optional[float]
+    regression: bool
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class PointResult:
+    """A point present and finished on both sides, with its compared metrics."""
+
+    workload: str
+    setting: str
+    interpreter: str
+    base_size: Optional[int]
+    new_size: Optional[int]
+    base_loops: Optional[int]
+    new_loops: Optional[int]
+    metrics: tuple[MetricResult, ...]
+
+    @property
+    def label(self) -> str:
+        """``workload@setting``."""
+        return f"{self.workload}@{self.setting}"
+
+    @property
+    def regression(self) -> bool:
+        """True when any gated metric regressed."""
+        return any(m.regression for m in self.metrics)
+
+
+@dataclass(frozen=True)
+class FailedPoint:
+    """A matched point that did not finish on one side or both; not compared."""
+
+    label: str
+    side: str
+    reason: str
+
+    @property
+    def regression(self) -> bool:
+        """A point that finished on the base side and fails on the new side is a regression."""
+        return self.side == "new"
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Everything ``gctune compare`` reports; ``exit_code`` is the gate's verdict."""
+
+    base: str
+    new: str
+    base_python: str
+    new_python: str
+    thresholds: tuple[Threshold, ...]
+    points: tuple[PointResult, ...]
+    failed: tuple[FailedPoint, ...] = ()
+    only_in_base: tuple[str, ...] = ()
+    only_in_new: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
+    rule: str = field(default=RULE)
+
+    @property
+    def regressions(self) -> list[str]:
+        """One line per regression: ``workload@setting: metric +12.3% [...]``."""
+        lines = [
+            f"{p.label}: {m.metric} {_pct(m.ratio)} [{_pct(m.low)}, {_pct(m.high)}] "
+            f"beyond {m.gate}:{(m.limit or 0) * 100:g}%"
+            for p in self.points
+            for m in p.metrics
+            if m.regression
+        ]
+        lines += [
+            f"{f.label}: failed on the new side: {f.reason}" for f in self.failed if f.regression
+        ]
+        return lines
+
+    @property
+    def exit_code(self) -> int:
+        """0 when no gate failed, 1 on a regression."""
+        return 1 if self.regressions else 0
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready summary; ratios that are infinite or undefined become ``null``."""
+        data = asdict(self)
+        data["thresholds"] = {t.metric: t.limit for t in self.thresholds}
+        for point, out in zip(self.points, data["points"]):
+            out["regression"] = point.regression
+        for failed, out in zip(self.failed, data["failed"]):
+            out["regression"] = failed.regression
+        data.update(
+            regression=bool(self.regressions),
+            regressions=self.regressions,
+            exit_code=self.exit_code,
+        )
+        return _jsonable(data)  # type: ignore[no-any-return]
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+def _pct(ratio: float) -> str:
+    return "+inf%" if math.isinf(ratio) else f"{(ratio - 1) * 100:+.1f}%"
+
+
+def interpreter_label(info: dict[str, Any]) -> str:
+    """``CPython 3.12.1 generational``: what must match for two points to be compared."""
+    impl = info.get("implementation") or "Python"
+    version = info.get("version") or "?"
+    kind = info.get("gc_kind") or ("free-threaded" if info.get("free_threaded") else "")
+    return " ".join(str(part) for part in (impl, version, kind) if part)
+
+
+def run_p99s(point: Point) -> list[float]:
+    """GC pause p99 of each run that collected at least once, nanoseconds."""
+    out: list[float] = []
+    for run in point.runs:
+        if run.collections == 0:
+            continue
+        merged = Histogram()
+        for hist in run.pauses.values():
+            merged.merge(hist)
+        out.append(merged.quantile(0.99))
+    return out
+
+
+def run_peak_rss(point: Point) -> list[float]:
+    """Peak RSS of each run, bytes."""
+    return [float(run.peak_rss_bytes) for run in point.runs]
+
+
+def _steps(point: Point) -> list[int]:
+    """Steps measured in each run: values x loops (the probe counts during values only)."""
+    loops = point.loops or 1
+    return [len(run.values) * loops for run in point.runs]
+
+
+def _count_samples(point: Point, metric: str, generation: Optional[int]) -> list[int]:
+    if metric == "collected":
+        return [sum(run.collected.values()) for run in point.runs]
+    assert generation is not None
+    return [run.pauses[generation].count if generation in run.pauses else 0 for run in point.runs]
+
+
+def beyond(change: Change, limit: float) -> bool:
+    """True when ``change`` is an increase beyond ``limit`` (a fraction) with confidence.
+
+    The whole 95% interval must lie above ``1 + limit``; a point estimate past the
+    limit with an interval reaching below it is noise as far as the gate is concerned.
+    """
+    return change.significant and change.low > 1.0 + limit
+
+
+def _sampled(
+    metric: str, base: Sequence[float], new: Sequence[float], limit: Optional[float]
+) -> MetricResult:
+    if not base or not new:
+        side = "base" if not base else "new"
+        return MetricResult(
+            metric,
+            metric,
+            math.nan,
+            math.nan,
+            math.nan,
+            math.nan,
+            math.nan,
+            False,
+            limit,
+            False,
+            f"no sample on the {side} side",
+        )
+    change = compare_samples(base, new)
+    note = "" if min(len(base), len(new)) >= 2 else "one run: no interval, never significant"
+    regression = limit is not None and beyond(change, limit)
+    return MetricResult(
+        metric,
+        metric,
+        statistics.fmean(base),
+        statistics.fmean(new),
+        change.ratio,
+        change.low,
+        change.high,
+        change.significant,
+        limit,
+        regression,
+        note,
+    )
+
+
+def _counted(
+    name: str,
+    gate: str,
+    base_point: Point,
+    new_point: Point,
+    generation: Optional[int],
+    limit: Optional[float],
+) -> MetricResult:
+    """Compare a count as a rate per measured step (see the module docstring)."""
+    sides = []
+    for point in (base_point, new_point):
+        counts = _count_samples(point, gate, generation)
+        steps = _steps(point)
+        rates = [c / s for c, s in zip(counts, steps)]
+        # one event's worth of this count, for the quantisation allowance
+        events = sum(run.collections for run in point.runs)
+        worth = sum(counts) / events if gate == "collected" and events else 1.0
+        spans = statistics.fmean(len(run.values) for run in point.runs)
+        quantum = (spans + 1) * worth / statistics.fmean(steps)
+        sides.append((sum(counts) / sum(steps), set(steps), max(rates) - min(rates), quantum))
+    (base_rate, base_steps, base_spread, base_q), (new_rate, new_steps, new_spread, new_q) = sides
+    same_steps = len(base_steps | new_steps) == 1
+    allowance = base_spread + new_spread + (0.0 if same_steps else base_q + new_q)
+    ratio = _ratio(new_rate, base_rate)
+    low = _ratio(max(0.0, new_rate - allowance), base_rate)
+    high = _ratio(new_rate + allowance, base_rate)
+    significant = abs(new_rate - base_rate) > allowance
+    regression = limit is not None and new_rate > base_rate * (1.0 + limit) + allowance
+    notes = []
+    if not same_steps:
+        notes.append(f"steps per run differ ({_span(base_steps)} vs {_span(new_steps)})")
+    if base_spread or new_spread:
+        notes.append("runs disagree")
+    note = "exact" if allowance == 0 else f"allowance ±{allowance:.3g}/step: " + ", ".join(notes)
+    return MetricResult(
+        name, gate, base_rate, new_rate, ratio, low, high, significant, limit, regression, note
+    )
+
+
+def _ratio(new: float, base: float) -> float:
+    if base:
+        return new / base
+    return 1.0 if new == 0 else math.inf
+
+
+def _span(steps: set[int]) -> str:
+    return str(min(steps)) if len(steps) == 1 else f"{min(steps)}-{max(steps)}"
+
+
+def compare_points(base: Point, new: Point, limits: dict[str, float]) -> tuple[MetricResult, ...]:
+    """Every metric of two finished points; ``limits`` maps a gate to its fraction."""
+    out = [
+        _sampled("time", run_means(base), run_means(new), limits.get("time")),
+        _sampled("p99", run_p99s(base), run_p99s(new), limits.get("p99")),
+        _sampled("rss", run_peak_rss(base), run_peak_rss(new), limits.get("rss")),
+    ]
+    generations = sorted({g for p in (base, new) for run in p.runs for g in run.pauses})
+    for gen in generations:
+        name = f"collections gen{gen}"
+        out.append(_counted(name, "collections", base, new, gen, limits.get("collections")))
+    out.append(_counted("collected", "collected", base, new, None, limits.get("collected")))
+    return tuple(out)
+
+
+def busy_machine(side: str, points: Sequence[Point], manifest: Manifest) -> Optional[str]:
+    """A warning when other processes competed for the CPUs while ``points`` were timed.
+
+    pyperf records the 1-minute load average with each run; above the CPU count, the
+    measured worker shared a core, and its wall time says as much about the machine's
+    other work as about the workload.
+    """
+    cpus = manifest.environment.get("cpu_count")
+    loads = [x for p in points for x in p.load_avg_1min]
+    if not isinstance(cpus, int) or not loads or max(loads) <= cpus:
+        return None
+    return (
+        f"{side}: the load average reached {max(loads):.1f} on {cpus} CPUs while it was "
+        "measured; its times include waiting for the CPU, so a time gate may judge noise"
+    )
+
+
+Key = tuple[str, str, str]
+
+
+def _index(points: Sequence[Point], manifest: Manifest, *, with_python: bool) -> dict[Key, Point]:
+    fallback = dict(manifest.environment.get("python") or {})
+    index: dict[Key, Point] = {}
+    for point in points:
+        label = interpreter_label(point.interpreter or fallback) if with_python else ""
+        index[(point.workload, point.setting, label)] = point
+    return index
+
+
+def _pythons(points: Sequence[Point], manifest: Manifest) -> set[str]:
+    fallback = dict(manifest.environment.get("python") or {})
+    labels = {interpreter_label(p.interpreter or fallback) for p in points}
+    return labels or {interpreter_label(fallback)}
+
+
+def compare_sweeps(
+    base_dir: Path,
+    new_dir: Path,
+    *,
+    thresholds: Sequence[Threshold] = (),
+    allow_different_python: bool = False,
+) -> Comparison:
+    """Compare the result set in ``new_dir`` against ``base_dir`` under ``thresholds``.
+
+    Raises :class:`CompareError` when the interpreters differ (unless allowed) or when
+    the two sets have no point in common; :class:`gctune.results.ResultError` when a
+    directory is not a readable result set.
+    """
+    limits: dict[str, float] = {}
+    for t in thresholds:
+        limits[t.metric] = min(t.limit, limits.get(t.metric, t.limit))
+    base_manifest, base_points = load_sweep(base_dir)
+    new_manifest, new_points = load_sweep(new_dir)
+    base_py, new_py = _pythons(base_points, base_manifest), _pythons(new_points, new_manifest)
+    if base_py != new_py and not allow_different_python:
+        raise CompareError(
+            f"base was measured on {', '.join(sorted(base_py))} and new on "
+            f"{', '.join(sorted(new_py))}: GC behaviour differs between Python versions and GC "
+            "kinds; pass --allow-different-python to compare anyway"
+        )
+    with_python = base_py == new_py
+    base_index = _index(base_points, base_manifest, with_python=with_python)
+    new_index = _index(new_points, new_manifest, with_python=with_python)
+    common = [k for k in base_index if k in new_index]
+    if not common:
+        raise CompareError(f"{base_dir} and {new_dir} have no (workload, setting) point in common")
+    results: list[PointResult] = []
+    failed: list[FailedPoint] = []
+    for key in common:
+        b, n = base_index[key], new_index[key]
+        label = f"{key[0]}@{key[1]}"
+        if not (b.ok and n.ok):
+            side = "both" if not (b.ok or n.ok) else ("base" if not b.ok else "new")
+            reason = "; ".join(
+                f"{name}: {p.reason}" for name, p in (("base", b), ("new", n)) if not p.ok
+            )
+            failed.append(FailedPoint(label, side, reason))
+            continue
+        interpreter = key[2] or (
+            f"{interpreter_label(b.interpreter)} → {interpreter_label(n.interpreter)}"
+        )
+        results.append(
+            PointResult(
+                workload=key[0],
+                setting=key[1],
+                interpreter=interpreter,
+                base_size=b.size,
+                new_size=n.size,
+                base_loops=b.loops,
+                new_loops=n.loops,
+                metrics=compare_points(b, n, limits),
+            )
+        )
+    return Comparison(
+        base=str(base_dir),
+        new=str(new_dir),
+        base_python=", ".join(sorted(base_py)),
+        new_python=", ".join(sorted(new_py)),
+        thresholds=tuple(thresholds),
+        points=tuple(results),
+        failed=tuple(failed),
+        only_in_base=tuple(f"{k[0]}@{k[1]}" for k in base_index if k not in new_index),
+        only_in_new=tuple(f"{k[0]}@{k[1]}" for k in new_index if k not in base_index),
+        warnings=tuple(
+            w
+            for w in (
+                busy_machine("base", base_points, base_manifest),
+                busy_machine("new", new_points, new_manifest),
+            )
+            if w
+        ),
+    )

@@ -1,0 +1,253 @@
+"""GC metrics over many result sets (one per commit): series, step detection, a chart.
+
+Each result set is labelled with the git commit and date its manifest recorded
+(``environment.git_commit``, ``environment.git_date``; the sweep id and creation time
+when there is no git), and the sets are ordered by that date. For every (workload,
+setting) the median time per step and the GC pause p99 form a series; between two
+consecutive sets a metric has *stepped* when the 95% bootstrap interval of its
+new/old ratio (per-run samples, as in :mod:`gctune.compare`) lies wholly beyond
+``1 ± min_effect``: beyond its noise and larger than the smallest effect worth a look.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Optional
+
+from gctune.analysis import Change, compare_samples, point_stats, run_means
+from gctune.compare import beyond, interpreter_label, run_p99s
+from gctune.results import Point, ResultError, load_sweep
+
+__all__ = [
+    "DEFAULT_MIN_EFFECT",
+    "Entry",
+    "History",
+    "ResultSet",
+    "Series",
+    "Step",
+    "load_history",
+    "plot_history",
+]
+
+DEFAULT_MIN_EFFECT = 0.05
+
+
+@dataclass(frozen=True)
+class ResultSet:
+    """One result directory and what it was measured on."""
+
+    path: Path
+    label: str
+    commit: Optional[str]
+    date: str
+    python: str
+
+
+@dataclass(frozen=True)
+class Step:
+    """A metric that moved beyond its noise between two consecutive result sets."""
+
+    workload: str
+    setting: str
+    metric: str
+    before: str
+    after: str
+    change: Change
+    note: str = ""
+
+    def __str__(self) -> str:
+        pct = (self.change.ratio - 1) * 100
+        low, high = ((x - 1) * 100 for x in (self.change.low, self.change.high))
+        text = (
+            f"{self.workload}@{self.setting}: {self.metric} {pct:+.1f}% "
+            f"[{low:+.1f}%, {high:+.1f}%] from {self.before} to {self.after}"
+        )
+        return f"{text} ({self.note})" if self.note else text
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One finished point of a series. Time in seconds per step, pause in nanoseconds."""
+
+    set_index: int
+    label: str
+    date: str
+    python: str
+    median_s: float
+    p99_ns: float
+    time_change: Optional[Change]
+    p99_change: Optional[Change]
+    steps: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Series:
+    """A (workload, setting) across result sets, oldest first."""
+
+    workload: str
+    setting: str
+    entries: tuple[Entry, ...]
+
+
+@dataclass(frozen=True)
+class History:
+    """Result sets in date order, a series per (workload, setting), and every step found."""
+
+    sets: tuple[ResultSet, ...]
+    series: tuple[Series, ...]
+    steps: tuple[Step, ...]
+    min_effect: float
+
+
+def _sort_key(date: str) -> tuple[int, float, str]:
+    try:
+        parsed = _dt.datetime.fromisoformat(date)
+    except ValueError:
+        return (1, 0.0, date)
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=_dt.timezone.utc)
+    return (0, parsed.timestamp(), date)
+
+
+def _load_sets(dirs: Sequence[Path]) -> list[tuple[ResultSet, list[Point]]]:
+    loaded: list[tuple[Any, ResultSet, list[Point]]] = []
+    for path in dirs:
+        manifest, points = load_sweep(path)
+        env = manifest.environment
+        commit = env.get("git_commit") or None
+        date = str(env.get("git_date") or manifest.created)
+        label = str(commit)[:7] if commit else manifest.sweep_id
+        python = interpreter_label(dict(env.get("python") or {}))
+        order = (_sort_key(date), _sort_key(manifest.created))
+        loaded.append((order, ResultSet(path, label, commit, date, python), points))
+    # sets made at one commit keep their creation order
+    loaded.sort(key=lambda item: item[0])
+    seen: dict[str, int] = {}
+    out = []
+    for _, rs, points in loaded:
+        seen[rs.label] = seen.get(rs.label, 0) + 1
+        if seen[rs.label] > 1:
+            rs = ResultSet(rs.path, f"{rs.label}#{seen[rs.label]}", rs.commit, rs.date, rs.python)
+        out.append((rs, points))
+    return out
+
+
+def _step(
+    metric: str, before: Sequence[float], after: Sequence[float], min_effect: float
+) -> tuple[Optional[Change], bool]:
+    if not before or not after:
+        return None, False
+    change = compare_samples(before, after)
+    up = beyond(change, min_effect)
+    down = change.significant and change.high < 1.0 - min_effect
+    return change, up or down
+
+
+def load_history(dirs: Sequence[Path], *, min_effect: float = DEFAULT_MIN_EFFECT) -> History:
+    """Read result sets, order them by commit date, and find the steps in each series."""
+    if not dirs:
+        raise ResultError("history needs at least one result directory")
+    sets = _load_sets(dirs)
+    by_key: dict[tuple[str, str], list[tuple[int, ResultSet, Point]]] = {}
+    for index, (rs, points) in enumerate(sets):
+        for point in points:
+            if point.ok:
+                by_key.setdefault((point.workload, point.setting), []).append((index, rs, point))
+    all_series: list[Series] = []
+    all_steps: list[Step] = []
+    for (workload, setting), items in sorted(by_key.items()):
+        entries: list[Entry] = []
+        previous: Optional[tuple[ResultSet, Point]] = None
+        for index, rs, point in items:
+            stats = point_stats(point)
+            time_change = p99_change = None
+            stepped: list[str] = []
+            if previous is not None:
+                prev_rs, prev = previous
+                note = f"{prev_rs.python} → {rs.python}" if prev_rs.python != rs.python else ""
+                for metric, before, after in (
+                    ("time", run_means(prev), run_means(point)),
+                    ("p99", run_p99s(prev), run_p99s(point)),
+                ):
+                    change, moved = _step(metric, before, after, min_effect)
+                    if metric == "time":
+                        time_change = change
+                    else:
+                        p99_change = change
+                    if moved and change is not None:
+                        stepped.append(metric)
+                        all_steps.append(
+                            Step(workload, setting, metric, prev_rs.label, rs.label, change, note)
+                        )
+            entries.append(
+                Entry(
+                    set_index=index,
+                    label=rs.label,
+                    date=rs.date,
+                    python=rs.python,
+                    median_s=stats.median_s,
+                    p99_ns=stats.pause_p99_ns if stats.collections else math.nan,
+                    time_change=time_change,
+                    p99_change=p99_change,
+                    steps=tuple(stepped),
+                )
+            )
+            previous = (rs, point)
+        all_series.append(Series(workload, setting, tuple(entries)))
+    return History(
+        sets=tuple(rs for rs, _ in sets),
+        series=tuple(all_series),
+        steps=tuple(all_steps),
+        min_effect=min_effect,
+    )
+
+
+def plot_history(history: History, out: Path) -> Path:
+    """Draw median time and p99 pause per workload over the result sets into a PNG."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    workloads = sorted({s.workload for s in history.series})
+    rows = max(1, len(workloads))
+    fig = Figure(figsize=(12, 3.2 * rows), layout="constrained")
+    FigureCanvasAgg(fig)
+    axes = fig.subplots(rows, 2, squeeze=False)
+    labels = [f"{rs.label}\n{rs.date[:10]}" for rs in history.sets]
+    for row, workload in enumerate(workloads):
+        ax_time, ax_p99 = axes[row]
+        for series in (s for s in history.series if s.workload == workload):
+            xs = [e.set_index for e in series.entries]
+            for ax, ys, metric in (
+                (ax_time, [e.median_s * 1e6 for e in series.entries], "time"),
+                (ax_p99, [e.p99_ns / 1e3 for e in series.entries], "p99"),
+            ):
+                ax.plot(xs, ys, marker="o", label=series.setting)
+                jumps = [(x, y) for x, y, e in zip(xs, ys, series.entries) if metric in e.steps]
+                if jumps:
+                    ax.scatter(
+                        [x for x, _ in jumps],
+                        [y for _, y in jumps],
+                        s=160,
+                        facecolors="none",
+                        edgecolors="red",
+                        linewidths=2,
+                        zorder=3,
+                    )
+        ax_time.set_title(f"{workload}: median time per step")
+        ax_time.set_ylabel("µs")
+        ax_p99.set_title(f"{workload}: GC pause p99")
+        ax_p99.set_ylabel("µs")
+        for ax in (ax_time, ax_p99):
+            ax.set_xticks(range(len(labels)), labels, rotation=30, ha="right", fontsize=8)
+            ax.grid(alpha=0.3)
+        ax_time.legend(fontsize=7, loc="best")
+    fig.suptitle(
+        f"GC metrics over commits (red circle: step beyond noise and ±{history.min_effect:.0%})"
+    )
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out, dpi=100)
+    return out

@@ -1,0 +1,115 @@
+"""The example CI workflow cannot run here: parse it and check everything it calls exists."""
+
+from __future__ import annotations
+
+import json
+import re
+import shlex
+from pathlib import Path
+from typing import Any
+
+import typer
+import yaml
+
+from gctune.cli import app
+from gctune.compare import parse_threshold
+
+ROOT = Path(__file__).resolve().parents[2]
+WORKFLOW = ROOT / ".github" / "workflows" / "gc-perf.yml"
+# Commands the workflow may call before they exist, each behind a `--help` guard:
+# `report` arrives with the report issue.
+EXPECTED_LATER = {"report"}
+
+
+def workflow() -> dict[Any, Any]:
+    doc = yaml.safe_load(WORKFLOW.read_text())
+    assert isinstance(doc, dict)
+    return doc
+
+
+def steps() -> list[dict[str, Any]]:
+    (job,) = workflow()["jobs"].values()
+    return list(job["steps"])
+
+
+def command_lines() -> list[list[str]]:
+    """Every shell command of every `run:` script, continuation lines joined, comments cut."""
+    lines = []
+    for step in steps():
+        script = step.get("run", "").replace("\\\n", " ")
+        for line in script.splitlines():
+            line = line.split(" #", 1)[0].strip()
+            if line and not line.startswith("#"):
+                lines.append(shlex.split(line))
+    return lines
+
+
+def gctune_calls() -> list[list[str]]:
+    """The arguments after each `gctune` program in the scripts."""
+    calls = []
+    for words in command_lines():
+        for i, word in enumerate(words):
+            if word.endswith("/gctune") or word == "gctune":
+                calls.append(words[i + 1 :])
+    return calls
+
+
+def commands() -> dict[str, Any]:
+    """gctune's registered commands by name, as the command line sees them."""
+    group = typer.main.get_command(app)
+    return dict(group.commands)  # type: ignore[attr-defined]
+
+
+def test_runs_on_pull_requests_and_uploads_the_results() -> None:
+    doc = workflow()
+    triggers = doc.get("on", doc.get(True))  # YAML 1.1 reads a bare `on` as true
+    assert "pull_request" in triggers
+    used = [s.get("uses", "").split("@")[0] for s in steps()]
+    for action in ("actions/checkout", "actions/setup-python", "actions/upload-artifact"):
+        assert action in used
+    upload = next(s for s in steps() if s.get("uses", "").startswith("actions/upload-artifact"))
+    assert "results/pr" in upload["with"]["path"]
+
+
+def test_every_make_target_exists() -> None:
+    targets = set(re.findall(r"^([a-zA-Z_-]+):", (ROOT / "Makefile").read_text(), re.M))
+    called = [w[-1] for w in command_lines() if w[0] == "make"]
+    assert called, "the workflow installs gctune with make"
+    assert set(called) <= targets
+
+
+def test_every_gctune_command_and_option_exists() -> None:
+    registered = commands()
+    calls = gctune_calls()
+    assert {c[0] for c in calls} >= {"sweep", "compare"}
+    text = WORKFLOW.read_text()
+    for call in calls:
+        name = call[0]
+        if name not in registered:
+            assert name in EXPECTED_LATER, f"workflow calls unknown command gctune {name}"
+            assert f"gctune {name} --help" in text, f"gctune {name} is called without a guard"
+            continue
+        options = {o for p in registered[name].params for o in getattr(p, "opts", [])}
+        options |= {"--help"}
+        for word in call[1:]:
+            if word.startswith("--"):
+                assert word.split("=")[0] in options, f"gctune {name} has no option {word}"
+
+
+def test_gates_parse() -> None:
+    gates = [c[i + 1] for c in gctune_calls() for i, w in enumerate(c) if w == "--fail-on"]
+    assert {parse_threshold(g).metric for g in gates} == {"time", "collections"}
+
+
+def test_sweep_matches_the_committed_baseline() -> None:
+    sweep = workflow()["env"]["SWEEP"]
+    make_args = re.search(r"^BASELINE_ARGS \?= (.*)$", (ROOT / "Makefile").read_text(), re.M)
+    assert make_args and make_args.group(1).strip() == sweep
+    manifest = json.loads((ROOT / "results" / "baseline" / "manifest.json").read_text())
+    pinned = next(s for s in steps() if s.get("uses", "").startswith("actions/setup-python"))
+    # gctune compare refuses another Python version, so CI must run the baseline's
+    assert (
+        pinned["with"]["python-version"] == manifest["gctune"]["environment"]["python"]["version"]
+    )
+    spec = manifest["gctune"]["spec"]
+    assert " ".join(spec["workloads"]) in sweep and spec["mode"] == "fast"
