@@ -21,6 +21,7 @@ __all__ = [
     "PointStats",
     "compare_samples",
     "point_stats",
+    "run_cpu_per_step",
     "run_means",
     "t_interval",
     "workload_stats",
@@ -219,6 +220,19 @@ def run_means(point: Point) -> list[float]:
     process, not the value, is the unit of resampling.
     """
     return [statistics.fmean(run.values) for run in point.runs if run.values]
+
+
+def run_cpu_per_step(point: Point) -> list[float]:
+    """Process CPU seconds per step of each worker run that recorded CPU time.
+
+    A run's timed spans cover ``len(values) * loops`` steps.
+    """
+    loops = point.loops or 1
+    return [
+        run.cpu_ns / 1e9 / (len(run.values) * loops)
+        for run in point.runs
+        if run.cpu_ns is not None and run.values
+    ]
 
 
 def compare_samples(

@@ -34,7 +34,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Optional
 
-from gctune.analysis import Change, compare_samples, run_means
+from gctune.analysis import Change, compare_samples, run_cpu_per_step, run_means
 from gctune.histogram import Histogram
 from gctune.results import Manifest, Point, load_sweep
 
@@ -59,13 +59,14 @@ __all__ = [
 # The metrics a gate can name, with their unit and how they are compared.
 GATES: dict[str, str] = {
     "time": "time per step (s); bootstrap interval of the ratio of run means",
+    "cpu": "process CPU time per step (s) of each run; bootstrap interval of the ratio",
     "p99": "GC pause p99 of each run (ns); bootstrap interval of the ratio of means",
     "rss": "peak RSS of each run (bytes); bootstrap interval of the ratio of means",
     "collections": "collections per step, each generation; exact at equal steps per run",
     "collected": "objects collected per step; exact at equal steps per run",
 }
 RULE = (
-    "time, p99, rss: regression when the 95% bootstrap interval of new/base lies wholly "
+    "time, cpu, p99, rss: regression when the 95% bootstrap interval of new/base lies wholly "
     "above 1 + threshold; collections, collected: regression when the rate per step "
     "exceeds base x (1 + threshold) + the stated quantisation allowance"
 )
@@ -358,6 +359,7 @@ def compare_points(base: Point, new: Point, limits: dict[str, float]) -> tuple[M
     """Every metric of two finished points; ``limits`` maps a gate to its fraction."""
     out = [
         _sampled("time", run_means(base), run_means(new), limits.get("time")),
+        _sampled("cpu", run_cpu_per_step(base), run_cpu_per_step(new), limits.get("cpu")),
         _sampled("p99", run_p99s(base), run_p99s(new), limits.get("p99")),
         _sampled("rss", run_peak_rss(base), run_peak_rss(new), limits.get("rss")),
     ]

@@ -11,7 +11,8 @@ the same directory, fsync, ``os.replace``), so a file is whole or absent.
 
 Format history (``FORMAT_VERSION``):
 
-1 - first version: manifest and point files as above.
+1 - first version: manifest and point files as above. Each run may carry ``cpu_ns``
+    (process CPU time of its timed spans); readers treat a missing one as unknown.
 """
 
 from __future__ import annotations
@@ -69,6 +70,7 @@ class RunMetrics:
     thresholds: tuple[int, ...]
     gc_enabled: bool
     frozen: int
+    cpu_ns: Optional[int] = None
 
     @property
     def pause_total_ns(self) -> int:
@@ -306,6 +308,7 @@ def _run_from_json(data: dict[str, Any]) -> RunMetrics:
         thresholds=tuple(int(t) for t in data["thresholds"]),
         gc_enabled=bool(data["gc_enabled"]),
         frozen=int(data["frozen"]),
+        cpu_ns=int(data["cpu_ns"]) if data.get("cpu_ns") is not None else None,
     )
 
 

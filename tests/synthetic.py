@@ -43,6 +43,7 @@ class Spec:
     rss: int = 30 * 1024**2
     status: str = "ok"
     load_avg: float = 0.5
+    cpu_s: Optional[float] = None  # CPU time per step; None: the same as the wall time
 
 
 def _hist(count: int, ns: int, rng: random.Random) -> dict[str, Any]:
@@ -56,6 +57,13 @@ def _run(spec: Spec, rng: random.Random) -> dict[str, Any]:
     mean = spec.mean_s * (1 + rng.gauss(0, spec.noise))
     probe = {
         "wall_ns": int(mean * spec.values * spec.loops * 1e9),
+        "cpu_ns": int(
+            (spec.cpu_s if spec.cpu_s is not None else mean)
+            * (1 + rng.gauss(0, 0.01))
+            * spec.values
+            * spec.loops
+            * 1e9
+        ),
         "spans": spec.values,
         "pauses": {str(g): _hist(n, spec.pause_ns, rng) for g, n in spec.collections.items()},
         "collected": {"0": spec.collected},

@@ -67,6 +67,18 @@ def test_fifteen_percent_slowdown_fails_five_percent_gate(tmp_path: Path) -> Non
     assert compare_sweeps(base, new, thresholds=(Threshold("time", 0.20),)).exit_code == 0
 
 
+def test_cpu_gate_sees_work_not_waiting(tmp_path: Path) -> None:
+    # NEW waited for a busy core (wall time doubled) but did the same work per step
+    base, new = pair(tmp_path, [Spec()], [Spec(mean_s=2e-3, cpu_s=1e-3)])
+    cpu5 = (Threshold("cpu", 0.05),)
+    result = compare_sweeps(base, new, thresholds=cpu5)
+    (cpu,) = [m for m in result.points[0].metrics if m.metric == "cpu"]
+    assert 0.97 < cpu.ratio < 1.03 and not cpu.regression and result.exit_code == 0
+    # 15% more work per step is more CPU time, caught whatever the wall clock says
+    base, new = pair(tmp_path / "more", [Spec()], [Spec(mean_s=1e-3, cpu_s=1.15e-3)])
+    assert compare_sweeps(base, new, thresholds=cpu5).exit_code == 1
+
+
 def test_small_or_noisy_slowdown_is_not_a_regression(tmp_path: Path) -> None:
     # 4% slower: significant, but not beyond 5%
     base, new = pair(tmp_path, [Spec(noise=0.01)], [Spec(mean_s=1.04e-3, noise=0.01)])
@@ -96,7 +108,7 @@ def test_counts_compare_per_step_when_loops_differ(tmp_path: Path) -> None:
     base, new = pair(tmp_path, [Spec()], [doubled])
     result = compare_sweeps(base, new, thresholds=COUNTS0)
     assert result.exit_code == 0
-    gen0 = result.points[0].metrics[3]
+    (gen0,) = [m for m in result.points[0].metrics if m.metric == "collections gen0"]
     assert gen0.metric == "collections gen0" and "steps per run differ (128 vs 256)" in gen0.note
     # one collection more per run is within the quantisation allowance at unequal loops
     off_by_one = replace(doubled, collections={0: 201, 1: 18, 2: 2})
