@@ -112,8 +112,8 @@ def main() -> None:
             workload = load_workload(args.workload)
         except WorkloadError as exc:
             sys.exit(f"gctune: {exc}")
-        size = args.size if args.size is not None else workload.default_size
         try:
+            size = workload.size_for(args.size)
             state = workload.setup(size)
         except WorkloadError as exc:
             sys.exit(f"gctune: {exc}")

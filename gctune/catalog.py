@@ -14,13 +14,15 @@ A workload spec is one of:
     * ``function(size)`` — first parameter named ``size``: a factory. gctune calls
       ``function(size)`` once, before the GC setting is applied, and times the callable
       it returns (called with no arguments). Build long-lived state in the factory.
-    * ``function(state)`` — one required parameter with another name: the step of a
-      stateful workload; the state comes from ``function_setup(size)`` when the module
-      defines it, else from the module's ``setup(size)``.
+    * ``function(state)`` — one required parameter with another name: a step called
+      with a state, from ``function_setup(size)`` when the module defines it, else from
+      the module's ``setup(size)``; with neither, the state is the size itself, so a
+      benchmark written ``bench(n)`` runs ``bench(size)`` at each step.
 
-    ``size`` reaches only the factory or the setup function, never the step. Its default
-    is the default value of that ``size`` parameter, else the module's ``DEFAULT_SIZE``;
-    ``--size`` overrides both.
+    ``size`` reaches only the factory or the setup function (or, with no setup, the
+    step). Its default is the default value of that size parameter, else the module's
+    ``DEFAULT_SIZE``; ``--size`` overrides both, and is required when neither exists.
+    A step without parameters ignores it.
 
 A dotted module name is imported the way ``python -m`` would: the current directory
 first, then ``PYTHONPATH`` and the installed packages. A file is imported from its
@@ -69,10 +71,21 @@ class Workload:
     id: str
     spec: str
     description: str
-    default_size: int
+    default_size: Optional[int]  # None: the workload needs --size
     size_help: str
     setup: Callable[[int], Any]
     step: Optional[Callable[[Any], object]]
+
+    def size_for(self, size: Optional[int]) -> int:
+        """The size to run: ``size`` when given, else the default; fails without either."""
+        if size is not None:
+            return size
+        if self.default_size is None:
+            raise WorkloadError(
+                f"{self.spec!r} has no default size: give --size N (or a default value "
+                "for its size parameter, or DEFAULT_SIZE in the module)"
+            )
+        return self.default_size
 
 
 def builtin_names() -> tuple[str, ...]:
@@ -225,23 +238,15 @@ def _parameters(func: Callable[..., Any]) -> list[inspect.Parameter]:
     return [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
 
 
-def _size_default(
-    spec: str, module: ModuleType, receiver: Callable[..., Any], *, required: bool
-) -> int:
-    """The default size: ``receiver``'s ``size`` default, else ``DEFAULT_SIZE``."""
+def _size_default(module: ModuleType, receiver: Callable[..., Any]) -> Optional[int]:
+    """``receiver``'s default for its first (size) parameter, else ``DEFAULT_SIZE``."""
     params = _parameters(receiver)
     if params and params[0].default is not inspect.Parameter.empty:
         value = params[0].default
     else:
-        value = getattr(module, "DEFAULT_SIZE", None if required else 1)
-    if value is None:
-        name = getattr(receiver, "__name__", "setup")
-        raise WorkloadError(
-            f"{spec!r}: {name}(size) needs a default size: write {name}(size=1000) "
-            "or set DEFAULT_SIZE in the module"
-        )
-    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-        raise WorkloadError(f"{spec!r}: the default size must be a positive integer")
+        value = getattr(module, "DEFAULT_SIZE", None)
+    if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 1):
+        raise WorkloadError(f"the default size of {receiver.__name__} must be a positive integer")
     return value
 
 
@@ -252,7 +257,7 @@ def _from_callable(spec: str, module: ModuleType, name: str) -> Workload:
     params = _parameters(func)
     required = [p for p in params if p.default is inspect.Parameter.empty]
 
-    def workload(default_size: int, setup: Callable[[int], Any], step: Any) -> Workload:
+    def workload(default_size: Optional[int], setup: Callable[[int], Any], step: Any) -> Workload:
         return Workload(
             id=workload_id(spec),
             spec=spec,
@@ -266,23 +271,24 @@ def _from_callable(spec: str, module: ModuleType, name: str) -> Workload:
     if params and params[0].name == "size":
         if len(required) > 1:
             raise WorkloadError(f"{spec!r}: a factory takes only size")
-        size = _size_default(spec, module, func, required=True)
-        return workload(size, _factory(spec, func), None)
+        return workload(_size_default(module, func), _factory(spec, func), None)
     if not required:
-        return workload(1, lambda size: func, None)
+        return workload(1, lambda size: func, None)  # size unused
     if len(required) > 1:
         raise WorkloadError(
             f"{spec!r} takes {len(required)} arguments; a step takes none, "
-            "or one (its state), or a factory takes size"
+            "or one (its state, or its size), or a factory takes size"
         )
     own = f"{name.rpartition('.')[2]}_setup"
     setup = getattr(module, own, None) or getattr(module, "setup", None)
+    if setup is None:
+        # no setup: the state is the size itself, as in benchmarks written bench(n)
+        return workload(_size_default(module, func), _identity, func)
     if not callable(setup):
         raise WorkloadError(
-            f"{spec!r} takes a state ({required[0].name}) but the module defines "
-            f"neither {own}(size) nor setup(size)"
+            f"{spec!r}: {own if hasattr(module, own) else 'setup'} is not a function"
         )
-    return workload(_size_default(spec, module, setup, required=False), setup, func)
+    return workload(_size_default(module, setup), setup, func)
 
 
 def _factory(spec: str, func: Callable[[int], Any]) -> Callable[[int], Any]:
@@ -301,7 +307,11 @@ def _no_state(size: int) -> None:
     return None
 
 
-def resolve_specs(specs: list[str], *, python: str) -> list[str]:
+def _identity(size: int) -> int:
+    return size
+
+
+def resolve_specs(specs: list[str], *, python: str, size: Optional[int] = None) -> list[str]:
     """Check that every workload loads in ``python`` here; return them with files absolute.
 
     Built-in names are checked in this process. Anything else (user code, which may
@@ -319,8 +329,9 @@ def resolve_specs(specs: list[str], *, python: str) -> list[str]:
     if user:
         import subprocess
 
+        sized = ["--size", str(size)] if size is not None else []
         done = subprocess.run(
-            [python, "-m", "gctune.catalog", *user],
+            [python, "-m", "gctune.catalog", *sized, *user],
             capture_output=True,
             text=True,
             timeout=120,
@@ -333,14 +344,18 @@ def resolve_specs(specs: list[str], *, python: str) -> list[str]:
 
 
 def main(argv: Optional[list[str]] = None) -> int:
-    """``python -m gctune.catalog SPEC...``: check that each workload loads here.
+    """``python -m gctune.catalog [--size N] SPEC...``: check each workload loads here.
 
     Run by the sweep in the measured interpreter and directory, so that a workload that
     would fail in every worker fails once, in one line, before the sweep starts.
     """
-    for spec in sys.argv[1:] if argv is None else argv:
+    args = list(sys.argv[1:] if argv is None else argv)
+    size = None
+    if args[:1] == ["--size"]:
+        size, args = int(args[1]), args[2:]
+    for spec in args:
         try:
-            load_workload(spec)
+            load_workload(spec).size_for(size)
         except WorkloadError as exc:
             print(f"gctune: {exc}", file=sys.stderr)
             return 2

@@ -219,9 +219,9 @@ def _grid(grid: str, settings: list[str]) -> tuple[list[str], str]:
     return [s.id for s in with_references(chosen)], mode
 
 
-def _check_workloads(workloads: list[str]) -> list[str]:
+def _check_workloads(workloads: list[str], size: Optional[int]) -> list[str]:
     # fail now, in one line, not in every point; files become absolute paths
-    return resolve_specs(workloads or list(builtin_names()), python=sys.executable)
+    return resolve_specs(workloads or list(builtin_names()), python=sys.executable, size=size)
 
 
 def _targets(
@@ -236,7 +236,7 @@ def _targets(
     if not command:
         if name is not None:
             raise GctuneError("--name names a --command program")
-        return tuple(_check_workloads([*args, *workload_opts])), None
+        return tuple(_check_workloads([*args, *workload_opts], size)), None
     if workload_opts:
         raise GctuneError("--workload and --command exclude each other")
     if size is not None:

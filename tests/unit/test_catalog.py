@@ -126,9 +126,26 @@ def test_the_default_size_falls_back_to_default_size_else_is_required(
 ) -> None:
     assert load_workload(f"{user_file}:make_step_without_default").default_size == 40
     bare = tmp_path / "bare.py"
-    bare.write_text("def make(size):\n    return lambda: None\n")
-    with pytest.raises(WorkloadError, match=r"make\(size\) needs a default size"):
-        load_workload(f"{bare}:make")
+    bare.write_text("def make(size):\n    return lambda: size\n\ndef bench(n):\n    return n\n")
+    for func in ("make", "bench"):
+        wl = load_workload(f"{bare}:{func}")
+        assert wl.size_for(9) == 9
+        with pytest.raises(WorkloadError, match="has no default size: give --size N"):
+            wl.size_for(None)
+    with pytest.raises(WorkloadError, match="has no default size"):
+        resolve_specs([f"{bare}:bench"], python=sys.executable)
+    assert resolve_specs([f"{bare}:bench"], python=sys.executable, size=3) == [f"{bare}:bench"]
+
+
+def test_one_parameter_and_no_setup_is_a_step_given_the_size(tmp_path: Path) -> None:
+    # as in benchmarks written bench(n): each step calls bench(size)
+    path = tmp_path / "sized.py"
+    path.write_text("DEFAULT_SIZE = 4\nSEEN = []\n\ndef bench(n):\n    SEEN.append(n)\n")
+    wl = load_workload(f"{path}:bench")
+    assert wl.step is not None
+    wl.step(wl.setup(wl.size_for(None)))
+    assert sys.modules["gctune_user_sized"].SEEN == [4]
+    sys.modules.pop("gctune_user_sized")
 
 
 def test_a_factory_must_return_a_callable(user_file: Path) -> None:
