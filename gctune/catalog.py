@@ -52,6 +52,7 @@ __all__ = [
     "resolve_specs",
     "split_spec",
     "workload_id",
+    "workload_ids",
 ]
 
 
@@ -107,7 +108,12 @@ def split_spec(spec: str) -> tuple[str, Optional[str]]:
 
 
 def _is_file_spec(target: str) -> bool:
-    return target.endswith(".py") or "/" in target or os.sep in target or os.path.isfile(target)
+    """A path rather than a module name (by spelling: ids must not depend on the disk)."""
+    return target.endswith(".py") or "/" in target or os.sep in target
+
+
+def _names_a_file(target: str) -> bool:
+    return _is_file_spec(target) or os.path.isfile(target)
 
 
 def workload_id(spec: str) -> str:
@@ -119,6 +125,26 @@ def workload_id(spec: str) -> str:
     if func:
         text += f"-{func}"
     return re.sub(r"[^A-Za-z0-9_.-]+", "-", text).strip("-") or "workload"
+
+
+def workload_ids(specs: list[str]) -> list[str]:
+    """Ids of a sweep's workloads, made unique: files that share a name get their folder's.
+
+    ``a/run_benchmark.py:main`` and ``b/run_benchmark.py:main`` become
+    ``a.run_benchmark-main`` and ``b.run_benchmark-main``. Depends only on the specs, so a
+    resumed sweep finds the same ids; specs that still clash raise :class:`WorkloadError`.
+    """
+    base = [workload_id(spec) for spec in specs]
+    ids = list(base)
+    for n, spec in enumerate(specs):
+        target, _ = split_spec(spec)
+        if base.count(base[n]) > 1 and _is_file_spec(target):
+            ids[n] = f"{Path(target).resolve().parent.name}.{base[n]}"
+    for n, wid in enumerate(ids):
+        if ids.count(wid) > 1:
+            other = specs[ids.index(wid, n + 1)]
+            raise WorkloadError(f"workloads {specs[n]!r} and {other!r} would share the id {wid!r}")
+    return ids
 
 
 def load_workload(spec: str) -> Workload:
@@ -133,7 +159,7 @@ def load_workload(spec: str) -> Workload:
 def _import(target: str) -> ModuleType:
     if target in builtin_names():
         return importlib.import_module(f"workloads.{target}")
-    if _is_file_spec(target):
+    if _names_a_file(target):
         return _import_file(target)
     if os.getcwd() not in sys.path and "" not in sys.path:
         # as ``python -m``: a module in the current directory is found first
@@ -322,7 +348,7 @@ def resolve_specs(specs: list[str], *, python: str, size: Optional[int] = None) 
     resolved = []
     for spec in specs:
         target, func = split_spec(spec)
-        if target not in builtin_names() and _is_file_spec(target):
+        if target not in builtin_names() and _names_a_file(target):
             target = str(Path(target).resolve())
         resolved.append(target + (f":{func}" if func else ""))
     user = [s for s in resolved if s not in builtin_names()]

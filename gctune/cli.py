@@ -34,6 +34,7 @@ from gctune.catalog import (
     load_workload,
     resolve_specs,
     workload_id,
+    workload_ids,
 )
 from gctune.program import ProgramError, check_command, command_id
 from gctune.results import Point, ResultError
@@ -221,7 +222,10 @@ def _grid(grid: str, settings: list[str]) -> tuple[list[str], str]:
 
 def _check_workloads(workloads: list[str], size: Optional[int]) -> list[str]:
     # fail now, in one line, not in every point; files become absolute paths
-    return resolve_specs(workloads or list(builtin_names()), python=sys.executable, size=size)
+    chosen = list(dict.fromkeys(workloads or builtin_names()))  # each once, in order
+    resolved = resolve_specs(chosen, python=sys.executable, size=size)
+    workload_ids(resolved)  # two workloads with one id would overwrite each other's points
+    return resolved
 
 
 def _targets(

@@ -108,11 +108,12 @@ def check_command(command: Sequence[str], cwd: str) -> None:
             "--command needs a program to run: gctune run --command -- python app.py"
         )
     exe = command[0]
-    found = shutil.which(exe, path=os.environ.get("PATH")) if os.sep not in exe else None
-    if os.sep in exe:
+    if os.sep in exe:  # a path: relative to where the program will run
         path = Path(cwd, exe)
-        found = str(path) if path.is_file() and os.access(path, os.X_OK) else None
-    if found is None:
+        found = path.is_file() and os.access(path, os.X_OK)
+    else:
+        found = shutil.which(exe) is not None
+    if not found:
         raise ProgramError(f"program {exe!r} not found (or not executable)")
     if _PYTHON.match(os.path.basename(exe)):
         script = _script_of(command[1:])

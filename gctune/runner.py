@@ -37,7 +37,7 @@ from types import FrameType
 from typing import IO, Any, Callable, Optional
 
 from gctune import __version__, program
-from gctune.catalog import workload_id
+from gctune.catalog import workload_ids
 from gctune.results import (
     Manifest,
     Point,
@@ -128,7 +128,8 @@ def plan_points(spec: SweepSpec) -> list[PointPlan]:
     if "default" in settings:
         settings.remove("default")
         settings.insert(0, "default")
-    return [PointPlan(w, workload_id(w), s) for w in spec.workloads for s in settings]
+    ids = workload_ids(list(spec.workloads))
+    return [PointPlan(w, i, s) for w, i in zip(spec.workloads, ids) for s in settings]
 
 
 _SIZE_UNITS = {"": 1, "b": 1, "k": 1024, "m": 1024**2, "g": 1024**3, "t": 1024**4}

@@ -9,7 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from gctune.catalog import WorkloadError, load_workload, resolve_specs, split_spec, workload_id
+from gctune.catalog import (
+    WorkloadError,
+    load_workload,
+    resolve_specs,
+    split_spec,
+    workload_id,
+    workload_ids,
+)
 
 USER_MODULE = '''
 """Functions a user wants measured."""
@@ -187,6 +194,17 @@ def test_spec_syntax() -> None:
     assert split_spec("short_cycles") == ("short_cycles", None)
     assert workload_id("/x/y/bench.py:run") == "bench-run"
     assert workload_id("pkg.mod:func") == "pkg.mod-func"
+
+
+def test_files_of_the_same_name_get_their_folders_name() -> None:
+    specs = ["/b/bm_go/run_benchmark.py:main", "/b/bm_nbody/run_benchmark.py:main", "short_cycles"]
+    assert workload_ids(specs) == [
+        "bm_go.run_benchmark-main",
+        "bm_nbody.run_benchmark-main",
+        "short_cycles",
+    ]
+    with pytest.raises(WorkloadError, match=r"would share the id 'a\.x-f'"):
+        workload_ids(["/a/x.py:f", "/a/x.py:f"])
 
 
 def test_resolve_specs_checks_in_a_subprocess_and_makes_files_absolute(
