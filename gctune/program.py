@@ -71,6 +71,25 @@ class ProgramError(ValueError):
     """A command that cannot be run as given; the message is one line for the user."""
 
 
+def _python_target(args: Sequence[str]) -> tuple[str, str]:
+    """What ``python ARGS`` runs: ``("module", name)``, ``("script", path)``, or ``("", "")``
+    for code given with ``-c``, standard input, or nothing."""
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        if arg == "-m":
+            return ("module", args[i + 1]) if i + 1 < len(args) else ("", "")
+        if arg.startswith("-m"):
+            return "module", arg[2:]
+        if arg == "-" or arg.startswith("-c"):
+            return "", ""
+        if arg.startswith("-"):
+            i += 2 if arg in _VALUE_OPTIONS else 1
+            continue
+        return "script", arg
+    return "", ""
+
+
 def command_id(command: Sequence[str]) -> str:
     """A file-name-safe id for a command: its script's or module's name.
 
@@ -80,24 +99,8 @@ def command_id(command: Sequence[str]) -> str:
     exe = os.path.basename(command[0])
     name = Path(exe).stem
     if _PYTHON.match(exe):
-        args = list(command[1:])
-        i = 0
-        while i < len(args):
-            arg = args[i]
-            if arg == "-m" and i + 1 < len(args):
-                name = args[i + 1]
-                break
-            if arg.startswith("-m") and len(arg) > 2:
-                name = arg[2:]
-                break
-            if arg == "-c":
-                name = "python-c"
-                break
-            if arg.startswith("-"):
-                i += 2 if arg in _VALUE_OPTIONS else 1
-                continue
-            name = Path(arg).stem
-            break
+        kind, target = _python_target(command[1:])
+        name = {"module": target, "script": Path(target).stem}.get(kind, f"{name}-c")
     return re.sub(r"[^A-Za-z0-9_.-]+", "-", name).strip("-.") or "command"
 
 
@@ -116,24 +119,11 @@ def check_command(command: Sequence[str], cwd: str) -> None:
     if not found:
         raise ProgramError(f"program {exe!r} not found (or not executable)")
     if _PYTHON.match(os.path.basename(exe)):
-        script = _script_of(command[1:])
-        if script is not None and not Path(cwd, script).is_file():
+        kind, script = _python_target(command[1:])
+        if kind == "script" and not Path(cwd, script).is_file():
             raise ProgramError(f"{exe} cannot open {script!r}: no such file")
     if shutil.which("env") is None:
         raise ProgramError("gctune needs the 'env' program to launch commands")
-
-
-def _script_of(args: Sequence[str]) -> Optional[str]:
-    i = 0
-    while i < len(args):
-        arg = args[i]
-        if arg in ("-m", "-c", "-") or (arg.startswith(("-m", "-c")) and len(arg) > 2):
-            return None
-        if arg.startswith("-"):
-            i += 2 if arg in _VALUE_OPTIONS else 1
-            continue
-        return arg
-    return None
 
 
 @dataclass(frozen=True)

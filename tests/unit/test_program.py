@@ -141,3 +141,20 @@ def test_missing_snapshots_fail_the_point_instead_of_mispairing(tmp_path: Path) 
     for pid in range(10):
         snapshot(tmp_path, 200 + pid, 1, pauses=1)
     assert "pyperf ran the program 15 times but 10" in (attach_snapshots(doc, tmp_path) or "")
+
+
+def test_a_command_sweep_spec_survives_the_manifest() -> None:
+    from gctune.runner import SweepSpec, plan_points
+
+    spec = SweepSpec(
+        workloads=("app",),
+        settings=("default", "disabled"),
+        command=("python", "app.py", "--n", "3"),
+        cwd="/srv/app",
+    )
+    again = SweepSpec.from_json(json.loads(json.dumps(spec.to_json())))
+    assert again == spec
+    assert [(p.workload_id, p.setting) for p in plan_points(again)] == [
+        ("app", "default"),
+        ("app", "disabled"),
+    ]
