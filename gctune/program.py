@@ -266,7 +266,11 @@ def _merge(tops: list[dict[str, Any]], procs: list[dict[str, Any]]) -> dict[str,
         if proc.get("requests"):
             requests.merge(Histogram.from_json(proc["requests"]))
     first = tops[0]
+    optional: dict[str, Any] = {}
+    if all("cpu_ns" in p for p in procs):  # probes that time CPU too: all processes' CPU
+        optional["cpu_ns"] = sum(int(p["cpu_ns"]) for p in procs)
     return {
+        **optional,
         "wall_ns": sum(t["wall_ns"] for t in tops),
         "spans": len(tops),
         "pauses": {g: h.to_json() for g, h in sorted(pauses.items(), key=lambda x: int(x[0]))},

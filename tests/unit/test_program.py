@@ -80,6 +80,7 @@ def snapshot(
         "started_ns": start,
         "ended_ns": start + 500,
         "wall_ns": 500,
+        "cpu_ns": 100,
         "spans": 1,
         "pauses": {"0": hist.to_json()} if pauses else {},
         "collected": {"0": pauses},
@@ -133,6 +134,7 @@ def test_snapshots_pair_with_the_measured_values_of_each_run(tmp_path: Path) -> 
     assert second["pauses"]["0"]["count"] == 4 * 10 + 5 + 7
     assert second["processes"] == 6 and second["peak_rss_bytes"] == 99
     assert second["wall_ns"] == 4 * 500  # top processes only
+    assert second["cpu_ns"] == 6 * 100  # every process
 
 
 def test_missing_snapshots_fail_the_point_instead_of_mispairing(tmp_path: Path) -> None:
