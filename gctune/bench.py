@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import sys
 import time
-from typing import Any, Callable
+from typing import Any, Callable, Optional
 
 import pyperf
 
@@ -50,7 +50,24 @@ def _limit_memory(max_bytes: int) -> None:
     resource.setrlimit(resource.RLIMIT_AS, (max_bytes, hard))
 
 
-def _time_steps(step: Callable[[Any], object], state: Any) -> Callable[[int], float]:
+def _time_steps(step: Optional[Callable[[Any], object]], state: Any) -> Callable[[int], float]:
+    """The timed loop; ``step`` None means the state is the step, called with no arguments.
+
+    Two loops rather than a wrapper, so a tiny user function is not charged for an
+    extra call per step.
+    """
+    if step is None:
+        call: Callable[[], object] = state
+
+        def time_calls(loops: int) -> float:
+            timer = time.perf_counter
+            t0 = timer()
+            for _ in range(loops):
+                call()
+            return timer() - t0
+
+        return time_calls
+
     def time_func(loops: int) -> float:
         timer = time.perf_counter
         t0 = timer()
@@ -95,8 +112,11 @@ def main() -> None:
             workload = load_workload(args.workload)
         except WorkloadError as exc:
             sys.exit(f"gctune: {exc}")
-        size = args.size if args.size is not None else workload.default_size
-        state = workload.setup(size)
+        try:
+            size = workload.size_for(args.size)
+            state = workload.setup(size)
+        except WorkloadError as exc:
+            sys.exit(f"gctune: {exc}")
         applied = apply_setting(setting)
         metadata["gctune_size"] = size
         metadata["gctune_thresholds"] = ",".join(map(str, applied["thresholds"]))  # type: ignore[call-overload]

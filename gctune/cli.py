@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -28,8 +29,16 @@ from rich.progress import (
 from rich.table import Table
 
 from gctune.analysis import PointStats, workload_stats
-from gctune.catalog import WorkloadError, builtin_names, load_workload
+from gctune.catalog import (
+    WorkloadError,
+    builtin_names,
+    load_workload,
+    resolve_specs,
+    workload_id,
+    workload_ids,
+)
 from gctune.compare import GATES, CompareError, compare_sweeps, parse_threshold
+from gctune.program import ProgramError, check_command, command_id
 from gctune.results import Point, ResultError
 from gctune.runner import (
     DEFAULT_TIMEOUT,
@@ -62,7 +71,7 @@ console = Console(width=None if sys.stdout.isatty() else 120)
 err_console = Console(stderr=True)
 
 F = TypeVar("F", bound=Callable[..., Any])
-USER_ERRORS = (SettingError, WorkloadError, SweepError, ResultError, CompareError)
+USER_ERRORS = (SettingError, WorkloadError, SweepError, ResultError, CompareError, ProgramError)
 
 
 class GctuneError(Exception):
@@ -215,11 +224,34 @@ def _grid(grid: str, settings: list[str]) -> tuple[list[str], str]:
     return [s.id for s in with_references(chosen)], mode
 
 
-def _check_workloads(workloads: list[str]) -> list[str]:
-    chosen = workloads or list(builtin_names())
-    for spec in chosen:
-        load_workload(spec)  # fail now, in one line, not in every point
-    return chosen
+def _check_workloads(workloads: list[str], size: Optional[int]) -> list[str]:
+    # fail now, in one line, not in every point; files become absolute paths
+    chosen = list(dict.fromkeys(workloads or builtin_names()))  # each once, in order
+    resolved = resolve_specs(chosen, python=sys.executable, size=size)
+    workload_ids(resolved)  # two workloads with one id would overwrite each other's points
+    return resolved
+
+
+def _targets(
+    args: list[str],
+    workload_opts: list[str],
+    *,
+    command: bool,
+    name: Optional[str],
+    size: Optional[int],
+) -> tuple[tuple[str, ...], Optional[tuple[str, ...]]]:
+    """The workloads of a run or sweep, or the one name and argv of ``--command``."""
+    if not command:
+        if name is not None:
+            raise GctuneError("--name names a --command program")
+        return tuple(_check_workloads([*args, *workload_opts], size)), None
+    if workload_opts:
+        raise GctuneError("--workload and --command exclude each other")
+    if size is not None:
+        raise GctuneError("--size applies to workloads, not to --command")
+    argv = tuple(args)
+    check_command(argv, os.getcwd())
+    return (workload_id(name) if name else command_id(argv),), argv
 
 
 def _sweep(spec: Optional[SweepSpec], out: Path, resume: bool) -> list[Point]:
@@ -244,7 +276,21 @@ RESULTS = Path("results")
 @_user_errors
 def sweep(
     workloads: list[str] = typer.Argument(
-        None, help="Workloads: built-in names, module names or .py files (default: all built-in)."
+        None,
+        help="Workloads: built-in names, modules, .py files, or MODULE:FUNCTION / "
+        "FILE.py:FUNCTION (default: all built-in). With --command: the program and "
+        "its arguments, after --.",
+    ),
+    workload_opt: list[str] = typer.Option(
+        None, "--workload", "-w", help="A workload, as the arguments (repeatable)."
+    ),
+    command: bool = typer.Option(
+        False,
+        "--command",
+        help="Measure an unchanged program: gctune sweep --command -- python app.py ARGS.",
+    ),
+    name: Optional[str] = typer.Option(
+        None, help="Name of the --command program in results (default: its script's name)."
     ),
     grid: str = typer.Option("quick", help="quick, full, or a .toml sweep file."),
     setting: list[str] = typer.Option(
@@ -273,8 +319,13 @@ def sweep(
         _finish(points, target)
         return
     setting_ids, grid_mode = _grid(grid, setting or [])
+    chosen, argv = _targets(
+        workloads or [], workload_opt or [], command=command, name=name, size=size
+    )
     spec = SweepSpec(
-        workloads=tuple(_check_workloads(workloads or [])),
+        workloads=chosen,
+        command=argv,
+        cwd=os.getcwd(),
         settings=tuple(setting_ids),
         size=size,
         mode=_mode(quick, fast, normal, rigorous, grid_mode),
@@ -313,7 +364,22 @@ def _finish(points: list[Point], target: Path) -> None:
 @app.command()
 @_user_errors
 def run(
-    workload: str = typer.Argument(..., help="A built-in name, module name or .py file."),
+    workload: list[str] = typer.Argument(
+        None,
+        help="A built-in name, module, .py file, or MODULE:FUNCTION / FILE.py:FUNCTION. "
+        "With --command: the program and its arguments, after --.",
+    ),
+    workload_opt: list[str] = typer.Option(
+        None, "--workload", "-w", help="The workload, as the argument."
+    ),
+    command: bool = typer.Option(
+        False,
+        "--command",
+        help="Measure an unchanged program: gctune run --command -- python app.py ARGS.",
+    ),
+    name: Optional[str] = typer.Option(
+        None, help="Name of the --command program in results (default: its script's name)."
+    ),
     setting: str = typer.Option("default", "--setting", "-s", help="The GC setting."),
     out: Optional[Path] = typer.Option(
         None, help="Directory for the point (default: results/<id>)."
@@ -327,10 +393,18 @@ def run(
     values: Optional[int] = typer.Option(None, min=1, help="pyperf values per process."),
     min_time: Optional[float] = typer.Option(None, min=0.0001, help="pyperf seconds per value."),
 ) -> None:
-    """Measure one workload under one GC setting and print its metrics."""
+    """Measure one workload, or one program (--command), under one GC setting."""
     (chosen,) = parse_settings([setting])
+    given = [*(workload or []), *(workload_opt or [])]
+    if not command and len(given) != 1:
+        raise GctuneError("run measures one workload (give one, or use sweep for several)")
+    targets, argv = _targets(
+        workload or [], workload_opt or [], command=command, name=name, size=size
+    )
     spec = SweepSpec(
-        workloads=tuple(_check_workloads([workload])),
+        workloads=targets,
+        command=argv,
+        cwd=os.getcwd(),
         settings=(chosen.id,),
         size=size,
         mode=_mode(False, fast, False, rigorous, "normal"),
@@ -342,13 +416,13 @@ def run(
     )
     target = out if out is not None else new_sweep_dir(RESULTS)
     points = _sweep(spec, target, resume=False)
-    _point_table(points[0])
+    _point_table(points[0], per="run of the program" if argv else "step")
     console.print(f"Saved: {points[0].path}")
     if not points[0].ok:
         raise typer.Exit(1)
 
 
-def _point_table(point: Point) -> None:
+def _point_table(point: Point, *, per: str = "step") -> None:
     (s,) = workload_stats([point])[point.workload]
     table = Table(title=f"{point.workload} · {point.setting}", title_justify="left")
     table.add_column("metric")
@@ -358,7 +432,7 @@ def _point_table(point: Point) -> None:
         console.print(table)
         return
     rows = [
-        ("time per step (median)", fmt_ns(s.median_s * 1e9)),
+        (f"time per {per} (median)", fmt_ns(s.median_s * 1e9)),
         (
             "mean, 95% interval",
             f"{fmt_ns(s.mean_s * 1e9)} [{fmt_ns(s.ci_low_s * 1e9)}, {fmt_ns(s.ci_high_s * 1e9)}]",

@@ -11,19 +11,20 @@ pyperf opens a span around each value it measures and calls ``teardown`` at the 
 each worker, where the probe's snapshot is stored in the run's metadata under
 ``gctune_probe`` (a one-line JSON string; pyperf metadata values must be scalars).
 
+``start_program_probe`` is the probe for a whole process: gctune's ``sitecustomize``
+(``gctune/startup/``) calls it at the start-up of each Python process of a program run
+with ``--command``; it writes one snapshot file per process at exit.
+
 This module is imported inside measured workers: 3.9+, standard library only.
 """
 
 from __future__ import annotations
 
 import gc
-import json
 import os
-import platform
 import sys
-import sysconfig
 import time
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 from gctune.histogram import Histogram
 
@@ -31,14 +32,19 @@ __all__ = [
     "METADATA_KEY",
     "GCHook",
     "Probe",
+    "apply_gc",
+    "apply_setting_id",
     "gc_kind",
     "interpreter_info",
     "peak_rss_bytes",
     "record_request",
+    "setting_from_id",
+    "start_program_probe",
 ]
 
 METADATA_KEY = "gctune_probe"
 SETTING_ENV = "GCTUNE_SETTING"
+ROOT_ENV = "GCTUNE_ROOT"
 
 _active: Optional[Probe] = None
 
@@ -160,6 +166,8 @@ def peak_rss_bytes() -> int:
 
 def gc_kind() -> str:
     """``free-threaded``, ``incremental`` (3.14.0–3.14.4) or ``generational``."""
+    import sysconfig
+
     if sysconfig.get_config_var("Py_GIL_DISABLED"):
         return "free-threaded"
     if sys.version_info[:2] == (3, 14) and sys.version_info[2] <= 4:
@@ -169,6 +177,9 @@ def gc_kind() -> str:
 
 def interpreter_info() -> dict[str, Any]:
     """Version, implementation, build and GC kind of this interpreter."""
+    import platform
+    import sysconfig
+
     return {
         "version": platform.python_version(),
         "version_info": list(sys.version_info[:3]),
@@ -185,7 +196,14 @@ class GCHook:
 
     Used by gctune's own point script and by any pyperf benchmark. When the environment
     variable ``GCTUNE_SETTING`` holds a setting (``50000,20,100+freeze``), it is applied
-    once per process, at the first hook (the benchmark's setup has run by then).
+    once per process, at the first hook (the benchmark's setup has run by then). pyperf
+    drops environment variables in its workers: run the benchmark with
+    ``--inherit-environ GCTUNE_SETTING``.
+
+    Run metadata written (durations in seconds, as pyperf's own): ``gctune_probe`` (the
+    whole snapshot, JSON), ``gctune_setting`` (when one was applied), and
+    ``gc_collections``, ``gc_pause_total_s``, ``gc_pause_p99_s``, ``gc_pause_max_s``,
+    each also per generation as ``gc_gen<N>_collections`` and so on.
     """
 
     _applied: Optional[dict[str, Any]] = None
@@ -193,10 +211,7 @@ class GCHook:
     def __init__(self) -> None:
         spec = os.environ.get(SETTING_ENV)
         if spec and GCHook._applied is None:
-            from gctune.settings import apply_setting, parse_setting
-
-            GCHook._applied = apply_setting(parse_setting(spec))
-            GCHook._applied["setting"] = parse_setting(spec).id
+            GCHook._applied = _apply_from_env(spec)
         self.probe = Probe()
         self.probe.install()
 
@@ -207,13 +222,200 @@ class GCHook:
         self.probe.stop()
 
     def teardown(self, metadata: dict[str, Any]) -> None:
-        """Store the snapshot as one JSON line under ``gctune_probe``; unregister."""
+        """Store the snapshot under ``gctune_probe`` and the summary keys; unregister."""
+        import json
+
         self.probe.close()
         snap = self.probe.snapshot()
         if GCHook._applied is not None:
             snap["applied"] = GCHook._applied
             metadata["gctune_setting"] = GCHook._applied["setting"]
         metadata[METADATA_KEY] = json.dumps(snap, separators=(",", ":"), sort_keys=True)
-        summary_gc = sum(h["count"] for h in snap["pauses"].values())
-        metadata["gc_collections"] = summary_gc
-        metadata["gc_pause_total_s"] = sum(h["sum"] for h in snap["pauses"].values()) / 1e9
+        metadata.update(_summary("gc_", list(self.probe.pauses.values())))
+        for gen, hist in sorted(self.probe.pauses.items()):
+            metadata.update(_summary(f"gc_gen{gen}_", [hist]))
+
+
+def _apply_from_env(spec: str) -> dict[str, Any]:
+    from gctune.settings import SettingError, apply_setting, parse_setting
+
+    try:
+        setting = parse_setting(spec)
+    except SettingError as exc:
+        from pyperf._hooks import HookError  # pyperf prints it as one error and exits
+
+        raise HookError(f"{SETTING_ENV}: {exc}") from None
+    applied: dict[str, Any] = dict(apply_setting(setting))
+    applied["setting"] = setting.id
+    return applied
+
+
+def _summary(prefix: str, hists: list[Histogram]) -> dict[str, Any]:
+    """Collections, pause total, p99 and max (seconds) of ``hists`` taken together."""
+    merged = Histogram()
+    for hist in hists:
+        merged.merge(hist)
+    out: dict[str, Any] = {
+        f"{prefix}collections": merged.count,
+        f"{prefix}pause_total_s": merged.total / 1e9,
+    }
+    if merged.count:
+        out[f"{prefix}pause_p99_s"] = merged.quantile(0.99) / 1e9
+        out[f"{prefix}pause_max_s"] = merged.max / 1e9
+    return out
+
+
+class ProgramProbe:
+    """The probe over a whole process's life, written to a snapshot file when it ends.
+
+    The snapshot is :meth:`Probe.snapshot` plus who wrote it: ``pid``, ``ppid``,
+    ``started_ns`` and ``ended_ns`` (``time.monotonic_ns``, comparable between the
+    processes of one machine), ``root`` (``<pid>-<started_ns>`` of the first measured
+    process above this one, passed down in the environment variable ``GCTUNE_ROOT``;
+    null in that first process), ``argv``, ``setting``, ``applied``, ``python``
+    (version) and ``executable``. Files are named ``<pid>-<started_ns>.json`` and written
+    atomically, so a reader sees whole files only.
+    """
+
+    def __init__(self, setting_id: str, applied: dict[str, Any], snapshot_dir: str) -> None:
+        self.setting_id = setting_id
+        self.applied = applied
+        self.snapshot_dir = snapshot_dir
+        self._begin()
+
+    def _begin(self) -> None:
+        self.pid = os.getpid()
+        self.ppid = os.getppid()
+        self.written = False
+        self.probe = Probe()
+        self.probe.install()
+        self.started_ns = time.monotonic_ns()
+        self.root = os.environ.get(ROOT_ENV)
+        if self.root is None:
+            # descendants, even behind a shell, find the top process of their tree
+            os.environ[ROOT_ENV] = f"{self.pid}-{self.started_ns}"
+        self.probe.start()
+
+    def after_fork(self) -> None:
+        """In a forked child: forget the parent's collections, measure the child alone."""
+        self.probe.close()
+        self._begin()
+
+    def finish(self) -> None:
+        """Close the span and write this process's snapshot (once)."""
+        if self.written or os.getpid() != self.pid:
+            return
+        self.written = True
+        self.probe.stop()
+        self.probe.close()
+        snap = self.probe.snapshot()
+        snap.update(
+            pid=self.pid,
+            ppid=self.ppid,
+            root=self.root,
+            started_ns=self.started_ns,
+            ended_ns=time.monotonic_ns(),
+            argv=list(sys.argv),
+            setting=self.setting_id,
+            applied=self.applied,
+            python=".".join(map(str, sys.version_info[:3])),
+            executable=sys.executable,
+        )
+        import json
+
+        name = f"{self.pid}-{self.started_ns}"
+        tmp = os.path.join(self.snapshot_dir, f".{name}.tmp")
+        try:
+            with open(tmp, "w", encoding="utf-8") as out:
+                json.dump(snap, out, separators=(",", ":"))
+            os.replace(tmp, os.path.join(self.snapshot_dir, f"{name}.json"))
+        except OSError as exc:  # the sweep reports the missing snapshot
+            print(f"gctune: cannot write the GC snapshot: {exc}", file=sys.stderr)
+
+
+def start_program_probe(setting: str, snapshot_dir: str) -> ProgramProbe:
+    """Apply ``setting`` to this process now and measure it until it exits.
+
+    Called at interpreter start-up by gctune's ``sitecustomize``. The snapshot is written
+    at exit (``atexit``) or at ``os._exit`` (used by forked children such as
+    multiprocessing's); collections during interpreter finalization, after that, are
+    not seen.
+    """
+    import atexit
+
+    setting_id, applied = apply_setting_id(setting)
+    recorder = ProgramProbe(setting_id, applied, snapshot_dir)
+    atexit.register(recorder.finish)
+    os.register_at_fork(after_in_child=recorder.after_fork)
+    real_exit: Callable[[int], Any] = os._exit
+
+    def exit_measured(status: int) -> None:
+        recorder.finish()
+        real_exit(status)
+
+    os._exit = exit_measured  # type: ignore[assignment]
+    return recorder
+
+
+def setting_from_id(setting_id: str) -> tuple[str, tuple[int, ...], bool]:
+    """``(mode, thresholds, freeze)`` of a setting id such as ``t50000-20-100+freeze``.
+
+    Ids only (as gctune writes them), with no imports: this runs at the start-up of
+    every measured program process, where :mod:`gctune.settings` and its imports
+    (dataclasses, re, pathlib) would be charged to each run. Raises ``ValueError`` for
+    anything else; :func:`gctune.settings.parse_setting` reads every spelling.
+    """
+    base, plus, extra = setting_id.partition("+")
+    if plus and extra != "freeze":
+        raise ValueError(f"not a setting id: {setting_id!r}")
+    if base in ("default", "disabled"):
+        return base, (), bool(plus)
+    parts = base[1:].split("-") if base.startswith("t") else []
+    if not 1 <= len(parts) <= 3 or not all(p.isdigit() and p.isascii() for p in parts):
+        raise ValueError(f"not a setting id: {setting_id!r}")
+    thresholds = tuple(int(p) for p in parts)
+    if thresholds[0] == 0 or str(thresholds[0]) != parts[0]:
+        raise ValueError(f"not a setting id: {setting_id!r}")
+    return "thresholds", thresholds, bool(plus)
+
+
+def apply_setting_id(setting: str) -> tuple[str, dict[str, Any]]:
+    """Apply a setting given as an id (or any spelling); return its id and :func:`apply_gc`'s."""
+    try:
+        mode, thresholds, freeze = setting_from_id(setting)
+    except ValueError:
+        from gctune.settings import parse_setting
+
+        parsed = parse_setting(setting)
+        mode, thresholds, freeze = parsed.mode, parsed.thresholds, parsed.freeze
+    setting_id = ("t" + "-".join(map(str, thresholds)) if mode == "thresholds" else mode) + (
+        "+freeze" if freeze else ""
+    )
+    return setting_id, apply_gc(mode, thresholds, freeze)
+
+
+def apply_gc(mode: str, thresholds: tuple[int, ...], freeze: bool) -> dict[str, Any]:
+    """Put this interpreter's collector in ``mode``; the body of ``apply_setting``.
+
+    Every setting starts from a collected heap, so that freeze (which must collect
+    first) is not the only one that begins without setup's garbage. Returns
+    ``thresholds`` (in force), ``enabled``, ``frozen`` (objects in the permanent
+    generation) and ``frozen_before`` (the count before gctune froze anything; not
+    always 0 at start-up).
+    """
+    frozen_before = gc.get_freeze_count() if hasattr(gc, "get_freeze_count") else 0
+    gc.collect()
+    if freeze:
+        gc.freeze()
+    if mode == "thresholds":
+        gc.set_threshold(*thresholds)
+    if mode == "disabled":
+        gc.disable()
+    else:
+        gc.enable()
+    return {
+        "thresholds": list(gc.get_threshold()),
+        "enabled": gc.isenabled(),
+        "frozen": gc.get_freeze_count() if hasattr(gc, "get_freeze_count") else 0,
+        "frozen_before": frozen_before,
+    }

@@ -10,6 +10,10 @@ is written to a temporary name, then moved into ``points/`` with the probe's dat
 is recorded as failed with its reason, and the sweep goes on. Interrupting a sweep
 (SIGINT, SIGTERM) kills the running point and discards it; finished points stay, and
 ``resume`` skips them.
+
+A sweep of an unchanged program (``SweepSpec.command``) measures one point per setting
+with ``python -m pyperf command`` instead (see :mod:`gctune.program`); the loop count is
+calibrated per point there, since a program's run is not a step of fixed size.
 """
 
 from __future__ import annotations
@@ -32,8 +36,8 @@ from pathlib import Path
 from types import FrameType
 from typing import IO, Any, Callable, Optional
 
-from gctune import __version__
-from gctune.catalog import workload_id
+from gctune import __version__, program
+from gctune.catalog import workload_ids
 from gctune.results import (
     Manifest,
     Point,
@@ -85,19 +89,30 @@ class SweepSpec:
     timeout: float = DEFAULT_TIMEOUT
     max_memory: int = DEFAULT_MAX_MEMORY
     python: str = field(default_factory=lambda: sys.executable)
+    # An unchanged program to run (argv) instead of workloads; ``workloads`` then holds
+    # its one name. ``cwd``: where points run (module names and relative paths resolve).
+    command: Optional[tuple[str, ...]] = None
+    cwd: Optional[str] = None
 
     def to_json(self) -> dict[str, Any]:
         """JSON-ready form stored in the manifest."""
         data = asdict(self)
         data["workloads"] = list(self.workloads)
         data["settings"] = list(self.settings)
+        data["command"] = list(self.command) if self.command is not None else None
         return data
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> SweepSpec:
         """Rebuild a spec stored by :meth:`to_json`."""
+        command = data.get("command")
         return cls(
-            **{**data, "workloads": tuple(data["workloads"]), "settings": tuple(data["settings"])}
+            **{
+                **data,
+                "workloads": tuple(data["workloads"]),
+                "settings": tuple(data["settings"]),
+                "command": tuple(command) if command is not None else None,
+            }
         )
 
 
@@ -116,7 +131,8 @@ def plan_points(spec: SweepSpec) -> list[PointPlan]:
     if "default" in settings:
         settings.remove("default")
         settings.insert(0, "default")
-    return [PointPlan(w, workload_id(w), s) for w in spec.workloads for s in settings]
+    ids = workload_ids(list(spec.workloads))
+    return [PointPlan(w, i, s) for w, i in zip(spec.workloads, ids) for s in settings]
 
 
 _SIZE_UNITS = {"": 1, "b": 1, "k": 1024, "m": 1024**2, "g": 1024**3, "t": 1024**4}
@@ -148,16 +164,7 @@ def _bench_command(
     cmd += ["--setting", plan.setting, "--max-memory", str(spec.max_memory), "-o", str(output)]
     if spec.size is not None:
         cmd += ["--size", str(spec.size)]
-    if spec.mode in ("fast", "rigorous"):
-        cmd.append(f"--{spec.mode}")
-    elif spec.mode == "quick":
-        cmd += QUICK_ARGS
-    if spec.processes is not None:
-        cmd += ["--processes", str(spec.processes)]
-    if spec.values is not None:
-        cmd += ["--values", str(spec.values)]
-    if spec.min_time is not None:
-        cmd += ["--min-time", str(spec.min_time)]
+    cmd += _pyperf_options(spec)
     if loops is not None:
         cmd += ["--loops", str(loops)]
     return cmd
@@ -205,6 +212,8 @@ def run_point(
     interpreter: dict[str, Any],
 ) -> Point:
     """Measure one point in fresh processes and save it; failures are saved too."""
+    if spec.command:
+        return _run_command_point(spec, plan, sweep_dir, interpreter=interpreter)
     final = point_path(sweep_dir, plan.workload_id, plan.setting)
     log_path = sweep_dir / "logs" / f"{final.stem}.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
@@ -215,7 +224,7 @@ def run_point(
         with log_path.open("w", encoding="utf-8") as log:
             log.write("$ " + " ".join(cmd) + "\n")
             log.flush()
-            returncode, timed_out = _run_isolated(cmd, log, spec.timeout)
+            returncode, timed_out = _run_isolated(cmd, log, spec.timeout, cwd=spec.cwd)
         log_text = log_path.read_text(encoding="utf-8", errors="replace")
         pyperf_data: Optional[dict[str, Any]] = None
         reason: Optional[str] = None
@@ -247,16 +256,85 @@ def run_point(
     return load_point(final)
 
 
+def _pyperf_options(spec: SweepSpec) -> list[str]:
+    """pyperf's options for the spec's mode; explicit counts come last, so they win."""
+    if spec.mode in ("fast", "rigorous"):
+        opts = [f"--{spec.mode}"]
+    else:
+        opts = list(QUICK_ARGS) if spec.mode == "quick" else []
+    for flag, value in (
+        ("--processes", spec.processes),
+        ("--values", spec.values),
+        ("--min-time", spec.min_time),
+    ):
+        if value is not None:
+            opts += [flag, str(value)]
+    return opts
+
+
+def _run_command_point(
+    spec: SweepSpec, plan: PointPlan, sweep_dir: Path, *, interpreter: dict[str, Any]
+) -> Point:
+    """One point of an unchanged program: pyperf times it, the snapshots add GC data."""
+    assert spec.command is not None
+    final = point_path(sweep_dir, plan.workload_id, plan.setting)
+    log_path = sweep_dir / "logs" / f"{final.stem}.log"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    started, t0 = _now(), time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="gctune-point-") as tmp:
+        output = Path(tmp) / "pyperf.json"
+        launch = program.prepare_launch(Path(tmp), spec.command, plan.setting, spec.max_memory)
+        cmd = program.pyperf_command(
+            spec.python, launch, plan.workload_id, output, _pyperf_options(spec)
+        )
+        with log_path.open("w", encoding="utf-8") as log:
+            log.write("$ " + " ".join(cmd) + "\n")
+            log.flush()
+            returncode, timed_out = _run_isolated(cmd, log, spec.timeout, cwd=spec.cwd)
+        pyperf_data: Optional[dict[str, Any]] = None
+        reason: Optional[str] = None
+        if timed_out:
+            reason = f"timed out after {spec.timeout:g} s"
+        elif returncode != 0:
+            log_text = log_path.read_text(encoding="utf-8", errors="replace")
+            reason = program.failure_reason(launch, spec.cwd, log_text, min(spec.timeout, 120))
+        else:
+            try:
+                pyperf_data = json.loads(output.read_text(encoding="utf-8"))
+            except (OSError, json.JSONDecodeError) as exc:
+                reason = f"pyperf wrote no readable result: {exc}"
+        if pyperf_data is not None:
+            reason = program.attach_snapshots(pyperf_data, launch.snapshot_dir)
+            if reason is None:
+                interpreter = program.program_interpreter(launch.snapshot_dir) or interpreter
+        doc = point_document(
+            pyperf_data=pyperf_data if reason is None else None,
+            workload=plan.workload_id,
+            setting=plan.setting,
+            status="ok" if reason is None else "failed",
+            reason=reason,
+            size=None,
+            interpreter=interpreter,
+            started=started,
+            duration_s=round(time.monotonic() - t0, 3),
+        )
+        atomic_write_json(final, doc)
+    return load_point(final)
+
+
 def _first_size(pyperf_data: Optional[dict[str, Any]]) -> Optional[int]:
     meta = (pyperf_data or {}).get("metadata", {})
     size = meta.get("gctune_size")
     return int(size) if isinstance(size, int) else None
 
 
-def _run_isolated(cmd: list[str], log: IO[str], timeout: float) -> tuple[int, bool]:
+def _run_isolated(
+    cmd: list[str], log: IO[str], timeout: float, *, cwd: Optional[str] = None
+) -> tuple[int, bool]:
     """Run ``cmd`` in its own session; kill the whole group on timeout or interrupt."""
     proc = subprocess.Popen(
         cmd,
+        cwd=cwd,
         stdout=log,
         stderr=subprocess.STDOUT,
         stdin=subprocess.DEVNULL,
@@ -431,7 +509,7 @@ def run_sweep(
                     spec,
                     plan,
                     sweep_dir,
-                    loops=loops_of.get(plan.workload_id),
+                    loops=None if spec.command else loops_of.get(plan.workload_id),
                     interpreter=interpreter,
                 )
             if plan.setting == "default":

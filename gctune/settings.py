@@ -13,7 +13,6 @@ interpreter gctune supports (3.9+) and import nothing heavy.
 
 from __future__ import annotations
 
-import gc
 import re
 import sys
 from dataclasses import dataclass
@@ -229,19 +228,8 @@ def apply_setting(setting: Setting) -> dict[str, object]:
     ``frozen`` (objects in the permanent generation) and ``frozen_before`` (the count the
     interpreter had before gctune froze anything; not always 0 at start-up).
     """
-    frozen_before = gc.get_freeze_count() if hasattr(gc, "get_freeze_count") else 0
-    gc.collect()
-    if setting.freeze:
-        gc.freeze()
-    if setting.mode == "thresholds":
-        gc.set_threshold(*setting.thresholds)
-    if setting.mode == "disabled":
-        gc.disable()
-    else:
-        gc.enable()
-    return {
-        "thresholds": list(gc.get_threshold()),
-        "enabled": gc.isenabled(),
-        "frozen": gc.get_freeze_count() if hasattr(gc, "get_freeze_count") else 0,
-        "frozen_before": frozen_before,
-    }
+    # One implementation, in the probe: a measured program's start-up applies settings
+    # without importing this module (see gctune.probe.setting_from_id).
+    from gctune.probe import apply_gc
+
+    return apply_gc(setting.mode, setting.thresholds, setting.freeze)
