@@ -12,6 +12,7 @@ import importlib
 import importlib.util
 import re
 import sys
+import traceback
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -76,15 +77,34 @@ def _import(spec: str) -> ModuleType:
             raise WorkloadError(f"cannot import {spec}")
         module = importlib.util.module_from_spec(loader_spec)
         sys.modules[name] = module
-        loader_spec.loader.exec_module(module)
+        try:
+            loader_spec.loader.exec_module(module)
+        except Exception as exc:
+            del sys.modules[name]
+            raise WorkloadError(f"workload {spec} failed to import: {_describe(exc)}") from None
         return module
     try:
         return importlib.import_module(spec)
     except ModuleNotFoundError as exc:
+        if exc.name is not None and spec != exc.name and not spec.startswith(exc.name + "."):
+            raise WorkloadError(
+                f"workload {spec!r} failed to import: {_describe(exc)}"
+            ) from None
         known = ", ".join(builtin_names())
         raise WorkloadError(
             f"unknown workload {spec!r} ({exc.name} not found); built-in: {known}"
         ) from None
+    except Exception as exc:
+        raise WorkloadError(f"workload {spec!r} failed to import: {_describe(exc)}") from None
+
+
+def _describe(exc: Exception) -> str:
+    """One line for an exception raised while importing a workload, with file and line."""
+    if isinstance(exc, SyntaxError):
+        return f"{type(exc).__name__}: {exc.msg} ({exc.filename}, line {exc.lineno})"
+    frames = traceback.extract_tb(exc.__traceback__)
+    where = f" ({frames[-1].filename}, line {frames[-1].lineno})" if frames else ""
+    return f"{type(exc).__name__}: {exc}{where}"
 
 
 def _from_module(spec: str, module: ModuleType) -> Workload:
