@@ -1,7 +1,7 @@
 """One (workload, setting) point as a pyperf script: ``python -m gctune.bench``.
 
 The sweep runs this module in a fresh interpreter; pyperf's manager then spawns the
-worker processes (calibration, warmups, several processes). In each worker: cap the
+worker processes (calibration, warmups, several processes). In each worker: limit the
 address space, build the workload's state, apply the GC setting, install the probe
 (the ``gctune`` pyperf hook) and time ``loops`` steps per value. The probe's snapshot
 travels back inside pyperf's run metadata.
@@ -11,8 +11,11 @@ The measuring process (the sweep) never runs this code itself.
 
 from __future__ import annotations
 
+import os
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from typing import Any, Callable, Optional
 
 import pyperf
@@ -34,20 +37,77 @@ def _pass_options(cmd: list[str], args: Any) -> None:
         cmd.extend(("--max-memory", str(args.max_memory)))
     if args.no_probe:
         cmd.append("--no-probe")
+    if args.parent_pid:
+        cmd.extend(("--parent-pid", str(os.getpid())))  # the worker's parent: this manager
 
 
 def _limit_memory(max_bytes: int) -> None:
-    """Cap this worker's address space so a runaway point fails with MemoryError.
+    """Limit this worker's address space to twice the memory cap (RLIMIT_AS).
 
-    RLIMIT_AS is enforced by the kernel at no cost on the measured path; the machine
-    never swaps or meets the OOM killer because of one point.
+    The sweep stops a worker whose resident memory reaches the cap (``max_bytes``); this
+    kernel-enforced limit is the hard bound behind it, for growth faster than the sweep
+    polls and for points run without the sweep. It is twice the cap because a CPython
+    process filling its address-space limit may abort or hang rather than raise
+    MemoryError (see ``gctune.runner._worker_rss``), and because address space
+    includes reservations that are never resident.
     """
     import resource
 
+    limit = 2 * max_bytes
     _, hard = resource.getrlimit(resource.RLIMIT_AS)
     if hard != resource.RLIM_INFINITY:
-        max_bytes = min(max_bytes, hard)
-    resource.setrlimit(resource.RLIMIT_AS, (max_bytes, hard))
+        limit = min(limit, hard)
+    resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+
+
+@contextmanager
+def _exit_when_out_of_memory(max_bytes: int) -> Iterator[None]:
+    """Turn the interpreter's own MemoryError into one ``gctune:`` line and a quick exit.
+
+    A MemoryError without a message is the interpreter's: an allocation failed (under the
+    cap, the kernel refused more address space). One with a message was raised by the
+    workload itself and goes on to pyperf like any other exception. The line is formatted
+    beforehand because nothing may be allocatable when it is needed, and ``os._exit``
+    skips finalization, which would collect every cycle a ``disabled`` run kept alive.
+    """
+    if max_bytes:
+        line = (
+            f"gctune: exceeded the memory cap ({max_bytes / 1024**3:.2f} GiB): MemoryError "
+            f"at the address-space limit ({2 * max_bytes / 1024**3:.2f} GiB)\n"
+        )
+    else:
+        line = "gctune: ran out of memory: MemoryError\n"
+    encoded = line.encode()
+    try:
+        yield
+    except MemoryError as exc:
+        if exc.args:
+            raise
+        try:
+            os.write(2, encoded)
+        finally:
+            os._exit(1)
+
+
+def _die_with_parent(parent_pid: int) -> None:
+    """Have Linux SIGKILL this process when its parent, ``parent_pid``, dies.
+
+    The sweep runs each point in its own session so that it can kill the point's whole
+    process group; if the sweep itself is killed with SIGKILL it cannot, and the point
+    (pyperf's manager, then its worker) would run on unattended, possibly until a hung
+    workload is killed by hand. PR_SET_PDEATHSIG ends each level when its parent ends;
+    a parent that died before the request was made is caught by the pid check.
+    """
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+    import signal
+
+    pr_set_pdeathsig = 1
+    with suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, int(signal.SIGKILL))
+    if os.getppid() != parent_pid:
+        os._exit(1)
 
 
 def _time_steps(step: Optional[Callable[[Any], object]], state: Any) -> Callable[[int], float]:
@@ -89,9 +149,14 @@ def main() -> None:
     parser.add_argument("--workload", required=True, help="workload name, module or file")
     parser.add_argument("--size", type=int, default=None, help="workload size")
     parser.add_argument("--setting", default="default", help="GC setting")
-    parser.add_argument("--max-memory", type=int, default=0, help="address-space cap, bytes")
+    parser.add_argument("--max-memory", type=int, default=0, help="memory cap, bytes")
     parser.add_argument("--no-probe", action="store_true", help="measure without the probe")
+    parser.add_argument(
+        "--parent-pid", type=int, default=0, help="end with this parent process (Linux)"
+    )
     args = runner.parse_args()
+    if args.parent_pid:
+        _die_with_parent(args.parent_pid)
     if not args.no_probe:
         hooks = list(args.hook or [])
         if HOOK not in hooks:
@@ -104,8 +169,10 @@ def main() -> None:
     name = f"{args.workload}@{setting.id}"
     metadata: dict[str, Any] = {"gctune_workload": args.workload, "gctune_setting": setting.id}
 
-    time_func: Callable[[int], float] = _not_in_manager
-    if args.worker:
+    if not args.worker:
+        runner.bench_time_func(name, _not_in_manager, metadata=metadata)
+        return
+    with _exit_when_out_of_memory(args.max_memory):
         if args.max_memory:
             _limit_memory(args.max_memory)
         try:
@@ -122,8 +189,7 @@ def main() -> None:
         metadata["gctune_thresholds"] = ",".join(map(str, applied["thresholds"]))  # type: ignore[call-overload]
         metadata["gctune_frozen"] = applied["frozen"]
         metadata["gctune_frozen_before"] = applied["frozen_before"]
-        time_func = _time_steps(workload.step, state)
-    runner.bench_time_func(name, time_func, metadata=metadata)
+        runner.bench_time_func(name, _time_steps(workload.step, state), metadata=metadata)
 
 
 if __name__ == "__main__":

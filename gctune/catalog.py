@@ -39,6 +39,7 @@ import inspect
 import os
 import re
 import sys
+import traceback
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -173,9 +174,9 @@ def _import(target: str) -> ModuleType:
                 f"unknown workload {target!r} (no module named {exc.name!r} in the current "
                 f"directory or on sys.path); built-in: {known}"
             ) from None
-        raise WorkloadError(f"importing {target!r} failed: {_one_line(exc)}") from None
+        raise WorkloadError(f"workload {target!r} failed to import: {_describe(exc)}") from None
     except Exception as exc:
-        raise WorkloadError(f"importing {target!r} failed: {_one_line(exc)}") from None
+        raise WorkloadError(f"workload {target!r} failed to import: {_describe(exc)}") from None
 
 
 def _import_file(target: str) -> ModuleType:
@@ -196,13 +197,18 @@ def _import_file(target: str) -> ModuleType:
         loader_spec.loader.exec_module(module)
     except Exception as exc:
         del sys.modules[name]
-        raise WorkloadError(f"importing {target} failed: {_one_line(exc)}") from None
+        raise WorkloadError(f"workload {target} failed to import: {_describe(exc)}") from None
     return module
 
 
-def _one_line(exc: BaseException) -> str:
+def _describe(exc: BaseException) -> str:
+    """One line for an exception raised while importing a workload, with file and line."""
+    if isinstance(exc, SyntaxError):
+        return f"{type(exc).__name__}: {exc.msg} ({exc.filename}, line {exc.lineno})"
     text = " ".join(str(exc).split())
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+    frames = traceback.extract_tb(exc.__traceback__)
+    where = f" ({frames[-1].filename}, line {frames[-1].lineno})" if frames else ""
+    return (f"{type(exc).__name__}: {text}" if text else type(exc).__name__) + where
 
 
 def _description(module: ModuleType, obj: object = None) -> str:

@@ -6,8 +6,11 @@ top-level key, ``"gctune"``, that pyperf ignores: the point's identity, status a
 probe's metrics of each worker run. A failed point has the ``"gctune"`` part only
 (status ``"failed"`` and a reason), so pyperf will not read it.
 
-Files are read with ``json`` only and validated; writes are atomic (temporary file in
-the same directory, fsync, ``os.replace``), so a file is whole or absent.
+Files are read with ``json`` only and validated: a file that is truncated, damaged, of a
+newer format, not gctune's, or named for another point raises :class:`ResultError`
+naming it. Writes are atomic (temporary file in the same directory,
+fsync, ``os.replace``, fsync of the directory), so a file is whole or absent; a
+temporary file left by a killed writer is removed by :func:`remove_partial_files`.
 
 Format history (``FORMAT_VERSION``):
 
@@ -36,10 +39,12 @@ __all__ = [
     "ResultError",
     "RunMetrics",
     "atomic_write_json",
+    "check_point_name",
     "load_point",
     "load_sweep",
     "point_path",
     "read_manifest",
+    "remove_partial_files",
     "write_manifest",
 ]
 
@@ -130,7 +135,7 @@ def point_path(sweep_dir: Path, workload_id: str, setting_id: str) -> Path:
 def atomic_write_json(path: Path, data: dict[str, Any]) -> None:
     """Write ``data`` as JSON to ``path`` so that the file is either whole or absent."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=_PARTIAL, dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as out:
             json.dump(data, out, indent=1, sort_keys=True)
@@ -142,6 +147,39 @@ def atomic_write_json(path: Path, data: dict[str, Any]) -> None:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
+    _fsync_dir(path.parent)
+
+
+_PARTIAL = ".tmp"
+
+
+def _fsync_dir(directory: Path) -> None:
+    # makes the rename itself durable; not every platform can open a directory
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def remove_partial_files(sweep_dir: Path) -> list[Path]:
+    """Remove temporary files that a killed writer left in a sweep directory; return them.
+
+    Only call it while holding the sweep's lock: another writer's temporary file would
+    otherwise be removed under it.
+    """
+    removed = []
+    for folder in (sweep_dir, sweep_dir / POINTS):
+        for partial in folder.glob(f".*.json.*{_PARTIAL}"):
+            with contextlib.suppress(FileNotFoundError):
+                partial.unlink()
+                removed.append(partial)
+    return removed
 
 
 def _read_json(path: Path) -> dict[str, Any]:
@@ -150,14 +188,18 @@ def _read_json(path: Path) -> dict[str, Any]:
             data = json.load(fp)
     except FileNotFoundError:
         raise ResultError(f"{path}: no such file") from None
+    except OSError as exc:
+        raise ResultError(f"{path}: cannot read: {exc.strerror or exc}") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise ResultError(f"{path}: not valid JSON (truncated or damaged?): {exc}") from None
+    except RecursionError:
+        raise ResultError(f"{path}: not a gctune result file (nested too deeply)") from None
     if not isinstance(data, dict):
         raise ResultError(f"{path}: not a gctune result file")
     return data
 
 
-def _check_version(path: Path, section: Any) -> dict[str, Any]:
+def _check_version(path: Path, section: Any, kind: str) -> dict[str, Any]:
     if not isinstance(section, dict) or "format" not in section:
         raise ResultError(f"{path}: not a gctune result file")
     version = section["format"]
@@ -166,6 +208,11 @@ def _check_version(path: Path, section: Any) -> dict[str, Any]:
             f"{path}: result format {version!r} is not supported by this gctune "
             f"(reads format 1 to {FORMAT_VERSION}); upgrade gctune"
         )
+    found = section.get("kind")
+    if found != kind:
+        if found in ("point", "manifest"):
+            raise ResultError(f"{path}: a gctune {found} file, not a {kind} file")
+        raise ResultError(f"{path}: damaged gctune {kind}: kind is {found!r}")
     return section
 
 
@@ -192,7 +239,7 @@ def read_manifest(sweep_dir: Path) -> Manifest:
     path = sweep_dir / MANIFEST
     if not path.exists():
         raise ResultError(f"{sweep_dir}: not a gctune sweep directory (no {MANIFEST})")
-    section = _check_version(path, _read_json(path).get("gctune"))
+    section = _check_version(path, _read_json(path).get("gctune"), "manifest")
     try:
         return Manifest(
             sweep_id=str(section["sweep_id"]),
@@ -254,7 +301,7 @@ def point_document(
 def load_point(path: Path) -> Point:
     """Read and validate one point file."""
     data = _read_json(path)
-    section = _check_version(path, data.get("gctune"))
+    section = _check_version(path, data.get("gctune"), "point")
     try:
         runs = tuple(_run_from_json(r) for r in section["runs"])
         status = str(section["status"])
@@ -316,7 +363,16 @@ def load_sweep(sweep_dir: Path) -> tuple[Manifest, list[Point]]:
     """Read a sweep directory: its manifest and every point file, validated."""
     manifest = read_manifest(sweep_dir)
     points_dir = sweep_dir / POINTS
-    points = (
-        [load_point(p) for p in sorted(points_dir.glob("*.json"))] if points_dir.is_dir() else []
-    )
+    paths = sorted(points_dir.glob("*.json")) if points_dir.is_dir() else []
+    points = [load_point(p) for p in paths]
+    for point in points:
+        check_point_name(point)
     return manifest, points
+
+
+def check_point_name(point: Point) -> None:
+    """Refuse (ResultError naming the file) a point file that holds another point than its
+    name says, such as one copied over another; two of them would count one point twice."""
+    expected = point_path(point.path.parent.parent, point.workload, point.setting)
+    if point.path.name != expected.name:
+        raise ResultError(f"{point.path}: holds point {point.workload}@{point.setting}")

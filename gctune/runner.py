@@ -7,9 +7,13 @@ for) the same number of steps per value, and memory peaks compare like for like.
 Each point is one ``python -m gctune.bench`` process in its own session; its pyperf file
 is written to a temporary name, then moved into ``points/`` with the probe's data
 (see :mod:`gctune.results`). A point that crashes, times out or exceeds the memory cap
-is recorded as failed with its reason, and the sweep goes on. Interrupting a sweep
-(SIGINT, SIGTERM) kills the running point and discards it; finished points stay, and
-``resume`` skips them.
+(a worker's resident memory, polled here; see :func:`_worker_rss`) is recorded as failed
+with its reason, and the sweep goes on. Interrupting a sweep (SIGINT, SIGTERM) kills the
+running point and discards it; finished points stay, and ``resume`` skips them. A sweep
+killed outright (SIGKILL) takes its point with it (the point's processes ask the kernel
+for that) and leaves temporary files that the next run in the directory removes. Only
+one sweep at a time writes to a directory (a lock); a file that cannot be written ends
+the sweep with one line, every finished point kept.
 
 A sweep of an unchanged program (``SweepSpec.command``) measures one point per setting
 with ``python -m pyperf command`` instead (see :mod:`gctune.program`); the loop count is
@@ -24,6 +28,7 @@ import json
 import os
 import platform
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -43,10 +48,12 @@ from gctune.results import (
     Point,
     ResultError,
     atomic_write_json,
+    check_point_name,
     load_point,
     point_document,
     point_path,
     read_manifest,
+    remove_partial_files,
     write_manifest,
 )
 from gctune.settings import parse_setting
@@ -162,6 +169,7 @@ def _bench_command(
 ) -> list[str]:
     cmd = [spec.python, "-m", "gctune.bench", "--workload", plan.workload]
     cmd += ["--setting", plan.setting, "--max-memory", str(spec.max_memory), "-o", str(output)]
+    cmd += ["--parent-pid", str(os.getpid())]  # the point ends if this sweep is killed
     if spec.size is not None:
         cmd += ["--size", str(spec.size)]
     cmd += _pyperf_options(spec)
@@ -183,16 +191,24 @@ def _signal_name(number: int) -> str:
 def _failure_reason(returncode: int, log_text: str, spec: SweepSpec) -> str:
     lines = [line.strip() for line in log_text.splitlines() if line.strip()]
     last = lines[-1] if lines else "no output"
-    if "MemoryError" in log_text or "Cannot allocate memory" in log_text:
-        return f"exceeded the memory cap ({spec.max_memory / 1024**3:.2f} GiB): MemoryError"
+    # gctune's own diagnoses (the worker's, or the memory watchdog's) come first
     for line in reversed(lines):
         if line.startswith("gctune:"):
             return line.removeprefix("gctune:").strip()
+    if "Cannot recover from MemoryError" in log_text:
+        # CPython aborts this way when even its MemoryError cannot be built: the worker
+        # reached its address-space limit (see _worker_rss)
+        cap = spec.max_memory / 1024**3
+        return f"exceeded the memory cap ({cap:.2f} GiB): the interpreter aborted on MemoryError"
     signalled = re.search(r"failed with exit code -(\d+)", log_text)
     if signalled:
-        return f"worker crashed: killed by {_signal_name(int(signalled.group(1)))}"
+        name = _signal_name(int(signalled.group(1)))
+        hint = " (the kernel's OOM killer sends SIGKILL)" if name == "SIGKILL" else ""
+        return f"worker crashed: killed by {name}{hint}"
     if returncode < 0:
         return f"killed by {_signal_name(-returncode)}: {last}"
+    if "didn't produce JSON result" in log_text:
+        return "worker exited without a result (status 0)"
     raised = [
         line
         for line in lines
@@ -200,6 +216,9 @@ def _failure_reason(returncode: int, log_text: str, spec: SweepSpec) -> str:
     ]
     if raised:
         return f"worker raised {raised[0]}"
+    status = re.search(r"failed with exit code (\d+)", log_text)
+    if status:
+        return f"worker exited with status {status.group(1)}"
     return f"exited with status {returncode}: {last}"
 
 
@@ -218,13 +237,16 @@ def run_point(
     log_path = sweep_dir / "logs" / f"{final.stem}.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
     started, t0 = _now(), time.monotonic()
-    with tempfile.TemporaryDirectory(prefix="gctune-point-") as tmp:
+    # inside the sweep directory, so that what a killed sweep leaves is found and removed
+    with tempfile.TemporaryDirectory(prefix=_POINT_TMP, dir=sweep_dir) as tmp:
         output = Path(tmp) / "pyperf.json"
         cmd = _bench_command(spec, plan, output, loops)
         with log_path.open("w", encoding="utf-8") as log:
             log.write("$ " + " ".join(cmd) + "\n")
             log.flush()
-            returncode, timed_out = _run_isolated(cmd, log, spec.timeout, cwd=spec.cwd)
+            returncode, timed_out = _run_isolated(
+                cmd, log, spec.timeout, cwd=spec.cwd, max_memory=spec.max_memory
+            )
         log_text = log_path.read_text(encoding="utf-8", errors="replace")
         pyperf_data: Optional[dict[str, Any]] = None
         reason: Optional[str] = None
@@ -256,6 +278,9 @@ def run_point(
     return load_point(final)
 
 
+_POINT_TMP = ".point-"
+
+
 def _pyperf_options(spec: SweepSpec) -> list[str]:
     """pyperf's options for the spec's mode; explicit counts come last, so they win."""
     if spec.mode in ("fast", "rigorous"):
@@ -281,7 +306,7 @@ def _run_command_point(
     log_path = sweep_dir / "logs" / f"{final.stem}.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
     started, t0 = _now(), time.monotonic()
-    with tempfile.TemporaryDirectory(prefix="gctune-point-") as tmp:
+    with tempfile.TemporaryDirectory(prefix=_POINT_TMP, dir=sweep_dir) as tmp:
         output = Path(tmp) / "pyperf.json"
         launch = program.prepare_launch(Path(tmp), spec.command, plan.setting, spec.max_memory)
         cmd = program.pyperf_command(
@@ -290,7 +315,9 @@ def _run_command_point(
         with log_path.open("w", encoding="utf-8") as log:
             log.write("$ " + " ".join(cmd) + "\n")
             log.flush()
-            returncode, timed_out = _run_isolated(cmd, log, spec.timeout, cwd=spec.cwd)
+            returncode, timed_out = _run_isolated(
+                cmd, log, spec.timeout, cwd=spec.cwd, max_memory=spec.max_memory
+            )
         pyperf_data: Optional[dict[str, Any]] = None
         reason: Optional[str] = None
         if timed_out:
@@ -329,9 +356,20 @@ def _first_size(pyperf_data: Optional[dict[str, Any]]) -> Optional[int]:
 
 
 def _run_isolated(
-    cmd: list[str], log: IO[str], timeout: float, *, cwd: Optional[str] = None
+    cmd: list[str],
+    log: IO[str],
+    timeout: float,
+    *,
+    cwd: Optional[str] = None,
+    max_memory: int = 0,
 ) -> tuple[int, bool]:
-    """Run ``cmd`` in its own session; kill the whole group on timeout or interrupt."""
+    """Run ``cmd`` in its own session; kill the whole group on timeout or interrupt.
+
+    Returns the exit status and whether the timeout (seconds) struck. With ``max_memory``
+    (bytes), the point is also killed as soon as one of its pyperf workers holds that much
+    resident memory (see :func:`_worker_rss`); the reason goes to ``log`` as a
+    ``gctune:`` line, where :func:`_failure_reason` finds it.
+    """
     proc = subprocess.Popen(
         cmd,
         cwd=cwd,
@@ -340,14 +378,69 @@ def _run_isolated(
         stdin=subprocess.DEVNULL,
         start_new_session=True,
     )
+    deadline = time.monotonic() + timeout
     try:
-        return proc.wait(timeout=timeout), False
-    except subprocess.TimeoutExpired:
-        _kill_group(proc)
-        return proc.returncode, True
+        while True:
+            left = deadline - time.monotonic()
+            try:
+                return proc.wait(timeout=max(0.0, min(left, MEMORY_POLL_S))), False
+            except subprocess.TimeoutExpired:
+                if left <= MEMORY_POLL_S:
+                    _kill_group(proc)
+                    return proc.returncode, True
+            rss = _worker_rss(proc.pid) if max_memory else 0
+            if rss >= max_memory > 0:
+                _kill_group(proc)
+                log.write(
+                    f"gctune: exceeded the memory cap ({max_memory / 1024**3:.2f} GiB): "
+                    f"a worker's resident memory reached {rss / 1024**3:.2f} GiB\n"
+                )
+                log.flush()
+                return proc.returncode, False
     except BaseException:
         _kill_group(proc)
         raise
+
+
+MEMORY_POLL_S = 0.1
+
+
+def _worker_rss(manager_pid: int) -> int:
+    """Largest resident set (bytes) among the descendants of pyperf's manager, 0 if unknown.
+
+    Why the cap is watched from here rather than left to RLIMIT_AS alone: a CPython
+    process that fills its address-space limit does not always fail cleanly. Running
+    ``short_cycles`` with the collector disabled into a 256 MiB limit on 3.11 and 3.12,
+    the worker raised MemoryError in most runs, but in others aborted ("Cannot recover
+    from MemoryErrors"), segfaulted, or looped forever inside its own exception
+    unwinding (python/cpython#132508) until the point's timeout. Polling every
+    ``MEMORY_POLL_S`` seconds stops a growing worker at the cap, before the interpreter
+    meets the kernel's limit; the worker's RLIMIT_AS (twice the cap, set in
+    :mod:`gctune.bench`) remains as the hard bound for growth faster than the polling.
+    Reads ``/proc`` (Linux); elsewhere only the address-space limit applies.
+    """
+    largest = 0
+    # every descendant: a program run with --command is a grandchild of the manager
+    pending = _children(manager_pid)
+    while pending:
+        pid = pending.pop()
+        try:
+            resident_pages = int(Path(f"/proc/{pid}/statm").read_text().split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        largest = max(largest, resident_pages * _PAGE_SIZE)
+        pending += _children(pid)
+    return largest
+
+
+def _children(pid: str | int) -> list[str]:
+    try:
+        return Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        return []
+
+
+_PAGE_SIZE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 
 
 def _kill_group(proc: subprocess.Popen[Any]) -> None:
@@ -467,14 +560,14 @@ def run_sweep(
     it. With ``resume``, the spec saved in the manifest is used and finished points
     (failed ones included) are not measured again.
     """
-    with _sweep_lock(sweep_dir), _sigterm_as_interrupt():
+    with _os_errors_stop_the_sweep(sweep_dir), _sweep_lock(sweep_dir), _sigterm_as_interrupt():
+        _remove_leftovers(sweep_dir)
         manifest_exists = (sweep_dir / "manifest.json").exists()
         if resume:
             if not manifest_exists:
                 raise SweepError(f"{sweep_dir} holds no sweep to resume")
             manifest = read_manifest(sweep_dir)
-            spec = SweepSpec.from_json(manifest.spec)
-            interpreter = manifest.environment["python"]
+            spec, interpreter = _resumed_spec(sweep_dir, manifest)
         else:
             if spec is None:
                 raise SweepError("nothing to sweep")
@@ -498,10 +591,7 @@ def run_sweep(
             path = point_path(sweep_dir, plan.workload_id, plan.setting)
             point: Optional[Point] = None
             if path.exists():
-                try:
-                    point = load_point(path)
-                except ResultError:
-                    point = None  # a damaged file is measured again
+                point = _finished_point(path)
             if point is None:
                 if progress:
                     progress(i, len(plans), plan, None)
@@ -518,6 +608,51 @@ def run_sweep(
             if progress:
                 progress(i, len(plans), plan, point)
         return points
+
+
+@contextmanager
+def _os_errors_stop_the_sweep(sweep_dir: Path) -> Iterator[None]:
+    """A file that cannot be written or read (disk full, permissions) ends the sweep in one
+    line; points are written atomically, so every finished one is whole and kept."""
+    try:
+        yield
+    except OSError as exc:
+        where = f"{exc.filename}: " if exc.filename else ""
+        raise SweepError(
+            f"{where}{exc.strerror or exc}; the sweep in {sweep_dir} stopped, "
+            "its finished points are kept"
+        ) from None
+
+
+def _resumed_spec(sweep_dir: Path, manifest: Manifest) -> tuple[SweepSpec, dict[str, Any]]:
+    try:
+        return SweepSpec.from_json(manifest.spec), dict(manifest.environment["python"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ResultError(f"{sweep_dir / 'manifest.json'}: damaged sweep spec: {exc!r}") from None
+
+
+def _finished_point(path: Path) -> Point:
+    """A point file found on resume, kept as it is if it is valid, else refused.
+
+    gctune writes atomically, so a damaged file was damaged by something else; it is
+    neither measured over nor silently dropped: the user decides.
+    """
+    try:
+        point = load_point(path)
+        check_point_name(point)
+    except ResultError as exc:
+        raise SweepError(f"{exc}; move it away and resume to measure that point again") from None
+    return point
+
+
+def _remove_leftovers(sweep_dir: Path) -> None:
+    """Remove what a sweep killed outright (SIGKILL, power loss) left behind.
+
+    Runs under the sweep's lock: no other sweep is writing here.
+    """
+    remove_partial_files(sweep_dir)
+    for tmp in sweep_dir.glob(f"{_POINT_TMP}*"):
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def new_sweep_dir(results_dir: Path) -> Path:

@@ -17,7 +17,7 @@ import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional
+from typing import Callable, Optional
 
 __all__ = [
     "FULL_GRID",
@@ -164,35 +164,44 @@ def grid_from_toml(path: Path) -> list[Setting]:
 
     The file may also carry ``[grid] threshold0 = [...]``, ``threshold1 = [...]``,
     ``threshold2 = [...]`` and ``freeze = [false, true]``, whose product is added.
+    Every error names the file and, where it can be found, the line.
     """
     if sys.version_info >= (3, 11):
         import tomllib
     else:  # pragma: no cover - exercised only on 3.9/3.10
         import tomli as tomllib
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        source = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise SettingError(f"sweep file {path} does not exist") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SettingError(f"cannot read sweep file {path}: {exc}") from None
+    try:
+        data = tomllib.loads(source)
     except tomllib.TOMLDecodeError as exc:
-        raise SettingError(f"{path}: {exc}") from None
+        raise SettingError(f"{path}: {exc}") from None  # tomllib's message gives the line
+
+    def where(*needles: str) -> str:
+        return f"{path}{_line_of(source, needles)}"
+
     texts: list[str] = []
     listed = data.get("settings", [])
     if not isinstance(listed, list) or not all(isinstance(s, str) for s in listed):
-        raise SettingError(f"{path}: 'settings' must be a list of strings")
+        raise SettingError(f"{where('settings')}: 'settings' must be a list of strings")
     texts.extend(listed)
     grid = data.get("grid")
     if grid is not None:
         if not isinstance(grid, dict):
-            raise SettingError(f"{path}: [grid] must be a table")
-        unknown = set(grid) - {"threshold0", "threshold1", "threshold2", "freeze"}
+            raise SettingError(f"{where('grid')}: [grid] must be a table")
+        unknown = sorted(set(grid) - {"threshold0", "threshold1", "threshold2", "freeze"})
         if unknown:
-            raise SettingError(f"{path}: unknown key(s) in [grid]: {', '.join(sorted(unknown))}")
-        t0s = _int_list(path, grid, "threshold0", None)
-        t1s = _int_list(path, grid, "threshold1", 10)
-        t2s = _int_list(path, grid, "threshold2", 10)
+            raise SettingError(f"{where(*unknown)}: unknown key(s) in [grid]: {', '.join(unknown)}")
+        t0s = _int_list(where, grid, "threshold0", None)
+        t1s = _int_list(where, grid, "threshold1", 10)
+        t2s = _int_list(where, grid, "threshold2", 10)
         freezes = grid.get("freeze", [False])
         if not isinstance(freezes, list) or not all(isinstance(f, bool) for f in freezes):
-            raise SettingError(f"{path}: [grid] freeze must be a list of true/false")
+            raise SettingError(f"{where('freeze')}: [grid] freeze must be a list of true/false")
         for t0 in t0s:
             for t1 in t1s:
                 for t2 in t2s:
@@ -200,22 +209,44 @@ def grid_from_toml(path: Path) -> list[Setting]:
                         texts.append(f"{t0},{t1},{t2}" + ("+freeze" if fr else ""))
     if not texts:
         raise SettingError(f"{path}: no settings (give settings = [...] or a [grid] table)")
-    try:
-        return parse_settings(texts)
-    except SettingError as exc:
-        raise SettingError(f"{path}: {exc}") from None
+    for text in texts:
+        try:
+            parse_setting(text)
+        except SettingError as exc:
+            # a listed setting is found by its quoted text, a generated one by its keys
+            raise SettingError(
+                f"{where(repr(text), _quoted(text), 'threshold0', 'grid')}: {exc}"
+            ) from None
+    return parse_settings(texts)
 
 
-def _int_list(path: Path, grid: dict[str, object], key: str, fallback: Optional[int]) -> list[int]:
+def _quoted(text: str) -> str:
+    """``text`` in double quotes, as TOML's basic strings spell it."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _line_of(source: str, needles: tuple[str, ...]) -> str:
+    """``", line N"`` for the first of ``needles`` found in ``source``, else ``""``."""
+    lines = source.splitlines()
+    for needle in needles:
+        for number, line in enumerate(lines, start=1):
+            if needle in line.split("#", 1)[0]:
+                return f", line {number}"
+    return ""
+
+
+def _int_list(
+    where: Callable[..., str], grid: dict[str, object], key: str, fallback: Optional[int]
+) -> list[int]:
     value = grid.get(key)
     if value is None:
         if fallback is None:
-            raise SettingError(f"{path}: [grid] needs {key} = [...]")
+            raise SettingError(f"{where('grid')}: [grid] needs {key} = [...]")
         return [fallback]
     if not isinstance(value, list) or not all(
         isinstance(v, int) and not isinstance(v, bool) for v in value
     ):
-        raise SettingError(f"{path}: [grid] {key} must be a list of whole numbers")
+        raise SettingError(f"{where(key)}: [grid] {key} must be a list of whole numbers")
     return list(value)
 
 

@@ -8,8 +8,9 @@ up ``sys.path`` and before the program's first line. Here it:
    on ``sys.path`` once this directory is left out), so the program sees no difference;
 2. reads the point's configuration: the environment variables ``GCTUNE_SETTING`` (the
    GC setting), ``GCTUNE_SNAPSHOT_DIR`` (where to write) and ``GCTUNE_MAX_MEMORY``
-   (address-space cap, bytes). pyperf drops environment variables in the workers it
-   spawns but keeps ``PYTHONPATH``, so gctune also writes them into a module
+   (memory cap, bytes; the address space is limited to twice that). pyperf drops
+   environment variables in the workers it spawns but keeps ``PYTHONPATH``, so gctune
+   also writes them into a module
    ``gctune_point`` on ``PYTHONPATH``, read when the variables are missing;
 3. applies the setting (``gc.collect()``, then freeze and thresholds; a freeze here
    freezes only the objects that exist at start-up), installs the probe and opens its
@@ -88,12 +89,15 @@ def _import_gctune() -> None:
 
 
 def _limit_memory(max_bytes: int) -> None:
+    # The cap itself is the sweep's watch on resident memory; this address-space limit,
+    # at twice the cap as for gctune's own workers, is only the kernel's backstop.
     import resource
 
+    limit = 2 * max_bytes
     _, hard = resource.getrlimit(resource.RLIMIT_AS)
     if hard != resource.RLIM_INFINITY:
-        max_bytes = min(max_bytes, hard)
-    resource.setrlimit(resource.RLIMIT_AS, (max_bytes, hard))
+        limit = min(limit, hard)
+    resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
 
 
 def _report_error(snapshot_dir: str, exc: BaseException) -> None:

@@ -120,7 +120,7 @@ def test_failed_point(tmp_path: Path) -> None:
         ("[1, 2]", "not a gctune result file"),
         ('{"version": "1.0", "benchmarks": []}', "not a gctune result file"),
         ('{"gctune": {"format": 99}}', "format 99 is not supported"),
-        ('{"gctune": {"format": 1, "status": "ok", "runs": []}}', "damaged"),
+        ('{"gctune": {"format": 1, "kind": "point", "status": "ok", "runs": []}}', "damaged"),
     ],
 )
 def test_bad_point_files_name_the_file(tmp_path: Path, content: str, message: str) -> None:
