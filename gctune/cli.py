@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import json
 import os
+import shutil
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -271,6 +272,73 @@ def _sweep(spec: Optional[SweepSpec], out: Path, resume: bool) -> list[Point]:
 
 RESULTS = Path("results")
 
+# Options that `run` and `sweep` share, defined once.
+_WORKLOAD_OPT = typer.Option(None, "--workload", "-w", help="A workload, as the arguments.")
+_COMMAND = typer.Option(
+    False,
+    "--command",
+    help="Measure an unchanged program: gctune run|sweep --command -- python app.py ARGS.",
+)
+_NAME = typer.Option(
+    None, help="Name of the --command program in results (default: its script's name)."
+)
+_FAST = typer.Option(False, "--fast", help="pyperf --fast: 10 processes x 2 values.")
+_RIGOROUS = typer.Option(False, "--rigorous", help="pyperf --rigorous: 40 processes x 3 values.")
+_SIZE = typer.Option(None, min=1, help="Workload size (default: each workload's own).")
+_TIMEOUT = typer.Option(DEFAULT_TIMEOUT, min=1, help="Seconds allowed per point.")
+_MAX_MEMORY = typer.Option("4G", help="Memory cap per worker process (resident), e.g. 2G.")
+_PROCESSES = typer.Option(None, min=1, help="pyperf worker processes.")
+_VALUES = typer.Option(None, min=1, help="pyperf values per process.")
+_MIN_TIME = typer.Option(None, min=0.0001, help="pyperf seconds per value.")
+_PYTHON = typer.Option(
+    None,
+    "--python",
+    help="Interpreter to measure (path or name on PATH; default: the one running gctune). "
+    "It needs nothing installed: gctune and pyperf are lent to it.",
+)
+
+
+def _interpreter_path(python: Optional[str]) -> str:
+    if python is None:
+        return sys.executable
+    found = shutil.which(python)
+    if found is None:
+        raise GctuneError(f"interpreter {python!r} not found")
+    return os.path.abspath(found)
+
+
+def _make_spec(
+    *,
+    workloads: list[str],
+    workload_opt: list[str],
+    command: bool,
+    name: Optional[str],
+    settings: tuple[str, ...],
+    size: Optional[int],
+    mode: str,
+    processes: Optional[int],
+    values: Optional[int],
+    min_time: Optional[float],
+    timeout: float,
+    max_memory: str,
+    python: Optional[str],
+) -> SweepSpec:
+    chosen, argv = _targets(workloads, workload_opt, command=command, name=name, size=size)
+    return SweepSpec(
+        python=_interpreter_path(python),
+        workloads=chosen,
+        command=argv,
+        cwd=os.getcwd(),
+        settings=settings,
+        size=size,
+        mode=mode,
+        processes=processes,
+        values=values,
+        min_time=min_time,
+        timeout=timeout,
+        max_memory=parse_size(max_memory),
+    )
+
 
 @app.command()
 @_user_errors
@@ -281,17 +349,9 @@ def sweep(
         "FILE.py:FUNCTION (default: all built-in). With --command: the program and "
         "its arguments, after --.",
     ),
-    workload_opt: list[str] = typer.Option(
-        None, "--workload", "-w", help="A workload, as the arguments (repeatable)."
-    ),
-    command: bool = typer.Option(
-        False,
-        "--command",
-        help="Measure an unchanged program: gctune sweep --command -- python app.py ARGS.",
-    ),
-    name: Optional[str] = typer.Option(
-        None, help="Name of the --command program in results (default: its script's name)."
-    ),
+    workload_opt: list[str] = _WORKLOAD_OPT,
+    command: bool = _COMMAND,
+    name: Optional[str] = _NAME,
     grid: str = typer.Option("quick", help="quick, full, or a .toml sweep file."),
     setting: list[str] = typer.Option(
         None, "--setting", "-s", help="A setting (repeatable), e.g. 50000,20,100+freeze."
@@ -299,15 +359,16 @@ def sweep(
     out: Optional[Path] = typer.Option(None, help="Sweep directory (default: results/<id>)."),
     resume: bool = typer.Option(False, help="Finish the sweep in --out (or the latest one)."),
     quick: bool = typer.Option(False, "--quick", help="6 processes x 3 values (quick grid's)."),
-    fast: bool = typer.Option(False, "--fast", help="pyperf --fast: fewer processes."),
-    normal: bool = typer.Option(False, "--normal", help="pyperf's default process count."),
-    rigorous: bool = typer.Option(False, "--rigorous", help="pyperf --rigorous: more processes."),
-    size: Optional[int] = typer.Option(None, min=1, help="Workload size (default: each one's)."),
-    timeout: float = typer.Option(DEFAULT_TIMEOUT, min=1, help="Seconds allowed per point."),
-    max_memory: str = typer.Option("4G", help="Memory cap per worker process (resident), e.g. 2G."),
-    processes: Optional[int] = typer.Option(None, min=1, help="pyperf worker processes."),
-    values: Optional[int] = typer.Option(None, min=1, help="pyperf values per process."),
-    min_time: Optional[float] = typer.Option(None, min=0.0001, help="pyperf seconds per value."),
+    fast: bool = _FAST,
+    normal: bool = typer.Option(False, "--normal", help="pyperf's default: 20 x 3 values."),
+    rigorous: bool = _RIGOROUS,
+    size: Optional[int] = _SIZE,
+    timeout: float = _TIMEOUT,
+    max_memory: str = _MAX_MEMORY,
+    processes: Optional[int] = _PROCESSES,
+    values: Optional[int] = _VALUES,
+    min_time: Optional[float] = _MIN_TIME,
+    python: Optional[str] = _PYTHON,
 ) -> None:
     """Measure every workload under every GC setting, each point in fresh processes.
 
@@ -319,13 +380,11 @@ def sweep(
         _finish(points, target)
         return
     setting_ids, grid_mode = _grid(grid, setting or [])
-    chosen, argv = _targets(
-        workloads or [], workload_opt or [], command=command, name=name, size=size
-    )
-    spec = SweepSpec(
-        workloads=chosen,
-        command=argv,
-        cwd=os.getcwd(),
+    spec = _make_spec(
+        workloads=workloads or [],
+        workload_opt=workload_opt or [],
+        command=command,
+        name=name,
         settings=tuple(setting_ids),
         size=size,
         mode=_mode(quick, fast, normal, rigorous, grid_mode),
@@ -333,7 +392,8 @@ def sweep(
         values=values,
         min_time=min_time,
         timeout=timeout,
-        max_memory=parse_size(max_memory),
+        max_memory=max_memory,
+        python=python,
     )
     target = out if out is not None else new_sweep_dir(RESULTS)
     n = len(spec.workloads) * len(spec.settings)
@@ -369,42 +429,33 @@ def run(
         help="A built-in name, module, .py file, or MODULE:FUNCTION / FILE.py:FUNCTION. "
         "With --command: the program and its arguments, after --.",
     ),
-    workload_opt: list[str] = typer.Option(
-        None, "--workload", "-w", help="The workload, as the argument."
-    ),
-    command: bool = typer.Option(
-        False,
-        "--command",
-        help="Measure an unchanged program: gctune run --command -- python app.py ARGS.",
-    ),
-    name: Optional[str] = typer.Option(
-        None, help="Name of the --command program in results (default: its script's name)."
-    ),
+    workload_opt: list[str] = _WORKLOAD_OPT,
+    command: bool = _COMMAND,
+    name: Optional[str] = _NAME,
     setting: str = typer.Option("default", "--setting", "-s", help="The GC setting."),
     out: Optional[Path] = typer.Option(
         None, help="Directory for the point (default: results/<id>)."
     ),
-    fast: bool = typer.Option(False, "--fast", help="pyperf --fast."),
-    rigorous: bool = typer.Option(False, "--rigorous", help="pyperf --rigorous."),
-    size: Optional[int] = typer.Option(None, min=1, help="Workload size."),
-    timeout: float = typer.Option(DEFAULT_TIMEOUT, min=1, help="Seconds allowed."),
-    max_memory: str = typer.Option("4G", help="Memory cap per worker process (resident), e.g. 2G."),
-    processes: Optional[int] = typer.Option(None, min=1, help="pyperf worker processes."),
-    values: Optional[int] = typer.Option(None, min=1, help="pyperf values per process."),
-    min_time: Optional[float] = typer.Option(None, min=0.0001, help="pyperf seconds per value."),
+    fast: bool = _FAST,
+    rigorous: bool = _RIGOROUS,
+    size: Optional[int] = _SIZE,
+    timeout: float = _TIMEOUT,
+    max_memory: str = _MAX_MEMORY,
+    processes: Optional[int] = _PROCESSES,
+    values: Optional[int] = _VALUES,
+    min_time: Optional[float] = _MIN_TIME,
+    python: Optional[str] = _PYTHON,
 ) -> None:
     """Measure one workload, or one program (--command), under one GC setting."""
     (chosen,) = parse_settings([setting])
     given = [*(workload or []), *(workload_opt or [])]
     if not command and len(given) != 1:
         raise GctuneError("run measures one workload (give one, or use sweep for several)")
-    targets, argv = _targets(
-        workload or [], workload_opt or [], command=command, name=name, size=size
-    )
-    spec = SweepSpec(
-        workloads=targets,
-        command=argv,
-        cwd=os.getcwd(),
+    spec = _make_spec(
+        workloads=workload or [],
+        workload_opt=workload_opt or [],
+        command=command,
+        name=name,
         settings=(chosen.id,),
         size=size,
         mode=_mode(False, fast, False, rigorous, "normal"),
@@ -412,11 +463,12 @@ def run(
         values=values,
         min_time=min_time,
         timeout=timeout,
-        max_memory=parse_size(max_memory),
+        max_memory=max_memory,
+        python=python,
     )
     target = out if out is not None else new_sweep_dir(RESULTS)
     points = _sweep(spec, target, resume=False)
-    _point_table(points[0], per="run of the program" if argv else "step")
+    _point_table(points[0], per="run of the program" if spec.command else "step")
     console.print(f"Saved: {points[0].path}")
     if not points[0].ok:
         raise typer.Exit(1)

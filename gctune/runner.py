@@ -35,7 +35,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from types import FrameType
@@ -229,36 +229,26 @@ def run_point(
     *,
     loops: Optional[int],
     interpreter: dict[str, Any],
+    env: Optional[dict[str, str]] = None,
 ) -> Point:
-    """Measure one point in fresh processes and save it; failures are saved too."""
+    """Measure one point in fresh processes and save it; failures are saved too.
+
+    ``env`` is the environment of the point's processes (default: this process's).
+    """
     if spec.command:
         return _run_command_point(spec, plan, sweep_dir, interpreter=interpreter)
-    final = point_path(sweep_dir, plan.workload_id, plan.setting)
-    log_path = sweep_dir / "logs" / f"{final.stem}.log"
-    log_path.parent.mkdir(parents=True, exist_ok=True)
     started, t0 = _now(), time.monotonic()
-    # inside the sweep directory, so that what a killed sweep leaves is found and removed
-    with tempfile.TemporaryDirectory(prefix=_POINT_TMP, dir=sweep_dir) as tmp:
-        output = Path(tmp) / "pyperf.json"
+    with _point_files(sweep_dir, plan) as (final, log_path, tmp):
+        output = tmp / "pyperf.json"
         cmd = _bench_command(spec, plan, output, loops)
-        with log_path.open("w", encoding="utf-8") as log:
-            log.write("$ " + " ".join(cmd) + "\n")
-            log.flush()
-            returncode, timed_out = _run_isolated(
-                cmd, log, spec.timeout, cwd=spec.cwd, max_memory=spec.max_memory
-            )
-        log_text = log_path.read_text(encoding="utf-8", errors="replace")
-        pyperf_data: Optional[dict[str, Any]] = None
-        reason: Optional[str] = None
-        if timed_out:
-            reason = f"timed out after {spec.timeout:g} s"
-        elif returncode != 0:
-            reason = _failure_reason(returncode, log_text, spec)
-        else:
-            try:
-                pyperf_data = json.loads(output.read_text(encoding="utf-8"))
-            except (OSError, json.JSONDecodeError) as exc:
-                reason = f"pyperf wrote no readable result: {exc}"
+        pyperf_data, reason = _run_pyperf(
+            spec,
+            cmd,
+            log_path,
+            output,
+            lambda code, log: _failure_reason(code, log, spec),
+            env=env,
+        )
         doc = point_document(
             pyperf_data=pyperf_data,
             workload=plan.workload_id,
@@ -279,6 +269,49 @@ def run_point(
 
 
 _POINT_TMP = ".point-"
+
+
+@contextmanager
+def _point_files(sweep_dir: Path, plan: PointPlan) -> Iterator[tuple[Path, Path, Path]]:
+    """The point's final path, its log path, and a temporary directory for the run.
+
+    The temporary directory is inside the sweep directory, so that what a killed sweep
+    leaves is found and removed by the next run there.
+    """
+    final = point_path(sweep_dir, plan.workload_id, plan.setting)
+    log_path = sweep_dir / "logs" / f"{final.stem}.log"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=_POINT_TMP, dir=sweep_dir) as tmp:
+        yield final, log_path, Path(tmp)
+
+
+def _run_pyperf(
+    spec: SweepSpec,
+    cmd: list[str],
+    log_path: Path,
+    output: Path,
+    explain: Callable[[int, str], str],
+    *,
+    env: Optional[dict[str, str]] = None,
+) -> tuple[Optional[dict[str, Any]], Optional[str]]:
+    """Run one point's pyperf command, logged; its JSON result, or why there is none.
+
+    ``explain(returncode, log_text)`` words the failure of a command that exited non-zero.
+    """
+    with log_path.open("w", encoding="utf-8") as log:
+        log.write("$ " + " ".join(cmd) + "\n")
+        log.flush()
+        returncode, timed_out = _run_isolated(
+            cmd, log, spec.timeout, cwd=spec.cwd, max_memory=spec.max_memory, env=env
+        )
+    if timed_out:
+        return None, f"timed out after {spec.timeout:g} s"
+    if returncode != 0:
+        return None, explain(returncode, log_path.read_text(encoding="utf-8", errors="replace"))
+    try:
+        return json.loads(output.read_text(encoding="utf-8")), None
+    except (OSError, json.JSONDecodeError) as exc:
+        return None, f"pyperf wrote no readable result: {exc}"
 
 
 def _pyperf_options(spec: SweepSpec) -> list[str]:
@@ -302,34 +335,22 @@ def _run_command_point(
 ) -> Point:
     """One point of an unchanged program: pyperf times it, the snapshots add GC data."""
     assert spec.command is not None
-    final = point_path(sweep_dir, plan.workload_id, plan.setting)
-    log_path = sweep_dir / "logs" / f"{final.stem}.log"
-    log_path.parent.mkdir(parents=True, exist_ok=True)
     started, t0 = _now(), time.monotonic()
-    with tempfile.TemporaryDirectory(prefix=_POINT_TMP, dir=sweep_dir) as tmp:
-        output = Path(tmp) / "pyperf.json"
-        launch = program.prepare_launch(Path(tmp), spec.command, plan.setting, spec.max_memory)
+    with _point_files(sweep_dir, plan) as (final, log_path, tmp):
+        output = tmp / "pyperf.json"
+        launch = program.prepare_launch(tmp, spec.command, plan.setting, spec.max_memory)
         cmd = program.pyperf_command(
             spec.python, launch, plan.workload_id, output, _pyperf_options(spec)
         )
-        with log_path.open("w", encoding="utf-8") as log:
-            log.write("$ " + " ".join(cmd) + "\n")
-            log.flush()
-            returncode, timed_out = _run_isolated(
-                cmd, log, spec.timeout, cwd=spec.cwd, max_memory=spec.max_memory
-            )
-        pyperf_data: Optional[dict[str, Any]] = None
-        reason: Optional[str] = None
-        if timed_out:
-            reason = f"timed out after {spec.timeout:g} s"
-        elif returncode != 0:
-            log_text = log_path.read_text(encoding="utf-8", errors="replace")
-            reason = program.failure_reason(launch, spec.cwd, log_text, min(spec.timeout, 120))
-        else:
-            try:
-                pyperf_data = json.loads(output.read_text(encoding="utf-8"))
-            except (OSError, json.JSONDecodeError) as exc:
-                reason = f"pyperf wrote no readable result: {exc}"
+        pyperf_data, reason = _run_pyperf(
+            spec,
+            cmd,
+            log_path,
+            output,
+            lambda _code, log: program.failure_reason(
+                launch, spec.cwd, log, min(spec.timeout, 120)
+            ),
+        )
         if pyperf_data is not None:
             reason = program.attach_snapshots(pyperf_data, launch.snapshot_dir)
             if reason is None:
@@ -362,6 +383,7 @@ def _run_isolated(
     *,
     cwd: Optional[str] = None,
     max_memory: int = 0,
+    env: Optional[dict[str, str]] = None,
 ) -> tuple[int, bool]:
     """Run ``cmd`` in its own session; kill the whole group on timeout or interrupt.
 
@@ -373,6 +395,7 @@ def _run_isolated(
     proc = subprocess.Popen(
         cmd,
         cwd=cwd,
+        env=env,
         stdout=log,
         stderr=subprocess.STDOUT,
         stdin=subprocess.DEVNULL,
@@ -449,12 +472,57 @@ def _kill_group(proc: subprocess.Popen[Any]) -> None:
     proc.wait()
 
 
-def interpreter_of(python: str) -> dict[str, Any]:
+@contextmanager
+def lent_to(python: str) -> Iterator[Optional[dict[str, str]]]:
+    """The environment in which ``python`` runs gctune's points.
+
+    For the interpreter running gctune: None (its own environment). For another one
+    (``--python``), this gctune, its workloads and pyperf (all pure Python) are lent to it
+    through ``PYTHONPATH``, which pyperf passes on to its workers, together with the
+    entry point of the ``gctune`` pyperf hook, so that the measured interpreter needs
+    nothing installed. Its own site-packages come after them.
+    """
+    # Not realpath: a virtualenv's python is a link to a base interpreter that lacks
+    # the virtualenv's packages.
+    if os.path.abspath(python) == os.path.abspath(sys.executable):
+        yield None
+        return
+    import pyperf
+
+    import gctune
+    import workloads
+
+    with tempfile.TemporaryDirectory(prefix="gctune-lent-") as tmp:
+        root = Path(tmp)
+        for module in (gctune, workloads, pyperf):
+            package = Path(str(module.__file__)).parent
+            (root / package.name).symlink_to(package, target_is_directory=True)
+        dist = root / f"gctune-{__version__}.dist-info"
+        dist.mkdir()
+        (dist / "METADATA").write_text(
+            f"Metadata-Version: 2.1\nName: gctune\nVersion: {__version__}\n", encoding="utf-8"
+        )
+        (dist / "entry_points.txt").write_text(
+            "[pyperf.hook]\ngctune = gctune.probe:GCHook\n", encoding="utf-8"
+        )
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(
+            [tmp, *([env["PYTHONPATH"]] if env.get("PYTHONPATH") else [])]
+        )
+        yield env
+
+
+def interpreter_of(python: str, env: Optional[dict[str, str]] = None) -> dict[str, Any]:
     """Ask the measured interpreter (in a subprocess) what it is; checks it can run points."""
     code = "import json, pyperf, gctune.probe as p; print(json.dumps(p.interpreter_info()))"
     try:
         out = subprocess.run(
-            [python, "-c", code], capture_output=True, text=True, timeout=60, check=False
+            [python, "-c", code],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+            env=env,
         )
     except OSError as exc:
         raise SweepError(f"cannot run interpreter {python}: {exc.strerror}") from None
@@ -560,7 +628,10 @@ def run_sweep(
     it. With ``resume``, the spec saved in the manifest is used and finished points
     (failed ones included) are not measured again.
     """
-    with _os_errors_stop_the_sweep(sweep_dir), _sweep_lock(sweep_dir), _sigterm_as_interrupt():
+    guards = (_os_errors_stop_the_sweep(sweep_dir), _sweep_lock(sweep_dir), _sigterm_as_interrupt())
+    with ExitStack() as stack:
+        for guard in guards:
+            stack.enter_context(guard)
         _remove_leftovers(sweep_dir)
         manifest_exists = (sweep_dir / "manifest.json").exists()
         if resume:
@@ -568,6 +639,7 @@ def run_sweep(
                 raise SweepError(f"{sweep_dir} holds no sweep to resume")
             manifest = read_manifest(sweep_dir)
             spec, interpreter = _resumed_spec(sweep_dir, manifest)
+            env = stack.enter_context(lent_to(spec.python))
         else:
             if spec is None:
                 raise SweepError("nothing to sweep")
@@ -576,7 +648,8 @@ def run_sweep(
                     f"{sweep_dir} already holds a sweep: add --resume, or choose another --out"
                 )
             spec = replace(spec, settings=tuple(parse_setting(s).id for s in spec.settings))
-            interpreter = interpreter_of(spec.python)
+            env = stack.enter_context(lent_to(spec.python))
+            interpreter = interpreter_of(spec.python, env)
             manifest = Manifest(
                 sweep_id=sweep_dir.name,
                 spec=spec.to_json(),
@@ -601,6 +674,7 @@ def run_sweep(
                     sweep_dir,
                     loops=None if spec.command else loops_of.get(plan.workload_id),
                     interpreter=interpreter,
+                    env=env,
                 )
             if plan.setting == "default":
                 loops_of[plan.workload_id] = point.loops if point.ok else None

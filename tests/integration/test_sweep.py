@@ -103,3 +103,16 @@ def test_memory_cap_recorded_as_failed(tmp_path: Path, faulty_workloads: dict[st
     )
     assert not points[0].ok
     assert "memory cap" in (points[0].reason or "")
+
+
+def test_another_interpreter_needs_nothing_installed(tmp_path: Path) -> None:
+    # the interpreter this virtualenv was made from: it has neither gctune nor pyperf
+    base = Path(sys.base_prefix) / "bin" / f"python{sys.version_info[0]}.{sys.version_info[1]}"
+    bare = subprocess.run([str(base), "-c", "import pyperf"], capture_output=True)
+    assert bare.returncode != 0, "the base interpreter already has pyperf"
+    points = run_sweep(
+        spec(("short_cycles",), ("default", "20000"), python=str(base)), tmp_path / "s"
+    )
+    assert all(p.ok for p in points), [p.reason for p in points]
+    assert points[0].interpreter["executable"] == str(base)
+    assert points[1].runs[0].thresholds == (20000, 10, 10)
