@@ -261,11 +261,14 @@ def _sweep(spec: Optional[SweepSpec], out: Path, resume: bool) -> list[Point]:
         with _progress_bar(label) as update:
             points = run_sweep(spec, out, resume=resume, progress=update)
     except KeyboardInterrupt:
-        typer.echo(
-            f"gctune: interrupted; finished points are kept in {out}. "
-            f"Resume with: gctune sweep --resume --out {out}",
-            err=True,
-        )
+        if (out / "manifest.json").exists():
+            message = (
+                f"gctune: interrupted; finished points are kept in {out}. "
+                f"Resume with: gctune sweep --resume --out {out}"
+            )
+        else:
+            message = "gctune: interrupted before the sweep started; nothing was saved"
+        typer.echo(message, err=True)
         raise typer.Exit(130) from None
     return points
 

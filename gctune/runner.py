@@ -526,6 +526,8 @@ def interpreter_of(python: str, env: Optional[dict[str, str]] = None) -> dict[st
         )
     except OSError as exc:
         raise SweepError(f"cannot run interpreter {python}: {exc.strerror}") from None
+    except subprocess.TimeoutExpired:
+        raise SweepError(f"interpreter {python} did not answer within 60 s") from None
     if out.returncode != 0:
         last = (out.stderr.strip().splitlines() or ["no output"])[-1]
         raise SweepError(f"interpreter {python} cannot run gctune's worker: {last}")
