@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import time
 
 from gctune.catalog import load_workload
 from gctune.probe import Probe, peak_rss_bytes
@@ -34,21 +33,16 @@ def main() -> None:
     args = parser.parse_args()
 
     workload = load_workload(args.workload)
-    size = args.size if args.size is not None else workload.default_size
+    size = workload.size_for(args.size)
     state = workload.setup(size)
     applied = apply_setting(parse_setting(args.setting))
-    step = workload.step
-    for _ in range(args.warmup):
-        step(state)
+    workload.run_steps(state, args.warmup)
 
     probe = Probe()
     probe.install()
-    cpu0 = time.process_time_ns()
     probe.start()
-    for _ in range(args.steps):
-        step(state)
+    workload.run_steps(state, args.steps)
     probe.stop()
-    cpu_ns = time.process_time_ns() - cpu0
     probe.close()
 
     snap = probe.snapshot()
@@ -59,7 +53,7 @@ def main() -> None:
                 "setting": parse_setting(args.setting).id,
                 "size": size,
                 "steps": args.steps,
-                "cpu_ns": cpu_ns,
+                "cpu_ns": probe.cpu_ns,
                 "wall_ns": probe.wall_ns,
                 "pauses": snap["pauses"],
                 "collected": snap["collected"],

@@ -39,14 +39,13 @@ def drive(workload: str, steps: int, probe: bool) -> None:
     from gctune.probe import Probe
 
     wl = load_workload(workload)
-    state = wl.setup(wl.default_size)
+    state = wl.setup(wl.size_for(None))
     gc.collect()
     p = Probe()
     if probe:
         p.install()
         p.start()
-    for _ in range(steps):
-        wl.step(state)
+    wl.run_steps(state, steps)
     if probe:
         p.stop()
         p.close()

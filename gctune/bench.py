@@ -16,11 +16,11 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
-from typing import Any, Callable, Optional
+from typing import Any, Callable
 
 import pyperf
 
-from gctune.catalog import WorkloadError, load_workload
+from gctune.catalog import Workload, WorkloadError, load_workload
 from gctune.settings import SettingError, apply_setting, parse_setting
 
 __all__ = ["main"]
@@ -110,29 +110,14 @@ def _die_with_parent(parent_pid: int) -> None:
         os._exit(1)
 
 
-def _time_steps(step: Optional[Callable[[Any], object]], state: Any) -> Callable[[int], float]:
-    """The timed loop; ``step`` None means the state is the step, called with no arguments.
-
-    Two loops rather than a wrapper, so a tiny user function is not charged for an
-    extra call per step.
-    """
-    if step is None:
-        call: Callable[[], object] = state
-
-        def time_calls(loops: int) -> float:
-            timer = time.perf_counter
-            t0 = timer()
-            for _ in range(loops):
-                call()
-            return timer() - t0
-
-        return time_calls
+def _time_steps(workload: Workload, state: Any) -> Callable[[int], float]:
+    """pyperf's time function: seconds for ``loops`` steps of ``workload`` on ``state``."""
+    run_steps = workload.run_steps
 
     def time_func(loops: int) -> float:
         timer = time.perf_counter
         t0 = timer()
-        for _ in range(loops):
-            step(state)
+        run_steps(state, loops)
         return timer() - t0
 
     return time_func
@@ -189,7 +174,7 @@ def main() -> None:
         metadata["gctune_thresholds"] = ",".join(map(str, applied["thresholds"]))  # type: ignore[call-overload]
         metadata["gctune_frozen"] = applied["frozen"]
         metadata["gctune_frozen_before"] = applied["frozen_before"]
-        runner.bench_time_func(name, _time_steps(workload.step, state), metadata=metadata)
+        runner.bench_time_func(name, _time_steps(workload, state), metadata=metadata)
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ Used inside measured workers: pure Python, no imports beyond ``math``, 3.9+.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import Union
 
 __all__ = ["GAMMA", "RELATIVE_ERROR", "Histogram"]
@@ -111,7 +112,7 @@ class Histogram:
         }
 
     @classmethod
-    def from_json(cls, data: dict[str, object]) -> Histogram:
+    def from_json(cls, data: Mapping[str, object]) -> Histogram:
         """Rebuild a histogram written by :meth:`to_json`; rejects another bucket base."""
         if data.get("gamma") != GAMMA:
             raise ValueError(f"histogram bucket base {data.get('gamma')!r} is not {GAMMA}")
@@ -130,7 +131,7 @@ class Histogram:
         return hist
 
 
-def _int(data: dict[str, object], key: str) -> int:
+def _int(data: Mapping[str, object], key: str) -> int:
     value = data.get(key)
     if not isinstance(value, int) or isinstance(value, bool):
         raise ValueError(f"histogram field {key!r} is not an integer")

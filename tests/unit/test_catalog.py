@@ -84,7 +84,7 @@ def user_file(tmp_path: Path) -> Iterator[Path]:
 
 def run_once(spec: str, size: int | None = None) -> list[object]:
     wl = load_workload(spec)
-    state = wl.setup(size if size is not None else wl.default_size)
+    state = wl.setup(wl.size_for(size))
     if wl.step is None:
         state()
     else:

@@ -63,7 +63,7 @@ def commands() -> dict[str, Any]:
 def test_runs_on_pull_requests_and_uploads_the_results() -> None:
     doc = workflow()
     triggers = doc.get("on", doc.get(True))  # YAML 1.1 reads a bare `on` as true
-    assert "pull_request" in triggers
+    assert triggers is not None and "pull_request" in triggers
     used = [s.get("uses", "").split("@")[0] for s in steps()]
     for action in ("actions/checkout", "actions/setup-python", "actions/upload-artifact"):
         assert action in used
