@@ -4,6 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 SWEEP_ARGS ?=
+REPORT_ARGS ?=
 
 .DEFAULT_GOAL := help
 .PHONY: help venv sweep report test lint typecheck bench bench-compare clean
@@ -22,6 +23,9 @@ venv: $(STAMP) ## Create or refresh the virtualenv with gctune and its tools
 
 sweep: $(STAMP) ## Run the default sweep (built-in workloads, quick grid) into results/
 	$(BIN)/gctune sweep $(SWEEP_ARGS)
+
+report: $(STAMP) ## Rebuild the report (Markdown + HTML) of the latest sweep under results/
+	$(BIN)/gctune report $(REPORT_ARGS)
 
 test: $(STAMP) ## Lint, type-check and run the test suite (unit + integration)
 	$(BIN)/ruff check gctune workloads tests benchmarks

@@ -96,6 +96,8 @@ class Point:
     path: Path
     started: Optional[str] = None
     duration_s: Optional[float] = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+    """pyperf's metadata of the point (interpreter build, CPU, ...); empty when failed."""
 
     @property
     def ok(self) -> bool:
@@ -271,6 +273,7 @@ def load_point(path: Path) -> Point:
             path=path,
             started=section.get("started"),
             duration_s=section.get("duration_s"),
+            metadata=dict(data.get("metadata") or {}),
         )
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise ResultError(f"{path}: damaged gctune point: {exc}") from None
