@@ -50,6 +50,19 @@ MIN_RUNS = 3
 
 
 @dataclass(frozen=True)
+class Change:
+    """``new`` relative to ``base``: ratio of means with a 95% bootstrap interval.
+
+    ``significant`` is True when the interval excludes 1.0 (no change).
+    """
+
+    ratio: float
+    low: float
+    high: float
+    significant: bool
+
+
+@dataclass(frozen=True)
 class PauseSummary:
     """Collections of one generation (or all): count, total and quantiles, nanoseconds."""
 
@@ -70,7 +83,10 @@ class PointStats:
     ``time_ratio_low``/``_high`` its 95% bootstrap interval (``time_significant``: the
     interval excludes 1). ``overhead`` is (T − T_disabled) / T_disabled with its interval;
     ``gap_recovered`` is (T_default − T) / (T_default − T_disabled), the share of the
-    default→disabled gap this setting closes. ``rss_ratio`` is peak RSS / default's.
+    default→disabled gap this setting closes. ``rss_ratio`` is peak RSS / default's
+    (largest of the workers: the memory a deployment must provision); ``rss_change`` the
+    bootstrap comparison of the workers' peak RSS with default's (``significant``: the
+    interval excludes 1), which tells growth from allocator noise.
     """
 
     workload: str
@@ -107,6 +123,7 @@ class PointStats:
     pauses_by_gen: dict[int, PauseSummary]
     peak_rss_bytes: int
     rss_ratio: Optional[float]
+    rss_change: Optional[Change]
     request_p50_ns: Optional[float]
     request_p99_ns: Optional[float]
     request_max_ns: Optional[float]
@@ -213,6 +230,7 @@ def _failed(point: Point) -> PointStats:
         pauses_by_gen={},
         peak_rss_bytes=0,
         rss_ratio=None,
+        rss_change=None,
         request_p50_ns=None,
         request_p99_ns=None,
         request_max_ns=None,
@@ -276,10 +294,11 @@ def point_stats(
     t_point = statistics.fmean(means)
 
     time_change = overhead = None
-    rss_ratio = gap = None
+    rss_ratio = gap = rss_change = None
     if default is not None and default.ok:
         time_change = compare_samples(run_means(default), means)
         rss_ratio = peak / max(run.peak_rss_bytes for run in default.runs)
+        rss_change = compare_samples(_run_peaks(default), _run_peaks(point))
     if disabled is not None and disabled.ok:
         overhead = compare_samples(run_means(disabled), means)
         if default is not None and default.ok:
@@ -323,6 +342,7 @@ def point_stats(
         pauses_by_gen={g: _summary(h) for g, h in by_gen.items()},
         peak_rss_bytes=peak,
         rss_ratio=rss_ratio,
+        rss_change=rss_change,
         request_p50_ns=requests.quantile(0.5) if requests.count else None,
         request_p99_ns=requests.quantile(0.99) if requests.count else None,
         request_max_ns=float(requests.max) if requests.count else None,
@@ -330,6 +350,10 @@ def point_stats(
         frozen=max(run.frozen for run in point.runs),
         warnings=_warnings(point, mean, stdev),
     )
+
+
+def _run_peaks(point: Point) -> list[float]:
+    return [float(run.peak_rss_bytes) for run in point.runs]
 
 
 def workload_stats(points: Sequence[Point]) -> dict[str, list[PointStats]]:
@@ -389,9 +413,10 @@ def pause_cdf(point: Point) -> list[tuple[float, float]]:
 
 
 # Below these, a workload counts as acyclic (the collector found next to no garbage) and
-# its peak RSS with the collector off as flat.
+# its peak RSS with the collector off as flat: growth must be significant (bootstrap over
+# worker processes) and above 2%, so allocator jitter of a few pages is not "growth".
 CYCLIC_PER_COLLECTION = 1.0
-FLAT_RSS_RATIO = 1.10
+MIN_RSS_GROWTH = 0.02
 
 
 @dataclass(frozen=True)
@@ -401,8 +426,9 @@ class ReclaimEvidence:
     ``collected_per_collection``: objects the default collector freed per collection
     (≈ 0 when reference counting already freed everything). ``rss_ratio``: peak RSS with
     the collector disabled / with default (None when disabled failed; ``disabled_reason``
-    says why). ``cyclic`` and ``grows`` compare them with :data:`CYCLIC_PER_COLLECTION`
-    and :data:`FLAT_RSS_RATIO`.
+    says why). ``cyclic``: at least :data:`CYCLIC_PER_COLLECTION` object freed per
+    collection. ``grows``: the workers' peak RSS is significantly above default's and by
+    more than :data:`MIN_RSS_GROWTH`, or disabled died of the memory cap.
     """
 
     workload: str
@@ -436,23 +462,12 @@ def reclaim_evidence(stats: Sequence[PointStats]) -> Optional[ReclaimEvidence]:
             cyclic, grew,
         )
     ratio = disabled.rss_ratio if disabled.rss_ratio is not None else math.nan
+    change = disabled.rss_change
+    grows = change is not None and change.significant and change.ratio > 1 + MIN_RSS_GROWTH
     return ReclaimEvidence(
         default.workload, per, default.peak_rss_bytes, disabled.peak_rss_bytes, ratio, None,
-        cyclic, ratio > FLAT_RSS_RATIO,
+        cyclic, grows,
     )
-
-
-@dataclass(frozen=True)
-class Change:
-    """``new`` relative to ``base``: ratio of means with a 95% bootstrap interval.
-
-    ``significant`` is True when the interval excludes 1.0 (no change).
-    """
-
-    ratio: float
-    low: float
-    high: float
-    significant: bool
 
 
 def run_means(point: Point) -> list[float]:

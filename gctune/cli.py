@@ -133,7 +133,7 @@ def _progress_bar(label: str) -> Iterator[Callable[[int, int, PointPlan, Optiona
 
 
 SUMMARY_CAPTION = (
-    "time: median per step; vs def: time / default's; GC %: pause total / wall time; "
+    "time: median per step; vs def: mean time / default's; GC %: pause total / wall time; "
     "GCs: collections; p99, max: pause; RSS: peak of the workers"
 )
 
@@ -371,17 +371,25 @@ def recommend(
                 f"workload {name!r} is not in {data.directory}: "
                 f"it has {', '.join(data.workloads) or 'no points'}"
             )
+    made = 0
     for name in chosen:
-        rec = choose(
-            data.stats[name],
-            data.points_of(name),
-            objective=objective,
-            max_memory_ratio=max_memory_ratio,
-        )
+        try:
+            rec = choose(
+                data.stats[name],
+                data.points_of(name),
+                objective=objective,
+                max_memory_ratio=max_memory_ratio,
+            )
+        except RecommendError as exc:  # one workload's data; the others may still do
+            typer.echo(f"{name}: no recommendation: {exc}\n")
+            continue
+        made += 1
         typer.echo("\n".join(describe(rec)))
         typer.echo("")
         typer.echo(snippet(rec.setting))
         typer.echo("")
+    if not made:
+        raise typer.Exit(1)
 
 
 @app.command()

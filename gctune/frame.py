@@ -119,6 +119,9 @@ def points_frame(stats: list[PointStats]) -> pd.DataFrame:
                 for gen, summary in value.items():
                     for key, v in dataclasses.asdict(summary).items():
                         row[f"pause_gen{gen}_{key}"] = v
+            elif f.name == "rss_change":
+                for key in ("ratio", "low", "high", "significant"):
+                    row[f"rss_change_{key}"] = getattr(value, key) if value else None
             elif isinstance(value, dict):
                 for gen, v in value.items():
                     row[f"{f.name.removesuffix('_by_gen')}_gen{gen}"] = v

@@ -127,8 +127,10 @@ def _heatmap(ok: list[PointStats], path: Path, workload: str) -> Chart:
     fig = _new(1.6 + 1.25 * len(t0s), 1.4 + 0.9 * len(t1s))
     ax = fig.add_subplot()
     finite = values[~numpy.isnan(values)]
-    spread = max(abs(float(finite.max()) - 1.0), abs(1.0 - float(finite.min())), 0.05)
-    norm = TwoSlopeNorm(vcenter=1.0, vmin=1.0 - spread, vmax=1.0 + spread)
+    # Each side of 1 gets its own scale: green for faster, red for slower.
+    norm = TwoSlopeNorm(
+        vcenter=1.0, vmin=min(float(finite.min()), 0.95), vmax=max(float(finite.max()), 1.05)
+    )
     ax.set_facecolor("#dddddd")
     image = ax.imshow(values, cmap="RdYlGn_r", norm=norm, aspect="auto", origin="lower")
     for (t0, t1), group in cells.items():
@@ -157,7 +159,7 @@ def _heatmap(ok: list[PointStats], path: Path, workload: str) -> Chart:
 
 def _pause_cdf(data: SweepData, ok: list[PointStats], path: Path, workload: str) -> Chart:
     points = {p.setting: p for p in data.points_of(workload) if p.ok}
-    fig = _new()
+    fig = _new(9.5, 4.6)
     ax = fig.add_subplot()
     silent = []
     for i, s in enumerate(ok):
@@ -184,7 +186,8 @@ def _pause_cdf(data: SweepData, ok: list[PointStats], path: Path, workload: str)
     ax.grid(True, which="both", alpha=0.3)
     ax.set_title(f"{workload}: GC pause distribution per setting")
     if ax.get_legend_handles_labels()[0]:
-        ax.legend(title="setting (collections)", fontsize=8, loc="lower right")
+        ax.legend(title="setting (collections)", fontsize=8, loc="upper left",
+                  bbox_to_anchor=(1.01, 1.0))
     caption = "Cumulative distribution of every collection's duration, all generations."
     if silent:
         caption += " No collection while measuring: " + ", ".join(silent) + "."

@@ -16,8 +16,8 @@ from typing import Any, Optional
 
 from gctune.analysis import (
     CYCLIC_PER_COLLECTION,
-    FLAT_RSS_RATIO,
     FRONT_KEYS,
+    MIN_RSS_GROWTH,
     PointStats,
     pareto_front,
     reclaim_evidence,
@@ -243,7 +243,8 @@ def _claims(data: SweepData) -> list[Block]:
             "RSS grows without it. Below, from this sweep's default and disabled points: "
             f"a workload counts as cyclic when its default collector freed at least "
             f"{CYCLIC_PER_COLLECTION:g} object per collection, and its memory as grown when "
-            f"disabled's peak RSS exceeds {FLAT_RSS_RATIO:g}x default's."
+            "the disabled workers' peak RSS is significantly above default's (95% bootstrap "
+            f"interval over worker processes) and by more than {MIN_RSS_GROWTH:.0%}."
         ),
     ]
     if not rows:

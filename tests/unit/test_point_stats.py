@@ -119,6 +119,12 @@ def test_reclaim_evidence_reads_the_numbers(tmp_path: Path) -> None:
     )
     ev = reclaim_evidence(list(acyclic.values()))
     assert ev is not None and not ev.cyclic and not ev.grows and ev.consistent
+    jitter = stats_of(
+        tmp_path / "j",
+        [Synth("j", "default"), Synth("j", "disabled", pauses={}, peak_rss_bytes=101 * MIB)],
+    )
+    ev = reclaim_evidence(list(jitter.values()))
+    assert ev is not None and not ev.grows  # 1% more in every process: under the 2% floor
     cyclic = stats_of(
         tmp_path / "c",
         [
@@ -155,8 +161,12 @@ def test_frames_carry_the_named_statistics(tmp_path: Path) -> None:
     assert [s.setting for s in data.stats["w"]] == ["default", "disabled", "t7000"]
     frame = data.frame()
     assert len(frame) == 3
-    scalar = [f.name for f in dataclasses.fields(PointStats) if not f.name.endswith("_by_gen")]
+    spread = ("collections_by_gen", "collections_per_s_by_gen", "pauses_by_gen", "rss_change")
+    scalar = [f.name for f in dataclasses.fields(PointStats) if f.name not in spread]
     assert set(scalar) <= set(frame.columns)
+    assert {"collections_gen0", "pause_gen0_p99_ns", "rss_change_significant"} <= set(
+        frame.columns
+    )
     row = frame.set_index("setting").loc["t7000"]
     assert row["t0"] == 7000 and row["mode"] == "thresholds" and not row["freeze"]
     assert frame.equals(points_frame(data.stats["w"]))

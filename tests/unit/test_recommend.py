@@ -126,3 +126,27 @@ def test_snippets_are_valid_python_in_the_right_order() -> None:
     assert "gc.disable()" in snippet("disabled")
     assert "gc.set_threshold" not in snippet("default+freeze")
     compile(snippet("t100000-50-100"), "snippet", "exec")
+
+
+def test_recommend_command_reports_each_workload(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from gctune.cli import app
+
+    sweep = write_sweep(
+        tmp_path,
+        [
+            Synth("good", "default", scaled(1.0e-3)),
+            Synth("good", "t20000", scaled(0.8e-3)),
+            Synth("broken", "default", reason="timed out after 5 s"),
+        ],
+    )
+    result = CliRunner().invoke(app, ["recommend", str(sweep)])
+    assert result.exit_code == 0, result.output
+    assert "good: recommended setting t20000" in result.output
+    assert "gc.set_threshold(20000)" in result.output
+    assert "broken: no recommendation: workload 'broken' has no finished default" in (
+        result.output
+    )
+    only_broken = CliRunner().invoke(app, ["recommend", str(sweep), "-w", "broken"])
+    assert only_broken.exit_code == 1
