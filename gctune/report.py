@@ -14,12 +14,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Optional
 
-from gctune.analysis import (
+from gctune.analysis import FRONT_KEYS, PointStats, pareto_front
+from gctune.evidence import (
     CYCLIC_PER_COLLECTION,
-    FRONT_KEYS,
     MIN_RSS_GROWTH,
-    PointStats,
-    pareto_front,
+    identical_work,
     reclaim_evidence,
 )
 from gctune.fmt import fmt_bytes, fmt_interval, fmt_ns, fmt_pct, fmt_ratio
@@ -352,6 +351,18 @@ def _workload(
                 f"step(s) per value, {ok[0].n_runs} worker process(es) per point."
             )
         )
+    same = identical_work(rows)
+    if same is not None and same.disjoint:
+        note = (
+            f"Caution: {len(same.settings)} settings ran no collection while measuring "
+            f"({', '.join(same.settings)}), so they did the same work, yet their times span "
+            f"{fmt_ratio(same.low)} to {fmt_ratio(same.high)} of default's with intervals "
+            "that do not overlap. The machine changed between points (load, CPU frequency) "
+            "by more than each point's interval shows: read differences of that size "
+            "between settings as noise, and rerun on a quiet machine."
+        )
+        blocks.append(Para(note))
+        warnings.append(f"{workload}: {note}")
     blocks += [Heading(3, "Points"), _points_table(rows)]
     front = pareto_front(ok)
     if front:

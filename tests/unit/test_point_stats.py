@@ -11,9 +11,9 @@ from gctune.analysis import (
     PointStats,
     pareto_front,
     pause_cdf,
-    reclaim_evidence,
     workload_stats,
 )
+from gctune.evidence import identical_work, reclaim_evidence
 from gctune.frame import load, points_frame, runs_frame
 from gctune.histogram import RELATIVE_ERROR
 from gctune.results import load_sweep
@@ -172,3 +172,22 @@ def test_frames_carry_the_named_statistics(tmp_path: Path) -> None:
     assert frame.equals(points_frame(data.stats["w"]))
     runs = runs_frame(list(data.points))
     assert len(runs) == 18 and set(runs["setting"]) == {"default", "disabled", "t7000"}
+
+
+def test_identical_work_exposes_drift_between_points(tmp_path: Path) -> None:
+    s = stats_of(
+        tmp_path,
+        [
+            Synth("w", "default", scaled(1.0e-3)),
+            Synth("w", "disabled", scaled(0.6e-3), pauses={}, gc_enabled=False),
+            Synth("w", "t70000", scaled(0.8e-3), pauses={}),  # no collection either
+            Synth("w", "t90000", scaled(0.61e-3, jitter=0.2), pauses={}),
+        ],
+    )
+    same = identical_work(list(s.values()))
+    assert same is not None and same.settings == ("disabled", "t70000", "t90000")
+    assert same.low == pytest.approx(0.6) and same.high == pytest.approx(0.8)
+    assert same.disjoint  # 0.6 vs 0.8, each within 1%: the machine moved, not the work
+    calm = identical_work([s["default"], s["disabled"], s["t90000"]])
+    assert calm is not None and not calm.disjoint  # 0.61 with 20% noise overlaps 0.6
+    assert identical_work([s["default"], s["disabled"]]) is None
