@@ -264,6 +264,18 @@ def describe(rec: Recommendation) -> list[str]:
             f"  best candidate {other.setting}: {rec.metric} {fmt_ratio(c.ratio)} of "
             f"default's, 95% interval {fmt_interval(c.low, c.high)} ({verdict})"
         )
+    longer = (
+        s.collections > 0 and d.collections > 0 and s.pause_p99_ns > d.pause_p99_ns
+    ) or (
+        s.request_max_ns is not None
+        and d.request_max_ns is not None
+        and s.request_max_ns > d.request_max_ns
+    )
+    if not rec.is_default and longer:
+        lines.append(
+            "  note: fewer but longer pauses than default: check the p99 GC pause and the "
+            "longest request above against your latency needs"
+        )
     if not rec.is_default and s.collections == 0 and s.setting != "disabled":
         lines.append(
             "  note: no collection ran while measuring it: either it never collects on this "

@@ -150,3 +150,15 @@ def test_recommend_command_reports_each_workload(tmp_path: Path) -> None:
     )
     only_broken = CliRunner().invoke(app, ["recommend", str(sweep), "-w", "broken"])
     assert only_broken.exit_code == 1
+
+
+def test_longer_pauses_are_pointed_out(tmp_path: Path) -> None:
+    rec = rec_of(
+        tmp_path,
+        [
+            Synth("w", "default", scaled(1.0e-3)),  # ten 20 us pauses per run
+            Synth("w", "t70000", scaled(0.8e-3), pauses={0: [900_000] * 2}),
+        ],
+    )
+    assert rec.setting == "t70000"
+    assert any("fewer but longer pauses" in line for line in describe(rec))
