@@ -198,24 +198,24 @@ def _memory_chart(
     ok: list[PointStats], path: Path, workload: str, max_memory_ratio: float
 ) -> Chart:
     front = {s.setting for s in pareto_front(ok, keys=("mean_s", "peak_rss_bytes"))}
-    fig = _new(8.0, 5.0)
+    fig = _new(9.5, 5.0)
     ax = fig.add_subplot()
+    markers = ["o", "^", "v", "D", "P", "*", "<", ">", "h", "p"]
     for i, s in enumerate(ok):
         x, y = s.peak_rss_bytes / MIB, s.mean_s * 1e3
         yerr = [[y - s.ci_low_s * 1e3], [s.ci_high_s * 1e3 - y]]
-        marker, size = ("o", 40)
+        marker, size = (markers[i % len(markers)], 55)
         if s.setting == "default":
             marker, size = ("s", 90)
         elif s.setting == "disabled":
             marker, size = ("X", 110)
         ax.errorbar(x, y, yerr=yerr, fmt="none", ecolor="#999999", elinewidth=1)
+        # Settings often share a memory footprint: a legend stays readable where
+        # labels beside the points would overlap.
         ax.scatter(
             x, y, marker=marker, s=size, color=_color(s.setting, i),
             edgecolors="black" if s.setting in front else "none", linewidths=1.2, zorder=3,
-        )
-        ax.annotate(
-            s.setting, (x, y), xytext=(6, 4 if i % 2 else -10), textcoords="offset points",
-            fontsize=8,
+            label=s.setting + (" (front)" if s.setting in front else ""),
         )
     on_front = sorted((s for s in ok if s.setting in front), key=lambda s: s.peak_rss_bytes)
     ax.step(
@@ -231,16 +231,17 @@ def _memory_chart(
         )
     ax.set_xlabel("peak RSS of the worker processes (MiB)")
     ax.set_ylabel("mean time per step (ms)")
-    ax.set_title(f"{workload}: time vs peak memory (■ default, ✖ disabled)")
+    ax.set_title(f"{workload}: time vs peak memory")
     ax.grid(True, alpha=0.3)
-    ax.legend(fontsize=8, loc="best")
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     return Chart(
         "memory",
         "Time vs peak memory, Pareto front",
         _save(fig, path),
-        "Each setting's mean time per step (bars: 95% interval) against its peak RSS. "
-        "Outlined points are on the Pareto front of (time, peak RSS): no other setting is "
-        "both faster and smaller. The dashed line is the recommendation's memory budget.",
+        "Each setting's mean time per step (bars: 95% interval) against its peak RSS; "
+        "square: default, cross: disabled. Outlined points, marked (front), are on the "
+        "Pareto front of (time, peak RSS): no other setting is both faster and smaller. "
+        "The dashed line is the recommendation's memory budget.",
     )
 
 
