@@ -4,9 +4,10 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 SWEEP_ARGS ?=
+REPORT_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help venv sweep test lint typecheck bench bench-compare bench-probe baseline clean
+.PHONY: help venv sweep report test lint typecheck bench bench-compare bench-probe baseline clean
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | \
@@ -22,6 +23,9 @@ venv: $(STAMP) ## Create or refresh the virtualenv with gctune and its tools
 
 sweep: $(STAMP) ## Run the default sweep (built-in workloads, quick grid) into results/
 	$(BIN)/gctune sweep $(SWEEP_ARGS)
+
+report: $(STAMP) ## Rebuild the report (Markdown + HTML) of the latest sweep under results/
+	$(BIN)/gctune report $(REPORT_ARGS)
 
 test: $(STAMP) ## Lint, type-check and run the test suite (unit + integration)
 	$(BIN)/ruff check gctune workloads tests benchmarks

@@ -39,7 +39,9 @@ from gctune.catalog import (
     workload_ids,
 )
 from gctune.compare import GATES, CompareError, compare_sweeps, parse_threshold
+from gctune.fmt import fmt_bytes, fmt_ns, fmt_ratio
 from gctune.program import ProgramError, check_command, command_id
+from gctune.recommend import DEFAULT_MAX_MEMORY_RATIO, OBJECTIVES, RecommendError
 from gctune.results import Point, ResultError
 from gctune.runner import (
     DEFAULT_TIMEOUT,
@@ -72,7 +74,15 @@ console = Console(width=None if sys.stdout.isatty() else 120)
 err_console = Console(stderr=True)
 
 F = TypeVar("F", bound=Callable[..., Any])
-USER_ERRORS = (SettingError, WorkloadError, SweepError, ResultError, CompareError, ProgramError)
+USER_ERRORS = (
+    SettingError,
+    WorkloadError,
+    SweepError,
+    ResultError,
+    CompareError,
+    ProgramError,
+    RecommendError,
+)
 
 
 class GctuneError(Exception):
@@ -96,26 +106,6 @@ def _user_errors(func: F) -> F:
             raise typer.Exit(2) from None
 
     return wrapper  # type: ignore[return-value]
-
-
-def fmt_ns(ns: Optional[float]) -> str:
-    """A duration in nanoseconds, in the unit that reads best."""
-    if ns is None or ns != ns:
-        return "-"
-    for unit, scale in (("s", 1e9), ("ms", 1e6), ("us", 1e3)):
-        if ns >= scale:
-            return f"{ns / scale:.3g} {unit}"
-    return f"{ns:.0f} ns"
-
-
-def fmt_bytes(n: Optional[float]) -> str:
-    """A size in bytes as MiB."""
-    return "-" if n is None or n != n else f"{n / 1024**2:.1f} MiB"
-
-
-def fmt_ratio(r: Optional[float]) -> str:
-    """A ratio to the default setting: ``0.82x``."""
-    return "-" if r is None or r != r else f"{r:.2f}x"
 
 
 @app.command("list")
@@ -164,7 +154,7 @@ def _progress_bar(label: str) -> Iterator[Callable[[int, int, PointPlan, Optiona
 
 
 SUMMARY_CAPTION = (
-    "time: median per step; vs def: time / default's; GC %: pause total / wall time; "
+    "time: median per step; vs def: mean time / default's; GC %: pause total / wall time; "
     "GCs: collections; p99, max: pause; RSS: peak of the workers"
 )
 
@@ -422,6 +412,111 @@ def _finish(points: list[Point], target: Path) -> None:
         f"Results: {target}  ({len(points) - len(failed)} finished, {len(failed)} failed)"
     )
     console.print(f"Timing data for pyperf: python -m pyperf show {target}/points/<point>.json")
+    if len(failed) == len(points):
+        return
+    from gctune.report import build_report  # pandas and matplotlib load only when needed
+
+    err_console.print("gctune: writing the report…", highlight=False)
+    # Plain echo: paths must not be wrapped, so that they can be copied.
+    for path in build_report(target):
+        typer.echo(f"Report: {path}")
+    typer.echo(f"Recommendations: gctune recommend {target}")
+
+
+def _sweep_dir(directory: Optional[Path]) -> Path:
+    return directory if directory is not None else _latest(RESULTS)
+
+
+def _check_objective(objective: str) -> str:
+    if objective not in OBJECTIVES:
+        raise GctuneError(f"unknown objective {objective!r}: use {', '.join(OBJECTIVES)}")
+    return objective
+
+
+@app.command()
+@_user_errors
+def report(
+    directory: Optional[Path] = typer.Argument(
+        None, help="Sweep directory (default: the latest under results/)."
+    ),
+    out: Optional[Path] = typer.Option(None, help="Report directory (default: DIR/report)."),
+    fmt: list[str] = typer.Option(
+        ["md", "html"], "--format", help="md or html (repeatable; default: both)."
+    ),
+    objective: str = typer.Option(
+        "throughput", help="What recommendations optimise: throughput, latency, balanced."
+    ),
+    max_memory_ratio: float = typer.Option(
+        DEFAULT_MAX_MEMORY_RATIO, min=0.01, help="Memory budget: peak RSS / default's."
+    ),
+) -> None:
+    """Write the Markdown and/or self-contained HTML report of a sweep, with charts."""
+    from gctune.report import FORMATS, build_report
+
+    for name in fmt:
+        if name not in FORMATS:
+            raise GctuneError(f"unknown report format {name!r}: use md or html")
+
+    paths = build_report(
+        _sweep_dir(directory),
+        out_dir=out,
+        formats=fmt,
+        objective=_check_objective(objective),
+        max_memory_ratio=max_memory_ratio,
+    )
+    for path in paths:
+        typer.echo(f"Report: {path}")
+
+
+@app.command()
+@_user_errors
+def recommend(
+    directory: Optional[Path] = typer.Argument(
+        None, help="Sweep directory (default: the latest under results/)."
+    ),
+    workload: Optional[list[str]] = typer.Option(
+        None, "--workload", "-w", help="Only this workload (repeatable)."
+    ),
+    max_memory_ratio: float = typer.Option(
+        DEFAULT_MAX_MEMORY_RATIO, min=0.01, help="Memory budget: peak RSS / default's."
+    ),
+    objective: str = typer.Option(
+        "throughput", help="throughput (time), latency (p99) or balanced (both)."
+    ),
+) -> None:
+    """Recommend a GC setting per workload, with expected gains and code to apply it."""
+    from gctune.frame import load
+    from gctune.recommend import describe, snippet
+    from gctune.recommend import recommend as choose
+
+    objective = _check_objective(objective)
+    data = load(_sweep_dir(directory))
+    chosen = workload or data.workloads
+    for name in chosen:
+        if name not in data.stats:
+            raise GctuneError(
+                f"workload {name!r} is not in {data.directory}: "
+                f"it has {', '.join(data.workloads) or 'no points'}"
+            )
+    made = 0
+    for name in chosen:
+        try:
+            rec = choose(
+                data.stats[name],
+                data.points_of(name),
+                objective=objective,
+                max_memory_ratio=max_memory_ratio,
+            )
+        except RecommendError as exc:  # one workload's data; the others may still do
+            typer.echo(f"{name}: no recommendation: {exc}\n")
+            continue
+        made += 1
+        typer.echo("\n".join(describe(rec)))
+        typer.echo("")
+        typer.echo(snippet(rec.setting))
+        typer.echo("")
+    if not made:
+        raise typer.Exit(1)
 
 
 @app.command()

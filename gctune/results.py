@@ -104,6 +104,8 @@ class Point:
     started: Optional[str] = None
     duration_s: Optional[float] = None
     load_avg_1min: tuple[float, ...] = ()
+    metadata: dict[str, Any] = field(default_factory=dict)
+    """pyperf's metadata of the point (interpreter build, CPU, ...); empty when failed."""
 
     @property
     def ok(self) -> bool:
@@ -322,6 +324,7 @@ def load_point(path: Path) -> Point:
             started=section.get("started"),
             duration_s=section.get("duration_s"),
             load_avg_1min=_load_averages(data),
+            metadata=dict(data.get("metadata") or {}),
         )
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise ResultError(f"{path}: damaged gctune point: {exc}") from None

@@ -1,0 +1,124 @@
+"""What a sweep's data says about itself: who frees the garbage, and how noisy it is.
+
+Pure functions over :class:`gctune.analysis.PointStats`; the report words their results.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Optional
+
+from gctune.analysis import PointStats
+
+__all__ = [
+    "CYCLIC_PER_COLLECTION",
+    "MIN_RSS_GROWTH",
+    "IdenticalWork",
+    "ReclaimEvidence",
+    "identical_work",
+    "reclaim_evidence",
+]
+
+# Below these, a workload counts as acyclic (the collector found next to no garbage) and
+# its peak RSS with the collector off as flat: growth must be significant (bootstrap over
+# worker processes) and above 2%, so allocator jitter of a few pages is not "growth".
+CYCLIC_PER_COLLECTION = 1.0
+MIN_RSS_GROWTH = 0.02
+
+
+@dataclass(frozen=True)
+class ReclaimEvidence:
+    """What one workload's data says about who frees its garbage.
+
+    ``collected_per_collection``: objects the default collector freed per collection
+    (≈ 0 when reference counting already freed everything). ``rss_ratio``: peak RSS with
+    the collector disabled / with default (None when disabled failed; ``disabled_reason``
+    says why). ``cyclic``: at least :data:`CYCLIC_PER_COLLECTION` object freed per
+    collection. ``grows``: the workers' peak RSS is significantly above default's and by
+    more than :data:`MIN_RSS_GROWTH`, or disabled died of the memory cap.
+    """
+
+    workload: str
+    collected_per_collection: float
+    default_rss_bytes: int
+    disabled_rss_bytes: Optional[int]
+    rss_ratio: Optional[float]
+    disabled_reason: Optional[str]
+    cyclic: bool
+    grows: bool
+
+    @property
+    def consistent(self) -> bool:
+        """True when the data shows the claim: cycles ⇔ memory grows without the collector."""
+        return self.cyclic == self.grows
+
+
+def reclaim_evidence(stats: Sequence[PointStats]) -> Optional[ReclaimEvidence]:
+    """The evidence of one workload's default and disabled points; None without both."""
+    default = next((s for s in stats if s.setting == "default" and s.ok), None)
+    disabled = next((s for s in stats if s.setting == "disabled"), None)
+    if default is None or disabled is None:
+        return None
+    per = default.collected / default.collections if default.collections else 0.0
+    cyclic = per >= CYCLIC_PER_COLLECTION
+    if not disabled.ok:
+        # A disabled run that died of the memory cap grew past it.
+        grew = "memory" in (disabled.reason or "")
+        return ReclaimEvidence(
+            default.workload,
+            per,
+            default.peak_rss_bytes,
+            None,
+            None,
+            disabled.reason,
+            cyclic,
+            grew,
+        )
+    ratio = disabled.rss_ratio if disabled.rss_ratio is not None else math.nan
+    change = disabled.rss_change
+    grows = change is not None and change.significant and change.ratio > 1 + MIN_RSS_GROWTH
+    return ReclaimEvidence(
+        default.workload,
+        per,
+        default.peak_rss_bytes,
+        disabled.peak_rss_bytes,
+        ratio,
+        None,
+        cyclic,
+        grows,
+    )
+
+
+@dataclass(frozen=True)
+class IdenticalWork:
+    """Points of one workload that ran no collection while measuring, so did the same work.
+
+    Their times should agree; ``low``/``high`` are the fastest and slowest mean time per
+    step relative to default's, and ``disjoint`` is True when the two points' 95%
+    intervals do not overlap: the machine changed between points (load, frequency) by
+    more than each point's own interval shows.
+    """
+
+    workload: str
+    settings: tuple[str, ...]
+    low: float
+    high: float
+    disjoint: bool
+
+
+def identical_work(stats: Sequence[PointStats]) -> Optional[IdenticalWork]:
+    """The spread of times among a workload's points without collections; None under 2."""
+    quiet = [s for s in stats if s.ok and s.collections == 0 and s.time_ratio is not None]
+    if len(quiet) < 2:
+        return None
+    fastest = min(quiet, key=lambda s: s.mean_s)
+    slowest = max(quiet, key=lambda s: s.mean_s)
+    return IdenticalWork(
+        workload=fastest.workload,
+        settings=tuple(s.setting for s in quiet),
+        low=fastest.time_ratio or math.nan,
+        high=slowest.time_ratio or math.nan,
+        disjoint=fastest.ci_high_s < slowest.ci_low_s,
+    )

@@ -1,0 +1,135 @@
+"""A sweep directory as tidy pandas DataFrames: one row per worker run, one per point.
+
+The point frame's columns are :class:`gctune.analysis.PointStats`'s fields (per-generation
+maps spread into ``<field>_gen<g>`` columns), plus the setting's parts (``mode``, ``t0``,
+``t1``, ``t2`` in force, ``freeze``) — so pandas users, charts and reports read the same
+named statistics. Pure: nothing here prints or plots.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Optional
+
+import pandas as pd
+
+from gctune.analysis import PointStats, workload_stats
+from gctune.results import Manifest, Point, load_sweep
+from gctune.settings import SettingError, parse_setting
+
+__all__ = ["RUN_COLUMNS", "SweepData", "load", "points_frame", "runs_frame"]
+
+RUN_COLUMNS = (
+    "workload",
+    "setting",
+    "run",
+    "n_values",
+    "mean_s",
+    "wall_ns",
+    "collections",
+    "pause_total_ns",
+    "gc_share",
+    "peak_rss_bytes",
+    "requests",
+    "frozen",
+    "gc_enabled",
+)
+
+
+@dataclass(frozen=True)
+class SweepData:
+    """A loaded sweep: its manifest, points and their statistics grouped by workload."""
+
+    directory: Path
+    manifest: Manifest
+    points: tuple[Point, ...]
+    stats: dict[str, list[PointStats]]
+
+    @property
+    def workloads(self) -> list[str]:
+        """Workload ids in the order the sweep measured them."""
+        return list(self.stats)
+
+    def points_of(self, workload: str) -> list[Point]:
+        """The points of one workload, in sweep order."""
+        return [p for p in self.points if p.workload == workload]
+
+    def frame(self) -> pd.DataFrame:
+        """One row per point of every workload (see :func:`points_frame`)."""
+        return points_frame([s for rows in self.stats.values() for s in rows])
+
+
+def load(directory: Path) -> SweepData:
+    """Read a sweep directory (validated) and compute every point's statistics."""
+    manifest, points = load_sweep(directory)
+    # The sweep's order (default, disabled, then as the user listed them), not file order.
+    listed = {s: i for i, s in enumerate(manifest.spec.get("settings", []))}
+    first = {"default": 0, "disabled": 1}
+    points.sort(key=lambda p: (first.get(p.setting, 2), listed.get(p.setting, len(listed))))
+    return SweepData(directory, manifest, tuple(points), workload_stats(points))
+
+
+def runs_frame(points: list[Point]) -> pd.DataFrame:
+    """One row per measured worker run (columns :data:`RUN_COLUMNS`; ns, bytes, s)."""
+    rows = []
+    for point in points:
+        for i, run in enumerate(point.runs):
+            rows.append(
+                {
+                    "workload": point.workload,
+                    "setting": point.setting,
+                    "run": i,
+                    "n_values": len(run.values),
+                    "mean_s": sum(run.values) / len(run.values) if run.values else float("nan"),
+                    "wall_ns": run.wall_ns,
+                    "collections": run.collections,
+                    "pause_total_ns": run.pause_total_ns,
+                    "gc_share": run.pause_total_ns / run.wall_ns if run.wall_ns else 0.0,
+                    "peak_rss_bytes": run.peak_rss_bytes,
+                    "requests": run.requests.count if run.requests else 0,
+                    "frozen": run.frozen,
+                    "gc_enabled": run.gc_enabled,
+                }
+            )
+    return pd.DataFrame(rows, columns=list(RUN_COLUMNS))
+
+
+def _setting_parts(s: PointStats) -> dict[str, Any]:
+    """The setting's mode and freeze flag, and the thresholds that were in force."""
+    mode: Optional[str]
+    try:
+        setting = parse_setting(s.setting)
+        mode, freeze = setting.mode, setting.freeze
+    except SettingError:  # a point file written by hand or another tool
+        mode, freeze = None, False
+    t = list(s.thresholds) + [None] * (3 - len(s.thresholds))
+    return {"mode": mode, "freeze": freeze, "t0": t[0], "t1": t[1], "t2": t[2]}
+
+
+def points_frame(stats: list[PointStats]) -> pd.DataFrame:
+    """One row per point: every :class:`PointStats` field, per-generation maps spread out."""
+    rows = []
+    for s in stats:
+        row: dict[str, Any] = {}
+        for f in dataclasses.fields(PointStats):
+            value = getattr(s, f.name)
+            if f.name == "pauses_by_gen":
+                for gen, summary in value.items():
+                    for key, v in dataclasses.asdict(summary).items():
+                        row[f"pause_gen{gen}_{key}"] = v
+            elif f.name == "rss_change":
+                for key in ("ratio", "low", "high", "significant"):
+                    row[f"rss_change_{key}"] = getattr(value, key) if value else None
+            elif isinstance(value, dict):
+                for gen, v in value.items():
+                    row[f"{f.name.removesuffix('_by_gen')}_gen{gen}"] = v
+            elif isinstance(value, tuple):
+                row[f.name] = "; ".join(str(v) for v in value)
+            else:
+                row[f.name] = value
+        row["latency_p99_ns"] = s.latency_p99_ns
+        row.update(_setting_parts(s))
+        rows.append(row)
+    return pd.DataFrame(rows)

@@ -1,0 +1,206 @@
+"""A report as a list of plain blocks, and one renderer per output format.
+
+Blocks hold plain text; each renderer escapes it for its format, so a workload or
+setting name chosen by a user (``<script>``, ``|``, ``*``) is shown, never interpreted.
+The HTML renderer embeds images as base64 ``data:`` URIs: one self-contained file.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import os
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol, Union
+
+__all__ = [
+    "Block",
+    "Bullets",
+    "Code",
+    "Heading",
+    "HtmlRenderer",
+    "Image",
+    "MarkdownRenderer",
+    "Para",
+    "Renderer",
+    "Table",
+]
+
+
+@dataclass(frozen=True)
+class Heading:
+    """A section title; ``level`` 1 is the document's title."""
+
+    level: int
+    text: str
+
+
+@dataclass(frozen=True)
+class Para:
+    """A paragraph of plain text."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class Bullets:
+    """A list of plain-text items."""
+
+    items: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Table:
+    """A table of plain-text cells; ``align`` holds ``l`` or ``r`` per column."""
+
+    headers: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+    align: str = ""
+    caption: str = ""
+
+
+@dataclass(frozen=True)
+class Code:
+    """A block of code shown verbatim."""
+
+    text: str
+    language: str = "python"
+
+
+@dataclass(frozen=True)
+class Image:
+    """A PNG file on disk, with its alternative text and caption."""
+
+    path: Path
+    alt: str
+    caption: str
+
+
+Block = Union[Heading, Para, Bullets, Table, Code, Image]
+
+
+class Renderer(Protocol):
+    """Turns blocks into one document of a format."""
+
+    suffix: str
+
+    def render(self, blocks: Sequence[Block], *, out_dir: Path) -> str:
+        """The document; image paths are written relative to ``out_dir`` when linked."""
+
+
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]|#~])")
+
+
+def md_escape(text: str) -> str:
+    """Plain text as Markdown that renders to exactly that text (HTML too)."""
+    return _MD_SPECIAL.sub(r"\\\1", html.escape(text, quote=False)).replace("\n", " ")
+
+
+class MarkdownRenderer:
+    """GitHub-flavoured Markdown with PNG files beside it, linked relatively."""
+
+    suffix = ".md"
+
+    def render(self, blocks: Sequence[Block], *, out_dir: Path) -> str:
+        """The Markdown document."""
+        parts: list[str] = []
+        for block in blocks:
+            if isinstance(block, Heading):
+                parts.append("#" * block.level + " " + md_escape(block.text))
+            elif isinstance(block, Para):
+                parts.append(md_escape(block.text))
+            elif isinstance(block, Bullets):
+                parts.append("\n".join("- " + md_escape(item) for item in block.items))
+            elif isinstance(block, Table):
+                parts.append(self._table(block))
+            elif isinstance(block, Code):
+                fence = "````" if "```" in block.text else "```"
+                parts.append(f"{fence}{block.language}\n{block.text}\n{fence}")
+            else:
+                link = Path(os.path.relpath(block.path, out_dir)).as_posix()
+                parts.append(f"![{md_escape(block.alt)}]({link})\n\n*{md_escape(block.caption)}*")
+        return "\n\n".join(parts) + "\n"
+
+    @staticmethod
+    def _table(table: Table) -> str:
+        align = table.align or "l" * len(table.headers)
+        lines = [
+            "| " + " | ".join(md_escape(h) for h in table.headers) + " |",
+            "|" + "|".join("---:" if a == "r" else ":---" for a in align) + "|",
+        ]
+        lines += ["| " + " | ".join(md_escape(c) for c in row) + " |" for row in table.rows]
+        if table.caption:
+            lines += ["", "*" + md_escape(table.caption) + "*"]
+        return "\n".join(lines)
+
+
+_CSS = """
+body { font-family: system-ui, sans-serif; max-width: 72rem; margin: 2rem auto;
+       padding: 0 1rem; color: #222; line-height: 1.45; }
+table { border-collapse: collapse; margin: 0.8rem 0; font-size: 0.9rem; }
+th, td { border: 1px solid #ccc; padding: 0.25rem 0.55rem; }
+th { background: #f3f3f3; }
+td.r, th.r { text-align: right; font-variant-numeric: tabular-nums; }
+caption { caption-side: bottom; font-size: 0.85rem; color: #555; text-align: left; }
+pre { background: #f6f8fa; padding: 0.8rem; overflow-x: auto; }
+figure { margin: 1rem 0; }
+figure img { max-width: 100%; border: 1px solid #eee; }
+figcaption { font-size: 0.85rem; color: #555; }
+h2 { border-bottom: 1px solid #ddd; padding-bottom: 0.2rem; margin-top: 2.2rem; }
+"""
+
+
+class HtmlRenderer:
+    """One self-contained HTML file: inline CSS, images as base64 data URIs."""
+
+    suffix = ".html"
+
+    def render(self, blocks: Sequence[Block], *, out_dir: Path) -> str:
+        """The HTML document."""
+        esc = html.escape
+        title = next((b.text for b in blocks if isinstance(b, Heading)), "gctune report")
+        body: list[str] = []
+        for block in blocks:
+            if isinstance(block, Heading):
+                level = min(max(block.level, 1), 6)
+                body.append(f"<h{level}>{esc(block.text)}</h{level}>")
+            elif isinstance(block, Para):
+                body.append(f"<p>{esc(block.text)}</p>")
+            elif isinstance(block, Bullets):
+                items = "".join(f"<li>{esc(item)}</li>" for item in block.items)
+                body.append(f"<ul>{items}</ul>")
+            elif isinstance(block, Table):
+                body.append(self._table(block))
+            elif isinstance(block, Code):
+                body.append(f"<pre><code>{esc(block.text)}</code></pre>")
+            else:
+                data = base64.b64encode(block.path.read_bytes()).decode("ascii")
+                body.append(
+                    f'<figure><img alt="{esc(block.alt)}" src="data:image/png;base64,{data}">'
+                    f"<figcaption>{esc(block.caption)}</figcaption></figure>"
+                )
+        return (
+            '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+            f"<title>{esc(title)}</title>\n<style>{_CSS}</style>\n</head>\n<body>\n"
+            + "\n".join(body)
+            + "\n</body>\n</html>\n"
+        )
+
+    @staticmethod
+    def _table(table: Table) -> str:
+        esc = html.escape
+        align = table.align or "l" * len(table.headers)
+
+        def cls(i: int) -> str:
+            return ' class="r"' if i < len(align) and align[i] == "r" else ""
+
+        head = "".join(f"<th{cls(i)}>{esc(h)}</th>" for i, h in enumerate(table.headers))
+        rows = "".join(
+            "<tr>" + "".join(f"<td{cls(i)}>{esc(c)}</td>" for i, c in enumerate(row)) + "</tr>"
+            for row in table.rows
+        )
+        caption = f"<caption>{esc(table.caption)}</caption>" if table.caption else ""
+        return f"<table>{caption}<thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>"

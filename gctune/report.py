@@ -1,0 +1,457 @@
+"""The report of a sweep: environment, per-workload tables, charts, recommendations.
+
+Built from saved files only (record, then report): :func:`build_report` loads a sweep
+directory, draws the charts, lays the content out as plain blocks
+(:mod:`gctune.render`) and writes one document per format. Every number comes from
+:mod:`gctune.analysis` and :mod:`gctune.recommend`.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, Optional
+
+from gctune.analysis import FRONT_KEYS, PointStats, pareto_front
+from gctune.evidence import (
+    CYCLIC_PER_COLLECTION,
+    MIN_RSS_GROWTH,
+    identical_work,
+    reclaim_evidence,
+)
+from gctune.fmt import fmt_bytes, fmt_interval, fmt_ns, fmt_pct, fmt_ratio
+from gctune.frame import SweepData, load
+from gctune.plots import workload_charts
+from gctune.recommend import (
+    DEFAULT_MAX_MEMORY_RATIO,
+    Recommendation,
+    RecommendError,
+    describe,
+    recommend,
+    snippet,
+)
+from gctune.render import (
+    Block,
+    Bullets,
+    Code,
+    Heading,
+    HtmlRenderer,
+    Image,
+    MarkdownRenderer,
+    Para,
+    Renderer,
+    Table,
+)
+
+__all__ = ["FORMATS", "build_report", "report_blocks"]
+
+FORMATS = ("md", "html")
+_RENDERERS: dict[str, Renderer] = {"md": MarkdownRenderer(), "html": HtmlRenderer()}
+REPORT_NAME = "report"
+
+
+def build_report(
+    directory: Path,
+    *,
+    out_dir: Optional[Path] = None,
+    formats: Sequence[str] = FORMATS,
+    objective: str = "throughput",
+    max_memory_ratio: float = DEFAULT_MAX_MEMORY_RATIO,
+) -> list[Path]:
+    """Write the report of the sweep in ``directory``; return the documents' paths.
+
+    ``out_dir`` defaults to ``<directory>/report``; charts go to ``<out_dir>/charts``.
+    """
+    unknown = [f for f in formats if f not in _RENDERERS]
+    if unknown:
+        raise ValueError(f"unknown report format {unknown[0]!r}: use md or html")
+    data = load(directory)
+    out = out_dir if out_dir is not None else directory / REPORT_NAME
+    blocks = report_blocks(
+        data, out / "charts", objective=objective, max_memory_ratio=max_memory_ratio
+    )
+    written = []
+    for fmt in formats:
+        renderer = _RENDERERS[fmt]
+        path = out / f"{REPORT_NAME}{renderer.suffix}"
+        _write_text(path, renderer.render(blocks, out_dir=out))
+        written.append(path)
+    return written
+
+
+def _write_text(path: Path, text: str) -> None:
+    """Replace ``path`` in one step, so a reader never sees half a report."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write(text)
+        os.chmod(tmp, 0o644)  # mkstemp's 0600 would hide the report from other users
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def report_blocks(
+    data: SweepData, charts_dir: Path, *, objective: str, max_memory_ratio: float
+) -> list[Block]:
+    """The whole report as blocks, drawing each workload's charts into ``charts_dir``."""
+    warnings: list[str] = []
+    recs: dict[str, Recommendation] = {}
+    for workload in data.workloads:
+        try:
+            recs[workload] = recommend(
+                data.stats[workload],
+                data.points_of(workload),
+                objective=objective,
+                max_memory_ratio=max_memory_ratio,
+            )
+        except RecommendError as exc:
+            warnings.append(f"{workload}: no recommendation: {exc}")
+
+    n_ok = sum(p.ok for p in data.points)
+    blocks: list[Block] = [
+        Heading(1, f"gctune report: sweep {data.manifest.sweep_id}"),
+        Para(
+            f"{len(data.workloads)} workload(s), {len(data.points)} point(s) "
+            f"({n_ok} finished, {len(data.points) - n_ok} failed), created "
+            f"{data.manifest.created}. Recommendations optimise {objective} within a "
+            f"memory budget of {max_memory_ratio:g}x default's peak RSS."
+        ),
+        *_environment(data),
+        *_summary(data, recs),
+        *_claims(data),
+    ]
+    for workload in data.workloads:
+        blocks += _workload(
+            data, workload, recs.get(workload), charts_dir, max_memory_ratio, warnings
+        )
+    blocks += _warnings(data, warnings)
+    blocks += _glossary()
+    return blocks
+
+
+def _environment(data: SweepData) -> list[Block]:
+    env = data.manifest.environment
+    py: dict[str, Any] = env.get("python") or {}
+    meta = next((p.metadata for p in data.points if p.metadata), {})
+    spec = data.manifest.spec
+    build = "free-threaded" if py.get("free_threaded") else "with the GIL"
+    if meta.get("python_compiler"):
+        build += f", {meta['python_compiler']}"
+    rows = [
+        ("Python", f"{py.get('implementation', '?')} {py.get('version', '?')} ({build})"),
+        ("Interpreter", str(py.get("executable", "?"))),
+        (
+            "GC",
+            f"{py.get('gc_kind', '?')}, default thresholds "
+            f"{tuple(py.get('default_thresholds') or ())}",
+        ),
+        ("CPU", f"{env.get('cpu_model') or '?'} ({env.get('cpu_count') or '?'} logical CPUs)"),
+        ("Platform", str(env.get("platform", "?"))),
+        ("pyperf", f"{env.get('pyperf_version', '?')}, {spec.get('mode', '?')} mode"),
+        ("gctune", str(env.get("gctune_version", "?"))),
+        ("git commit", f"{env.get('git_commit') or 'unknown'} {env.get('git_date') or ''}"),
+        ("Results", str(data.directory)),
+    ]
+    return [Heading(2, "Environment"), Table(("", "value"), tuple(rows))]
+
+
+def _ratio_cell(s: PointStats) -> str:
+    if s.time_ratio is None:
+        return "-"
+    return f"{fmt_ratio(s.time_ratio)} {fmt_interval(s.time_ratio_low, s.time_ratio_high)}"
+
+
+def _summary(data: SweepData, recs: dict[str, Recommendation]) -> list[Block]:
+    rows = []
+    for workload in data.workloads:
+        rec = recs.get(workload)
+        if rec is None:
+            rows.append((workload, "none", "-", "-", "-", "-"))
+            continue
+        s = rec.stats
+        rows.append(
+            (
+                workload,
+                s.setting,
+                _ratio_cell(s),
+                fmt_pct(s.gap_recovered),
+                fmt_ratio(s.rss_ratio),
+                "kept default: no significant gain" if rec.is_default else rec.metric,
+            )
+        )
+    return [
+        Heading(2, "Recommendations"),
+        Table(
+            (
+                "workload",
+                "recommended",
+                "time vs default [95%]",
+                "gap closed",
+                "RSS vs default",
+                "chosen on",
+            ),
+            tuple(rows),
+            align="llrrrl",
+            caption="gap closed: share of the time between default and disabled (the "
+            "no-collector floor) this setting recovers.",
+        ),
+    ]
+
+
+def _claims(data: SweepData) -> list[Block]:
+    rows = []
+    lines = []
+    shown = agree = 0
+    for workload in data.workloads:
+        ev = reclaim_evidence(data.stats[workload])
+        if ev is None:
+            continue
+        shown += 1
+        agree += ev.consistent
+        garbage = (
+            f"the collector freed {ev.collected_per_collection:,.1f} objects per collection"
+            if ev.cyclic
+            else f"the collector found next to no garbage "
+            f"({ev.collected_per_collection:.2f} objects per collection)"
+        )
+        if ev.rss_ratio is None:
+            memory = f"with GC disabled the point failed ({ev.disabled_reason})"
+        else:
+            memory = (
+                f"with GC disabled peak RSS is {fmt_ratio(ev.rss_ratio)} default's "
+                f"({fmt_bytes(ev.disabled_rss_bytes)} vs {fmt_bytes(ev.default_rss_bytes)})"
+            )
+        verdict = "as the claim says" if ev.consistent else "NOT as the claim says"
+        lines.append(f"{workload}: {garbage}; {memory}: {verdict}.")
+        rows.append(
+            (
+                workload,
+                f"{ev.collected_per_collection:,.2f}",
+                fmt_bytes(ev.default_rss_bytes),
+                fmt_bytes(ev.disabled_rss_bytes),
+                fmt_ratio(ev.rss_ratio) if ev.rss_ratio is not None else "failed",
+                ("cycles" if ev.cyclic else "no cycles") + ", " + ("grows" if ev.grows else "flat"),
+            )
+        )
+    blocks: list[Block] = [
+        Heading(2, "Who frees the garbage: reference counting or the collector"),
+        Para(
+            "The claim: reference counting frees acyclic garbage at once, so a workload "
+            "without cycles keeps a flat peak RSS with the collector disabled; garbage in "
+            "reference cycles is freed only by the collector, so a cyclic workload's peak "
+            "RSS grows without it. Below, from this sweep's default and disabled points: "
+            f"a workload counts as cyclic when its default collector freed at least "
+            f"{CYCLIC_PER_COLLECTION:g} object per collection, and its memory as grown when "
+            "the disabled workers' peak RSS is significantly above default's (95% bootstrap "
+            f"interval over worker processes) and by more than {MIN_RSS_GROWTH:.0%}."
+        ),
+    ]
+    if not rows:
+        return [*blocks, Para("This sweep has no workload with both default and disabled.")]
+    blocks += [
+        Table(
+            (
+                "workload",
+                "objects freed per collection (default)",
+                "peak RSS default",
+                "peak RSS disabled",
+                "disabled / default",
+                "reading",
+            ),
+            tuple(rows),
+            align="lrrrrl",
+        ),
+        Bullets(tuple(lines)),
+        Para(
+            f"The data shows the claim on {agree} of {shown} workload(s). How far memory "
+            "grows with the collector off depends on how long the workers ran: a longer "
+            "measurement (more values, --min-time) lets more cyclic garbage pile up."
+        ),
+    ]
+    return blocks
+
+
+def _points_table(rows: list[PointStats]) -> Table:
+    requests = any(s.request_p99_ns is not None for s in rows)
+    headers = [
+        "setting",
+        "time/step",
+        "vs default [95%]",
+        "overhead vs floor",
+        "gap closed",
+        "GC %",
+        "GCs",
+        "pause p50",
+        "p99",
+        "max",
+        "peak RSS",
+        "RSS/def",
+    ]
+    if requests:
+        headers += ["req p50", "req p99", "req max"]
+    body = []
+    for s in rows:
+        if not s.ok:
+            body.append(tuple([s.setting, "failed", s.reason or ""] + [""] * (len(headers) - 3)))
+            continue
+        paused = s.collections > 0
+        cells = [
+            s.setting,
+            fmt_ns(s.mean_s * 1e9),
+            _ratio_cell(s),
+            fmt_pct(s.overhead, signed=True),
+            fmt_pct(s.gap_recovered),
+            f"{s.gc_share * 100:.1f}",
+            f"{s.collections:,}",
+            fmt_ns(s.pause_p50_ns if paused else None),
+            fmt_ns(s.pause_p99_ns if paused else None),
+            fmt_ns(s.pause_max_ns if paused else None),
+            fmt_bytes(s.peak_rss_bytes),
+            fmt_ratio(s.rss_ratio),
+        ]
+        if requests:
+            cells += [fmt_ns(s.request_p50_ns), fmt_ns(s.request_p99_ns), fmt_ns(s.request_max_ns)]
+        body.append(tuple(cells))
+    return Table(
+        tuple(headers),
+        tuple(body),
+        align="l" + "r" * (len(headers) - 1),
+        caption="time/step: mean over all values; vs default: ratio of means of worker "
+        "runs with its 95% bootstrap interval; overhead vs floor: (T - T_disabled) / "
+        "T_disabled; GC %: pause total / measured wall time; pauses and RSS over all workers.",
+    )
+
+
+def _generations_table(rows: list[PointStats]) -> Table:
+    body = []
+    for s in rows:
+        for gen, p in sorted(s.pauses_by_gen.items()):
+            body.append(
+                (
+                    s.setting,
+                    str(gen),
+                    f"{p.count:,}",
+                    f"{s.collections_per_s_by_gen.get(gen, 0.0):,.1f}",
+                    fmt_ns(p.p50_ns),
+                    fmt_ns(p.p90_ns),
+                    fmt_ns(p.p99_ns),
+                    fmt_ns(p.p999_ns),
+                    fmt_ns(p.max_ns),
+                    fmt_ns(p.total_ns),
+                )
+            )
+    return Table(
+        ("setting", "gen", "collections", "per s", "p50", "p90", "p99", "p99.9", "max", "total"),
+        tuple(body),
+        align="lrrrrrrrrr",
+        caption="Pause durations by generation (per s: collections per second of measured "
+        "time). Settings without a row had no collection while measuring.",
+    )
+
+
+def _workload(
+    data: SweepData,
+    workload: str,
+    rec: Optional[Recommendation],
+    charts_dir: Path,
+    max_memory_ratio: float,
+    warnings: list[str],
+) -> list[Block]:
+    rows = data.stats[workload]
+    ok = [s for s in rows if s.ok]
+    point = next((p for p in data.points_of(workload) if p.ok), None)
+    blocks: list[Block] = [Heading(2, f"Workload {workload}")]
+    if point is not None:
+        blocks.append(
+            Para(
+                f"size {point.size if point.size is not None else '?'}, {point.loops or '?'} "
+                f"step(s) per value, {ok[0].n_runs} worker process(es) per point."
+            )
+        )
+    same = identical_work(rows)
+    if same is not None and same.disjoint:
+        note = (
+            f"Caution: {len(same.settings)} settings ran no collection while measuring "
+            f"({', '.join(same.settings)}), so they did the same work, yet their times span "
+            f"{fmt_ratio(same.low)} to {fmt_ratio(same.high)} of default's with intervals "
+            "that do not overlap. The machine changed between points (load, CPU frequency) "
+            "by more than each point's interval shows: read differences of that size "
+            "between settings as noise, and rerun on a quiet machine."
+        )
+        blocks.append(Para(note))
+        warnings.append(f"{workload}: {note}")
+    blocks += [Heading(3, "Points"), _points_table(rows)]
+    front = pareto_front(ok)
+    if front:
+        blocks.append(
+            Para(
+                "Pareto front over (time per step, peak RSS, p99 pause): "
+                + ", ".join(s.setting for s in front)
+                + " (no other setting is better on all three)."
+            )
+        )
+    if any(s.pauses_by_gen for s in ok):
+        blocks += [Heading(3, "Pauses per generation"), _generations_table(ok)]
+    blocks.append(Heading(3, "Recommendation"))
+    if rec is None:
+        blocks.append(Para("No recommendation: see Warnings."))
+    else:
+        first, *rest = describe(rec)
+        blocks += [Para(first), Bullets(tuple(line.strip() for line in rest))]
+        blocks.append(Code(snippet(rec.setting)))
+    blocks.append(Heading(3, "Charts"))
+    for chart in workload_charts(data, workload, charts_dir, max_memory_ratio=max_memory_ratio):
+        if chart.path is None:
+            blocks.append(Para(f"{chart.title}: {chart.caption}"))
+            warnings.append(f"{workload}: chart {chart.kind}: {chart.caption}")
+        else:
+            blocks.append(Image(chart.path, f"{workload}: {chart.title}", chart.caption))
+    return blocks
+
+
+def _warnings(data: SweepData, extra: list[str]) -> list[Block]:
+    items = list(extra)
+    for workload in data.workloads:
+        for s in data.stats[workload]:
+            if not s.ok:
+                items.append(f"{workload} · {s.setting}: failed: {s.reason}")
+            items += [f"{workload} · {s.setting}: {w}" for w in s.warnings]
+    blocks: list[Block] = [Heading(2, "Warnings")]
+    if not items:
+        return [*blocks, Para("None: every point finished and passed the checks.")]
+    return [
+        *blocks,
+        Para(
+            "Doubtful points, as pyperf check reports them (stdev ≥ 10% of the mean, "
+            "min or max ≥ 50% from the mean, fewer than 3 worker processes, raw values "
+            "under 1 ms), failed points and skipped charts. Rerun doubtful points with "
+            "more processes or values (--normal or --rigorous) on a quieter machine."
+        ),
+        Bullets(tuple(items)),
+    ]
+
+
+def _glossary() -> list[Block]:
+    return [
+        Heading(2, "How to read this report"),
+        Bullets(
+            (
+                "T: mean time per step of a setting, the mean of its worker processes' means.",
+                "vs default: T / T_default with a 95% percentile-bootstrap interval over "
+                "worker processes; significant when the interval excludes 1.",
+                "overhead vs floor: (T - T_disabled) / T_disabled, the cost of collecting "
+                "compared with not collecting at all.",
+                "gap closed: (T_default - T) / (T_default - T_disabled).",
+                "GC %: sum of pause durations / measured wall time.",
+                "pause p50/p99/max: from every collection's duration (start to stop "
+                "callback), within 1% (log-bucketed histogram).",
+                "peak RSS: the largest VmHWM of the setting's worker processes.",
+                f"Pareto front: settings no other setting beats on all of {', '.join(FRONT_KEYS)}.",
+            )
+        ),
+    ]

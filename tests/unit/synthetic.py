@@ -1,0 +1,131 @@
+"""Synthetic sweeps with known answers, written through gctune's own result writers.
+
+Each run's values are ``mean * (1 ± spread)``, so every run mean is exactly the number
+asked for; pauses and requests are the listed durations, in every run.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Optional
+
+from gctune.histogram import Histogram
+from gctune.results import (
+    Manifest,
+    atomic_write_json,
+    point_document,
+    point_path,
+    write_manifest,
+)
+
+MIB = 1024**2
+
+
+@dataclass(frozen=True)
+class Synth:
+    """One point to write: its workload, setting and what each worker run measured."""
+
+    workload: str
+    setting: str
+    run_means: Sequence[float] = (1e-3,) * 6
+    spread: float = 0.001
+    pauses: dict[int, Sequence[int]] = field(default_factory=lambda: {0: [20_000] * 10})
+    collected: int = 0
+    peak_rss_bytes: int = 100 * MIB
+    requests: Optional[Sequence[int]] = None
+    thresholds: tuple[int, ...] = (700, 10, 10)
+    gc_enabled: bool = True
+    reason: Optional[str] = None  # set: a failed point
+    loops: int = 10
+
+
+def _hist(values: Sequence[int]) -> dict[str, Any]:
+    hist = Histogram()
+    for v in values:
+        hist.add(v)
+    return hist.to_json()
+
+
+def _probe(p: Synth) -> str:
+    wall = int(sum(p.run_means) / len(p.run_means) * p.loops * 3 * 1e9)
+    return json.dumps(
+        {
+            "wall_ns": wall,
+            "spans": 3,
+            "pauses": {str(g): _hist(v) for g, v in p.pauses.items() if v},
+            "collected": {str(g): p.collected if g == 0 else 0 for g in p.pauses},
+            "uncollectable": {str(g): 0 for g in p.pauses},
+            "requests": _hist(p.requests) if p.requests else None,
+            "peak_rss_bytes": p.peak_rss_bytes,
+            "thresholds": list(p.thresholds),
+            "gc_enabled": p.gc_enabled,
+            "frozen": 0,
+        }
+    )
+
+
+def write_sweep(directory: Path, points: Sequence[Synth], sweep_id: str = "synthetic") -> Path:
+    """Write a sweep directory holding ``points``; returns the directory."""
+    settings = list(dict.fromkeys(p.setting for p in points))
+    write_manifest(
+        directory,
+        Manifest(
+            sweep_id=sweep_id,
+            spec={
+                "workloads": sorted({p.workload for p in points}),
+                "settings": settings,
+                "mode": "fast",
+            },
+            environment={
+                "python": {
+                    "version": "3.11.7",
+                    "implementation": "CPython",
+                    "free_threaded": False,
+                    "gc_kind": "generational",
+                    "default_thresholds": [700, 10, 10],
+                },
+                "cpu_model": "Test CPU",
+                "cpu_count": 2,
+                "pyperf_version": "2.10.0",
+                "gctune_version": "0.1.0",
+                "git_commit": "0123abc",
+            },
+            created="2026-01-01T00:00:00+00:00",
+        ),
+    )
+    for p in points:
+        pyperf_data = None
+        if p.reason is None:
+            runs = [
+                {
+                    "metadata": {"gctune_probe": _probe(p)},
+                    "values": [m * (1 - p.spread), m * (1 + p.spread)],
+                }
+                for m in p.run_means
+            ]
+            pyperf_data = {
+                "version": "1.0",
+                "metadata": {"loops": p.loops, "unit": "second", "python_compiler": "GCC 12"},
+                "benchmarks": [{"runs": runs}],
+            }
+        doc = point_document(
+            pyperf_data=pyperf_data,
+            workload=p.workload,
+            setting=p.setting,
+            status="ok" if p.reason is None else "failed",
+            reason=p.reason,
+            size=100,
+            interpreter={"version": "3.11.7"},
+            started="2026-01-01T00:00:00+00:00",
+            duration_s=1.0,
+        )
+        atomic_write_json(point_path(directory, p.workload, p.setting), doc)
+    return directory
+
+
+def scaled(mean: float, n: int = 6, jitter: float = 0.01) -> list[float]:
+    """``n`` run means around ``mean``, alternating ±``jitter`` (relative), mean exact."""
+    return [mean * (1 + (jitter if i % 2 else -jitter)) for i in range(n)]
