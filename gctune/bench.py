@@ -48,7 +48,7 @@ def _limit_memory(max_bytes: int) -> None:
     kernel-enforced limit is the hard bound behind it, for growth faster than the sweep
     polls and for points run without the sweep. It is twice the cap because a CPython
     process filling its address-space limit may abort or hang rather than raise
-    MemoryError (see ``gctune.runner._worker_rss``), and because address space
+    MemoryError (see ``gctune.isolation.worker_rss``), and because address space
     includes reservations that are never resident.
     """
     import resource

@@ -12,24 +12,12 @@ import json
 import os
 import shutil
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Callable, Optional, TypeVar
 
 import typer
-from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
 from rich.table import Table
 
-from gctune.analysis import PointStats, workload_stats
 from gctune.catalog import (
     WorkloadError,
     builtin_names,
@@ -39,13 +27,12 @@ from gctune.catalog import (
     workload_ids,
 )
 from gctune.compare import GATES, CompareError, compare_sweeps, parse_threshold
-from gctune.fmt import fmt_bytes, fmt_ns, fmt_ratio
+from gctune.environment import InterpreterError
 from gctune.program import ProgramError, check_command, command_id
 from gctune.recommend import DEFAULT_MAX_MEMORY_RATIO, OBJECTIVES, RecommendError
 from gctune.results import Point, ResultError
 from gctune.runner import (
     DEFAULT_TIMEOUT,
-    PointPlan,
     SweepError,
     SweepSpec,
     new_sweep_dir,
@@ -60,6 +47,7 @@ from gctune.settings import (
     parse_settings,
     with_references,
 )
+from gctune.sweep_tables import console, err_console, point_table, progress_bar, summary_tables
 
 __all__ = ["app", "main"]
 
@@ -69,15 +57,13 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-# Piped output (CI logs, make) gets room for the summary's nine columns.
-console = Console(width=None if sys.stdout.isatty() else 120)
-err_console = Console(stderr=True)
 
 F = TypeVar("F", bound=Callable[..., Any])
 USER_ERRORS = (
     SettingError,
     WorkloadError,
     SweepError,
+    InterpreterError,
     ResultError,
     CompareError,
     ProgramError,
@@ -120,75 +106,6 @@ def list_cmd() -> None:
         wl = load_workload(name)
         table.add_row(name, f"{wl.default_size:,}", wl.description)
     console.print(table)
-
-
-@contextmanager
-def _progress_bar(label: str) -> Iterator[Callable[[int, int, PointPlan, Optional[Point]], None]]:
-    progress = Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        TextColumn("ETA"),
-        TimeRemainingColumn(),
-        console=err_console,
-        transient=True,
-    )
-    task = progress.add_task(label, total=None)
-
-    def update(i: int, n: int, plan: PointPlan, point: Optional[Point]) -> None:
-        if point is None:
-            progress.update(
-                task, total=n, completed=i - 1, description=f"{plan.workload_id} · {plan.setting}"
-            )
-            return
-        progress.update(task, total=n, completed=i)
-        if not point.ok:
-            progress.console.print(
-                f"[yellow]point failed[/]: {plan.workload_id} · {plan.setting}: {point.reason}",
-                highlight=False,
-            )
-
-    with progress:
-        yield update
-
-
-SUMMARY_CAPTION = (
-    "time: median per step; vs def: mean time / default's; GC %: pause total / wall time; "
-    "GCs: collections; p99, max: pause; RSS: peak of the workers"
-)
-
-
-def _summary_tables(points: list[Point]) -> None:
-    for workload, rows in workload_stats(points).items():
-        table = Table(
-            title=f"{workload}",
-            title_justify="left",
-            caption=SUMMARY_CAPTION,
-            caption_justify="left",
-        )
-        table.add_column("setting", no_wrap=True)
-        for col in ("time", "vs def", "GC %", "GCs", "p99", "max", "RSS", "RSS/def"):
-            table.add_column(col, justify="right", no_wrap=True)
-        for s in rows:
-            table.add_row(*_summary_row(s))
-        console.print(table)
-
-
-def _summary_row(s: PointStats) -> list[str]:
-    if not s.ok:
-        return [s.setting, "[red]failed[/]", s.reason or "", "", "", "", "", "", ""]
-    return [
-        s.setting,
-        fmt_ns(s.median_s * 1e9),
-        fmt_ratio(s.time_ratio),
-        f"{s.gc_share * 100:.1f}",
-        f"{s.collections:,}",
-        fmt_ns(s.pause_p99_ns if s.collections else None),
-        fmt_ns(s.pause_max_ns if s.collections else None),
-        fmt_bytes(s.peak_rss_bytes),
-        fmt_ratio(s.rss_ratio),
-    ]
 
 
 def _mode(quick: bool, fast: bool, normal: bool, rigorous: bool, fallback: str) -> str:
@@ -248,7 +165,7 @@ def _targets(
 def _sweep(spec: Optional[SweepSpec], out: Path, resume: bool) -> list[Point]:
     label = f"sweep → {out}"
     try:
-        with _progress_bar(label) as update:
+        with progress_bar(label) as update:
             points = run_sweep(spec, out, resume=resume, progress=update)
     except KeyboardInterrupt:
         if (out / "manifest.json").exists():
@@ -406,7 +323,7 @@ def _latest(results: Path) -> Path:
 
 
 def _finish(points: list[Point], target: Path) -> None:
-    _summary_tables(points)
+    summary_tables(points)
     failed = [p for p in points if not p.ok]
     console.print(
         f"Results: {target}  ({len(points) - len(failed)} finished, {len(failed)} failed)"
@@ -566,56 +483,10 @@ def run(
     )
     target = out if out is not None else new_sweep_dir(RESULTS)
     points = _sweep(spec, target, resume=False)
-    _point_table(points[0], per="run of the program" if spec.command else "step")
+    point_table(points[0], per="run of the program" if spec.command else "step")
     console.print(f"Saved: {points[0].path}")
     if not points[0].ok:
         raise typer.Exit(1)
-
-
-def _point_table(point: Point, *, per: str = "step") -> None:
-    (s,) = workload_stats([point])[point.workload]
-    table = Table(title=f"{point.workload} · {point.setting}", title_justify="left")
-    table.add_column("metric")
-    table.add_column("value", justify="right")
-    if not s.ok:
-        table.add_row("status", f"failed: {s.reason}")
-        console.print(table)
-        return
-    rows = [
-        (f"time per {per} (median)", fmt_ns(s.median_s * 1e9)),
-        (
-            "mean, 95% interval",
-            f"{fmt_ns(s.mean_s * 1e9)} [{fmt_ns(s.ci_low_s * 1e9)}, {fmt_ns(s.ci_high_s * 1e9)}]",
-        ),
-        ("values", str(s.n_values)),
-        ("GC share of time", f"{s.gc_share:.1%}"),
-        (
-            "collections",
-            ", ".join(f"gen{g}: {n:,}" for g, n in sorted(s.collections_by_gen.items())) or "0",
-        ),
-        ("objects collected", f"{s.collected:,}"),
-        ("uncollectable", f"{s.uncollectable:,}"),
-        (
-            "pause p50 / p99 / max",
-            " / ".join(
-                fmt_ns(v if s.collections else None)
-                for v in (s.pause_p50_ns, s.pause_p99_ns, s.pause_max_ns)
-            ),
-        ),
-        ("peak RSS", fmt_bytes(s.peak_rss_bytes)),
-    ]
-    if s.request_p50_ns is not None:
-        rows.append(
-            (
-                "request p50 / p99 / max",
-                " / ".join(
-                    fmt_ns(v) for v in (s.request_p50_ns, s.request_p99_ns, s.request_max_ns)
-                ),
-            )
-        )
-    for row in rows:
-        table.add_row(*row)
-    console.print(table)
 
 
 @app.command()

@@ -7,7 +7,7 @@ for) the same number of steps per value, and memory peaks compare like for like.
 Each point is one ``python -m gctune.bench`` process in its own session; its pyperf file
 is written to a temporary name, then moved into ``points/`` with the probe's data
 (see :mod:`gctune.results`). A point that crashes, times out or exceeds the memory cap
-(a worker's resident memory, polled here; see :func:`_worker_rss`) is recorded as failed
+(a worker's resident memory, polled; see :func:`gctune.isolation.worker_rss`) is recorded as failed
 with its reason, and the sweep goes on. Interrupting a sweep (SIGINT, SIGTERM) kills the
 running point and discards it; finished points stay, and ``resume`` skips them. A sweep
 killed outright (SIGKILL) takes its point with it (the point's processes ask the kernel
@@ -26,23 +26,23 @@ import datetime as _dt
 import errno
 import json
 import os
-import platform
 import re
 import shutil
 import signal
-import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager, suppress
+from contextlib import ExitStack, contextmanager
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from types import FrameType
-from typing import IO, Any, Callable, Optional
+from typing import Any, Callable, Optional
 
-from gctune import __version__, program
+from gctune import program
 from gctune.catalog import workload_ids
+from gctune.environment import environment, interpreter_of, lent_to
+from gctune.isolation import run_isolated
 from gctune.results import (
     Manifest,
     Point,
@@ -197,7 +197,7 @@ def _failure_reason(returncode: int, log_text: str, spec: SweepSpec) -> str:
             return line.removeprefix("gctune:").strip()
     if "Cannot recover from MemoryError" in log_text:
         # CPython aborts this way when even its MemoryError cannot be built: the worker
-        # reached its address-space limit (see _worker_rss)
+        # reached its address-space limit (see gctune.isolation.worker_rss)
         cap = spec.max_memory / 1024**3
         return f"exceeded the memory cap ({cap:.2f} GiB): the interpreter aborted on MemoryError"
     signalled = re.search(r"failed with exit code -(\d+)", log_text)
@@ -301,7 +301,7 @@ def _run_pyperf(
     with log_path.open("w", encoding="utf-8") as log:
         log.write("$ " + " ".join(cmd) + "\n")
         log.flush()
-        returncode, timed_out = _run_isolated(
+        returncode, timed_out = run_isolated(
             cmd, log, spec.timeout, cwd=spec.cwd, max_memory=spec.max_memory, env=env
         )
     if timed_out:
@@ -374,202 +374,6 @@ def _first_size(pyperf_data: Optional[dict[str, Any]]) -> Optional[int]:
     meta = (pyperf_data or {}).get("metadata", {})
     size = meta.get("gctune_size")
     return int(size) if isinstance(size, int) else None
-
-
-def _run_isolated(
-    cmd: list[str],
-    log: IO[str],
-    timeout: float,
-    *,
-    cwd: Optional[str] = None,
-    max_memory: int = 0,
-    env: Optional[dict[str, str]] = None,
-) -> tuple[int, bool]:
-    """Run ``cmd`` in its own session; kill the whole group on timeout or interrupt.
-
-    Returns the exit status and whether the timeout (seconds) struck. With ``max_memory``
-    (bytes), the point is also killed as soon as one of its pyperf workers holds that much
-    resident memory (see :func:`_worker_rss`); the reason goes to ``log`` as a
-    ``gctune:`` line, where :func:`_failure_reason` finds it.
-    """
-    proc = subprocess.Popen(
-        cmd,
-        cwd=cwd,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        stdin=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    deadline = time.monotonic() + timeout
-    try:
-        while True:
-            left = deadline - time.monotonic()
-            try:
-                return proc.wait(timeout=max(0.0, min(left, MEMORY_POLL_S))), False
-            except subprocess.TimeoutExpired:
-                if left <= MEMORY_POLL_S:
-                    _kill_group(proc)
-                    return proc.returncode, True
-            rss = _worker_rss(proc.pid) if max_memory else 0
-            if rss >= max_memory > 0:
-                _kill_group(proc)
-                log.write(
-                    f"gctune: exceeded the memory cap ({max_memory / 1024**3:.2f} GiB): "
-                    f"a worker's resident memory reached {rss / 1024**3:.2f} GiB\n"
-                )
-                log.flush()
-                return proc.returncode, False
-    except BaseException:
-        _kill_group(proc)
-        raise
-
-
-MEMORY_POLL_S = 0.1
-
-
-def _worker_rss(manager_pid: int) -> int:
-    """Largest resident set (bytes) among the descendants of pyperf's manager, 0 if unknown.
-
-    Why the cap is watched from here rather than left to RLIMIT_AS alone: a CPython
-    process that fills its address-space limit does not always fail cleanly. Running
-    ``short_cycles`` with the collector disabled into a 256 MiB limit on 3.11 and 3.12,
-    the worker raised MemoryError in most runs, but in others aborted ("Cannot recover
-    from MemoryErrors"), segfaulted, or looped forever inside its own exception
-    unwinding (python/cpython#132508) until the point's timeout. Polling every
-    ``MEMORY_POLL_S`` seconds stops a growing worker at the cap, before the interpreter
-    meets the kernel's limit; the worker's RLIMIT_AS (twice the cap, set in
-    :mod:`gctune.bench`) remains as the hard bound for growth faster than the polling.
-    Reads ``/proc`` (Linux); elsewhere only the address-space limit applies.
-    """
-    largest = 0
-    # every descendant: a program run with --command is a grandchild of the manager
-    pending = _children(manager_pid)
-    while pending:
-        pid = pending.pop()
-        try:
-            resident_pages = int(Path(f"/proc/{pid}/statm").read_text().split()[1])
-        except (OSError, IndexError, ValueError):
-            continue
-        largest = max(largest, resident_pages * _PAGE_SIZE)
-        pending += _children(pid)
-    return largest
-
-
-def _children(pid: str | int) -> list[str]:
-    try:
-        return Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-    except OSError:
-        return []
-
-
-_PAGE_SIZE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
-
-
-def _kill_group(proc: subprocess.Popen[Any]) -> None:
-    with suppress(ProcessLookupError):
-        os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait()
-
-
-@contextmanager
-def lent_to(python: str) -> Iterator[Optional[dict[str, str]]]:
-    """The environment in which ``python`` runs gctune's points.
-
-    For the interpreter running gctune: None (its own environment). For another one
-    (``--python``), this gctune, its workloads and pyperf (all pure Python) are lent to it
-    through ``PYTHONPATH``, which pyperf passes on to its workers, together with the
-    entry point of the ``gctune`` pyperf hook, so that the measured interpreter needs
-    nothing installed. Its own site-packages come after them.
-    """
-    # Not realpath: a virtualenv's python is a link to a base interpreter that lacks
-    # the virtualenv's packages.
-    if os.path.abspath(python) == os.path.abspath(sys.executable):
-        yield None
-        return
-    import pyperf
-
-    import gctune
-    import workloads
-
-    with tempfile.TemporaryDirectory(prefix="gctune-lent-") as tmp:
-        root = Path(tmp)
-        for module in (gctune, workloads, pyperf):
-            package = Path(str(module.__file__)).parent
-            (root / package.name).symlink_to(package, target_is_directory=True)
-        dist = root / f"gctune-{__version__}.dist-info"
-        dist.mkdir()
-        (dist / "METADATA").write_text(
-            f"Metadata-Version: 2.1\nName: gctune\nVersion: {__version__}\n", encoding="utf-8"
-        )
-        (dist / "entry_points.txt").write_text(
-            "[pyperf.hook]\ngctune = gctune.probe:GCHook\n", encoding="utf-8"
-        )
-        env = dict(os.environ)
-        env["PYTHONPATH"] = os.pathsep.join(
-            [tmp, *([env["PYTHONPATH"]] if env.get("PYTHONPATH") else [])]
-        )
-        yield env
-
-
-def interpreter_of(python: str, env: Optional[dict[str, str]] = None) -> dict[str, Any]:
-    """Ask the measured interpreter (in a subprocess) what it is; checks it can run points."""
-    code = "import json, pyperf, gctune.probe as p; print(json.dumps(p.interpreter_info()))"
-    try:
-        out = subprocess.run(
-            [python, "-c", code],
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-            env=env,
-        )
-    except OSError as exc:
-        raise SweepError(f"cannot run interpreter {python}: {exc.strerror}") from None
-    except subprocess.TimeoutExpired:
-        raise SweepError(f"interpreter {python} did not answer within 60 s") from None
-    if out.returncode != 0:
-        last = (out.stderr.strip().splitlines() or ["no output"])[-1]
-        raise SweepError(f"interpreter {python} cannot run gctune's worker: {last}")
-    info: dict[str, Any] = json.loads(out.stdout)
-    return info
-
-
-def environment(interpreter: dict[str, Any]) -> dict[str, Any]:
-    """The sweep's environment, stored in the manifest."""
-    import pyperf
-
-    env: dict[str, Any] = {
-        "gctune_version": __version__,
-        "pyperf_version": pyperf.__version__,
-        "python": interpreter,
-        "platform": platform.platform(),
-        "hostname": platform.node(),
-        "cpu_count": os.cpu_count(),
-        "cpu_model": _cpu_model(),
-        "git_commit": _git("rev-parse", "HEAD"),
-        "git_date": _git("log", "-1", "--format=%cI"),
-    }
-    return env
-
-
-def _cpu_model() -> Optional[str]:
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as info:
-            for line in info:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or None
-
-
-def _git(*args: str) -> Optional[str]:
-    try:
-        out = subprocess.run(["git", *args], capture_output=True, text=True, timeout=10)
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    return out.stdout.strip() or None if out.returncode == 0 else None
 
 
 @contextmanager

@@ -23,8 +23,9 @@ import pytest
 from typer.testing import CliRunner
 
 from gctune.cli import app
+from gctune.environment import interpreter_of
 from gctune.results import load_point, load_sweep
-from gctune.runner import SweepSpec, interpreter_of, plan_points, run_point, run_sweep
+from gctune.runner import SweepSpec, plan_points, run_point, run_sweep
 
 pytestmark = pytest.mark.integration
 

@@ -17,8 +17,9 @@ import pytest
 
 import gctune
 from gctune import results
+from gctune.isolation import worker_rss
 from gctune.results import atomic_write_json, remove_partial_files
-from gctune.runner import SweepSpec, _failure_reason, _worker_rss
+from gctune.runner import SweepSpec, _failure_reason
 
 MiB = 1024**2
 
@@ -74,11 +75,11 @@ def test_worker_rss_reads_the_resident_memory_of_children() -> None:
     )
     try:
         assert child.stdout is not None and child.stdout.readline() == "ready\n"
-        assert 64 * MiB <= _worker_rss(os.getpid()) < 256 * MiB
+        assert 64 * MiB <= worker_rss(os.getpid()) < 256 * MiB
     finally:
         child.kill()
         child.wait()
-    assert _worker_rss(child.pid) == 0  # gone: no children, nothing to read
+    assert worker_rss(child.pid) == 0  # gone: no children, nothing to read
 
 
 SPEC = SweepSpec(workloads=("w",), settings=("disabled",), max_memory=256 * MiB)
