@@ -77,7 +77,9 @@ def test_more_allocation_per_step_fails_the_collections_gate(sweeps: dict[str, P
     assert result.exit_code == 1, result.output
     # from the JSON: the table's wrapping depends on the terminal's width
     data = json.loads(CliRunner().invoke(app, [*args, "--json"]).output)
+    # which setting's count moves beyond the quantisation allowance depends on the loop
+    # counts each sweep calibrated; at least one must
     assert any(
-        r.startswith("acyclic_churn@default: collections gen0 +") for r in data["regressions"]
+        r.startswith("acyclic_churn@") and ": collections gen0 +" in r for r in data["regressions"]
     ), data["regressions"]
     assert "size 500 → 1000" in result.output.replace("\n", "")
