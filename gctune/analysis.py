@@ -34,6 +34,7 @@ __all__ = [
     "run_cpu_per_step",
     "run_latency_p99",
     "run_means",
+    "run_peak_rss",
     "t_interval",
     "workload_stats",
 ]
@@ -297,7 +298,7 @@ def point_stats(
     if default is not None and default.ok:
         time_change = compare_samples(run_means(default), means)
         rss_ratio = peak / max(run.peak_rss_bytes for run in default.runs)
-        rss_change = compare_samples(_run_peaks(default), _run_peaks(point))
+        rss_change = compare_samples(run_peak_rss(default), run_peak_rss(point))
     if disabled is not None and disabled.ok:
         overhead = compare_samples(run_means(disabled), means)
         if default is not None and default.ok:
@@ -351,7 +352,8 @@ def point_stats(
     )
 
 
-def _run_peaks(point: Point) -> list[float]:
+def run_peak_rss(point: Point) -> list[float]:
+    """Peak RSS of each worker run, bytes: the independent memory samples."""
     return [float(run.peak_rss_bytes) for run in point.runs]
 
 

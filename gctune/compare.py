@@ -34,8 +34,14 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Optional
 
-from gctune.analysis import Change, compare_samples, run_cpu_per_step, run_means
-from gctune.histogram import Histogram
+from gctune.analysis import (
+    Change,
+    compare_samples,
+    run_cpu_per_step,
+    run_latency_p99,
+    run_means,
+    run_peak_rss,
+)
 from gctune.results import Manifest, Point, load_sweep
 
 __all__ = [
@@ -231,21 +237,12 @@ def interpreter_label(info: dict[str, Any]) -> str:
 
 
 def run_p99s(point: Point) -> list[float]:
-    """GC pause p99 of each run that collected at least once, nanoseconds."""
-    out: list[float] = []
-    for run in point.runs:
-        if run.collections == 0:
-            continue
-        merged = Histogram()
-        for hist in run.pauses.values():
-            merged.merge(hist)
-        out.append(merged.quantile(0.99))
-    return out
+    """GC pause p99 of each run that collected at least once, nanoseconds.
 
-
-def run_peak_rss(point: Point) -> list[float]:
-    """Peak RSS of each run, bytes."""
-    return [float(run.peak_rss_bytes) for run in point.runs]
+    A run without collections has no pause to regress, so it is not a sample here.
+    """
+    p99s = run_latency_p99(point, requests=False)
+    return [p99 for p99, run in zip(p99s, point.runs) if run.collections]
 
 
 def _steps(point: Point) -> list[int]:
