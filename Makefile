@@ -59,7 +59,7 @@ BASELINE_ARGS ?= acyclic_churn short_cycles -s 70000,20,100+freeze --fast
 baseline: $(STAMP) ## Measure results/baseline/ again (commit it from main, on the Python CI uses)
 	rm -rf results/baseline
 	$(BIN)/gctune sweep $(BASELINE_ARGS) --out results/baseline
-	rm -rf results/baseline/logs results/baseline/.lock
+	rm -rf results/baseline/logs results/baseline/report results/baseline/.lock
 
 clean: ## Remove the virtualenv and caches (results are kept)
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build dist *.egg-info
