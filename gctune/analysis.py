@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Optional
 
 from gctune.fmt import fmt_ns
+from gctune.growth import Growth, point_growth
 from gctune.histogram import GAMMA, Histogram
 from gctune.results import Point
 
@@ -35,6 +36,7 @@ __all__ = [
     "run_latency_p99",
     "run_means",
     "run_peak_rss",
+    "steady_state",
     "t_interval",
     "workload_stats",
 ]
@@ -130,6 +132,18 @@ class PointStats:
     thresholds: tuple[int, ...]
     frozen: int
     warnings: tuple[str, ...]
+    rounds: int = 0
+    steady: str = "unknown"
+    """``steady`` (every span held ≥ 2 full collections), ``not steady`` (a span ran out
+    of budget first: its time is a lower bound on its cost), ``collector off``,
+    ``no full collections`` (none predicted nor seen) or ``unknown`` (format 1)."""
+    full_collections_min: Optional[int] = None
+    predicted_period: Optional[float] = None
+    observed_period: Optional[float] = None
+    growth: Optional[Growth] = None
+    race_stopped: Optional[str] = None
+    paired: bool = False
+    """True when ratios come from round-paired samples (see :mod:`gctune.paired`)."""
 
     @property
     def latency_p99_ns(self) -> float:
@@ -258,7 +272,7 @@ def _warnings(point: Point, mean: float, stdev: float) -> tuple[str, ...]:
             )
     if len(point.runs) < MIN_RUNS:
         out.append(
-            f"too few values: {len(point.runs)} worker process(es), "
+            f"too few samples: {len(point.runs)} worker span(s) (rounds), "
             f"at least {MIN_RUNS} are needed for an interval"
         )
     if all(run.gc_enabled for run in point.runs) and not any(r.collections for r in point.runs):
@@ -296,17 +310,18 @@ def point_stats(
     time_change = overhead = None
     rss_ratio = gap = rss_change = None
     if default is not None and default.ok:
-        time_change = compare_samples(run_means(default), means)
+        time_change = _time_change(default, point)
         rss_ratio = peak / max(run.peak_rss_bytes for run in default.runs)
         rss_change = compare_samples(run_peak_rss(default), run_peak_rss(point))
     if disabled is not None and disabled.ok:
-        overhead = compare_samples(run_means(disabled), means)
+        overhead = _time_change(disabled, point)
         if default is not None and default.ok:
             t_default = statistics.fmean(run_means(default))
             t_floor = statistics.fmean(run_means(disabled))
             if t_default > t_floor:
                 gap = (t_default - t_point) / (t_default - t_floor)
     overall = _summary(pauses)
+    steadiness = steady_state(point)
     return PointStats(
         workload=point.workload,
         setting=point.setting,
@@ -348,7 +363,15 @@ def point_stats(
         request_max_ns=float(requests.max) if requests.count else None,
         thresholds=point.runs[0].thresholds,
         frozen=max(run.frozen for run in point.runs),
-        warnings=_warnings(point, mean, stdev),
+        warnings=_warnings(point, mean, stdev) + _steady_warnings(point, steadiness),
+        rounds=len({r.round for r in point.runs if r.round is not None}),
+        steady=steadiness.status,
+        full_collections_min=steadiness.full_min,
+        predicted_period=steadiness.predicted,
+        observed_period=steadiness.observed,
+        growth=point_growth(point, t_point),
+        race_stopped=(point.race or {}).get("stopped"),
+        paired=_has_rounds(point) and default is not None and _has_rounds(default),
     )
 
 
@@ -422,11 +445,11 @@ def run_means(point: Point) -> list[float]:
 def run_cpu_per_step(point: Point) -> list[float]:
     """Process CPU seconds per step of each worker run that recorded CPU time.
 
-    A run's timed spans cover ``len(values) * loops`` steps.
+    A run covers its span's steps (format 1: ``len(values) * loops``).
     """
     loops = point.loops or 1
     return [
-        run.cpu_ns / 1e9 / (len(run.values) * loops)
+        run.cpu_ns / 1e9 / (run.steps or len(run.values) * loops)
         for run in point.runs
         if run.cpu_ns is not None and run.values
     ]
@@ -468,3 +491,72 @@ def compare_samples(
     low = ratios[int(0.025 * resamples)]
     high = ratios[min(resamples - 1, int(0.975 * resamples))]
     return Change(ratio, low, high, not low <= 1.0 <= high)
+
+
+def _has_rounds(point: Point) -> bool:
+    return bool(point.runs) and all(r.round is not None for r in point.runs)
+
+
+def _time_change(base: Point, new: Point) -> Change:
+    """Time per step of ``new`` relative to ``base``: round-paired when both were
+    measured in rounds, else the bootstrap over worker processes."""
+    from gctune.paired import paired_change
+
+    if _has_rounds(base) and _has_rounds(new):
+        change = paired_change(base, new)
+        if change is not None:
+            return change
+    return compare_samples(run_means(base), run_means(new))
+
+
+@dataclass(frozen=True)
+class Steadiness:
+    """Whether a point's spans held whole collector cycles (see ``PointStats.steady``)."""
+
+    status: str
+    full_min: Optional[int]
+    predicted: Optional[float]
+    observed: Optional[float]
+
+
+FULL_TARGET = 2
+
+
+def steady_state(point: Point) -> Steadiness:
+    """Steady-state status of a finished point's spans, with the full-collection period
+    predicted for it (steps) and the one its spans saw."""
+    predicted = (point.horizon or {}).get("predicted_period")
+    if not point.runs or any(r.span is None for r in point.runs):
+        return Steadiness("unknown", None, predicted, None)
+    fulls = [int(r.span["full_collections"]) for r in point.runs if r.span is not None]
+    gaps: list[float] = []
+    for run in point.runs:
+        at = [int(s) for s in (run.span or {}).get("full_at", [])]
+        gaps += [b - a for a, b in zip(at, at[1:])]
+        if at:
+            gaps.append(float(at[0]))  # spans start right after a collection
+    observed = statistics.median(gaps) if gaps else None
+    if not any(r.gc_enabled for r in point.runs):
+        status = "collector off"
+    elif min(fulls) >= FULL_TARGET:
+        status = "steady"
+    elif predicted is None and max(fulls) == 0:
+        status = "no full collections"
+    else:
+        status = "not steady"
+    return Steadiness(status, min(fulls), predicted, observed)
+
+
+def _steady_warnings(point: Point, steadiness: Steadiness) -> tuple[str, ...]:
+    if steadiness.status != "not steady":
+        return ()
+    steps = min((r.steps or 0) for r in point.runs)
+    period = steadiness.predicted
+    when = f"; predicted period {period:,.0f} steps" if period else ""
+    if period and point.horizon and point.horizon.get("step_s"):
+        when += f" (~{period * float(point.horizon['step_s']):.3g} s)"
+    return (
+        f"not at steady state: a span of {steps:,} steps saw {steadiness.full_min} full "
+        f"collection(s), fewer than {FULL_TARGET}{when}; its time per step is a lower bound "
+        "on its cost",
+    )

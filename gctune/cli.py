@@ -192,14 +192,32 @@ _COMMAND = typer.Option(
 _NAME = typer.Option(
     None, help="Name of the --command program in results (default: its script's name)."
 )
-_FAST = typer.Option(False, "--fast", help="pyperf --fast: 10 processes x 2 values.")
-_RIGOROUS = typer.Option(False, "--rigorous", help="pyperf --rigorous: 40 processes x 3 values.")
+_FAST = typer.Option(False, "--fast", help="3 rounds, spans of up to 0.8 s.")
+_RIGOROUS = typer.Option(False, "--rigorous", help="5 to 15 rounds, spans of up to 6 s.")
 _SIZE = typer.Option(None, min=1, help="Workload size (default: each workload's own).")
 _TIMEOUT = typer.Option(DEFAULT_TIMEOUT, min=1, help="Seconds allowed per point.")
 _MAX_MEMORY = typer.Option("4G", help="Memory cap per worker process (resident), e.g. 2G.")
-_PROCESSES = typer.Option(None, min=1, help="pyperf worker processes.")
-_VALUES = typer.Option(None, min=1, help="pyperf values per process.")
-_MIN_TIME = typer.Option(None, min=0.0001, help="pyperf seconds per value.")
+_PROCESSES = typer.Option(None, min=1, help="--command only: pyperf worker processes.")
+_VALUES = typer.Option(None, min=1, help="--command only: pyperf values per process.")
+_MIN_TIME = typer.Option(None, min=0.0001, help="--command only: pyperf seconds per value.")
+_ROUNDS = typer.Option(
+    None, min=1, help="Most rounds (one span of every racing setting each; default: the mode's)."
+)
+_MIN_ROUNDS = typer.Option(None, min=1, help="Rounds before racing may stop a setting.")
+_MAX_POINT_TIME = typer.Option(
+    None,
+    "--max-point-time",
+    min=0.001,
+    help="Seconds one span of a point may measure (default: the mode's: quick 1.2, fast 0.8, "
+    "normal 3, rigorous 6).",
+)
+_MIN_GAIN = typer.Option(
+    2.0,
+    min=0.0,
+    help="Smallest gain of interest, percent: racing stops settings slower than "
+    "the leader by more.",
+)
+_NO_RACING = typer.Option(False, "--no-racing", help="Measure every setting in every round.")
 _PYTHON = typer.Option(
     None,
     "--python",
@@ -232,8 +250,29 @@ def _make_spec(
     timeout: float,
     max_memory: str,
     python: Optional[str],
+    rounds: Optional[int] = None,
+    min_rounds: Optional[int] = None,
+    max_point_time: Optional[float] = None,
+    min_gain: float = 2.0,
+    racing: bool = True,
 ) -> SweepSpec:
     chosen, argv = _targets(workloads, workload_opt, command=command, name=name, size=size)
+    if not command:
+        for flag, value in (
+            ("--processes", processes),
+            ("--values", values),
+            ("--min-time", min_time),
+        ):
+            if value is not None:
+                raise GctuneError(
+                    f"{flag} applies to --command programs; workloads are measured in rounds "
+                    "of spans: use --rounds and --max-point-time"
+                )
+    elif any(v is not None for v in (rounds, min_rounds, max_point_time)):
+        raise GctuneError(
+            "--rounds, --min-rounds and --max-point-time apply to workloads; a --command "
+            "program is timed by pyperf: use --processes, --values, --min-time"
+        )
     return SweepSpec(
         python=_interpreter_path(python),
         workloads=chosen,
@@ -247,6 +286,11 @@ def _make_spec(
         min_time=min_time,
         timeout=timeout,
         max_memory=parse_size(max_memory),
+        rounds=rounds,
+        min_rounds=min_rounds,
+        max_point_time=max_point_time,
+        min_gain=min_gain / 100,
+        racing=racing,
     )
 
 
@@ -268,21 +312,31 @@ def sweep(
     ),
     out: Optional[Path] = typer.Option(None, help="Sweep directory (default: results/<id>)."),
     resume: bool = typer.Option(False, help="Finish the sweep in --out (or the latest one)."),
-    quick: bool = typer.Option(False, "--quick", help="6 processes x 3 values (quick grid's)."),
+    quick: bool = typer.Option(
+        False, "--quick", help="3 rounds, spans of up to 1.2 s (the quick grid's default)."
+    ),
     fast: bool = _FAST,
-    normal: bool = typer.Option(False, "--normal", help="pyperf's default: 20 x 3 values."),
+    normal: bool = typer.Option(
+        False, "--normal", help="3 to 8 rounds with racing, spans of up to 3 s."
+    ),
     rigorous: bool = _RIGOROUS,
     size: Optional[int] = _SIZE,
     timeout: float = _TIMEOUT,
     max_memory: str = _MAX_MEMORY,
+    rounds: Optional[int] = _ROUNDS,
+    min_rounds: Optional[int] = _MIN_ROUNDS,
+    max_point_time: Optional[float] = _MAX_POINT_TIME,
+    min_gain: float = _MIN_GAIN,
+    no_racing: bool = _NO_RACING,
     processes: Optional[int] = _PROCESSES,
     values: Optional[int] = _VALUES,
     min_time: Optional[float] = _MIN_TIME,
     python: Optional[str] = _PYTHON,
 ) -> None:
-    """Measure every workload under every GC setting, each point in fresh processes.
+    """Measure every workload under every GC setting in interleaved rounds of fresh
+    worker processes, each span holding whole collector cycles.
 
-    With no arguments: all built-in workloads on the quick grid, in pyperf's fast mode.
+    With no arguments: all built-in workloads on the quick grid, in quick mode.
     """
     if resume:
         target = out if out is not None else _latest(RESULTS)
@@ -304,12 +358,27 @@ def sweep(
         timeout=timeout,
         max_memory=max_memory,
         python=python,
+        rounds=rounds,
+        min_rounds=min_rounds,
+        max_point_time=max_point_time,
+        min_gain=min_gain,
+        racing=not no_racing,
     )
     target = out if out is not None else new_sweep_dir(RESULTS)
     n = len(spec.workloads) * len(spec.settings)
+    if spec.command:
+        how = f"pyperf {spec.mode} mode"
+    else:
+        config = spec.rounds_config(seed="")
+        count = (
+            f"{config.max_rounds}"
+            if config.min_rounds == config.max_rounds
+            else f"{config.min_rounds}-{config.max_rounds}"
+        )
+        how = f"{count} rounds, spans of up to {config.span_budget_s:g} s"
     err_console.print(
         f"gctune: {len(spec.workloads)} workload(s) x {len(spec.settings)} setting(s) = "
-        f"{n} points, pyperf {spec.mode} mode, into {target}",
+        f"{n} points, {spec.mode} mode ({how}), into {target}",
         highlight=False,
     )
     points = _sweep(spec, target, resume=False)
@@ -456,6 +525,8 @@ def run(
     size: Optional[int] = _SIZE,
     timeout: float = _TIMEOUT,
     max_memory: str = _MAX_MEMORY,
+    rounds: Optional[int] = _ROUNDS,
+    max_point_time: Optional[float] = _MAX_POINT_TIME,
     processes: Optional[int] = _PROCESSES,
     values: Optional[int] = _VALUES,
     min_time: Optional[float] = _MIN_TIME,
@@ -480,6 +551,8 @@ def run(
         timeout=timeout,
         max_memory=max_memory,
         python=python,
+        rounds=rounds,
+        max_point_time=max_point_time,
     )
     target = out if out is not None else new_sweep_dir(RESULTS)
     points = _sweep(spec, target, resume=False)
