@@ -12,6 +12,7 @@ import json
 import os
 import shutil
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Callable, Optional, TypeVar
 
@@ -96,8 +97,22 @@ def _user_errors(func: F) -> F:
 
 @app.command("list")
 @_user_errors
-def list_cmd() -> None:
+def list_cmd(
+    json_output: bool = typer.Option(False, "--json", help="Print JSON (schema in the README)."),
+) -> None:
     """List the built-in workloads and what each allocates."""
+    if json_output:
+        from gctune.advice import ADVICE_SCHEMA
+
+        items = []
+        for name in builtin_names():
+            wl = load_workload(name)
+            items.append(
+                {"name": name, "default_size": wl.default_size, "description": wl.description}
+            )
+        doc = {"schema": ADVICE_SCHEMA, "kind": "workloads", "workloads": items}
+        typer.echo(json.dumps(doc, indent=1))
+        return
     table = Table(title="Built-in workloads")
     table.add_column("workload")
     table.add_column("default size", justify="right")
@@ -467,13 +482,26 @@ def recommend(
         DEFAULT_MAX_MEMORY_RATIO, min=0.01, help="Memory budget: peak RSS / default's."
     ),
     objective: str = typer.Option(
-        "throughput", help="throughput (time), latency (p99) or balanced (both)."
+        "throughput", help="throughput (time), latency (longest pause) or balanced (both)."
     ),
+    min_gain: float = typer.Option(
+        2.0, min=0.0, help="Smallest gain worth a change, percent of default's (whole interval)."
+    ),
+    recycle: bool = typer.Option(
+        False,
+        "--recycle",
+        help="Admit settings whose memory grows, with a worker-recycling interval.",
+    ),
+    verify_it: bool = typer.Option(
+        False, "--verify", help="Check each recommended change with `gctune verify` first."
+    ),
+    json_output: bool = typer.Option(False, "--json", help="Print JSON (schema in the README)."),
 ) -> None:
     """Recommend a GC setting per workload, with expected gains and code to apply it."""
+    from gctune.advice import ADVICE_SCHEMA, describe, recommendation_json, snippet
     from gctune.frame import load
-    from gctune.recommend import describe, snippet
     from gctune.recommend import recommend as choose
+    from gctune.recycle import recycle_snippets
 
     objective = _check_objective(objective)
     data = load(_sweep_dir(directory))
@@ -484,7 +512,8 @@ def recommend(
                 f"workload {name!r} is not in {data.directory}: "
                 f"it has {', '.join(data.workloads) or 'no points'}"
             )
-    made = 0
+    command = data.manifest.spec.get("command") is not None
+    made: list[dict[str, Any]] = []
     for name in chosen:
         try:
             rec = choose(
@@ -492,17 +521,62 @@ def recommend(
                 data.points_of(name),
                 objective=objective,
                 max_memory_ratio=max_memory_ratio,
+                min_gain=min_gain / 100,
+                recycle=recycle,
             )
         except RecommendError as exc:  # one workload's data; the others may still do
-            typer.echo(f"{name}: no recommendation: {exc}\n")
+            if not json_output:
+                typer.echo(f"{name}: no recommendation: {exc}\n")
             continue
-        made += 1
+        if command:
+            rec = replace(rec, per="run")
+        item = recommendation_json(rec, at_startup=command)
+        if verify_it and not rec.is_default:
+            item["verify"] = _verify_recommended(data, name, rec, max_memory_ratio, json_output)
+        made.append(item)
+        if json_output:
+            continue
         typer.echo("\n".join(describe(rec)))
         typer.echo("")
-        typer.echo(snippet(rec.setting))
+        typer.echo(snippet(rec.setting, at_startup=command))
+        if rec.recycle is not None:
+            typer.echo("")
+            typer.echo(recycle_snippets(rec.recycle.every_steps))
         typer.echo("")
+    if json_output:
+        doc = {"schema": ADVICE_SCHEMA, "kind": "recommendations", "sweep": str(data.directory)}
+        typer.echo(json.dumps({**doc, "workloads": made}, indent=1))
     if not made:
         raise typer.Exit(1)
+
+
+def _verify_recommended(
+    data: Any, workload: str, rec: Any, max_memory_ratio: float, quiet: bool
+) -> dict[str, Any]:
+    """Run ``gctune verify`` on a recommendation: the workload spec from the sweep."""
+    from gctune.catalog import workload_ids as ids_of
+
+    spec = data.manifest.spec
+    specs = list(spec.get("workloads") or [])
+    by_id = dict(zip(ids_of(specs), specs)) if not spec.get("command") else {}
+    if workload not in by_id:
+        return {"verdict": "not run", "why": "verify runs workloads, not --command programs"}
+    recycle_steps = rec.recycle.every_steps if rec.recycle is not None else None
+    result = _run_verify(
+        by_id[workload],
+        rec.setting,
+        size=spec.get("size"),
+        python=spec.get("python"),
+        recycle_steps=recycle_steps,
+        max_memory_ratio=max_memory_ratio,
+        rounds=None,
+        max_point_time=None,
+        out=None,
+    )
+    if not quiet:
+        typer.echo("\n".join(result.lines()))
+    verified: dict[str, Any] = result.to_json()
+    return verified
 
 
 @app.command()
@@ -531,6 +605,7 @@ def run(
     values: Optional[int] = _VALUES,
     min_time: Optional[float] = _MIN_TIME,
     python: Optional[str] = _PYTHON,
+    json_output: bool = typer.Option(False, "--json", help="Print JSON (schema in the README)."),
 ) -> None:
     """Measure one workload, or one program (--command), under one GC setting."""
     (chosen,) = parse_settings([setting])
@@ -556,10 +631,112 @@ def run(
     )
     target = out if out is not None else new_sweep_dir(RESULTS)
     points = _sweep(spec, target, resume=False)
-    point_table(points[0], per="run of the program" if spec.command else "step")
-    console.print(f"Saved: {points[0].path}")
+    if json_output:
+        from gctune.advice import ADVICE_SCHEMA, point_json
+
+        doc = {"schema": ADVICE_SCHEMA, "kind": "point", **point_json(points[0])}
+        typer.echo(json.dumps(doc, indent=1))
+    else:
+        point_table(points[0], per="run of the program" if spec.command else "step")
+        console.print(f"Saved: {points[0].path}")
     if not points[0].ok:
         raise typer.Exit(1)
+
+
+def _run_verify(
+    workload: str,
+    setting: str,
+    *,
+    size: Optional[int],
+    python: Optional[str],
+    recycle_steps: Optional[int],
+    max_memory_ratio: float,
+    rounds: Optional[int],
+    max_point_time: Optional[float],
+    out: Optional[Path],
+) -> Any:
+    from gctune.verify import VERIFY_ROUNDS, VERIFY_SPAN_S, verdict
+
+    (chosen,) = parse_settings([setting])
+    if chosen.id == "default":
+        raise GctuneError("verify compares a setting with default: give another --setting")
+    spec = _make_spec(
+        workloads=[workload],
+        workload_opt=[],
+        command=False,
+        name=None,
+        settings=("default", chosen.id),
+        size=size,
+        mode="normal",
+        processes=None,
+        values=None,
+        min_time=None,
+        timeout=DEFAULT_TIMEOUT,
+        max_memory="4G",
+        python=python,
+        rounds=rounds or VERIFY_ROUNDS,
+        min_rounds=rounds or VERIFY_ROUNDS,
+        max_point_time=max_point_time or VERIFY_SPAN_S,
+        racing=False,
+    )
+    spec = replace(spec, recycle_steps=recycle_steps)
+    target = out if out is not None else new_sweep_dir(RESULTS, prefix="verify-")
+    err_console.print(
+        f"gctune: verifying {chosen.id} against default: {spec.rounds} interleaved rounds, "
+        f"spans of up to {spec.max_point_time:g} s"
+        + (f", recycled every {recycle_steps:,} steps" if recycle_steps else "")
+        + f", into {target}",
+        highlight=False,
+    )
+    points = _sweep(spec, target, resume=False)
+    return verdict(
+        points, chosen.id, max_memory_ratio=max_memory_ratio, recycle_steps=recycle_steps
+    )
+
+
+@app.command()
+@_user_errors
+def verify(
+    workload: str = typer.Argument(
+        ..., help="A built-in name, module, .py file, or MODULE:FUNCTION / FILE.py:FUNCTION."
+    ),
+    setting: str = typer.Option(..., "--setting", "-s", help="The setting to check."),
+    recycle: Optional[int] = typer.Option(
+        None, "--recycle", min=1, help="Recycle the worker every N steps (as recommended)."
+    ),
+    rounds: Optional[int] = typer.Option(None, min=2, help="Rounds (default 6)."),
+    max_point_time: Optional[float] = typer.Option(
+        None, "--max-point-time", min=0.001, help="Seconds a span may measure (default 3)."
+    ),
+    max_memory_ratio: float = typer.Option(
+        DEFAULT_MAX_MEMORY_RATIO, min=0.01, help="Memory budget: peak RSS / default's."
+    ),
+    size: Optional[int] = _SIZE,
+    python: Optional[str] = _PYTHON,
+    out: Optional[Path] = typer.Option(None, help="Directory (default: results/verify-<id>)."),
+    json_output: bool = typer.Option(False, "--json", help="Print JSON (schema in the README)."),
+) -> None:
+    """Check one setting against default in a long interleaved run: confirmed, not
+    confirmed, or unsafe (memory grows). Exit 0 only when confirmed."""
+    from gctune.advice import ADVICE_SCHEMA
+
+    result = _run_verify(
+        workload,
+        setting,
+        size=size,
+        python=python,
+        recycle_steps=recycle,
+        max_memory_ratio=max_memory_ratio,
+        rounds=rounds,
+        max_point_time=max_point_time,
+        out=out,
+    )
+    if json_output:
+        doc = {"schema": ADVICE_SCHEMA, "kind": "verification", **result.to_json()}
+        typer.echo(json.dumps(doc, indent=1))
+    else:
+        typer.echo("\n".join(result.lines()))
+    raise typer.Exit(result.exit_code)
 
 
 @app.command()

@@ -40,6 +40,8 @@ FULL_TARGET = 2  # full collections a span must hold to count as steady state
 CHUNK_S = 0.02  # seconds of work per timed value
 WARMUP_S = 0.05  # unmeasured warm-up, seconds (at least 3 steps)
 MIN_SPAN_SHARE = 0.25  # a span runs at least this share of its budget
+STRETCH = 2.5  # a span may run up to this many budgets to hold FULL_TARGET cycles
+MARGIN = 1.25  # room for steps slower than the pilot's
 
 
 @dataclass(frozen=True)
@@ -112,11 +114,16 @@ def plan_span(pilot: dict[str, Any], setting_id: str, *, budget_s: float) -> Spa
     """The span of ``setting_id``: chunk size from the pilot's step time, a step limit
     from the budget, and whether ``FULL_TARGET`` full collections are expected in it.
 
+    A setting whose predicted cycles need more than ``budget_s`` gets up to ``STRETCH``
+    budgets; beyond that it is measured for that long and labelled not at steady state.
+
     Settings that never collect run as many steps as the budget's minimum share allows
     or as default's cycles need, whichever is more, so their memory trajectory is as long
     as the collecting settings'.
     """
     step_s = max(float(pilot["step_s"]), 1e-7)
+    if pilot.get("steps"):  # with the collector on: the time a cycle really takes
+        step_s = max(step_s, float(pilot["elapsed_s"]) / int(pilot["steps"]))
     chunk = max(1, round(CHUNK_S / step_s))
     warmup = max(3, math.ceil(WARMUP_S / step_s))
     period = predicted_full_period(pilot, setting_id)
@@ -127,14 +134,16 @@ def plan_span(pilot: dict[str, Any], setting_id: str, *, budget_s: float) -> Spa
         want = FULL_TARGET * default_period if default_period else budget_steps
         steps = int(min(budget_steps, max(min_steps, want)))
         return SpanPlan(setting_id, warmup, chunk, steps, steps, budget_s, None, True, step_s)
-    reachable = FULL_TARGET * period <= budget_steps
+    needed_s = FULL_TARGET * period * step_s * MARGIN
+    span_s = min(max(budget_s, needed_s), STRETCH * budget_s)
+    reachable = needed_s <= span_s
     return SpanPlan(
         setting=setting_id,
         warmup=warmup,
         chunk=chunk,
         min_steps=min(min_steps, budget_steps),
-        max_steps=budget_steps * 2,  # the budget, not the count, ends a span that runs long
-        budget_s=budget_s,
+        max_steps=int(span_s / step_s) * 2,  # the budget, not the count, ends a long span
+        budget_s=span_s,
         predicted_period=period,
         reachable=reachable,
         step_s=step_s,

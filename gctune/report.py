@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Optional
 
+from gctune.advice import describe, snippet
 from gctune.analysis import FRONT_KEYS, PointStats, pareto_front
 from gctune.evidence import (
     CYCLIC_PER_COLLECTION,
@@ -28,9 +29,7 @@ from gctune.recommend import (
     DEFAULT_MAX_MEMORY_RATIO,
     Recommendation,
     RecommendError,
-    describe,
     recommend,
-    snippet,
 )
 from gctune.render import (
     Block,

@@ -22,7 +22,7 @@ import random
 import tempfile
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Callable, Optional
 
@@ -52,6 +52,9 @@ class RoundsConfig:
     min_gain: float = DEFAULT_MIN_GAIN
     racing: bool = True
     seed: str = "gctune"
+    # verify --recycle: every span of a setting other than default runs exactly this many
+    # steps (one recycled worker's life), whatever its budget
+    recycle_steps: Optional[int] = None
 
 
 # mode: (min rounds, max rounds, span budget in seconds)
@@ -256,6 +259,11 @@ def run_workload(
         counter.done += len(settings) * config.max_rounds
         return [p for p in (current(s) for s in settings) if p is not None]
     plans = {s: plan_span(pilot, s, budget_s=config.span_budget_s) for s in settings}
+    if config.recycle_steps is not None:
+        n = config.recycle_steps
+        for s in settings:
+            if s != "default":
+                plans[s] = replace(plans[s], min_steps=n, max_steps=n, budget_s=1e9)
     for round_number in range(1, config.max_rounds + 1):
         racing = [s for s in settings if _racing(current(s))]
         if not racing:

@@ -105,6 +105,7 @@ class SweepSpec:
     max_point_time: Optional[float] = None
     min_gain: float = DEFAULT_MIN_GAIN
     racing: bool = True
+    recycle_steps: Optional[int] = None
 
     def rounds_config(self, seed: str) -> RoundsConfig:
         """Rounds, span budget and racing of this spec (the mode's unless given)."""
@@ -118,6 +119,7 @@ class SweepSpec:
             min_gain=self.min_gain,
             racing=self.racing,
             seed=seed,
+            recycle_steps=self.recycle_steps,
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -483,9 +485,9 @@ def _remove_leftovers(sweep_dir: Path) -> None:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def new_sweep_dir(results_dir: Path) -> Path:
-    """A fresh ``results/<timestamp>`` directory name (not created)."""
-    stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+def new_sweep_dir(results_dir: Path, *, prefix: str = "") -> Path:
+    """A fresh ``results/<prefix><timestamp>`` directory name (not created)."""
+    stamp = prefix + _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     candidate = results_dir / stamp
     n = 1
     while candidate.exists():
@@ -496,7 +498,12 @@ def new_sweep_dir(results_dir: Path) -> Path:
 
 def latest_sweep(results_dir: Path) -> Path:
     """The most recently created sweep directory under ``results_dir``."""
-    sweeps = [p.parent for p in results_dir.glob("*/manifest.json")]
+    # verifications (``gctune verify``) are sweeps too, but not the ones to report on
+    sweeps = [
+        p.parent
+        for p in results_dir.glob("*/manifest.json")
+        if not p.parent.name.startswith("verify-")
+    ]
     if not sweeps:
         raise SweepError(f"no sweep found under {results_dir}; run `gctune sweep` first")
     return max(sweeps, key=lambda p: (p / "manifest.json").stat().st_mtime)

@@ -70,7 +70,8 @@ def progress_bar(label: str) -> Iterator[Callable[[SpanEvent], None]]:
 SUMMARY_CAPTION = (
     "time: mean per step over whole spans; vs def: time / default's, round-paired, 95% "
     "interval (n.s.: includes 1); GC %: pause total / wall time; p99, max: pause; state: "
-    "steady = every span held ≥ 2 full collections (NOT steady: time is a lower bound); "
+    "steady = every span held ≥ 2 full collections (rare full: fewer, but their cost is "
+    "under 1%; NOT steady: time is a lower bound); "
     "memory: bounded, or growth rate; RSS/def: peak RSS / default's; rounds: spans "
     "measured (out: stopped by racing)"
 )
@@ -112,6 +113,7 @@ def _state(s: PointStats) -> str:
     return {
         "steady": "steady",
         "not steady": "[yellow]NOT steady[/]",
+        "rare full GC": "rare full",
         "collector off": "off",
         "no full collections": "no full GC",
     }.get(s.steady, s.steady)
