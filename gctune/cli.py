@@ -241,6 +241,15 @@ _PYTHON = typer.Option(
 )
 
 
+_PYTHONS = typer.Option(
+    None,
+    "--python",
+    help="Interpreter to measure (path or name on PATH; default: the one running gctune); "
+    "repeat it to measure several side by side in the same rounds. It needs nothing "
+    "installed: gctune and pyperf are lent to it.",
+)
+
+
 def _interpreter_path(python: Optional[str]) -> str:
     if python is None:
         return sys.executable
@@ -346,7 +355,13 @@ def sweep(
     processes: Optional[int] = _PROCESSES,
     values: Optional[int] = _VALUES,
     min_time: Optional[float] = _MIN_TIME,
-    python: Optional[str] = _PYTHON,
+    python: Optional[list[str]] = _PYTHONS,
+    interleave: bool = typer.Option(
+        False,
+        "--interleave",
+        help="Measure all workloads in shared rounds (a base and a changed workload "
+        "side by side, for `gctune gate`).",
+    ),
 ) -> None:
     """Measure every workload under every GC setting in interleaved rounds of fresh
     worker processes, each span holding whole collector cycles.
@@ -372,15 +387,20 @@ def sweep(
         min_time=min_time,
         timeout=timeout,
         max_memory=max_memory,
-        python=python,
+        python=python[0] if python else None,
         rounds=rounds,
         min_rounds=min_rounds,
         max_point_time=max_point_time,
         min_gain=min_gain,
         racing=not no_racing,
     )
+    if python and len(python) > 1:
+        if spec.command:
+            raise GctuneError("several --python apply to workloads, not to --command")
+        spec = replace(spec, pythons=tuple(_interpreter_path(p) for p in python))
+    spec = replace(spec, interleave=interleave)
     target = out if out is not None else new_sweep_dir(RESULTS)
-    n = len(spec.workloads) * len(spec.settings)
+    n = len(spec.workloads) * len(spec.settings) * max(1, len(spec.pythons))
     if spec.command:
         how = f"pyperf {spec.mode} mode"
     else:
@@ -779,6 +799,35 @@ def compare(
         print_comparison(wide(console), result, all_metrics=all_metrics)
     if result.exit_code:
         raise typer.Exit(result.exit_code)
+
+
+@app.command()
+@_user_errors
+def gate(
+    directory: Path = typer.Argument(..., help="A sweep measured with --interleave or --python."),
+    base: str = typer.Argument(..., help="Workload id of the base, as in the sweep."),
+    new: str = typer.Argument(..., help="Workload id of the change."),
+    fail_on: list[str] = typer.Option(
+        None, "--fail-on", help="Gate METRIC:PERCENT, repeatable: time, cpu or collections."
+    ),
+    json_output: bool = typer.Option(False, "--json", help="Print JSON instead of lines."),
+) -> None:
+    """Compare two workloads (or interpreters) of one interleaved sweep within its rounds;
+    exit 1 on a regression beyond a gate."""
+    from gctune.gate import gate as run_gate
+
+    rows = run_gate(directory, base, new, [parse_threshold(t) for t in fail_on or []])
+    failed = [r for r in rows if r.regression]
+    if json_output:
+        doc = {"base": base, "new": new, "rows": [r.to_json() for r in rows]}
+        typer.echo(json.dumps({**doc, "regressions": len(failed)}, indent=1))
+    else:
+        typer.echo(f"{new} vs {base}, round-paired within {directory}:")
+        for row in rows:
+            typer.echo("  " + row.line())
+        typer.echo(f"{len(failed)} regression(s)")
+    if failed:
+        raise typer.Exit(1)
 
 
 @app.command()
