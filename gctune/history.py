@@ -21,6 +21,7 @@ from typing import Any, Optional
 from gctune.analysis import Change, compare_samples, point_stats, run_means
 from gctune.compare import beyond, interpreter_label, run_p99s
 from gctune.results import Point, ResultError, load_sweep
+from gctune.settings import canonical_id
 
 __all__ = [
     "DEFAULT_MIN_EFFECT",
@@ -156,7 +157,8 @@ def load_history(dirs: Sequence[Path], *, min_effect: float = DEFAULT_MIN_EFFECT
     for index, (rs, points) in enumerate(sets):
         for point in points:
             if point.ok:
-                by_key.setdefault((point.workload, point.setting), []).append((index, rs, point))
+                key = (point.workload, canonical_id(point.setting))
+                by_key.setdefault(key, []).append((index, rs, point))
     all_series: list[Series] = []
     all_steps: list[Step] = []
     for (workload, setting), items in sorted(by_key.items()):

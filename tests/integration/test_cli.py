@@ -56,11 +56,12 @@ def test_sweep_prints_summary_and_saves(tmp_path: Path, fast_args: tuple[str, ..
         app, ["sweep", "short_cycles", "-s", "9000", "--out", str(out), *fast_args]
     )
     assert result.exit_code == 0, result.output
-    assert "short_cycles" in result.output and "t9000" in result.output
+    # -s 9000 is 9000,10,10: one setting, spelled in full
+    assert "short_cycles" in result.output and "t9000-10-10" in result.output
     assert sorted(p.name for p in (out / "points").iterdir()) == [
         "short_cycles@default.json",
         "short_cycles@disabled.json",
-        "short_cycles@t9000.json",
+        "short_cycles@t9000-10-10.json",
     ]
     again = runner.invoke(app, ["sweep", "short_cycles", "--out", str(out), *fast_args])
     assert again.exit_code == 2 and "--resume" in again.output

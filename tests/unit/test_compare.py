@@ -140,6 +140,20 @@ def test_different_gc_kind_is_refused(tmp_path: Path) -> None:
         compare_sweeps(*pair(tmp_path, [Spec()], [Spec()], python=free))
 
 
+def test_short_ids_of_older_results_match_full_ones(tmp_path: Path) -> None:
+    # results written before ids were spelled in full hold t50000 for 50000,10,10
+    base = [Spec(setting="default"), Spec(setting="t50000"), Spec(setting="t9000-20+freeze")]
+    new = [Spec(setting="default"), Spec(setting="t50000-10-10")]
+    new.append(Spec(setting="t9000-20-10+freeze"))
+    result = compare_sweeps(*pair(tmp_path, base, new), thresholds=TIME5)
+    assert [p.label for p in result.points] == [
+        "w@default",
+        "w@t50000-10-10",
+        "w@t9000-20-10+freeze",
+    ]
+    assert result.only_in_base == () and result.only_in_new == ()
+
+
 def test_missing_and_failed_points_are_listed(tmp_path: Path) -> None:
     base_specs = [Spec(setting=s) for s in ("default", "disabled", "t5000", "t9000")]
     new_specs = [
