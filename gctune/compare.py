@@ -228,7 +228,7 @@ def _jsonable(value: Any) -> Any:
 
 
 def _pct(ratio: float) -> str:
-    return "+inf%" if math.isinf(ratio) else f"{(ratio - 1) * 100:+.1f}%"
+    return "from 0" if math.isinf(ratio) else f"{(ratio - 1) * 100:+.1f}%"
 
 
 def interpreter_label(info: dict[str, Any]) -> str:
@@ -406,6 +406,15 @@ def _pythons(points: Sequence[Point], manifest: Manifest) -> set[str]:
     return labels or {interpreter_label(fallback)}
 
 
+def _names(index: dict[Key, Point], most: int = 12) -> str:
+    """``workload@setting`` of a side's points, for a message: the first ``most`` of them."""
+    labels = [f"{p.workload}@{p.setting}" for p in index.values()]
+    if not labels:
+        return "no point"
+    more = f" and {len(labels) - most} more" if len(labels) > most else ""
+    return ", ".join(labels[:most]) + more
+
+
 def _labels(side: dict[Key, Point], other: dict[Key, Point]) -> list[str]:
     """``workload@setting`` of the points of ``side`` that ``other`` lacks, as written."""
     return [f"{p.workload}@{p.setting}" for k, p in side.items() if k not in other]
@@ -441,7 +450,10 @@ def compare_sweeps(
     new_index = _index(new_points, new_manifest, with_python=with_python)
     common = [k for k in base_index if k in new_index]
     if not common:
-        raise CompareError(f"{base_dir} and {new_dir} have no (workload, setting) point in common")
+        raise CompareError(
+            f"{base_dir} and {new_dir} have no (workload, setting) point in common: "
+            f"{base_dir} has {_names(base_index)}; {new_dir} has {_names(new_index)}"
+        )
     results: list[PointResult] = []
     failed: list[FailedPoint] = []
     for key in common:

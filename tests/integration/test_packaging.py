@@ -140,3 +140,4 @@ def test_installed_wheel_lends_its_workloads_to_another_interpreter(
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "short_cycles" in done.stdout
+    assert list(tmp_path.iterdir()) == []  # run writes nothing unless given --out
