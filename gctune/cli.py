@@ -482,6 +482,7 @@ def recommend(
                 data.points_of(name),
                 objective=objective,
                 max_memory_ratio=max_memory_ratio,
+                per=data.unit,
             )
         except RecommendError as exc:  # one workload's data; the others may still do
             typer.echo(f"{name}: no recommendation: {exc}\n")
@@ -489,7 +490,7 @@ def recommend(
         made += 1
         typer.echo("\n".join(describe(rec)))
         typer.echo("")
-        typer.echo(snippet(rec.setting))
+        typer.echo(snippet(rec.setting, at_startup=data.applied_at_startup))
         typer.echo("")
     if not made:
         raise typer.Exit(1)

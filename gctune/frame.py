@@ -49,6 +49,18 @@ class SweepData:
     stats: dict[str, list[PointStats]]
 
     @property
+    def unit(self) -> str:
+        """What one timing value covers: a ``"step"`` of a workload, or a whole ``"run"``
+        of a ``--command`` program (its start-up included)."""
+        return "run" if self.manifest.spec.get("command") else "step"
+
+    @property
+    def applied_at_startup(self) -> bool:
+        """True when the settings were applied at interpreter start-up (``--command``
+        programs), before the program built anything, rather than after a workload's setup."""
+        return bool(self.manifest.spec.get("command"))
+
+    @property
     def workloads(self) -> list[str]:
         """Workload ids in the order the sweep measured them."""
         return list(self.stats)

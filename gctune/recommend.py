@@ -14,6 +14,10 @@ Rules (documented in the README, "Reports and recommendations"):
    lowest ratio wins. If none does, default is recommended, and the report says so.
 4. ``disabled`` leaks every reference cycle. When it wins but an enabled setting is not
    significantly worse than it on the objective, the enabled one is recommended.
+
+Times are per step of a workload, or per whole run of a ``--command`` program (``per``).
+Every note states what the numbers show: "fewer" pauses means fewer collections per
+step; "longer" means a p99 pause (or longest request) more than 10% above default's.
 """
 
 from __future__ import annotations
@@ -35,12 +39,17 @@ __all__ = [
     "RecommendError",
     "Recommendation",
     "describe",
+    "gap_text",
+    "has_gap",
     "recommend",
     "snippet",
 ]
 
 OBJECTIVES = ("throughput", "latency", "balanced")
 DEFAULT_MAX_MEMORY_RATIO = 1.25
+# A pause (or request) is called longer than default's only beyond this ratio: the
+# histogram's quantiles are within 1%, and tails move by a few percent between runs.
+LONGER = 1.10
 
 
 class RecommendError(ValueError):
@@ -74,6 +83,10 @@ class Recommendation:
     best_other: Optional[tuple[PointStats, Change]]
     excluded: tuple[Excluded, ...]
     notes: tuple[str, ...]
+    floor: Optional[PointStats] = None
+    """The workload's ``disabled`` point, when it has one (for the gap closed)."""
+    per: str = "step"
+    """What a time is per: ``"step"`` of a workload or ``"run"`` of a program."""
 
     @property
     def setting(self) -> str:
@@ -89,9 +102,9 @@ class Recommendation:
 Samples = Callable[[Point], list[float]]
 
 
-def _objective(objective: str, requests: bool) -> tuple[str, Samples]:
+def _objective(objective: str, requests: bool, per: str) -> tuple[str, Samples]:
     if objective == "throughput":
-        return "time per step", run_means
+        return f"time per {per}", run_means
     if objective == "latency":
         name = "p99 request latency" if requests else "p99 GC pause"
         return name, lambda p: run_latency_p99(p, requests=requests)
@@ -119,8 +132,12 @@ def recommend(
     *,
     objective: str = "throughput",
     max_memory_ratio: float = DEFAULT_MAX_MEMORY_RATIO,
+    per: str = "step",
 ) -> Recommendation:
-    """Recommend a setting for one workload from its points' statistics and samples."""
+    """Recommend a setting for one workload from its points' statistics and samples.
+
+    ``per`` names what a time is per: ``"step"``, or ``"run"`` for a ``--command`` program.
+    """
     if max_memory_ratio <= 0:
         raise RecommendError(f"--max-memory-ratio must be positive, not {max_memory_ratio}")
     by_setting = {p.setting: p for p in points}
@@ -129,7 +146,7 @@ def recommend(
         workload = stats[0].workload if stats else "?"
         raise RecommendError(f"workload {workload!r} has no finished default point to compare")
     requests = default.request_p99_ns is not None
-    metric, samples = _objective(objective, requests)
+    metric, samples = _objective(objective, requests, per)
     budget = max_memory_ratio * default.peak_rss_bytes
     base = samples(by_setting["default"])
 
@@ -174,6 +191,7 @@ def recommend(
     change: Optional[Change] = None
     if winners:
         chosen, change = winners[0]
+        notes += _tail_notes(chosen, default, by_setting, per)
     else:
         chosen = default
         best_other = scored[0] if scored else None
@@ -193,11 +211,71 @@ def recommend(
         best_other=best_other,
         excluded=tuple(excluded),
         notes=tuple(notes),
+        floor=next((s for s in stats if s.setting == "disabled"), None),
+        per=per,
     )
 
 
-def snippet(setting_id: str) -> str:
-    """Python code that applies ``setting_id`` in a program, with where to call it."""
+def _collections_per_step(point: Point) -> float:
+    """Collections per measured step (or program run): each run measures values x loops."""
+    steps = sum(len(run.values) for run in point.runs) * (point.loops or 1)
+    return sum(run.collections for run in point.runs) / steps if steps else 0.0
+
+
+def _tail_notes(s: PointStats, d: PointStats, by_setting: dict[str, Point], per: str) -> list[str]:
+    """What the chosen setting does to pauses and to the slowest request, as measured."""
+    notes = []
+    if s.collections and d.collections and s.pause_p99_ns > LONGER * d.pause_p99_ns:
+        rate = _collections_per_step(by_setting[s.setting])
+        base = _collections_per_step(by_setting[d.setting])
+        how = "fewer but longer pauses" if rate < base else "longer pauses, and no fewer,"
+        notes.append(
+            f"{how} than default: {rate:.3g} vs {base:.3g} collections per {per}, p99 GC "
+            f"pause {fmt_ns(s.pause_p99_ns)} vs {fmt_ns(d.pause_p99_ns)}: check them "
+            "against your latency needs"
+        )
+    if (
+        s.request_max_ns is not None
+        and d.request_max_ns is not None
+        and s.request_max_ns > LONGER * d.request_max_ns
+    ):
+        notes.append(
+            f"its longest request took {fmt_ns(s.request_max_ns)} vs "
+            f"{fmt_ns(d.request_max_ns)} under default: check it against your latency needs"
+        )
+    return notes
+
+
+def has_gap(floor: Optional[PointStats]) -> bool:
+    """True when ``disabled`` (the floor) is significantly faster than default: only then
+    is there a default→disabled gap whose share a setting can close."""
+    return (
+        floor is not None
+        and floor.ok
+        and floor.time_significant
+        and floor.time_ratio is not None
+        and floor.time_ratio < 1.0
+    )
+
+
+def gap_text(s: PointStats, floor: Optional[PointStats]) -> str:
+    """``gap closed`` as a table cell: a percentage, ``no gap`` when disabled is not
+    significantly faster than default (any share would be noise), and a percentage
+    marked ``past floor`` above 100% (faster than with the collector disabled)."""
+    if s.gap_recovered is None or s.gap_recovered != s.gap_recovered:
+        return "-"
+    if not has_gap(floor):
+        return "no gap"
+    text = fmt_pct(s.gap_recovered)
+    return f"{text} (past floor)" if s.gap_recovered > 1.0 else text
+
+
+def snippet(setting_id: str, *, at_startup: bool = False) -> str:
+    """Python code that applies ``setting_id`` in a program, with where to call it.
+
+    ``at_startup``: the setting was measured applied at interpreter start-up (a
+    ``--command`` program), before the program built anything; the snippet says so.
+    """
     try:
         setting = parse_setting(setting_id)
     except SettingError:
@@ -205,13 +283,17 @@ def snippet(setting_id: str) -> str:
     if setting.mode == "default" and not setting.freeze:
         return "# Keep the interpreter's default GC settings: nothing to change."
     lines = ["import gc", ""]
-    lines.append(
-        "# Once, at start-up: after imports and after the long-lived state is built,"
-        if setting.freeze
-        else "# Once, at start-up (before the work starts):"
-    )
-    if setting.freeze:
+    if at_startup:
+        lines.append("# As measured: first thing at start-up, before the program's imports.")
+        if setting.freeze:
+            lines.append("# Freezing later, once the long-lived state is built, freezes more;")
+            lines.append("# that was not measured.")
+    elif setting.freeze:
+        lines.append("# Once, at start-up: after imports and after the long-lived state is built,")
         lines.append("# before serving work.")
+    else:
+        lines.append("# Once, at start-up (before the work starts):")
+    if setting.freeze:
         lines.append("gc.collect()  # free start-up garbage so it is not frozen")
         lines.append("gc.freeze()   # objects alive now are never scanned again")
     if setting.mode == "thresholds":
@@ -234,13 +316,11 @@ def describe(rec: Recommendation) -> list[str]:
         )
     if not rec.is_default:
         lines.append(
-            f"  time per step: {fmt_ns(s.mean_s * 1e9)} vs {fmt_ns(d.mean_s * 1e9)} "
+            f"  time per {rec.per} (mean): {fmt_ns(s.mean_s * 1e9)} vs {fmt_ns(d.mean_s * 1e9)} "
             f"({fmt_ratio(s.time_ratio)}, {fmt_interval(s.time_ratio_low, s.time_ratio_high)})"
         )
         if s.gap_recovered is not None:
-            lines.append(
-                f"  share of the default→disabled time gap recovered: {fmt_pct(s.gap_recovered)}"
-            )
+            lines.append(f"  share of the default→disabled time gap recovered: {_gap_line(rec)}")
         lines.append(
             f"  p99 GC pause: {fmt_ns(s.pause_p99_ns if s.collections else None)} "
             f"vs {fmt_ns(d.pause_p99_ns if d.collections else None)}"
@@ -262,16 +342,6 @@ def describe(rec: Recommendation) -> list[str]:
             f"  best candidate {other.setting}: {rec.metric} {fmt_ratio(c.ratio)} of "
             f"default's, 95% interval {fmt_interval(c.low, c.high)} ({verdict})"
         )
-    longer = (s.collections > 0 and d.collections > 0 and s.pause_p99_ns > d.pause_p99_ns) or (
-        s.request_max_ns is not None
-        and d.request_max_ns is not None
-        and s.request_max_ns > d.request_max_ns
-    )
-    if not rec.is_default and longer:
-        lines.append(
-            "  note: fewer but longer pauses than default: check the p99 GC pause and the "
-            "longest request above against your latency needs"
-        )
     if not rec.is_default and s.collections == 0 and s.setting != "disabled":
         lines.append(
             "  note: no collection ran while measuring it: either it never collects on this "
@@ -281,3 +351,19 @@ def describe(rec: Recommendation) -> list[str]:
     lines.extend(f"  note: {n}" for n in rec.notes)
     lines.extend(f"  excluded {e.setting}: {e.reason}" for e in rec.excluded)
     return lines
+
+
+def _gap_line(rec: Recommendation) -> str:
+    gap = rec.stats.gap_recovered
+    assert gap is not None
+    if not has_gap(rec.floor):
+        return (
+            "none to recover: disabled is not significantly faster than default, so the "
+            f"share ({fmt_pct(gap)}) is noise"
+        )
+    if gap > 1.0:
+        return (
+            f"{fmt_pct(gap)}: faster than with the collector disabled (noise, or disabled "
+            "paying for its growing memory)"
+        )
+    return fmt_pct(gap)

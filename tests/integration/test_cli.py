@@ -82,6 +82,8 @@ def test_run_saves_nothing_unless_given_out(
     result = runner.invoke(app, ["run", "acyclic_churn", "--quick", *fast_args])
     assert result.exit_code == 0, result.output
     assert "Not saved: add --out DIR" in result.output
+    # one statistic, named: the mean, as every other command shows
+    assert "time per step (mean)" in result.output and "median" not in result.output
     assert list(here.iterdir()) == []  # no ./results/ where the user happened to be
     kept = runner.invoke(app, ["run", "acyclic_churn", "--quick", "--out", "kept", *fast_args])
     assert kept.exit_code == 0, kept.output
