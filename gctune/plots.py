@@ -35,6 +35,22 @@ DISABLED_COLOR = "#d62728"
 PLAIN = FuncFormatter(lambda v, _: f"{v:g}")  # 0.1 and 10 rather than 10^-1 and 10^1
 
 
+def _plain_log(axis: Any) -> None:
+    """Label a log-scale axis in plain numbers (``0.06``, not ``6x10^-2``).
+
+    Major ticks (powers of ten) always; minor ticks (2 to 9 times them) only when the axis
+    spans less than a decade and so may hold no major tick. matplotlib's own minor labels
+    are mathtext, which the charts print as written (user names must not be parsed).
+    """
+
+    def minor(value: float, _pos: Optional[int]) -> str:
+        low, high = sorted(axis.get_view_interval())
+        return f"{value:g}" if low > 0 and high / low < 10 else ""
+
+    axis.set_major_formatter(PLAIN)
+    axis.set_minor_formatter(FuncFormatter(minor))
+
+
 @dataclass(frozen=True)
 class Chart:
     """One chart of a workload: its PNG (None when skipped) and a caption or skip note."""
@@ -191,7 +207,7 @@ def _pause_cdf(data: SweepData, ok: list[PointStats], path: Path, workload: str)
             label=f"{s.setting} ({s.collections:,})",
         )
     ax.set_xscale("log")
-    ax.xaxis.set_major_formatter(PLAIN)
+    _plain_log(ax.xaxis)
     ax.set_xlabel("GC pause duration (ms, log scale)")
     ax.set_ylabel("fraction of pauses ≤ duration")
     ax.set_ylim(0, 1.02)
@@ -300,9 +316,10 @@ def _collections_chart(ok: list[PointStats], path: Path, workload: str) -> Chart
                 transform=ax.get_xaxis_transform(),
             )
     ax.set_xticks(range(len(ok)), [s.setting for s in ok], rotation=30, ha="right")
+    ax.set_xlim(-0.6, len(ok) - 0.4)  # room for every setting, with or without bars
     ax.set_yscale("log")
     ax.set_ylabel("collections per second of measured time\n(log scale)")
-    ax.yaxis.set_major_formatter(PLAIN)
+    _plain_log(ax.yaxis)
     ax.set_title(f"{workload}: collections per generation")
     ax.grid(True, axis="y", which="both", alpha=0.3)
     if gens:
@@ -337,7 +354,7 @@ def _request_chart(ok: list[PointStats], path: Path, workload: str) -> Chart:
     ax.set_xticks(range(len(rows)), [s.setting for s in rows], rotation=30, ha="right")
     ax.set_yscale("log")
     ax.set_ylabel("request latency (ms, log scale)")
-    ax.yaxis.set_major_formatter(PLAIN)
+    _plain_log(ax.yaxis)
     ax.set_title(f"{workload}: request latency per setting")
     ax.grid(True, axis="y", which="both", alpha=0.3)
     ax.legend(fontsize=8)

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Optional
 
-from gctune.analysis import FRONT_KEYS, PointStats, pareto_front
+from gctune.analysis import PointStats, pareto_front
 from gctune.evidence import (
     CYCLIC_PER_COLLECTION,
     MIN_RSS_GROWTH,
@@ -126,12 +126,13 @@ def report_blocks(
         ),
         *_environment(data),
         *_summary(data, recs),
-        *_claims(data),
     ]
     for workload in data.workloads:
         blocks += _workload(
             data, workload, recs.get(workload), charts_dir, max_memory_ratio, warnings
         )
+    # the check of the premise of GC tuning comes after the user's own workloads
+    blocks += _claims(data)
     blocks += _warnings(data, warnings)
     blocks += _glossary(data.unit)
     return blocks
@@ -241,7 +242,7 @@ def _summary(data: SweepData, recs: dict[str, Recommendation]) -> list[Block]:
                 "chosen on",
             ),
             tuple(rows),
-            align="llrrrl",
+            align="llrrrw",
             caption=f"time: mean per {data.unit}. " + GAP_CAPTION,
         ),
     ]
@@ -347,10 +348,10 @@ def _points_table(rows: list[PointStats], unit: str) -> Table:
     ]
     if requests:
         headers += ["req p50", "req p99", "req max"]
-    body = []
+    body: list[tuple[str, ...]] = []
     for s in rows:
         if not s.ok:
-            body.append(tuple([s.setting, "failed", s.reason or ""] + [""] * (len(headers) - 3)))
+            body.append((s.setting, f"failed: {s.reason or 'no reason recorded'}"))  # spans
             continue
         paused = s.collections > 0
         cells = [
@@ -516,7 +517,8 @@ def _glossary(unit: str) -> list[Block]:
                 "pause p50/p99/max: from every collection's duration (start to stop "
                 "callback), within 1% (log-bucketed histogram).",
                 "peak RSS: the largest VmHWM of the setting's worker processes.",
-                f"Pareto front: settings no other setting beats on all of {', '.join(FRONT_KEYS)}.",
+                f"Pareto front: settings no other setting beats on all of time per {unit}, "
+                "peak RSS and p99 pause.",
             )
         ),
     ]
