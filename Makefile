@@ -7,7 +7,8 @@ SWEEP_ARGS ?=
 REPORT_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help venv sweep report test lint typecheck bench bench-compare bench-probe baseline clean
+.PHONY: help venv sweep report report-screenshot test lint typecheck bench bench-compare \
+	bench-probe baseline clean
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | \
@@ -27,13 +28,18 @@ sweep: $(STAMP) ## Run the default sweep (built-in workloads, quick grid) into r
 report: $(STAMP) ## Rebuild the report (Markdown + HTML) of the latest sweep under results/
 	$(BIN)/gctune report $(REPORT_ARGS)
 
+# Needs Chromium: apt-get install chromium. SCREENSHOT_ARGS: e.g. --fresh, or --sweep DIR.
+SCREENSHOT_ARGS ?=
+report-screenshot: $(STAMP) ## Tiny real sweep; its HTML report screenshotted in headless Chromium
+	$(BIN)/python tools/report_screenshot.py $(SCREENSHOT_ARGS)
+
 test: $(STAMP) ## Lint, type-check and run the test suite (unit + integration)
-	$(BIN)/ruff check gctune workloads tests benchmarks
+	$(BIN)/ruff check gctune workloads tests benchmarks tools
 	$(BIN)/mypy
 	$(BIN)/python -m pytest -m "not benchmark" -q
 
 lint: $(STAMP) ## ruff only
-	$(BIN)/ruff check gctune workloads tests benchmarks
+	$(BIN)/ruff check gctune workloads tests benchmarks tools
 
 typecheck: $(STAMP) ## mypy only
 	$(BIN)/mypy
