@@ -31,7 +31,7 @@ from PIL import Image, ImageChops
 ROOT = Path(__file__).resolve().parents[1]
 SWEEP_ARGS = (
     *("acyclic_churn", "short_cycles", "-s", "20000", "--fast", "--size", "200"),
-    *("--processes", "2", "--values", "1"),
+    *("--rounds", "2", "--max-point-time", "0.2"),
 )
 WIDTHS = (1280, 800)
 PAGE_HEIGHT = 16_000  # the window is this tall: the whole report of the tiny sweep fits

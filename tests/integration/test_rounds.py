@@ -89,3 +89,31 @@ def test_two_interpreters_in_the_same_rounds(tmp_path: Path) -> None:
     assert versions == {tag: versions[tag], "short_cycles[py3.13.0]": "3.13.0"}
     thresholds = {p.workload: p.runs[0].thresholds for p in points if p.setting == "default"}
     assert thresholds["short_cycles[py3.13.0]"] == (2000, 10, 10)
+
+
+def test_json_of_list_run_and_verify(tmp_path: Path) -> None:
+    listed = json.loads(CliRunner().invoke(app, ["list", "--json"]).stdout)
+    assert listed["schema"] == 1 and listed["kind"] == "workloads"
+    names = [w["name"] for w in listed["workloads"]]
+    assert names[:2] == ["acyclic_churn", "short_cycles"] and len(names) == 5
+    assert all(w["default_size"] > 0 and w["description"] for w in listed["workloads"])
+
+    tiny = ["--size", "20", "--rounds", "2", "--max-point-time", "0.05"]
+    ran = CliRunner().invoke(app, ["run", "short_cycles", "-s", "disabled", *tiny, "--json"])
+    assert ran.exit_code == 0, ran.output
+    point = json.loads(ran.stdout)
+    assert point["kind"] == "point" and point["status"] == "ok" and point["path"] is None
+    assert point["steady"] == "collector off" and point["rounds"] == 2
+    assert point["memory"]["status"] in ("bounded", "growing", "unknown")  # few samples
+    assert set(point["time_per_step_s"]) == {"mean", "median", "ci95"}
+
+    out = tmp_path / "verify"
+    checked = CliRunner().invoke(
+        app, ["verify", "short_cycles", "-s", "7000", *tiny, "--out", str(out), "--json"]
+    )
+    doc = json.loads(checked.stdout)
+    assert doc["kind"] == "verification" and doc["setting"] == "t7000-10-10"
+    assert doc["verdict"] in ("confirmed", "not confirmed", "unsafe")
+    assert checked.exit_code == (0 if doc["verdict"] == "confirmed" else 1)
+    assert doc["rounds"] == 2
+    assert doc["change"] is None or set(doc["change"]) == {"ratio", "low", "high"}
