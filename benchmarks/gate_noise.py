@@ -73,7 +73,7 @@ def main() -> None:
     parser.add_argument("--tries", type=int, default=5)
     parser.add_argument("--mode", default="quick", help="sweep mode (quick, fast, normal)")
     args = parser.parse_args()
-    rows = []
+    rows: list[tuple[str, int, int]] = []
     for name, method in (("sequential", sequential), ("interleaved", interleaved)):
         counts = []
         for slower in (False, True):
@@ -84,7 +84,7 @@ def main() -> None:
             counts.append(failed)
             print(f"{name} {'A/B +10%' if slower else 'A/A'}: {failed} of {args.tries}",
                   file=sys.stderr, flush=True)  # fmt: skip
-        rows.append((name, *counts))
+        rows.append((name, counts[0], counts[1]))
     print("| time:5% gate | A/A: false failures | +10% work: caught |")
     print("|---|---|---|")
     for name, false_failures, caught in rows:
