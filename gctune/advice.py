@@ -157,12 +157,7 @@ def _gap_line(rec: Recommendation) -> str:
 
 
 def _memory_words(s: PointStats) -> str:
-    g = s.growth
-    if g is None or g.status == "unknown":
-        return "trend unknown"
-    if g.status == "bounded":
-        return "bounded"
-    return f"grows {fmt_size(g.bytes_per_step)} per step"
+    return s.growth.words(unknown="trend unknown") if s.growth else "trend unknown"
 
 
 def _ratio_json(s: PointStats) -> Optional[dict[str, Any]]:

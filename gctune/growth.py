@@ -70,6 +70,20 @@ class Growth:
             return None
         return max(0.0, (budget_bytes - now_bytes) / self.bytes_per_s)
 
+    def words(self, *, per_second: bool = False, unknown: str = "-") -> str:
+        """The verdict as a table cell: ``bounded``, ``grows 12 KiB/step`` (or ``/s``)."""
+        from gctune.fmt import fmt_size
+
+        if self.status == "unknown":
+            return unknown
+        if self.status == "bounded":
+            return "bounded"
+        if per_second and self.bytes_per_s:
+            return f"grows {fmt_size(self.bytes_per_s)}/s"
+        if self.bytes_per_step is not None:
+            return f"grows {fmt_size(self.bytes_per_step)}/step"
+        return "growing"
+
     def steps_to(self, budget_bytes: float, now_bytes: float) -> Optional[float]:
         """Steps until memory at ``now_bytes`` reaches ``budget_bytes`` at this rate."""
         if self.status != "growing" or not self.bytes_per_step or self.bytes_per_step <= 0:

@@ -25,7 +25,7 @@ from gctune.evidence import (
     reclaim_evidence,
     workload_warnings,
 )
-from gctune.fmt import fmt_bytes, fmt_interval, fmt_ns, fmt_pct, fmt_ratio, fmt_size
+from gctune.fmt import fmt_bytes, fmt_interval, fmt_ns, fmt_pct, fmt_ratio
 from gctune.frame import SweepData, load
 from gctune.plots import chart_stem, workload_charts
 from gctune.recommend import (
@@ -417,12 +417,7 @@ def _state_cell(s: PointStats) -> str:
 
 
 def _memory_cell(s: PointStats) -> str:
-    g = s.growth
-    if g is None or g.status == "unknown":
-        return "-"
-    if g.status == "bounded":
-        return "bounded"
-    return f"grows {fmt_size(g.bytes_per_step)}/step"
+    return s.growth.words() if s.growth else "-"
 
 
 def _generations_table(rows: list[PointStats]) -> Table:

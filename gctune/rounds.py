@@ -304,19 +304,8 @@ def run_group(
             if _measured_in(current((target, setting)), round_number):
                 continue
             plan = plans[target.workload_id][setting]
-            if progress:
-                progress(
-                    SpanEvent(
-                        target.workload_id,
-                        setting,
-                        round_number,
-                        config.max_rounds,
-                        len(racing),
-                        counter.done,
-                        counter.total,
-                        None,
-                    )
-                )
+
+            _tell(progress, target, setting, round_number, config, len(racing), counter, None)
             t0 = time.monotonic()
             output, failure = _run_worker(
                 target,
@@ -331,24 +320,29 @@ def run_group(
                 duration_s=round(time.monotonic() - t0, 3),
             )  # fmt: skip
             counter.done += 1
-            if progress:
-                progress(
-                    SpanEvent(
-                        target.workload_id,
-                        setting,
-                        round_number,
-                        config.max_rounds,
-                        len(racing),
-                        counter.done,
-                        counter.total,
-                        point,
-                    )
-                )
+            _tell(progress, target, setting, round_number, config, len(racing), counter, point)
         for target in targets:
             if target.workload_id in plans:
                 paths = {s: path((target, s)) for s in settings}
                 _after_round(settings, paths, config, round_number, counter)
     return [p for p in (current(a) for a in arms) if p is not None]
+
+
+def _tell(
+    progress: Optional[ProgressFn],
+    target: Target,
+    setting: str,
+    round_number: int,
+    config: RoundsConfig,
+    racing: int,
+    counter: Counter,
+    point: Optional[Point],
+) -> None:
+    """Report a span about to run (``point`` None) or just saved."""
+    if progress:
+        event = SpanEvent(target.workload_id, setting, round_number, config.max_rounds, racing,
+                          counter.done, counter.total, point)  # fmt: skip
+        progress(event)
 
 
 def _after_round(

@@ -23,7 +23,7 @@ from rich.table import Table
 
 from gctune.analysis import PointStats, workload_stats
 from gctune.evidence import workload_warnings
-from gctune.fmt import fmt_bytes, fmt_interval, fmt_ns, fmt_ratio, fmt_size
+from gctune.fmt import fmt_bytes, fmt_interval, fmt_ns, fmt_ratio
 from gctune.results import Point
 from gctune.rounds import SpanEvent
 
@@ -120,13 +120,10 @@ def _state(s: PointStats) -> str:
 
 
 def _memory(s: PointStats) -> str:
-    g = s.growth
-    if g is None or g.status == "unknown":
+    if s.growth is None:
         return "-"
-    if g.status == "bounded":
-        return "bounded"
-    rate = g.bytes_per_s
-    return f"[red]+{fmt_size(rate)}/s[/]" if rate else "[red]growing[/]"
+    text = s.growth.words(per_second=True)
+    return f"[red]{text}[/]" if s.growth.status == "growing" else text
 
 
 def _summary_row(s: PointStats) -> list[str]:
