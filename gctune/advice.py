@@ -124,6 +124,16 @@ def describe(rec: Recommendation) -> list[str]:
             f"{r.restart_s:.3g} s; net time {fmt_ratio(r.time_ratio)} "
             f"{fmt_interval(r.low, r.high)} of default's"
         )
+    for plan in rec.recycle_plans:
+        if rec.recycle is not None and plan.setting == rec.recycle.setting:
+            continue
+        lines.append(
+            f"  with recycling every {plan.every_steps:,} {per}s, {plan.setting} stays under "
+            f"{fmt_bytes(plan.peak_bytes)} (budget {fmt_bytes(plan.budget_bytes)}); net time "
+            f"{fmt_ratio(plan.time_ratio)} {fmt_interval(plan.low, plan.high)} of default's "
+            f"(check: gctune verify {rec.workload} -s {plan.setting} --recycle "
+            f"{plan.every_steps})"
+        )
     if rec.best_other is not None:
         other, c = rec.best_other
         verdict = (
@@ -197,6 +207,7 @@ def recommendation_json(rec: Recommendation, *, at_startup: bool = False) -> dic
             "peak_rss_bytes": d.peak_rss_bytes,
         },
         "recycle": rec.recycle.to_json() if rec.recycle else None,
+        "recycle_plans": [{"setting": p.setting, **p.to_json()} for p in rec.recycle_plans],
         "excluded": [{"setting": e.setting, "reason": e.reason} for e in rec.excluded],
         "notes": list(rec.notes),
         "snippet": snippet(s.setting, at_startup=at_startup),

@@ -87,6 +87,8 @@ class Recommendation:
     excluded: tuple[Excluded, ...]
     notes: tuple[str, ...]
     recycle: Optional[Recycle] = None
+    recycle_plans: tuple[Recycle, ...] = ()
+    """With ``recycle``: the interval of every growing setting, recommended or not."""
     per: str = "step"
     """What a time is per: ``"step"`` of a workload or ``"run"`` of a program."""
     floor: Optional[PointStats] = None
@@ -225,6 +227,7 @@ def recommend(
     base = by_setting["default"]
 
     excluded: list[Excluded] = []
+    plans: list[Recycle] = []
     scored: list[tuple[PointStats, Change, Optional[Recycle]]] = []
     for s in stats:
         if s.setting == "default":
@@ -242,6 +245,7 @@ def recommend(
                     Excluded(s.setting, "memory grows and no recycling interval fits the budget")
                 )
                 continue
+            plans.append(plan)
             if objective == "throughput":
                 compared = Change(
                     plan.time_ratio, plan.low, plan.high, plan.high < 1 or plan.low > 1
@@ -269,6 +273,7 @@ def recommend(
             max_memory_ratio=max_memory_ratio, min_gain=min_gain, stats=default,
             default=default, change=None, best_other=best_other,
             excluded=tuple(excluded), notes=tuple(notes), per=per, floor=floor,
+            recycle_plans=tuple(plans),
         )  # fmt: skip
     leader, lead_change, lead_plan = qualified[0]
     default_t0 = default.thresholds[0] if default.thresholds else 700
@@ -291,7 +296,7 @@ def recommend(
         workload=default.workload, objective=objective, metric=metric,
         max_memory_ratio=max_memory_ratio, min_gain=min_gain, stats=chosen,
         default=default, change=change, best_other=None, excluded=tuple(excluded),
-        notes=tuple(notes), recycle=plan, per=per, floor=floor,
+        notes=tuple(notes), recycle=plan, per=per, floor=floor, recycle_plans=tuple(plans),
     )  # fmt: skip
 
 

@@ -56,6 +56,7 @@ def test_recycling_turns_a_growing_setting_into_advice(tmp_path: Path) -> None:
         max_memory_ratio=2.0,
     )
     assert rec.setting == "disabled" and rec.recycle is not None
+    assert [p.setting for p in rec.recycle_plans] == ["disabled"]
     r = rec.recycle
     # budget 2 x 100 MiB, 90% headroom, from the 50.5 MiB first sample, 10 kB per step
     assert r.every_steps == int((0.9 * 200 * MIB - (50 * MIB + 500_000)) / 10_000)
@@ -67,6 +68,23 @@ def test_recycling_turns_a_growing_setting_into_advice(tmp_path: Path) -> None:
     data = recommendation_json(rec)
     assert data["recycle"]["every_steps"] == r.every_steps
     assert f"max_requests = {r.every_steps}" in data["recycle_snippet"]
+
+
+def test_recycling_is_shown_for_a_growing_setting_that_gains_too_little(tmp_path: Path) -> None:
+    rec = rec_of(
+        tmp_path,
+        [
+            cyclic("default", 1.0e-3),
+            cyclic("disabled", 0.99e-3, pauses=NO_GC, gc_enabled=False, full=0, grow=10_000),
+        ],
+        recycle=True,
+        max_memory_ratio=2.0,
+    )
+    assert rec.is_default and [p.setting for p in rec.recycle_plans] == ["disabled"]
+    text = "\n".join(describe(rec))
+    every = rec.recycle_plans[0].every_steps
+    assert f"with recycling every {every:,} steps, disabled stays under" in text
+    assert f"gctune verify w -s disabled --recycle {every}" in text
 
 
 def test_not_steady_setting_is_left_out(tmp_path: Path) -> None:
