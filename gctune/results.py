@@ -15,7 +15,9 @@ temporary file left by a killed writer is removed by :func:`remove_partial_files
 Format history (``FORMAT_VERSION``):
 
 1 - first version: manifest and point files as above. Each run may carry ``cpu_ns``
-    (process CPU time of its timed spans); readers treat a missing one as unknown.
+    (process CPU time of its timed spans); readers treat a missing one as unknown. On
+    3.15+, runs may also carry ``reported_pauses`` and ``pause_excess_ppm`` (the
+    interpreter's own duration of each collection, see :mod:`gctune.agreement`).
 """
 
 from __future__ import annotations
