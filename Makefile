@@ -7,7 +7,7 @@ SWEEP_ARGS ?=
 REPORT_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help venv sweep report test lint typecheck bench bench-compare bench-probe baseline clean
+.PHONY: help venv interpreters sweep report test lint typecheck bench bench-compare bench-probe baseline clean
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | \
@@ -21,19 +21,26 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP) ## Create or refresh the virtualenv with gctune and its tools
 
+# Debian sid's CPython 3.14 and 3.15, relocated to run here (tools/interpreters.py): cached
+# in .interpreters/ after the first run; never fails the build (the version tests skip).
+INTERPRETERS_ARGS ?=
+
+interpreters: $(STAMP) ## Fetch CPython 3.14 and 3.15 into .interpreters/ and print their paths
+	$(BIN)/python tools/interpreters.py $(INTERPRETERS_ARGS)
+
 sweep: $(STAMP) ## Run the default sweep (built-in workloads, quick grid) into results/
 	$(BIN)/gctune sweep $(SWEEP_ARGS)
 
 report: $(STAMP) ## Rebuild the report (Markdown + HTML) of the latest sweep under results/
 	$(BIN)/gctune report $(REPORT_ARGS)
 
-test: $(STAMP) ## Lint, type-check and run the test suite (unit + integration)
-	$(BIN)/ruff check gctune workloads tests benchmarks
+test: $(STAMP) interpreters ## Lint, type-check and run the test suite (unit + integration)
+	$(BIN)/ruff check gctune workloads tests benchmarks tools
 	$(BIN)/mypy
 	$(BIN)/python -m pytest -m "not benchmark" -q
 
 lint: $(STAMP) ## ruff only
-	$(BIN)/ruff check gctune workloads tests benchmarks
+	$(BIN)/ruff check gctune workloads tests benchmarks tools
 
 typecheck: $(STAMP) ## mypy only
 	$(BIN)/mypy

@@ -5,6 +5,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.versions import VERSIONS, Interpreter, locate
+
 # Tiny, real measurements: 2 worker processes, 2 values each, a few ms per value.
 FAST = ("--processes", "2", "--values", "2", "--min-time", "0.002", "--size", "20")
 
@@ -13,6 +15,15 @@ FAST = ("--processes", "2", "--values", "2", "--min-time", "0.002", "--size", "2
 def fast_args() -> tuple[str, ...]:
     """CLI options that keep a real sweep to about a second per point."""
     return FAST
+
+
+@pytest.fixture(scope="session", params=VERSIONS, ids=VERSIONS)
+def real_python(request: pytest.FixtureRequest) -> Interpreter:
+    """Each real CPython of the version tests (tests/versions.py); a skip where absent."""
+    found = locate(request.param)
+    if isinstance(found, str):
+        pytest.skip(found)
+    return found
 
 
 @pytest.fixture
