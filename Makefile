@@ -7,7 +7,8 @@ SWEEP_ARGS ?=
 REPORT_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help venv interpreters sweep report test lint typecheck bench bench-compare bench-probe baseline clean
+.PHONY: help venv interpreters sweep report test lint typecheck bench bench-compare bench-probe bench-agreement \
+	baseline clean
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | \
@@ -73,3 +74,6 @@ clean: ## Remove the virtualenv and caches (results are kept)
 
 bench-probe: $(STAMP) ## Measure the probe's own overhead (with vs without, side by side)
 	$(BIN)/python benchmarks/probe_overhead.py
+
+bench-agreement: $(STAMP) interpreters ## On 3.15: the probe's pauses against the interpreter's own duration
+	$(BIN)/python benchmarks/duration_agreement.py
