@@ -19,8 +19,9 @@ from dataclasses import dataclass
 from typing import Optional
 
 from gctune.fmt import fmt_ns
+from gctune.growth import Growth, point_growth
 from gctune.histogram import GAMMA, Histogram
-from gctune.results import Point
+from gctune.results import Point, RunMetrics
 
 __all__ = [
     "FRONT_KEYS",
@@ -35,6 +36,7 @@ __all__ = [
     "run_latency_p99",
     "run_means",
     "run_peak_rss",
+    "steady_state",
     "t_interval",
     "workload_stats",
 ]
@@ -130,6 +132,20 @@ class PointStats:
     thresholds: tuple[int, ...]
     frozen: int
     warnings: tuple[str, ...]
+    rounds: int = 0
+    steady: str = "unknown"
+    """``steady`` (every span held ≥ 2 full collections), ``not steady`` (a span ran out
+    of budget first: its time is a lower bound on its cost), ``collector off``,
+    ``no full collections`` (none predicted nor seen) or ``unknown`` (format 1)."""
+    full_collections_min: Optional[int] = None
+    missed_bound: Optional[float] = None
+    """At most this share of time is full-collection work the spans did not see."""
+    predicted_period: Optional[float] = None
+    observed_period: Optional[float] = None
+    growth: Optional[Growth] = None
+    race_stopped: Optional[str] = None
+    paired: bool = False
+    """True when ratios come from round-paired samples (see :mod:`gctune.paired`)."""
 
     @property
     def latency_p99_ns(self) -> float:
@@ -258,7 +274,7 @@ def _warnings(point: Point, mean: float, stdev: float) -> tuple[str, ...]:
             )
     if len(point.runs) < MIN_RUNS:
         out.append(
-            f"too few values: {len(point.runs)} worker process(es), "
+            f"too few samples: {len(point.runs)} worker span(s) (rounds), "
             f"at least {MIN_RUNS} are needed for an interval"
         )
     if all(run.gc_enabled for run in point.runs) and not any(r.collections for r in point.runs):
@@ -296,17 +312,18 @@ def point_stats(
     time_change = overhead = None
     rss_ratio = gap = rss_change = None
     if default is not None and default.ok:
-        time_change = compare_samples(run_means(default), means)
+        time_change = _time_change(default, point)
         rss_ratio = peak / max(run.peak_rss_bytes for run in default.runs)
         rss_change = compare_samples(run_peak_rss(default), run_peak_rss(point))
     if disabled is not None and disabled.ok:
-        overhead = compare_samples(run_means(disabled), means)
+        overhead = _time_change(disabled, point)
         if default is not None and default.ok:
             t_default = statistics.fmean(run_means(default))
             t_floor = statistics.fmean(run_means(disabled))
             if t_default > t_floor:
                 gap = (t_default - t_point) / (t_default - t_floor)
     overall = _summary(pauses)
+    steadiness = steady_state(point, _full_pause(default))
     return PointStats(
         workload=point.workload,
         setting=point.setting,
@@ -348,7 +365,16 @@ def point_stats(
         request_max_ns=float(requests.max) if requests.count else None,
         thresholds=point.runs[0].thresholds,
         frozen=max(run.frozen for run in point.runs),
-        warnings=_warnings(point, mean, stdev),
+        warnings=_warnings(point, mean, stdev) + _steady_warnings(point, steadiness),
+        rounds=len({r.round for r in point.runs if r.round is not None}),
+        steady=steadiness.status,
+        full_collections_min=steadiness.full_min,
+        missed_bound=steadiness.missed_bound,
+        predicted_period=steadiness.predicted,
+        observed_period=steadiness.observed,
+        growth=point_growth(point, t_point),
+        race_stopped=(point.race or {}).get("stopped"),
+        paired=_has_rounds(point) and default is not None and _has_rounds(default),
     )
 
 
@@ -422,11 +448,11 @@ def run_means(point: Point) -> list[float]:
 def run_cpu_per_step(point: Point) -> list[float]:
     """Process CPU seconds per step of each worker run that recorded CPU time.
 
-    A run's timed spans cover ``len(values) * loops`` steps.
+    A run covers its span's steps (format 1: ``len(values) * loops``).
     """
     loops = point.loops or 1
     return [
-        run.cpu_ns / 1e9 / (len(run.values) * loops)
+        run.cpu_ns / 1e9 / (run.steps or len(run.values) * loops)
         for run in point.runs
         if run.cpu_ns is not None and run.values
     ]
@@ -468,3 +494,136 @@ def compare_samples(
     low = ratios[int(0.025 * resamples)]
     high = ratios[min(resamples - 1, int(0.975 * resamples))]
     return Change(ratio, low, high, not low <= 1.0 <= high)
+
+
+def _full_pause(default: Optional[Point]) -> Optional[float]:
+    """Default's longest full collection (ns): the size of one full collection."""
+    if default is None or not default.ok:
+        return None
+    fulls = [
+        h.max
+        for r in default.runs
+        for g, h in r.pauses.items()
+        if h.count and g >= int((r.span or {}).get("full_generation", 2))
+    ]
+    return float(max(fulls)) if fulls else None
+
+
+def _has_rounds(point: Point) -> bool:
+    return bool(point.runs) and all(r.round is not None for r in point.runs)
+
+
+def _time_change(base: Point, new: Point) -> Change:
+    """Time per step of ``new`` relative to ``base``: round-paired when both were
+    measured in rounds, else the bootstrap over worker processes."""
+    from gctune.paired import paired_change
+
+    if _has_rounds(base) and _has_rounds(new):
+        change = paired_change(base, new)
+        if change is not None:
+            return change
+    return compare_samples(run_means(base), run_means(new))
+
+
+@dataclass(frozen=True)
+class Steadiness:
+    """Whether a point's spans held whole collector cycles (see ``PointStats.steady``).
+
+    ``period_bound``: the fewest steps between full collections consistent with what the
+    spans saw (each span starts right after a collection); ``missed_bound``: at most this
+    share of the time per step is unmeasured full-collection work, when the spans saw
+    fewer than ``FULL_TARGET`` full collections.
+    """
+
+    status: str
+    full_min: Optional[int]
+    predicted: Optional[float]
+    observed: Optional[float]
+    period_bound: Optional[float] = None
+    missed_bound: Optional[float] = None
+
+
+FULL_TARGET = 2
+RARE_FULL_SHARE = 0.01  # a missed full-collection cost below this counts as steady
+
+
+def _period_bound(run: RunMetrics) -> Optional[float]:
+    """Fewest steps between full collections consistent with one span's collections.
+
+    Generational: ``threshold2`` middle collections per full one, ``threshold1`` young
+    ones per middle one; a span that saw none of a generation ran longer than one of its
+    periods. Other collectors (every collection is full) give the span's own length.
+    """
+    steps = run.steps
+    if not steps or run.span is None:
+        return None
+    full_gen = int(run.span.get("full_generation", 2))
+    counts = {g: h.count for g, h in run.pauses.items()}
+    t = [*run.thresholds, 10, 10, 10]
+    if full_gen != 2:
+        return float(steps) / max(1, sum(counts.values()))
+    if counts.get(1, 0):
+        return steps / counts[1] * max(1, t[2])
+    if counts.get(0, 0):
+        return steps / counts[0] * max(1, t[1]) * max(1, t[2])
+    return float(steps) * max(1, t[1]) * max(1, t[2])
+
+
+def steady_state(point: Point, full_pause_ns: Optional[float] = None) -> Steadiness:
+    """Steady-state status of a finished point's spans, with the full-collection period
+    predicted for it (steps) and the one its spans saw.
+
+    A point whose spans saw fewer than ``FULL_TARGET`` full collections still counts as
+    steady (``rare full GC``) when the work it may have missed is bounded below
+    ``RARE_FULL_SHARE`` of its time: one full collection's pause (``full_pause_ns``,
+    typically default's longest full collection; else its own longest pause) per
+    :func:`_period_bound` steps.
+    """
+    predicted = (point.horizon or {}).get("predicted_period")
+    if not point.runs or any(r.span is None for r in point.runs):
+        return Steadiness("unknown", None, predicted, None)
+    fulls = [int(r.span["full_collections"]) for r in point.runs if r.span is not None]
+    gaps: list[float] = []
+    for run in point.runs:
+        at = [int(s) for s in (run.span or {}).get("full_at", [])]
+        gaps += [b - a for a, b in zip(at, at[1:])]
+        if at:
+            gaps.append(float(at[0]))  # spans start right after a collection
+    observed = statistics.median(gaps) if gaps else None
+    if not any(r.gc_enabled for r in point.runs):
+        return Steadiness("collector off", min(fulls), predicted, observed)
+    if min(fulls) >= FULL_TARGET:
+        return Steadiness("steady", min(fulls), predicted, observed)
+    bounds = [b for b in (_period_bound(r) for r in point.runs) if b]
+    bound = min(bounds) if bounds else None
+    pause = full_pause_ns
+    if pause is None:
+        own = [h.max for r in point.runs for h in r.pauses.values() if h.count]
+        pause = float(max(own)) if own else None
+    means = [statistics.fmean(r.values) for r in point.runs if r.values]
+    missed = None
+    if bound and pause is not None and means:
+        missed = pause / 1e9 / (bound * statistics.fmean(means))
+    status = "rare full GC" if missed is not None and missed <= RARE_FULL_SHARE else "not steady"
+    return Steadiness(status, min(fulls), predicted, observed, bound, missed)
+
+
+def _steady_warnings(point: Point, steadiness: Steadiness) -> tuple[str, ...]:
+    if steadiness.status != "not steady":
+        return ()
+    missed = (
+        f"; up to {steadiness.missed_bound:.0%} of its time may be full collections it did "
+        "not see"
+        if steadiness.missed_bound is not None
+        else ""
+    )
+    steps = min((r.steps or 0) for r in point.runs)
+    period = steadiness.predicted
+    when = f"; predicted period {period:,.0f} steps" if period else ""
+    if period and point.horizon and point.horizon.get("step_s"):
+        when += f" (~{period * float(point.horizon['step_s']):.3g} s)"
+    return (
+        f"not at steady state: a span of {steps:,} steps saw {steadiness.full_min} full "
+        f"collection(s), fewer than {FULL_TARGET}{when}{missed}; its time per step is a lower "
+        "bound on its cost",
+    )

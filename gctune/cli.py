@@ -12,6 +12,7 @@ import json
 import os
 import shutil
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Callable, Optional, TypeVar
 
@@ -96,8 +97,22 @@ def _user_errors(func: F) -> F:
 
 @app.command("list")
 @_user_errors
-def list_cmd() -> None:
+def list_cmd(
+    json_output: bool = typer.Option(False, "--json", help="Print JSON (schema in the README)."),
+) -> None:
     """List the built-in workloads and what each allocates."""
+    if json_output:
+        from gctune.advice import ADVICE_SCHEMA
+
+        items = []
+        for name in builtin_names():
+            wl = load_workload(name)
+            items.append(
+                {"name": name, "default_size": wl.default_size, "description": wl.description}
+            )
+        doc = {"schema": ADVICE_SCHEMA, "kind": "workloads", "workloads": items}
+        typer.echo(json.dumps(doc, indent=1))
+        return
     table = Table(title="Built-in workloads")
     table.add_column("workload")
     table.add_column("default size", justify="right")
@@ -192,14 +207,32 @@ _COMMAND = typer.Option(
 _NAME = typer.Option(
     None, help="Name of the --command program in results (default: its script's name)."
 )
-_FAST = typer.Option(False, "--fast", help="pyperf --fast: 10 processes x 2 values.")
-_RIGOROUS = typer.Option(False, "--rigorous", help="pyperf --rigorous: 40 processes x 3 values.")
+_FAST = typer.Option(False, "--fast", help="3 rounds, spans of up to 0.8 s.")
+_RIGOROUS = typer.Option(False, "--rigorous", help="5 to 15 rounds, spans of up to 6 s.")
 _SIZE = typer.Option(None, min=1, help="Workload size (default: each workload's own).")
 _TIMEOUT = typer.Option(DEFAULT_TIMEOUT, min=1, help="Seconds allowed per point.")
 _MAX_MEMORY = typer.Option("4G", help="Memory cap per worker process (resident), e.g. 2G.")
-_PROCESSES = typer.Option(None, min=1, help="pyperf worker processes.")
-_VALUES = typer.Option(None, min=1, help="pyperf values per process.")
-_MIN_TIME = typer.Option(None, min=0.0001, help="pyperf seconds per value.")
+_PROCESSES = typer.Option(None, min=1, help="--command only: pyperf worker processes.")
+_VALUES = typer.Option(None, min=1, help="--command only: pyperf values per process.")
+_MIN_TIME = typer.Option(None, min=0.0001, help="--command only: pyperf seconds per value.")
+_ROUNDS = typer.Option(
+    None, min=1, help="Most rounds (one span of every racing setting each; default: the mode's)."
+)
+_MIN_ROUNDS = typer.Option(None, min=1, help="Rounds before racing may stop a setting.")
+_MAX_POINT_TIME = typer.Option(
+    None,
+    "--max-point-time",
+    min=0.001,
+    help="Seconds one span of a point may measure (default: the mode's: quick 1.2, fast 0.8, "
+    "normal 3, rigorous 6).",
+)
+_MIN_GAIN = typer.Option(
+    2.0,
+    min=0.0,
+    help="Smallest gain of interest, percent: racing stops settings slower than "
+    "the leader by more.",
+)
+_NO_RACING = typer.Option(False, "--no-racing", help="Measure every setting in every round.")
 _PYTHON = typer.Option(
     None,
     "--python",
@@ -232,8 +265,29 @@ def _make_spec(
     timeout: float,
     max_memory: str,
     python: Optional[str],
+    rounds: Optional[int] = None,
+    min_rounds: Optional[int] = None,
+    max_point_time: Optional[float] = None,
+    min_gain: float = 2.0,
+    racing: bool = True,
 ) -> SweepSpec:
     chosen, argv = _targets(workloads, workload_opt, command=command, name=name, size=size)
+    if not command:
+        for flag, value in (
+            ("--processes", processes),
+            ("--values", values),
+            ("--min-time", min_time),
+        ):
+            if value is not None:
+                raise GctuneError(
+                    f"{flag} applies to --command programs; workloads are measured in rounds "
+                    "of spans: use --rounds and --max-point-time"
+                )
+    elif any(v is not None for v in (rounds, min_rounds, max_point_time)):
+        raise GctuneError(
+            "--rounds, --min-rounds and --max-point-time apply to workloads; a --command "
+            "program is timed by pyperf: use --processes, --values, --min-time"
+        )
     return SweepSpec(
         python=_interpreter_path(python),
         workloads=chosen,
@@ -247,6 +301,11 @@ def _make_spec(
         min_time=min_time,
         timeout=timeout,
         max_memory=parse_size(max_memory),
+        rounds=rounds,
+        min_rounds=min_rounds,
+        max_point_time=max_point_time,
+        min_gain=min_gain / 100,
+        racing=racing,
     )
 
 
@@ -268,21 +327,31 @@ def sweep(
     ),
     out: Optional[Path] = typer.Option(None, help="Sweep directory (default: results/<id>)."),
     resume: bool = typer.Option(False, help="Finish the sweep in --out (or the latest one)."),
-    quick: bool = typer.Option(False, "--quick", help="6 processes x 3 values (quick grid's)."),
+    quick: bool = typer.Option(
+        False, "--quick", help="3 rounds, spans of up to 1.2 s (the quick grid's default)."
+    ),
     fast: bool = _FAST,
-    normal: bool = typer.Option(False, "--normal", help="pyperf's default: 20 x 3 values."),
+    normal: bool = typer.Option(
+        False, "--normal", help="3 to 8 rounds with racing, spans of up to 3 s."
+    ),
     rigorous: bool = _RIGOROUS,
     size: Optional[int] = _SIZE,
     timeout: float = _TIMEOUT,
     max_memory: str = _MAX_MEMORY,
+    rounds: Optional[int] = _ROUNDS,
+    min_rounds: Optional[int] = _MIN_ROUNDS,
+    max_point_time: Optional[float] = _MAX_POINT_TIME,
+    min_gain: float = _MIN_GAIN,
+    no_racing: bool = _NO_RACING,
     processes: Optional[int] = _PROCESSES,
     values: Optional[int] = _VALUES,
     min_time: Optional[float] = _MIN_TIME,
     python: Optional[str] = _PYTHON,
 ) -> None:
-    """Measure every workload under every GC setting, each point in fresh processes.
+    """Measure every workload under every GC setting in interleaved rounds of fresh
+    worker processes, each span holding whole collector cycles.
 
-    With no arguments: all built-in workloads on the quick grid, in pyperf's fast mode.
+    With no arguments: all built-in workloads on the quick grid, in quick mode.
     """
     if resume:
         target = out if out is not None else _latest(RESULTS)
@@ -304,12 +373,27 @@ def sweep(
         timeout=timeout,
         max_memory=max_memory,
         python=python,
+        rounds=rounds,
+        min_rounds=min_rounds,
+        max_point_time=max_point_time,
+        min_gain=min_gain,
+        racing=not no_racing,
     )
     target = out if out is not None else new_sweep_dir(RESULTS)
     n = len(spec.workloads) * len(spec.settings)
+    if spec.command:
+        how = f"pyperf {spec.mode} mode"
+    else:
+        config = spec.rounds_config(seed="")
+        count = (
+            f"{config.max_rounds}"
+            if config.min_rounds == config.max_rounds
+            else f"{config.min_rounds}-{config.max_rounds}"
+        )
+        how = f"{count} rounds, spans of up to {config.span_budget_s:g} s"
     err_console.print(
         f"gctune: {len(spec.workloads)} workload(s) x {len(spec.settings)} setting(s) = "
-        f"{n} points, pyperf {spec.mode} mode, into {target}",
+        f"{n} points, {spec.mode} mode ({how}), into {target}",
         highlight=False,
     )
     points = _sweep(spec, target, resume=False)
@@ -398,13 +482,26 @@ def recommend(
         DEFAULT_MAX_MEMORY_RATIO, min=0.01, help="Memory budget: peak RSS / default's."
     ),
     objective: str = typer.Option(
-        "throughput", help="throughput (time), latency (p99) or balanced (both)."
+        "throughput", help="throughput (time), latency (longest pause) or balanced (both)."
     ),
+    min_gain: float = typer.Option(
+        2.0, min=0.0, help="Smallest gain worth a change, percent of default's (whole interval)."
+    ),
+    recycle: bool = typer.Option(
+        False,
+        "--recycle",
+        help="Admit settings whose memory grows, with a worker-recycling interval.",
+    ),
+    verify_it: bool = typer.Option(
+        False, "--verify", help="Check each recommended change with `gctune verify` first."
+    ),
+    json_output: bool = typer.Option(False, "--json", help="Print JSON (schema in the README)."),
 ) -> None:
     """Recommend a GC setting per workload, with expected gains and code to apply it."""
+    from gctune.advice import ADVICE_SCHEMA, describe, recommendation_json, snippet
     from gctune.frame import load
-    from gctune.recommend import describe, snippet
     from gctune.recommend import recommend as choose
+    from gctune.recycle import recycle_snippets
 
     objective = _check_objective(objective)
     data = load(_sweep_dir(directory))
@@ -415,7 +512,8 @@ def recommend(
                 f"workload {name!r} is not in {data.directory}: "
                 f"it has {', '.join(data.workloads) or 'no points'}"
             )
-    made = 0
+    command = data.manifest.spec.get("command") is not None
+    made: list[dict[str, Any]] = []
     for name in chosen:
         try:
             rec = choose(
@@ -423,17 +521,62 @@ def recommend(
                 data.points_of(name),
                 objective=objective,
                 max_memory_ratio=max_memory_ratio,
+                min_gain=min_gain / 100,
+                recycle=recycle,
             )
         except RecommendError as exc:  # one workload's data; the others may still do
-            typer.echo(f"{name}: no recommendation: {exc}\n")
+            if not json_output:
+                typer.echo(f"{name}: no recommendation: {exc}\n")
             continue
-        made += 1
+        if command:
+            rec = replace(rec, per="run")
+        item = recommendation_json(rec, at_startup=command)
+        if verify_it and not rec.is_default:
+            item["verify"] = _verify_recommended(data, name, rec, max_memory_ratio, json_output)
+        made.append(item)
+        if json_output:
+            continue
         typer.echo("\n".join(describe(rec)))
         typer.echo("")
-        typer.echo(snippet(rec.setting))
+        typer.echo(snippet(rec.setting, at_startup=command))
+        if rec.recycle is not None:
+            typer.echo("")
+            typer.echo(recycle_snippets(rec.recycle.every_steps))
         typer.echo("")
+    if json_output:
+        doc = {"schema": ADVICE_SCHEMA, "kind": "recommendations", "sweep": str(data.directory)}
+        typer.echo(json.dumps({**doc, "workloads": made}, indent=1))
     if not made:
         raise typer.Exit(1)
+
+
+def _verify_recommended(
+    data: Any, workload: str, rec: Any, max_memory_ratio: float, quiet: bool
+) -> dict[str, Any]:
+    """Run ``gctune verify`` on a recommendation: the workload spec from the sweep."""
+    from gctune.catalog import workload_ids as ids_of
+
+    spec = data.manifest.spec
+    specs = list(spec.get("workloads") or [])
+    by_id = dict(zip(ids_of(specs), specs)) if not spec.get("command") else {}
+    if workload not in by_id:
+        return {"verdict": "not run", "why": "verify runs workloads, not --command programs"}
+    recycle_steps = rec.recycle.every_steps if rec.recycle is not None else None
+    result = _run_verify(
+        by_id[workload],
+        rec.setting,
+        size=spec.get("size"),
+        python=spec.get("python"),
+        recycle_steps=recycle_steps,
+        max_memory_ratio=max_memory_ratio,
+        rounds=None,
+        max_point_time=None,
+        out=None,
+    )
+    if not quiet:
+        typer.echo("\n".join(result.lines()))
+    verified: dict[str, Any] = result.to_json()
+    return verified
 
 
 @app.command()
@@ -456,10 +599,13 @@ def run(
     size: Optional[int] = _SIZE,
     timeout: float = _TIMEOUT,
     max_memory: str = _MAX_MEMORY,
+    rounds: Optional[int] = _ROUNDS,
+    max_point_time: Optional[float] = _MAX_POINT_TIME,
     processes: Optional[int] = _PROCESSES,
     values: Optional[int] = _VALUES,
     min_time: Optional[float] = _MIN_TIME,
     python: Optional[str] = _PYTHON,
+    json_output: bool = typer.Option(False, "--json", help="Print JSON (schema in the README)."),
 ) -> None:
     """Measure one workload, or one program (--command), under one GC setting."""
     (chosen,) = parse_settings([setting])
@@ -480,13 +626,117 @@ def run(
         timeout=timeout,
         max_memory=max_memory,
         python=python,
+        rounds=rounds,
+        max_point_time=max_point_time,
     )
     target = out if out is not None else new_sweep_dir(RESULTS)
     points = _sweep(spec, target, resume=False)
-    point_table(points[0], per="run of the program" if spec.command else "step")
-    console.print(f"Saved: {points[0].path}")
+    if json_output:
+        from gctune.advice import ADVICE_SCHEMA, point_json
+
+        doc = {"schema": ADVICE_SCHEMA, "kind": "point", **point_json(points[0])}
+        typer.echo(json.dumps(doc, indent=1))
+    else:
+        point_table(points[0], per="run of the program" if spec.command else "step")
+        console.print(f"Saved: {points[0].path}")
     if not points[0].ok:
         raise typer.Exit(1)
+
+
+def _run_verify(
+    workload: str,
+    setting: str,
+    *,
+    size: Optional[int],
+    python: Optional[str],
+    recycle_steps: Optional[int],
+    max_memory_ratio: float,
+    rounds: Optional[int],
+    max_point_time: Optional[float],
+    out: Optional[Path],
+) -> Any:
+    from gctune.verify import VERIFY_ROUNDS, VERIFY_SPAN_S, verdict
+
+    (chosen,) = parse_settings([setting])
+    if chosen.id == "default":
+        raise GctuneError("verify compares a setting with default: give another --setting")
+    spec = _make_spec(
+        workloads=[workload],
+        workload_opt=[],
+        command=False,
+        name=None,
+        settings=("default", chosen.id),
+        size=size,
+        mode="normal",
+        processes=None,
+        values=None,
+        min_time=None,
+        timeout=DEFAULT_TIMEOUT,
+        max_memory="4G",
+        python=python,
+        rounds=rounds or VERIFY_ROUNDS,
+        min_rounds=rounds or VERIFY_ROUNDS,
+        max_point_time=max_point_time or VERIFY_SPAN_S,
+        racing=False,
+    )
+    spec = replace(spec, recycle_steps=recycle_steps)
+    target = out if out is not None else new_sweep_dir(RESULTS, prefix="verify-")
+    err_console.print(
+        f"gctune: verifying {chosen.id} against default: {spec.rounds} interleaved rounds, "
+        f"spans of up to {spec.max_point_time:g} s"
+        + (f", recycled every {recycle_steps:,} steps" if recycle_steps else "")
+        + f", into {target}",
+        highlight=False,
+    )
+    points = _sweep(spec, target, resume=False)
+    return verdict(
+        points, chosen.id, max_memory_ratio=max_memory_ratio, recycle_steps=recycle_steps
+    )
+
+
+@app.command()
+@_user_errors
+def verify(
+    workload: str = typer.Argument(
+        ..., help="A built-in name, module, .py file, or MODULE:FUNCTION / FILE.py:FUNCTION."
+    ),
+    setting: str = typer.Option(..., "--setting", "-s", help="The setting to check."),
+    recycle: Optional[int] = typer.Option(
+        None, "--recycle", min=1, help="Recycle the worker every N steps (as recommended)."
+    ),
+    rounds: Optional[int] = typer.Option(None, min=2, help="Rounds (default 6)."),
+    max_point_time: Optional[float] = typer.Option(
+        None, "--max-point-time", min=0.001, help="Seconds a span may measure (default 3)."
+    ),
+    max_memory_ratio: float = typer.Option(
+        DEFAULT_MAX_MEMORY_RATIO, min=0.01, help="Memory budget: peak RSS / default's."
+    ),
+    size: Optional[int] = _SIZE,
+    python: Optional[str] = _PYTHON,
+    out: Optional[Path] = typer.Option(None, help="Directory (default: results/verify-<id>)."),
+    json_output: bool = typer.Option(False, "--json", help="Print JSON (schema in the README)."),
+) -> None:
+    """Check one setting against default in a long interleaved run: confirmed, not
+    confirmed, or unsafe (memory grows). Exit 0 only when confirmed."""
+    from gctune.advice import ADVICE_SCHEMA
+
+    result = _run_verify(
+        workload,
+        setting,
+        size=size,
+        python=python,
+        recycle_steps=recycle,
+        max_memory_ratio=max_memory_ratio,
+        rounds=rounds,
+        max_point_time=max_point_time,
+        out=out,
+    )
+    if json_output:
+        doc = {"schema": ADVICE_SCHEMA, "kind": "verification", **result.to_json()}
+        typer.echo(json.dumps(doc, indent=1))
+    else:
+        typer.echo("\n".join(result.lines()))
+    raise typer.Exit(result.exit_code)
 
 
 @app.command()

@@ -246,9 +246,9 @@ def run_p99s(point: Point) -> list[float]:
 
 
 def _steps(point: Point) -> list[int]:
-    """Steps measured in each run: values x loops (the probe counts during values only)."""
+    """Steps measured in each run: its span's, else values x loops (format 1)."""
     loops = point.loops or 1
-    return [len(run.values) * loops for run in point.runs]
+    return [run.steps or len(run.values) * loops for run in point.runs]
 
 
 def _count_samples(point: Point, metric: str, generation: Optional[int]) -> list[int]:

@@ -19,6 +19,7 @@ __all__ = [
     "ReclaimEvidence",
     "identical_work",
     "reclaim_evidence",
+    "workload_warnings",
 ]
 
 # Below these, a workload counts as acyclic (the collector found next to no garbage) and
@@ -78,7 +79,11 @@ def reclaim_evidence(stats: Sequence[PointStats]) -> Optional[ReclaimEvidence]:
         )
     ratio = disabled.rss_ratio if disabled.rss_ratio is not None else math.nan
     change = disabled.rss_change
-    grows = change is not None and change.significant and change.ratio > 1 + MIN_RSS_GROWTH
+    if disabled.growth is not None and disabled.growth.status != "unknown":
+        # the trajectory through whole spans, not a short window's peak
+        grows = disabled.growth.status == "growing"
+    else:
+        grows = change is not None and change.significant and change.ratio > 1 + MIN_RSS_GROWTH
     return ReclaimEvidence(
         default.workload,
         per,
@@ -111,10 +116,13 @@ class IdenticalWork:
 def identical_work(stats: Sequence[PointStats]) -> Optional[IdenticalWork]:
     """The spread of times among a workload's points without collections; None under 2."""
     quiet = [s for s in stats if s.ok and s.collections == 0 and s.time_ratio is not None]
+
+    def key(s: PointStats) -> float:  # round-paired ratios cancel drift between rounds
+        return (s.time_ratio or 0.0) if s.paired else s.mean_s
+
     if len(quiet) < 2:
         return None
-    fastest = min(quiet, key=lambda s: s.mean_s)
-    slowest = max(quiet, key=lambda s: s.mean_s)
+    fastest, slowest = min(quiet, key=key), max(quiet, key=key)
     return IdenticalWork(
         workload=fastest.workload,
         settings=tuple(s.setting for s in quiet),
@@ -122,3 +130,46 @@ def identical_work(stats: Sequence[PointStats]) -> Optional[IdenticalWork]:
         high=slowest.time_ratio or math.nan,
         disjoint=fastest.ci_high_s < slowest.ci_low_s,
     )
+
+
+def workload_warnings(stats: Sequence[PointStats]) -> list[str]:
+    """The doubts that concern one workload's numbers, one line each, most important first:
+    settings not at steady state, memory that grows, and the drift that identical work
+    measured."""
+    from gctune.fmt import fmt_ratio, fmt_size
+
+    out: list[str] = []
+    for s in stats:
+        if not s.ok:
+            continue
+        if s.steady == "not steady":
+            period = (
+                f"; predicted full-collection period {s.predicted_period:,.0f} steps"
+                if s.predicted_period
+                else ""
+            )
+            out.append(
+                f"{s.setting}: not at steady state ({s.full_collections_min} full collection(s) "
+                f"in a span{period}): its time is a lower bound on its cost"
+            )
+        g = s.growth
+        if g is not None and g.status == "growing" and g.bytes_per_step is not None:
+            per_s = f", {fmt_size(g.bytes_per_s)}/s" if g.bytes_per_s else ""
+            out.append(
+                f"{s.setting}: memory grows {fmt_size(g.bytes_per_step)} per step{per_s} "
+                f"in {g.runs_growing} of {g.runs} spans: not safe to run unattended"
+            )
+    same = identical_work(stats)
+    if same is not None:
+        out.append(
+            f"{', '.join(same.settings)} ran no collection (identical GC work): their times "
+            f"differ by up to {fmt_ratio(same.low)}–{fmt_ratio(same.high)} of default's, "
+            "which is drift; read differences of that size as noise"
+        )
+    evidence = reclaim_evidence(stats)
+    if evidence is not None and evidence.cyclic and not evidence.grows and evidence.rss_ratio:
+        out.append(
+            "default's collections freed cyclic garbage, yet disabled's memory did not grow "
+            "over its spans (the garbage may be small, or spans too short to show it)"
+        )
+    return out

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Optional
 
-__all__ = ["fmt_bytes", "fmt_interval", "fmt_ns", "fmt_pct", "fmt_ratio"]
+__all__ = ["fmt_bytes", "fmt_interval", "fmt_ns", "fmt_pct", "fmt_ratio", "fmt_size"]
 
 
 def _missing(x: Optional[float]) -> bool:
@@ -24,6 +24,16 @@ def fmt_ns(ns: Optional[float]) -> str:
 def fmt_bytes(n: Optional[float]) -> str:
     """A size in bytes as MiB."""
     return "-" if n is None or _missing(n) else f"{n / 1024**2:.1f} MiB"
+
+
+def fmt_size(n: Optional[float]) -> str:
+    """A size or rate in bytes in the binary unit that reads best: ``12 KiB``, ``3.4 MiB``."""
+    if n is None or _missing(n):
+        return "-"
+    for unit, scale in (("GiB", 1024**3), ("MiB", 1024**2), ("KiB", 1024)):
+        if abs(n) >= scale:
+            return f"{n / scale:.3g} {unit}"
+    return f"{n:.0f} B"
 
 
 def fmt_ratio(r: Optional[float]) -> str:

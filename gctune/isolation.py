@@ -71,7 +71,7 @@ MEMORY_POLL_S = 0.1
 
 
 def worker_rss(manager_pid: int) -> int:
-    """Largest resident set (bytes) among the descendants of pyperf's manager, 0 if unknown.
+    """Largest resident set (bytes) of a point's process and its descendants, 0 if unknown.
 
     Why the cap is watched from here rather than left to RLIMIT_AS alone: a CPython
     process that fills its address-space limit does not always fail cleanly. Running
@@ -85,8 +85,9 @@ def worker_rss(manager_pid: int) -> int:
     Reads ``/proc`` (Linux); elsewhere only the address-space limit applies.
     """
     largest = 0
-    # every descendant: a program run with --command is a grandchild of the manager
-    pending = _children(manager_pid)
+    # the process itself (a span worker) and every descendant: a program run with
+    # --command is a grandchild of pyperf's manager
+    pending = [str(manager_pid)]
     while pending:
         pid = pending.pop()
         try:

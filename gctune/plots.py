@@ -27,7 +27,9 @@ from gctune.frame import SweepData, points_frame
 
 __all__ = ["CHART_KINDS", "Chart", "chart_stem", "workload_charts"]
 
-CHART_KINDS = ("time", "heatmap", "pauses", "memory", "collections", "requests")
+CHART_KINDS = (
+    "time", "heatmap", "pauses", "memory", "trajectory", "collections", "requests"
+)  # fmt: skip
 DPI = 110
 MIB = 1024**2
 DEFAULT_COLOR = "black"

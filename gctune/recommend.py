@@ -1,19 +1,24 @@
-"""Which GC setting to use for a workload, under a memory budget, and how sure we are.
+"""Which GC setting to ship for a workload, under a memory budget, and how sure we are.
 
-Rules (documented in the README, "Reports and recommendations"):
+Rules (documented in the README, "Recommendation"):
 
-1. Candidates are the workload's finished points whose peak RSS is at most
-   ``max_memory_ratio`` × default's. Failed points and points over the budget are
-   excluded, each with its reason.
-2. Each candidate is compared with ``default`` on the objective's per-worker-run samples
-   (bootstrap ratio of means, 95% interval): ``throughput`` — mean time per step;
-   ``latency`` — p99 request latency when the workload records requests, else p99 GC
-   pause; ``balanced`` — sqrt(time × p99 latency) per run, the geometric mean of the two
-   ratios, so a 10% gain in one pays for a 10% loss in the other.
-3. Among candidates that beat default significantly (interval entirely below 1), the
-   lowest ratio wins. If none does, default is recommended, and the report says so.
-4. ``disabled`` leaks every reference cycle. When it wins but an enabled setting is not
-   significantly worse than it on the objective, the enabled one is recommended.
+1. Candidates are the workload's finished points. Left out, each with its reason:
+   failed points; settings whose memory *grows* at steady state (unless ``recycle``
+   gives them a worker-recycling interval that keeps memory within the budget); settings
+   *not at steady state* (their full collections were not measured, so their cost is a
+   lower bound); settings whose peak RSS is over ``max_memory_ratio`` × default's;
+   ``disabled`` when default's collections freed objects (it would leak them), unless
+   recycled; settings that, like default, ran no collection at all (identical work: any
+   time difference is drift).
+2. Each candidate is compared with ``default`` on the objective, round-paired when the
+   points were measured in rounds (:mod:`gctune.paired`): ``throughput`` — mean time per
+   step; ``latency`` — p99 request latency when the workload records requests, else the
+   longest GC pause of each span (full collections included); ``balanced`` —
+   sqrt(time × latency) per span.
+3. A candidate qualifies when its whole 95% interval beats default by at least
+   ``min_gain`` (2% unless given). Among qualifiers the lowest ratio leads; a setting that
+   changes less (no ``disabled``, no freeze, thresholds nearer the default) and is not
+   significantly worse than the leader is preferred. With no qualifier, ``default``.
 """
 
 from __future__ import annotations
@@ -23,24 +28,27 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Callable, Optional
 
-from gctune.analysis import Change, PointStats, compare_samples, run_latency_p99, run_means
-from gctune.fmt import fmt_bytes, fmt_interval, fmt_ns, fmt_pct, fmt_ratio
-from gctune.results import Point
+from gctune.analysis import Change, PointStats
+from gctune.fmt import fmt_bytes, fmt_interval, fmt_ratio, fmt_size
+from gctune.histogram import Histogram
+from gctune.paired import paired_change, run_mean
+from gctune.recycle import Recycle, recycle_plan
+from gctune.results import Point, RunMetrics
 from gctune.settings import SettingError, parse_setting
 
 __all__ = [
     "DEFAULT_MAX_MEMORY_RATIO",
+    "DEFAULT_MIN_GAIN",
     "OBJECTIVES",
     "Excluded",
     "RecommendError",
     "Recommendation",
-    "describe",
     "recommend",
-    "snippet",
 ]
 
 OBJECTIVES = ("throughput", "latency", "balanced")
 DEFAULT_MAX_MEMORY_RATIO = 1.25
+DEFAULT_MIN_GAIN = 0.02
 
 
 class RecommendError(ValueError):
@@ -60,20 +68,24 @@ class Recommendation:
     """The recommended setting of one workload and the evidence for it.
 
     ``change`` is the recommended setting's objective metric relative to default (None
-    when default itself is recommended); ``best_other`` is the best candidate that was
-    not recommended because it did not beat default significantly, if any.
+    when default itself is recommended); ``best_other`` is the best candidate that did
+    not qualify, with its change; ``recycle`` the worker-recycling interval that the
+    recommended setting needs (None: it runs unattended).
     """
 
     workload: str
     objective: str
     metric: str
     max_memory_ratio: float
+    min_gain: float
     stats: PointStats
     default: PointStats
     change: Optional[Change]
     best_other: Optional[tuple[PointStats, Change]]
     excluded: tuple[Excluded, ...]
     notes: tuple[str, ...]
+    recycle: Optional[Recycle] = None
+    per: str = "step"
 
     @property
     def setting(self) -> str:
@@ -82,35 +94,102 @@ class Recommendation:
 
     @property
     def is_default(self) -> bool:
-        """True when no setting beat default significantly."""
+        """True when no setting qualified."""
         return self.stats.setting == "default"
 
 
-Samples = Callable[[Point], list[float]]
+RunSample = Callable[[RunMetrics], Optional[float]]
 
 
-def _objective(objective: str, requests: bool) -> tuple[str, Samples]:
+def _merged(hists: Sequence[Histogram]) -> Histogram:
+    total = Histogram()
+    for h in hists:
+        total.merge(h)
+    return total
+
+
+def _request_p99(run: RunMetrics) -> Optional[float]:
+    if run.requests is None or not run.requests.count:
+        return None
+    return run.requests.quantile(0.99)
+
+
+def _max_pause(run: RunMetrics) -> Optional[float]:
+    merged = _merged(list(run.pauses.values()))
+    return float(merged.max) if merged.count else 0.0
+
+
+def _objective(objective: str, requests: bool) -> tuple[str, RunSample]:
+    latency: RunSample = _request_p99 if requests else _max_pause
+    lat_name = "p99 request latency" if requests else "longest GC pause"
     if objective == "throughput":
-        return "time per step", run_means
+        return "time per step", run_mean
     if objective == "latency":
-        name = "p99 request latency" if requests else "p99 GC pause"
-        return name, lambda p: run_latency_p99(p, requests=requests)
+        return lat_name, latency
     if objective == "balanced":
 
-        def combined(p: Point) -> list[float]:
-            lat = run_latency_p99(p, requests=requests)
-            return [math.sqrt(t * q) for t, q in zip(run_means(p), lat)]
+        def combined(run: RunMetrics) -> Optional[float]:
+            t, q = run_mean(run), latency(run)
+            return math.sqrt(t * q) if t is not None and q is not None else None
 
-        name = "sqrt(time × p99 " + ("request latency)" if requests else "GC pause)")
-        return name, combined
+        return f"sqrt(time × {lat_name})", combined
     raise RecommendError(f"unknown objective {objective!r}: use {', '.join(OBJECTIVES)}")
 
 
-def _compare(base: list[float], new: list[float]) -> Optional[Change]:
-    """``compare_samples``, or None when a reference of zeros makes a ratio meaningless."""
-    if not base or not new or sum(base) <= 0:
-        return None
-    return compare_samples(base, new)
+def _change_size(setting_id: str, default_t0: int) -> tuple[int, int, float]:
+    """How far a setting is from the interpreter's default: disabled, freeze, thresholds."""
+    try:
+        s = parse_setting(setting_id)
+    except SettingError:
+        return (3, 0, 0.0)
+    t0 = s.thresholds[0] if s.thresholds else default_t0
+    return (int(s.mode == "disabled"), int(s.freeze), abs(math.log(max(t0, 1) / default_t0)))
+
+
+def _exclusion(s: PointStats, d: PointStats, budget: float, *, recycle: bool) -> Optional[str]:
+    """Why ``s`` cannot be recommended plainly, or None."""
+    if not s.ok:
+        return f"failed: {s.reason}"
+    g = s.growth
+    if g is not None and g.status == "growing" and not recycle:
+        rate = f"{fmt_size(g.bytes_per_step)} per step"
+        if g.bytes_per_s:
+            rate += f", {fmt_size(g.bytes_per_s)}/s"
+        left = g.seconds_to(budget, s.peak_rss_bytes)
+        if s.peak_rss_bytes >= budget:
+            when = f"; already over the budget ({fmt_bytes(budget)})"
+        elif left is not None:
+            when = f"; at that rate it passes the budget ({fmt_bytes(budget)}) in {left:.3g} s"
+        else:
+            when = ""
+        if s.steady in ("steady", "collector off"):
+            return (
+                f"memory grows at steady state ({rate}){when}; --recycle computes a "
+                "recycling interval"
+            )
+        return (
+            f"memory still rising within its spans ({rate}){when}: not at steady state, its "
+            "peak before the next full collection is unmeasured"
+        )
+    if d.collections == 0 and s.collections == 0:
+        return "identical GC work to default (neither collected): a time difference is drift"
+    if s.steady == "not steady":
+        period = f" (predicted every {s.predicted_period:,.0f} steps)" if s.predicted_period else ""
+        return (
+            f"not at steady state: its full collections{period} were not measured, so its "
+            "time is a lower bound on its cost; measure longer spans (--max-point-time)"
+        )
+    if (g is None or g.status != "growing") and s.peak_rss_bytes > budget:
+        return (
+            f"peak RSS {fmt_bytes(s.peak_rss_bytes)} is {fmt_ratio(s.rss_ratio)} default's, "
+            f"over the {budget / max(d.peak_rss_bytes, 1):.3g}x memory budget"
+        )
+    if s.setting == "disabled" and d.collected > 0 and not recycle:
+        return (
+            f"gc.disable() never frees a reference cycle again, and default's collections "
+            f"freed {d.collected:,} objects; --recycle pairs it with worker recycling"
+        )
+    return None
 
 
 def recommend(
@@ -119,6 +198,8 @@ def recommend(
     *,
     objective: str = "throughput",
     max_memory_ratio: float = DEFAULT_MAX_MEMORY_RATIO,
+    min_gain: float = DEFAULT_MIN_GAIN,
+    recycle: bool = False,
 ) -> Recommendation:
     """Recommend a setting for one workload from its points' statistics and samples."""
     if max_memory_ratio <= 0:
@@ -129,155 +210,75 @@ def recommend(
         workload = stats[0].workload if stats else "?"
         raise RecommendError(f"workload {workload!r} has no finished default point to compare")
     requests = default.request_p99_ns is not None
-    metric, samples = _objective(objective, requests)
+    metric, sample = _objective(objective, requests)
     budget = max_memory_ratio * default.peak_rss_bytes
-    base = samples(by_setting["default"])
+    base = by_setting["default"]
 
     excluded: list[Excluded] = []
-    scored: list[tuple[PointStats, Change]] = []
+    scored: list[tuple[PointStats, Change, Optional[Recycle]]] = []
     for s in stats:
         if s.setting == "default":
             continue
-        if not s.ok:
-            excluded.append(Excluded(s.setting, f"failed: {s.reason}"))
-        elif s.peak_rss_bytes > budget:
-            excluded.append(
-                Excluded(
-                    s.setting,
-                    f"peak RSS {fmt_bytes(s.peak_rss_bytes)} is {fmt_ratio(s.rss_ratio)} "
-                    f"default's, over the {max_memory_ratio:g}x memory budget",
+        why = _exclusion(s, default, budget, recycle=recycle)
+        if why is not None:
+            excluded.append(Excluded(s.setting, why))
+            continue
+        plan: Optional[Recycle] = None
+        compared = paired_change(base, by_setting[s.setting], sample)
+        if s.growth is not None and s.growth.status == "growing":
+            plan = recycle_plan(s, base, by_setting[s.setting], budget)
+            if plan is None:
+                excluded.append(
+                    Excluded(s.setting, "memory grows and no recycling interval fits the budget")
                 )
+                continue
+            if objective == "throughput":
+                compared = Change(
+                    plan.time_ratio, plan.low, plan.high, plan.high < 1 or plan.low > 1
+                )
+        if compared is None:
+            excluded.append(Excluded(s.setting, f"default has no {metric} to compare with"))
+            continue
+        scored.append((s, compared, plan))
+    scored.sort(key=lambda sc: sc[1].ratio)
+    qualified = [sc for sc in scored if sc[1].high < 1.0 - min_gain]
+    notes: list[str] = []
+    best_other: Optional[tuple[PointStats, Change]] = None
+    if not qualified:
+        if scored:
+            other, c, _ = scored[0]
+            best_other = (other, c)
+            notes.append(
+                f"no setting beats default by at least {min_gain:.0%} over its whole interval "
+                f"on {metric}: keep the default"
             )
         else:
-            compared = _compare(base, samples(by_setting[s.setting]))
-            if compared is None:
-                excluded.append(Excluded(s.setting, f"default has no {metric} to compare with"))
-            else:
-                scored.append((s, compared))
-    # On ties (e.g. no pauses at all), an enabled setting ranks before disabled.
-    scored.sort(key=lambda sc: (sc[1].ratio, sc[0].setting == "disabled"))
-    winners = [sc for sc in scored if sc[1].significant and sc[1].ratio < 1.0]
-    notes: list[str] = []
-    if winners and winners[0][0].setting == "disabled":
-        floor = samples(by_setting["disabled"])
-        for s, c in winners[1:]:
-            versus = _compare(floor, samples(by_setting[s.setting]))
-            if versus is not None and not versus.significant:
-                notes.append(
-                    f"disabled was best, but {s.setting} is within noise of it "
-                    f"({metric} {fmt_ratio(versus.ratio)} of disabled's, 95% interval "
-                    f"{fmt_interval(versus.low, versus.high)}) and still frees cycles"
-                )
-                winners = [(s, c)]
-                break
-    best_other = None
-    change: Optional[Change] = None
-    if winners:
-        chosen, change = winners[0]
-    else:
-        chosen = default
-        best_other = scored[0] if scored else None
-        notes.append(
-            f"no setting beats default significantly on {metric}: keep the default"
-            if scored
-            else "no other setting is within the memory budget: keep the default"
-        )
+            notes.append("no other setting can be recommended (see excluded): keep the default")
+        return Recommendation(
+            workload=default.workload, objective=objective, metric=metric,
+            max_memory_ratio=max_memory_ratio, min_gain=min_gain, stats=default,
+            default=default, change=None, best_other=best_other,
+            excluded=tuple(excluded), notes=tuple(notes),
+        )  # fmt: skip
+    leader, lead_change, lead_plan = qualified[0]
+    default_t0 = default.thresholds[0] if default.thresholds else 700
+    chosen, change, plan = leader, lead_change, lead_plan
+    for s, c, p in sorted(qualified[1:], key=lambda sc: _change_size(sc[0].setting, default_t0)):
+        if _change_size(s.setting, default_t0) >= _change_size(leader.setting, default_t0):
+            break
+        versus = paired_change(by_setting[leader.setting], by_setting[s.setting], sample)
+        if versus is not None and not versus.significant:
+            notes.append(
+                f"{leader.setting} was fastest, but {s.setting} changes less and is within "
+                f"noise of it ({metric} {fmt_ratio(versus.ratio)} of its, 95% interval "
+                f"{fmt_interval(versus.low, versus.high)})"
+                + (" and still frees cycles" if leader.setting == "disabled" else "")
+            )
+            chosen, change, plan = s, c, p
+            break
     return Recommendation(
-        workload=default.workload,
-        objective=objective,
-        metric=metric,
-        max_memory_ratio=max_memory_ratio,
-        stats=chosen,
-        default=default,
-        change=change,
-        best_other=best_other,
-        excluded=tuple(excluded),
-        notes=tuple(notes),
-    )
-
-
-def snippet(setting_id: str) -> str:
-    """Python code that applies ``setting_id`` in a program, with where to call it."""
-    try:
-        setting = parse_setting(setting_id)
-    except SettingError:
-        return f"# {setting_id}: not a setting gctune knows how to write as code"
-    if setting.mode == "default" and not setting.freeze:
-        return "# Keep the interpreter's default GC settings: nothing to change."
-    lines = ["import gc", ""]
-    lines.append(
-        "# Once, at start-up: after imports and after the long-lived state is built,"
-        if setting.freeze
-        else "# Once, at start-up (before the work starts):"
-    )
-    if setting.freeze:
-        lines.append("# before serving work.")
-        lines.append("gc.collect()  # free start-up garbage so it is not frozen")
-        lines.append("gc.freeze()   # objects alive now are never scanned again")
-    if setting.mode == "thresholds":
-        args = ", ".join(str(t) for t in setting.thresholds)
-        lines.append(f"gc.set_threshold({args})")
-    elif setting.mode == "disabled":
-        lines.append("gc.disable()  # reference cycles are never freed from here on")
-    return "\n".join(lines)
-
-
-def describe(rec: Recommendation) -> list[str]:
-    """The recommendation as plain lines of text: the choice, expected gains, caveats."""
-    s, d = rec.stats, rec.default
-    lines = [f"{rec.workload}: recommended setting {s.setting} (objective: {rec.objective})"]
-    if rec.change is not None and rec.objective != "throughput":
-        c = rec.change
-        lines.append(
-            f"  {rec.metric}: {fmt_ratio(c.ratio)} of default's, 95% interval "
-            f"{fmt_interval(c.low, c.high)}"
-        )
-    if not rec.is_default:
-        lines.append(
-            f"  time per step: {fmt_ns(s.mean_s * 1e9)} vs {fmt_ns(d.mean_s * 1e9)} "
-            f"({fmt_ratio(s.time_ratio)}, {fmt_interval(s.time_ratio_low, s.time_ratio_high)})"
-        )
-        if s.gap_recovered is not None:
-            lines.append(
-                f"  share of the default→disabled time gap recovered: {fmt_pct(s.gap_recovered)}"
-            )
-        lines.append(
-            f"  p99 GC pause: {fmt_ns(s.pause_p99_ns if s.collections else None)} "
-            f"vs {fmt_ns(d.pause_p99_ns if d.collections else None)}"
-        )
-        if s.request_p99_ns is not None:
-            lines.append(
-                f"  request latency p99 / max: {fmt_ns(s.request_p99_ns)} / "
-                f"{fmt_ns(s.request_max_ns)} vs {fmt_ns(d.request_p99_ns)} / "
-                f"{fmt_ns(d.request_max_ns)}"
-            )
-        lines.append(
-            f"  peak RSS: {fmt_bytes(s.peak_rss_bytes)} vs {fmt_bytes(d.peak_rss_bytes)} "
-            f"({fmt_ratio(s.rss_ratio)}; budget {rec.max_memory_ratio:g}x)"
-        )
-    if rec.best_other is not None:
-        other, c = rec.best_other
-        verdict = "worse than default" if c.significant else "includes 1: not a significant gain"
-        lines.append(
-            f"  best candidate {other.setting}: {rec.metric} {fmt_ratio(c.ratio)} of "
-            f"default's, 95% interval {fmt_interval(c.low, c.high)} ({verdict})"
-        )
-    longer = (s.collections > 0 and d.collections > 0 and s.pause_p99_ns > d.pause_p99_ns) or (
-        s.request_max_ns is not None
-        and d.request_max_ns is not None
-        and s.request_max_ns > d.request_max_ns
-    )
-    if not rec.is_default and longer:
-        lines.append(
-            "  note: fewer but longer pauses than default: check the p99 GC pause and the "
-            "longest request above against your latency needs"
-        )
-    if not rec.is_default and s.collections == 0 and s.setting != "disabled":
-        lines.append(
-            "  note: no collection ran while measuring it: either it never collects on this "
-            "workload or the runs were too short to reach threshold0 (compare its peak RSS; "
-            "measure longer to be sure)"
-        )
-    lines.extend(f"  note: {n}" for n in rec.notes)
-    lines.extend(f"  excluded {e.setting}: {e.reason}" for e in rec.excluded)
-    return lines
+        workload=default.workload, objective=objective, metric=metric,
+        max_memory_ratio=max_memory_ratio, min_gain=min_gain, stats=chosen,
+        default=default, change=change, best_other=None, excluded=tuple(excluded),
+        notes=tuple(notes), recycle=plan,
+    )  # fmt: skip

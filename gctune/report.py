@@ -14,23 +14,24 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Optional
 
+import matplotlib
+
+from gctune.advice import describe, headline, snippet
 from gctune.analysis import FRONT_KEYS, PointStats, pareto_front
 from gctune.evidence import (
     CYCLIC_PER_COLLECTION,
     MIN_RSS_GROWTH,
-    identical_work,
     reclaim_evidence,
+    workload_warnings,
 )
-from gctune.fmt import fmt_bytes, fmt_interval, fmt_ns, fmt_pct, fmt_ratio
+from gctune.fmt import fmt_bytes, fmt_interval, fmt_ns, fmt_pct, fmt_ratio, fmt_size
 from gctune.frame import SweepData, load
-from gctune.plots import workload_charts
+from gctune.plots import chart_stem, workload_charts
 from gctune.recommend import (
     DEFAULT_MAX_MEMORY_RATIO,
     Recommendation,
     RecommendError,
-    describe,
     recommend,
-    snippet,
 )
 from gctune.render import (
     Block,
@@ -44,6 +45,7 @@ from gctune.render import (
     Renderer,
     Table,
 )
+from gctune.trajectory_plot import trajectory_chart
 
 __all__ = ["FORMATS", "build_report", "report_blocks"]
 
@@ -121,8 +123,9 @@ def report_blocks(
             f"{data.manifest.created}. Recommendations optimise {objective} within a "
             f"memory budget of {max_memory_ratio:g}x default's peak RSS."
         ),
-        *_environment(data),
+        *_headlines(data, recs),
         *_summary(data, recs),
+        *_environment(data),
         *_claims(data),
     ]
     for workload in data.workloads:
@@ -132,6 +135,14 @@ def report_blocks(
     blocks += _warnings(data, warnings)
     blocks += _glossary()
     return blocks
+
+
+def _headlines(data: SweepData, recs: dict[str, Recommendation]) -> list[Block]:
+    """The answer first: per workload, what GC costs now and what to do."""
+    lines = [headline(recs[w]) for w in data.workloads if w in recs]
+    if not lines:
+        return []
+    return [Heading(2, "The answer, per workload"), Bullets(tuple(lines))]
 
 
 def _environment(data: SweepData) -> list[Block]:
@@ -163,7 +174,10 @@ def _environment(data: SweepData) -> list[Block]:
 def _ratio_cell(s: PointStats) -> str:
     if s.time_ratio is None:
         return "-"
-    return f"{fmt_ratio(s.time_ratio)} {fmt_interval(s.time_ratio_low, s.time_ratio_high)}"
+    ns = " n.s." if s.setting != "default" and not s.time_significant else ""
+    lower = " (lower bound)" if s.steady == "not steady" else ""
+    interval = fmt_interval(s.time_ratio_low, s.time_ratio_high)
+    return f"{fmt_ratio(s.time_ratio)} {interval}{ns}{lower}"
 
 
 def _summary(data: SweepData, recs: dict[str, Recommendation]) -> list[Block]:
@@ -247,8 +261,10 @@ def _claims(data: SweepData) -> list[Block]:
             "RSS grows without it. Below, from this sweep's default and disabled points: "
             f"a workload counts as cyclic when its default collector freed at least "
             f"{CYCLIC_PER_COLLECTION:g} object per collection, and its memory as grown when "
-            "the disabled workers' peak RSS is significantly above default's (95% bootstrap "
-            f"interval over worker processes) and by more than {MIN_RSS_GROWTH:.0%}."
+            "the disabled spans' RSS trajectory is classified growing (a least-squares line "
+            "through the settled samples rises by at least 1 MiB and 2%; see the memory-over-"
+            "time chart); results without trajectories fall back to peak RSS significantly "
+            f"above default's (95% bootstrap) by more than {MIN_RSS_GROWTH:.0%}."
         ),
     ]
     if not rows:
@@ -268,9 +284,9 @@ def _claims(data: SweepData) -> list[Block]:
         ),
         Bullets(tuple(lines)),
         Para(
-            f"The data shows the claim on {agree} of {shown} workload(s). How far memory "
-            "grows with the collector off depends on how long the workers ran: a longer "
-            "measurement (more values, --min-time) lets more cyclic garbage pile up."
+            f"The data shows the claim on {agree} of {shown} workload(s). The growth rate, not "
+            "the peak, is the verdict: how high memory climbs with the collector off depends "
+            "on how long the spans ran."
         ),
     ]
     return blocks
@@ -291,6 +307,9 @@ def _points_table(rows: list[PointStats]) -> Table:
         "max",
         "peak RSS",
         "RSS/def",
+        "state",
+        "memory",
+        "rounds",
     ]
     if requests:
         headers += ["req p50", "req p99", "req max"]
@@ -313,6 +332,9 @@ def _points_table(rows: list[PointStats]) -> Table:
             fmt_ns(s.pause_max_ns if paused else None),
             fmt_bytes(s.peak_rss_bytes),
             fmt_ratio(s.rss_ratio),
+            _state_cell(s),
+            _memory_cell(s),
+            str(s.rounds or s.n_runs),
         ]
         if requests:
             cells += [fmt_ns(s.request_p50_ns), fmt_ns(s.request_p99_ns), fmt_ns(s.request_max_ns)]
@@ -321,10 +343,30 @@ def _points_table(rows: list[PointStats]) -> Table:
         tuple(headers),
         tuple(body),
         align="l" + "r" * (len(headers) - 1),
-        caption="time/step: mean over all values; vs default: ratio of means of worker "
-        "runs with its 95% bootstrap interval; overhead vs floor: (T - T_disabled) / "
-        "T_disabled; GC %: pause total / measured wall time; pauses and RSS over all workers.",
+        caption="time/step: mean over whole spans; vs default: geometric mean of the "
+        "per-round ratios with its 95% t-interval over rounds (n.s.: includes 1); overhead "
+        "vs floor: (T - T_disabled) / T_disabled; GC %: pause total / measured wall time; "
+        "pauses and RSS over all spans; state: steady (every span held 2 full collections), "
+        "rare full GC (fewer, their cost bounded under 1%), NOT steady (time is a lower "
+        "bound); memory: bounded, or growth per step; rounds: spans measured.",
     )
+
+
+def _state_cell(s: PointStats) -> str:
+    if s.steady == "not steady":
+        return "NOT steady (lower bound)"
+    if s.steady == "rare full GC" and s.missed_bound is not None:
+        return f"rare full GC (≤{s.missed_bound:.1%})"
+    return s.steady
+
+
+def _memory_cell(s: PointStats) -> str:
+    g = s.growth
+    if g is None or g.status == "unknown":
+        return "-"
+    if g.status == "bounded":
+        return "bounded"
+    return f"grows {fmt_size(g.bytes_per_step)}/step"
 
 
 def _generations_table(rows: list[PointStats]) -> Table:
@@ -369,22 +411,16 @@ def _workload(
     if point is not None:
         blocks.append(
             Para(
-                f"size {point.size if point.size is not None else '?'}, {point.loops or '?'} "
-                f"step(s) per value, {ok[0].n_runs} worker process(es) per point."
+                f"size {point.size if point.size is not None else '?'}; each point measured "
+                f"in up to {max(s.rounds or s.n_runs for s in ok)} interleaved round(s), one "
+                "fresh worker span per round."
             )
         )
-    same = identical_work(rows)
-    if same is not None and same.disjoint:
-        note = (
-            f"Caution: {len(same.settings)} settings ran no collection while measuring "
-            f"({', '.join(same.settings)}), so they did the same work, yet their times span "
-            f"{fmt_ratio(same.low)} to {fmt_ratio(same.high)} of default's with intervals "
-            "that do not overlap. The machine changed between points (load, CPU frequency) "
-            "by more than each point's interval shows: read differences of that size "
-            "between settings as noise, and rerun on a quiet machine."
-        )
-        blocks.append(Para(note))
-        warnings.append(f"{workload}: {note}")
+    doubts = workload_warnings(rows)
+    if doubts:
+        blocks.append(Para("Read these numbers with:"))
+        blocks.append(Bullets(tuple(doubts)))
+        warnings += [f"{workload}: {d}" for d in doubts]
     blocks += [Heading(3, "Points"), _points_table(rows)]
     front = pareto_front(ok)
     if front:
@@ -405,7 +441,12 @@ def _workload(
         blocks += [Para(first), Bullets(tuple(line.strip() for line in rest))]
         blocks.append(Code(snippet(rec.setting)))
     blocks.append(Heading(3, "Charts"))
-    for chart in workload_charts(data, workload, charts_dir, max_memory_ratio=max_memory_ratio):
+    charts = workload_charts(data, workload, charts_dir, max_memory_ratio=max_memory_ratio)
+    if ok:
+        path = charts_dir / f"{chart_stem(workload)}-trajectory.png"
+        with matplotlib.rc_context({"text.parse_math": False}):
+            charts.append(trajectory_chart(data.points_of(workload), ok, path, workload))
+    for chart in charts:
         if chart.path is None:
             blocks.append(Para(f"{chart.title}: {chart.caption}"))
             warnings.append(f"{workload}: chart {chart.kind}: {chart.caption}")

@@ -15,8 +15,16 @@ temporary file left by a killed writer is removed by :func:`remove_partial_files
 Format history (``FORMAT_VERSION``):
 
 1 - first version: manifest and point files as above. Each run may carry ``cpu_ns``
-    (process CPU time of its timed spans); readers treat a missing one as unknown. On
-    3.15+, runs may also carry ``reported_pauses`` and ``pause_excess_ppm`` (the
+    (process CPU time of its timed spans); readers treat a missing one as unknown.
+2 - steady-state spans in rounds. Each run is one worker span and may carry ``round``
+    (the sweep round it was measured in), ``span`` (measured and warm-up steps, steps
+    per value, why it stopped, full collections seen and at which step, budget),
+    ``memory`` (RSS and allocated-block samples through the span) and ``startup``
+    (process start-up and workload set-up seconds). A point may carry ``horizon`` (the
+    span planned for it: predicted full-collection period, step limits) and ``race``
+    (rounds measured, and why its measuring stopped). Format 1 files are still read:
+    their runs have no span, so their steady state is unknown. On 3.15+, runs of either
+    version may also carry ``reported_pauses`` and ``pause_excess_ppm`` (the
     interpreter's own duration of each collection, see :mod:`gctune.agreement`).
 """
 
@@ -46,11 +54,13 @@ __all__ = [
     "load_sweep",
     "point_path",
     "read_manifest",
+    "read_point_document",
     "remove_partial_files",
+    "span_point_document",
     "write_manifest",
 ]
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 MANIFEST = "manifest.json"
 POINTS = "points"
 
@@ -78,6 +88,26 @@ class RunMetrics:
     gc_enabled: bool
     frozen: int
     cpu_ns: Optional[int] = None
+    round: Optional[int] = None
+    span: Optional[dict[str, Any]] = None
+    memory: tuple[tuple[int, int, int], ...] = ()
+    """(steps done, RSS bytes, allocated blocks) samples through the span."""
+    startup: Optional[dict[str, Any]] = None
+    loops: Optional[int] = None
+
+    @property
+    def steps(self) -> Optional[int]:
+        """Measured steps of this run: the span's, else values × loops when known."""
+        if self.span is not None:
+            return int(self.span["steps"])
+        if self.loops:
+            return len(self.values) * self.loops
+        return None
+
+    @property
+    def full_collections(self) -> Optional[int]:
+        """Full collections seen in the span (None for runs without a span)."""
+        return int(self.span["full_collections"]) if self.span is not None else None
 
     @property
     def pause_total_ns(self) -> int:
@@ -108,6 +138,10 @@ class Point:
     load_avg_1min: tuple[float, ...] = ()
     metadata: dict[str, Any] = field(default_factory=dict)
     """pyperf's metadata of the point (interpreter build, CPU, ...); empty when failed."""
+    horizon: Optional[dict[str, Any]] = None
+    """The span planned for this point (see :mod:`gctune.horizon`), format 2."""
+    race: Optional[dict[str, Any]] = None
+    """Rounds measured and why measuring stopped (see :mod:`gctune.rounds`), format 2."""
 
     @property
     def ok(self) -> bool:
@@ -302,6 +336,85 @@ def point_document(
     return doc
 
 
+def span_point_document(
+    *,
+    previous: Optional[dict[str, Any]],
+    worker_output: Optional[dict[str, Any]],
+    workload: str,
+    setting: str,
+    round_number: int,
+    interpreter: dict[str, Any],
+    horizon: Optional[dict[str, Any]],
+    started: str,
+    duration_s: float,
+    failure: Optional[str] = None,
+) -> dict[str, Any]:
+    """A point file's content after one more round: ``previous`` plus one worker span.
+
+    ``worker_output`` is the span worker's one-run pyperf file; its run is appended to
+    the point's pyperf benchmark with its whole metadata (so runs of several rounds load
+    in pyperf as one benchmark), and the probe's data moves into ``gctune.runs``. A
+    ``failure`` marks the point failed with that reason; its earlier runs are kept.
+    """
+    if previous is None:
+        doc: dict[str, Any] = {"version": "1.0", "metadata": {}, "benchmarks": []}
+        section: dict[str, Any] = {
+            "format": FORMAT_VERSION,
+            "kind": "point",
+            "workload": workload,
+            "setting": setting,
+            "status": "ok",
+            "reason": None,
+            "size": None,
+            "loops": None,
+            "interpreter": interpreter,
+            "started": started,
+            "duration_s": 0.0,
+            "runs": [],
+            "horizon": horizon,
+            "race": {"rounds": 0, "stopped": None},
+        }
+    else:
+        doc = {k: v for k, v in previous.items() if k != "gctune"}
+        section = dict(previous["gctune"])
+    section["duration_s"] = round(float(section.get("duration_s") or 0.0) + duration_s, 3)
+    if worker_output is not None:
+        bench_in = worker_output["benchmarks"][0]
+        common = {**worker_output.get("metadata", {}), **bench_in.get("metadata", {})}
+        (run,) = bench_in["runs"]
+        meta = {**common, **run.get("metadata", {})}
+        probe = json.loads(meta.pop("gctune_probe"))
+        meta["gctune_round"] = round_number
+        if not doc["benchmarks"]:
+            doc["benchmarks"].append({"metadata": {"name": meta["name"]}, "runs": []})
+        doc["benchmarks"][0]["runs"].append({**run, "metadata": meta})
+        probe["values"] = run["values"]
+        probe["round"] = round_number
+        probe["loops"] = meta.get("loops")
+        section["runs"] = [*section["runs"], probe]
+        section["size"] = meta.get("gctune_size", section.get("size"))
+        section["loops"] = section.get("loops") or meta.get("loops")
+    race = dict(section.get("race") or {})
+    race["rounds"] = round_number
+    section["race"] = race
+    if failure is not None:
+        section["status"] = "failed"
+        section["reason"] = failure
+        race["stopped"] = "failed"
+    elif not section["runs"]:
+        section["status"] = "failed"
+        section["reason"] = "no run carried probe data"
+    doc["gctune"] = section
+    return doc
+
+
+def read_point_document(path: Path) -> dict[str, Any]:
+    """A point file's raw content, validated as a gctune point (for appending a round)."""
+    data = _read_json(path)
+    _check_version(path, data.get("gctune"), "point")
+    return data
+
+
 def load_point(path: Path) -> Point:
     """Read and validate one point file."""
     data = _read_json(path)
@@ -326,7 +439,9 @@ def load_point(path: Path) -> Point:
             started=section.get("started"),
             duration_s=section.get("duration_s"),
             load_avg_1min=_load_averages(data),
-            metadata=dict(data.get("metadata") or {}),
+            metadata=_common_metadata(data),
+            horizon=_optional_dict(section.get("horizon")),
+            race=_optional_dict(section.get("race")),
         )
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise ResultError(f"{path}: damaged gctune point: {exc}") from None
@@ -341,6 +456,26 @@ def _load_averages(data: dict[str, Any]) -> tuple[float, ...]:
             if run.get("values") and isinstance(load, (int, float)):
                 out.append(float(load))
     return tuple(out)
+
+
+def _optional_dict(value: Any) -> Optional[dict[str, Any]]:
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise TypeError(f"expected an object, found {type(value).__name__}")
+    return dict(value)
+
+
+def _common_metadata(data: dict[str, Any]) -> dict[str, Any]:
+    """pyperf's metadata of the point: the file's, else its first run's (format 2 files
+    keep every run's metadata with the run)."""
+    meta = dict(data.get("metadata") or {})
+    for bench in data.get("benchmarks", []):
+        meta = {**bench.get("metadata", {}), **meta}
+        for run in bench.get("runs", []):
+            if run.get("values"):
+                return {**run.get("metadata", {}), **meta}
+    return meta
 
 
 def _gen_map(data: dict[str, Any]) -> dict[int, int]:
@@ -361,6 +496,13 @@ def _run_from_json(data: dict[str, Any]) -> RunMetrics:
         gc_enabled=bool(data["gc_enabled"]),
         frozen=int(data["frozen"]),
         cpu_ns=int(data["cpu_ns"]) if data.get("cpu_ns") is not None else None,
+        round=int(data["round"]) if data.get("round") is not None else None,
+        span=_optional_dict(data.get("span")),
+        memory=tuple(
+            (int(a), int(b), int(c)) for a, b, c in (data.get("memory") or {}).get("samples", [])
+        ),
+        startup=_optional_dict(data.get("startup")),
+        loops=int(data["loops"]) if data.get("loops") is not None else None,
     )
 
 

@@ -26,7 +26,6 @@ import datetime as _dt
 import errno
 import json
 import os
-import re
 import shutil
 import signal
 import sys
@@ -34,7 +33,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from types import FrameType
 from typing import Any, Callable, Optional
@@ -43,6 +42,7 @@ from gctune import program
 from gctune.catalog import workload_ids
 from gctune.environment import environment, interpreter_of, lent_to
 from gctune.isolation import run_isolated
+from gctune.racing import DEFAULT_MIN_GAIN
 from gctune.results import (
     Manifest,
     Point,
@@ -56,6 +56,8 @@ from gctune.results import (
     remove_partial_files,
     write_manifest,
 )
+from gctune.rounds import MODES as ROUND_MODES
+from gctune.rounds import Counter, RoundsConfig, SpanEvent, Target, run_workload
 from gctune.settings import parse_setting
 
 __all__ = [
@@ -66,15 +68,12 @@ __all__ = [
     "SweepSpec",
     "parse_size",
     "plan_points",
-    "run_point",
     "run_sweep",
 ]
 
 DEFAULT_MAX_MEMORY = 4 * 1024**3
 DEFAULT_TIMEOUT = 600.0
-MODES = ("quick", "fast", "normal", "rigorous")
-# quick: 6 worker processes x 3 values; fewer processes than pyperf's --fast (10 x 2) but
-# still enough independent processes for an interval, so the default sweep stays short.
+# quick, for --command programs under pyperf: 6 worker processes x 3 values.
 QUICK_ARGS = ("--processes", "6", "--values", "3")
 
 
@@ -100,6 +99,28 @@ class SweepSpec:
     # its one name. ``cwd``: where points run (module names and relative paths resolve).
     command: Optional[tuple[str, ...]] = None
     cwd: Optional[str] = None
+    # Rounds of steady-state spans (workloads; see gctune.rounds). None: the mode's.
+    rounds: Optional[int] = None
+    min_rounds: Optional[int] = None
+    max_point_time: Optional[float] = None
+    min_gain: float = DEFAULT_MIN_GAIN
+    racing: bool = True
+    recycle_steps: Optional[int] = None
+
+    def rounds_config(self, seed: str) -> RoundsConfig:
+        """Rounds, span budget and racing of this spec (the mode's unless given)."""
+        low, high, budget = ROUND_MODES.get(self.mode, ROUND_MODES["normal"])
+        high = self.rounds if self.rounds is not None else high
+        low = min(self.min_rounds if self.min_rounds is not None else low, high)
+        return RoundsConfig(
+            min_rounds=low,
+            max_rounds=high,
+            span_budget_s=self.max_point_time if self.max_point_time is not None else budget,
+            min_gain=self.min_gain,
+            racing=self.racing,
+            seed=seed,
+            recycle_steps=self.recycle_steps,
+        )
 
     def to_json(self) -> dict[str, Any]:
         """JSON-ready form stored in the manifest."""
@@ -113,9 +134,10 @@ class SweepSpec:
     def from_json(cls, data: dict[str, Any]) -> SweepSpec:
         """Rebuild a spec stored by :meth:`to_json`."""
         command = data.get("command")
+        known = {f.name for f in fields(cls)}
         return cls(
             **{
-                **data,
+                **{k: v for k, v in data.items() if k in known},
                 "workloads": tuple(data["workloads"]),
                 "settings": tuple(data["settings"]),
                 "command": tuple(command) if command is not None else None,
@@ -162,110 +184,6 @@ def parse_size(text: str) -> int:
 
 def _now() -> str:
     return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
-
-
-def _bench_command(
-    spec: SweepSpec, plan: PointPlan, output: Path, loops: Optional[int]
-) -> list[str]:
-    cmd = [spec.python, "-m", "gctune.bench", "--workload", plan.workload]
-    cmd += ["--setting", plan.setting, "--max-memory", str(spec.max_memory), "-o", str(output)]
-    cmd += ["--parent-pid", str(os.getpid())]  # the point ends if this sweep is killed
-    if spec.size is not None:
-        cmd += ["--size", str(spec.size)]
-    cmd += _pyperf_options(spec)
-    if loops is not None:
-        cmd += ["--loops", str(loops)]
-    return cmd
-
-
-_EXCEPTION_LINE = re.compile(r"^[A-Za-z_][\w.]*(Error|Exception|Exit)\b")
-
-
-def _signal_name(number: int) -> str:
-    try:
-        return signal.Signals(number).name
-    except ValueError:
-        return f"signal {number}"
-
-
-def _failure_reason(returncode: int, log_text: str, spec: SweepSpec) -> str:
-    lines = [line.strip() for line in log_text.splitlines() if line.strip()]
-    last = lines[-1] if lines else "no output"
-    # gctune's own diagnoses (the worker's, or the memory watchdog's) come first
-    for line in reversed(lines):
-        if line.startswith("gctune:"):
-            return line.removeprefix("gctune:").strip()
-    if "Cannot recover from MemoryError" in log_text:
-        # CPython aborts this way when even its MemoryError cannot be built: the worker
-        # reached its address-space limit (see gctune.isolation.worker_rss)
-        cap = spec.max_memory / 1024**3
-        return f"exceeded the memory cap ({cap:.2f} GiB): the interpreter aborted on MemoryError"
-    signalled = re.search(r"failed with exit code -(\d+)", log_text)
-    if signalled:
-        name = _signal_name(int(signalled.group(1)))
-        hint = " (the kernel's OOM killer sends SIGKILL)" if name == "SIGKILL" else ""
-        return f"worker crashed: killed by {name}{hint}"
-    if returncode < 0:
-        return f"killed by {_signal_name(-returncode)}: {last}"
-    if "didn't produce JSON result" in log_text:
-        return "worker exited without a result (status 0)"
-    raised = [
-        line
-        for line in lines
-        if _EXCEPTION_LINE.match(line) and "failed with exit code" not in line
-    ]
-    if raised:
-        return f"worker raised {raised[0]}"
-    status = re.search(r"failed with exit code (\d+)", log_text)
-    if status:
-        return f"worker exited with status {status.group(1)}"
-    return f"exited with status {returncode}: {last}"
-
-
-def run_point(
-    spec: SweepSpec,
-    plan: PointPlan,
-    sweep_dir: Path,
-    *,
-    loops: Optional[int],
-    interpreter: dict[str, Any],
-    env: Optional[dict[str, str]] = None,
-) -> Point:
-    """Measure one point in fresh processes and save it; failures are saved too.
-
-    ``env`` is the environment of the point's processes (default: this process's).
-    """
-    if spec.command:
-        return _run_command_point(spec, plan, sweep_dir, interpreter=interpreter)
-    started, t0 = _now(), time.monotonic()
-    with _point_files(sweep_dir, plan) as (final, log_path, tmp):
-        output = tmp / "pyperf.json"
-        cmd = _bench_command(spec, plan, output, loops)
-        pyperf_data, reason = _run_pyperf(
-            spec,
-            cmd,
-            log_path,
-            output,
-            lambda code, log: _failure_reason(code, log, spec),
-            env=env,
-        )
-        doc = point_document(
-            pyperf_data=pyperf_data,
-            workload=plan.workload_id,
-            setting=plan.setting,
-            status="ok" if reason is None else "failed",
-            reason=reason,
-            size=spec.size,
-            interpreter=interpreter,
-            started=started,
-            duration_s=round(time.monotonic() - t0, 3),
-        )
-        if reason is None and not doc["gctune"]["runs"]:
-            doc["gctune"].update(status="failed", reason="no run carried probe data")
-        if doc["gctune"]["status"] == "ok" and spec.size is None:
-            doc["gctune"]["size"] = _first_size(pyperf_data)
-        atomic_write_json(final, doc)
-    return load_point(final)
 
 
 _POINT_TMP = ".point-"
@@ -370,12 +288,6 @@ def _run_command_point(
     return load_point(final)
 
 
-def _first_size(pyperf_data: Optional[dict[str, Any]]) -> Optional[int]:
-    meta = (pyperf_data or {}).get("metadata", {})
-    size = meta.get("gctune_size")
-    return int(size) if isinstance(size, int) else None
-
-
 @contextmanager
 def _sweep_lock(sweep_dir: Path) -> Iterator[None]:
     import fcntl
@@ -418,7 +330,7 @@ def _sigterm_as_interrupt() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
-ProgressFn = Callable[[int, int, PointPlan, Optional[Point]], None]
+ProgressFn = Callable[[SpanEvent], None]
 
 
 def run_sweep(
@@ -430,9 +342,10 @@ def run_sweep(
 ) -> list[Point]:
     """Run (or resume) a sweep into ``sweep_dir``; return every point it holds.
 
-    ``progress(i, n, plan, point)`` is called before each point (``point`` None) and after
-    it. With ``resume``, the spec saved in the manifest is used and finished points
-    (failed ones included) are not measured again.
+    Workloads are measured in rounds of spans (:mod:`gctune.rounds`); a ``--command``
+    program one point per setting under pyperf. ``progress(event)`` is called before and
+    after each span or point. With ``resume``, the spec saved in the manifest is used and
+    what is saved is not measured again.
     """
     guards = (_os_errors_stop_the_sweep(sweep_dir), _sweep_lock(sweep_dir), _sigterm_as_interrupt())
     with ExitStack() as stack:
@@ -463,31 +376,68 @@ def run_sweep(
                 created=_now(),
             )
             write_manifest(sweep_dir, manifest)
-        plans = plan_points(spec)
-        loops_of: dict[str, Optional[int]] = {}
+        if spec.command:
+            return _command_sweep(spec, sweep_dir, interpreter, progress)
+        config = spec.rounds_config(seed=manifest.sweep_id)
+        ids = workload_ids(list(spec.workloads))
+        settings = _default_first(spec.settings)
+        counter = Counter(0, len(ids) * len(settings) * config.max_rounds)
         points: list[Point] = []
-        for i, plan in enumerate(plans, start=1):
-            path = point_path(sweep_dir, plan.workload_id, plan.setting)
-            point: Optional[Point] = None
-            if path.exists():
-                point = _finished_point(path)
-            if point is None:
-                if progress:
-                    progress(i, len(plans), plan, None)
-                point = run_point(
-                    spec,
-                    plan,
-                    sweep_dir,
-                    loops=None if spec.command else loops_of.get(plan.workload_id),
-                    interpreter=interpreter,
-                    env=env,
-                )
-            if plan.setting == "default":
-                loops_of[plan.workload_id] = point.loops if point.ok else None
-            points.append(point)
-            if progress:
-                progress(i, len(plans), plan, point)
+        for workload, workload_id in zip(spec.workloads, ids):
+            target = Target(
+                python=spec.python,
+                workload=workload,
+                workload_id=workload_id,
+                size=spec.size,
+                cwd=spec.cwd,
+                env=env,
+                timeout=spec.timeout,
+                max_memory=spec.max_memory,
+                interpreter=interpreter,
+            )
+            for path in (point_path(sweep_dir, workload_id, s) for s in settings):
+                if path.exists():
+                    _finished_point(path)  # refuse damaged files before measuring
+            points += run_workload(
+                target, settings, sweep_dir, config, counter=counter, progress=progress
+            )
         return points
+
+
+def _default_first(settings: tuple[str, ...]) -> list[str]:
+    ordered = list(settings)
+    if "default" in ordered:
+        ordered.remove("default")
+        ordered.insert(0, "default")
+    return ordered
+
+
+def _command_sweep(
+    spec: SweepSpec,
+    sweep_dir: Path,
+    interpreter: dict[str, Any],
+    progress: Optional[ProgressFn],
+) -> list[Point]:
+    """A ``--command`` program: one pyperf point per setting, one after another."""
+    plans = plan_points(spec)
+    points: list[Point] = []
+    for i, plan in enumerate(plans, start=1):
+        path = point_path(sweep_dir, plan.workload_id, plan.setting)
+        point: Optional[Point] = _finished_point(path) if path.exists() else None
+        if point is None:
+            if progress:
+                progress(
+                    SpanEvent(
+                        plan.workload_id, plan.setting, 1, 1, len(plans), i - 1, len(plans), None
+                    )
+                )
+            point = _run_command_point(spec, plan, sweep_dir, interpreter=interpreter)
+        points.append(point)
+        if progress:
+            progress(
+                SpanEvent(plan.workload_id, plan.setting, 1, 1, len(plans), i, len(plans), point)
+            )
+    return points
 
 
 @contextmanager
@@ -535,9 +485,9 @@ def _remove_leftovers(sweep_dir: Path) -> None:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def new_sweep_dir(results_dir: Path) -> Path:
-    """A fresh ``results/<timestamp>`` directory name (not created)."""
-    stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+def new_sweep_dir(results_dir: Path, *, prefix: str = "") -> Path:
+    """A fresh ``results/<prefix><timestamp>`` directory name (not created)."""
+    stamp = prefix + _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     candidate = results_dir / stamp
     n = 1
     while candidate.exists():
@@ -548,7 +498,12 @@ def new_sweep_dir(results_dir: Path) -> Path:
 
 def latest_sweep(results_dir: Path) -> Path:
     """The most recently created sweep directory under ``results_dir``."""
-    sweeps = [p.parent for p in results_dir.glob("*/manifest.json")]
+    # verifications (``gctune verify``) are sweeps too, but not the ones to report on
+    sweeps = [
+        p.parent
+        for p in results_dir.glob("*/manifest.json")
+        if not p.parent.name.startswith("verify-")
+    ]
     if not sweeps:
         raise SweepError(f"no sweep found under {results_dir}; run `gctune sweep` first")
     return max(sweeps, key=lambda p: (p / "manifest.json").stat().st_mtime)

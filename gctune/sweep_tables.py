@@ -8,7 +8,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Callable, Optional
+from typing import Callable
 
 from rich.console import Console
 from rich.progress import (
@@ -22,9 +22,10 @@ from rich.progress import (
 from rich.table import Table
 
 from gctune.analysis import PointStats, workload_stats
-from gctune.fmt import fmt_bytes, fmt_ns, fmt_ratio
+from gctune.evidence import workload_warnings
+from gctune.fmt import fmt_bytes, fmt_interval, fmt_ns, fmt_ratio, fmt_size
 from gctune.results import Point
-from gctune.runner import PointPlan
+from gctune.rounds import SpanEvent
 
 __all__ = ["console", "err_console", "point_table", "progress_bar", "summary_tables"]
 
@@ -34,8 +35,9 @@ err_console = Console(stderr=True)
 
 
 @contextmanager
-def progress_bar(label: str) -> Iterator[Callable[[int, int, PointPlan, Optional[Point]], None]]:
-    """A transient progress bar on stderr: point i of N, workload, setting, ETA."""
+def progress_bar(label: str) -> Iterator[Callable[[SpanEvent], None]]:
+    """A transient progress bar on stderr: spans done of expected (racing shortens the
+    sweep), workload, setting, round, settings still racing, ETA."""
     progress = Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -48,16 +50,16 @@ def progress_bar(label: str) -> Iterator[Callable[[int, int, PointPlan, Optional
     )
     task = progress.add_task(label, total=None)
 
-    def update(i: int, n: int, plan: PointPlan, point: Optional[Point]) -> None:
-        if point is None:
-            progress.update(
-                task, total=n, completed=i - 1, description=f"{plan.workload_id} · {plan.setting}"
-            )
-            return
-        progress.update(task, total=n, completed=i)
-        if not point.ok:
+    def update(event: SpanEvent) -> None:
+        where = (
+            f"{event.workload} · round {event.round}/{event.max_rounds} · "
+            f"{event.racing} racing · {event.setting}"
+        )
+        progress.update(task, total=event.total, completed=event.done, description=where)
+        point = event.point
+        if point is not None and not point.ok:
             progress.console.print(
-                f"[yellow]point failed[/]: {plan.workload_id} · {plan.setting}: {point.reason}",
+                f"[yellow]point failed[/]: {event.workload} · {event.setting}: {point.reason}",
                 highlight=False,
             )
 
@@ -66,13 +68,18 @@ def progress_bar(label: str) -> Iterator[Callable[[int, int, PointPlan, Optional
 
 
 SUMMARY_CAPTION = (
-    "time: mean per step; vs def: time / default's; GC %: pause total / wall time; "
-    "GCs: collections; p99, max: pause; RSS: peak of the workers"
+    "time: mean per step over whole spans; vs def: time / default's, round-paired, 95% "
+    "interval (n.s.: includes 1); GC %: pause total / wall time; p99, max: pause; state: "
+    "steady = every span held ≥ 2 full collections (rare full: fewer, but their cost is "
+    "under 1%; NOT steady: time is a lower bound); "
+    "memory: bounded, or growth rate; RSS/def: peak RSS / default's; rounds: spans "
+    "measured (out: stopped by racing)"
 )
 
 
 def summary_tables(points: list[Point]) -> None:
-    """One table per workload: each setting against the workload's default."""
+    """One table per workload: each setting against the workload's default, then the
+    warnings that concern its numbers."""
     for workload, rows in workload_stats(points).items():
         table = Table(
             title=f"{workload}",
@@ -81,26 +88,62 @@ def summary_tables(points: list[Point]) -> None:
             caption_justify="left",
         )
         table.add_column("setting", no_wrap=True)
-        for col in ("time", "vs def", "GC %", "GCs", "p99", "max", "RSS", "RSS/def"):
+        for col in ("time", "vs def [95%]", "GC %", "p99", "max", "state", "memory"):
             table.add_column(col, justify="right", no_wrap=True)
+        table.add_column("RSS/def", justify="right", no_wrap=True)
+        table.add_column("rounds", justify="right", no_wrap=True)
         for s in rows:
             table.add_row(*_summary_row(s))
         console.print(table)
+        for line in workload_warnings(rows):
+            console.print(f"  [yellow]![/] {line}", highlight=False)
+
+
+def _vs_default(s: PointStats) -> str:
+    if s.setting == "default" or s.time_ratio is None:
+        return fmt_ratio(s.time_ratio)
+    if s.time_ratio_low is None or s.time_ratio_high is None:
+        return fmt_ratio(s.time_ratio)
+    if not s.time_significant:
+        return f"{fmt_ratio(s.time_ratio)} n.s."
+    return f"{fmt_ratio(s.time_ratio)} {fmt_interval(s.time_ratio_low, s.time_ratio_high)}"
+
+
+def _state(s: PointStats) -> str:
+    return {
+        "steady": "steady",
+        "not steady": "[yellow]NOT steady[/]",
+        "rare full GC": "rare full",
+        "collector off": "off",
+        "no full collections": "no full GC",
+    }.get(s.steady, s.steady)
+
+
+def _memory(s: PointStats) -> str:
+    g = s.growth
+    if g is None or g.status == "unknown":
+        return "-"
+    if g.status == "bounded":
+        return "bounded"
+    rate = g.bytes_per_s
+    return f"[red]+{fmt_size(rate)}/s[/]" if rate else "[red]growing[/]"
 
 
 def _summary_row(s: PointStats) -> list[str]:
     if not s.ok:
-        return [s.setting, "[red]failed[/]", s.reason or "", "", "", "", "", "", ""]
+        return [s.setting, "[red]failed[/]", s.reason or "", "", "", "", "", "", "", ""]
+    rounds = f"{s.rounds}" + (" out" if s.race_stopped and "out after" in s.race_stopped else "")
     return [
         s.setting,
         fmt_ns(s.mean_s * 1e9),
-        fmt_ratio(s.time_ratio),
+        _vs_default(s),
         f"{s.gc_share * 100:.1f}",
-        f"{s.collections:,}",
         fmt_ns(s.pause_p99_ns if s.collections else None),
         fmt_ns(s.pause_max_ns if s.collections else None),
-        fmt_bytes(s.peak_rss_bytes),
+        _state(s),
+        _memory(s),
         fmt_ratio(s.rss_ratio),
+        rounds,
     ]
 
 

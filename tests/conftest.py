@@ -7,8 +7,8 @@ import pytest
 
 from tests.versions import VERSIONS, Interpreter, locate
 
-# Tiny, real measurements: 2 worker processes, 2 values each, a few ms per value.
-FAST = ("--processes", "2", "--values", "2", "--min-time", "0.002", "--size", "20")
+# Tiny, real measurements: 2 rounds of one worker span each, spans of at most 50 ms.
+FAST = ("--rounds", "2", "--max-point-time", "0.05", "--size", "20")
 
 
 @pytest.fixture

@@ -23,9 +23,8 @@ import pytest
 from typer.testing import CliRunner
 
 from gctune.cli import app
-from gctune.environment import interpreter_of
 from gctune.results import load_point, load_sweep
-from gctune.runner import SweepSpec, plan_points, run_point, run_sweep
+from gctune.runner import SweepSpec, plan_points, run_sweep
 
 pytestmark = pytest.mark.integration
 
@@ -83,7 +82,7 @@ POINT_FAULTS = {
             print("{not json")
     """,
     "limits": """
-        '''Records its own address-space limit and its parent's (pyperf's manager).'''
+        '''Records its own address-space limit and its parent's (the sweep).'''
         import json, os, resource
         OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "limits.json")
         def setup(size):
@@ -114,7 +113,7 @@ def write_workload(directory: Path, name: str, source: str) -> Path:
 
 
 def spec(workloads: tuple[str, ...], settings: tuple[str, ...], **kw: Any) -> SweepSpec:
-    opts: dict[str, Any] = dict(size=20, processes=2, values=2, min_time=0.002, timeout=120)
+    opts: dict[str, Any] = dict(size=20, rounds=1, max_point_time=0.05, timeout=120)
     opts.update(kw)
     return SweepSpec(workloads=workloads, settings=settings, **opts)
 
@@ -154,6 +153,12 @@ def leftovers(sweep_dir: Path) -> list[str]:
     hidden = [p for p in sweep_dir.glob(".*") if p.name != ".lock"]
     hidden += list((sweep_dir / "points").glob(".*"))
     return sorted(str(p) for p in hidden)
+
+
+def first_round(path: Path) -> Any:
+    """The saved probe data of a point's round-1 span."""
+    runs = json.loads(path.read_text())["gctune"]["runs"]
+    return next(r for r in runs if r["round"] == 1)
 
 
 def cli(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
@@ -222,9 +227,10 @@ def test_point_faults_are_recorded_and_the_sweep_goes_on(tmp_path: Path) -> None
 def test_runaway_point_is_stopped_at_the_memory_cap(tmp_path: Path) -> None:
     # With the collector off every step's rings stay alive: memory grows without bound.
     # Many loops under a small cap must end at the cap, not at the timeout.
-    s = spec(("short_cycles",), ("disabled",), size=2000, max_memory=256 * MiB, timeout=120)
-    (plan,) = plan_points(s)
-    point = run_point(s, plan, tmp_path, loops=100_000, interpreter=interpreter_of(sys.executable))
+    s = spec(
+        ("short_cycles",), ("disabled",), size=2000, max_memory=256 * MiB, max_point_time=100
+    )
+    (point,) = run_sweep(s, tmp_path / "sweep")
     assert not point.ok
     assert (point.reason or "").startswith(
         "exceeded the memory cap (0.25 GiB): a worker's resident memory reached "
@@ -244,7 +250,7 @@ def gated_sweep(tmp_path: Path, fast_args: tuple[str, ...]) -> tuple[Path, Path,
     )
     wait_for(
         lambda: (
-            (out / "logs" / "gated@default.log").exists()
+            (out / "logs" / "gated@pilot.log").exists()
             and [p for p in processes_mentioning(str(gated)) if p != proc.pid]
         ),
         "the gated point to start",
@@ -341,13 +347,15 @@ def test_failing_write_stops_the_sweep_without_half_a_file(
     assert set(finished) == {"acyclic_churn@default.json"}  # whole, and nothing else
     assert load_point(out / "points" / "acyclic_churn@default.json").ok
     assert leftovers(out) == []
+    round_one = first_round(out / "points" / "acyclic_churn@default.json")
 
     monkeypatch.undo()
     resumed = runner.invoke(app, ["sweep", "--resume", "--out", str(out)])
     assert resumed.exit_code == 0, resumed.output
     now = point_files(out)
     assert set(now) == {"acyclic_churn@default.json", "acyclic_churn@disabled.json"}
-    assert now["acyclic_churn@default.json"] == finished["acyclic_churn@default.json"]
+    # the finished round is kept as it was; the resume added the missing spans
+    assert first_round(out / "points" / "acyclic_churn@default.json") == round_one
 
 
 # --- acceptance: kill a sweep at random moments, resume, lose nothing --------------------
@@ -358,9 +366,10 @@ def kill_and_resume(
 ) -> dict[str, Any]:
     """Start ``gctune sweep``, kill it at a random moment ``kills`` times (SIGINT, SIGTERM
     or SIGKILL, each after up to ``window`` seconds), resuming each time; then let the last
-    resume finish. Checks after every kill that every point file seen before is unchanged
-    and that ``points/`` holds nothing but point files. Returns what happened."""
-    seen: dict[str, int] = {}
+    resume finish. Checks after every kill that every span saved before is still there,
+    unchanged, each round at most once, and that ``points/`` holds nothing but point files.
+    Returns what happened."""
+    seen: dict[str, dict[int, str]] = {}
     kills_done: list[tuple[float, str, int]] = []  # (seconds after start, signal, points)
 
     def command() -> list[str]:
@@ -375,16 +384,34 @@ def kill_and_resume(
         signum = rng.choice([signal.SIGINT, signal.SIGTERM, signal.SIGKILL])
         proc.send_signal(signum)
         proc.communicate(timeout=60)
-        now = point_files(out)
+        files = point_files(out)
+        now = saved_spans(out)
         kills_done.append((round(delay, 2), signal.Signals(signum).name, len(now)))
-        assert all(now.get(name) == mtime for name, mtime in seen.items()), "a point changed"
-        assert all(n.endswith(".json") and not n.startswith(".") for n in now), now
+        assert all(n.endswith(".json") and not n.startswith(".") for n in files), files
+        assert_kept(seen, now)
         seen = now
     final = cli(*command(), timeout=600)
     assert final.returncode == 0, final.stderr
-    now = point_files(out)
-    assert all(now.get(name) == mtime for name, mtime in seen.items()), "a point changed"
-    return {"kills": kills_done, "points": set(now)}
+    now = saved_spans(out)
+    assert_kept(seen, now)
+    return {"kills": kills_done, "points": set(point_files(out)), "spans": now}
+
+
+def saved_spans(sweep_dir: Path) -> dict[str, dict[int, str]]:
+    """Each point file's saved spans by round (as JSON text); a round twice fails."""
+    out: dict[str, dict[int, str]] = {}
+    for path in sorted((sweep_dir / "points").glob("*.json")):
+        runs = json.loads(path.read_text())["gctune"]["runs"]
+        rounds = [r["round"] for r in runs]
+        assert len(rounds) == len(set(rounds)), f"{path.name}: a round saved twice"
+        out[path.name] = {r["round"]: json.dumps(r, sort_keys=True) for r in runs}
+    return out
+
+
+def assert_kept(before: dict[str, dict[int, str]], after: dict[str, dict[int, str]]) -> None:
+    for name, spans in before.items():
+        for number, text in spans.items():
+            assert after.get(name, {}).get(number) == text, f"{name}: round {number} changed"
 
 
 def test_random_kills_then_resume_end_with_every_point_once(
@@ -405,6 +432,7 @@ def test_random_kills_then_resume_end_with_every_point_once(
     s = spec(("acyclic_churn", "short_cycles"), planned)
     expected = {f"{p.workload_id}@{p.setting}.json" for p in plan_points(s)}
     assert outcome["points"] == expected
+    assert all(sorted(spans) == [1, 2] for spans in outcome["spans"].values())
     assert leftovers(out) == []
     _, points = load_sweep(out)
     assert len(points) == len(expected) and all(p.ok for p in points)

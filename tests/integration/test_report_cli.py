@@ -27,7 +27,7 @@ def test_sweep_writes_a_report_then_report_and_recommend_reread_it(
     html_doc = (out / "report" / "report.html").read_text(encoding="utf-8")
     assert "Workload request_loop" in html_doc and "CPython 3." in html_doc
     # time, pauses, memory, collections and request charts (heatmap: one t1, skipped)
-    assert html_doc.count("data:image/png;base64,") == 5
+    assert html_doc.count("data:image/png;base64,") == 6
 
     again = runner.invoke(
         app, ["report", str(out), "--out", str(tmp_path / "r"), "--format", "html"]
@@ -37,7 +37,7 @@ def test_sweep_writes_a_report_then_report_and_recommend_reread_it(
 
     rec = runner.invoke(app, ["recommend", str(out), "--objective", "latency"])
     assert rec.exit_code == 0, rec.output
-    assert "request_loop: recommended setting" in rec.output
+    assert "request_loop: GC is" in rec.output and "recommended setting" in rec.output
     assert "(objective: latency)" in rec.output
 
 

@@ -16,7 +16,7 @@ pytestmark = pytest.mark.integration
 
 
 def spec(workloads: tuple[str, ...], settings: tuple[str, ...], **kw: object) -> SweepSpec:
-    opts: dict[str, object] = dict(size=20, processes=2, values=2, min_time=0.002, timeout=120)
+    opts: dict[str, object] = dict(size=20, rounds=2, max_point_time=0.05, timeout=120)
     opts.update(kw)
     return SweepSpec(workloads=workloads, settings=settings, **opts)  # type: ignore[arg-type]
 
@@ -46,8 +46,11 @@ def test_sweep_two_workloads_three_settings(tmp_path: Path) -> None:
     # with the collector off nothing is collected; with it on, the cycles are
     assert sum(r.collections for r in by_setting["disabled"].runs) == 0
     assert sum(sum(r.collected.values()) for r in by_setting["default"].runs) > 0
-    # every setting of a workload timed the same number of steps per value
-    assert len({p.loops for p in points if p.workload == "short_cycles"}) == 1
+    # one span per round, each with its steps, full collections and memory samples
+    for p in points:
+        assert sorted(r.round or 0 for r in p.runs) == [1, 2]
+        assert all(r.span is not None and r.steps and r.memory for r in p.runs)
+        assert p.horizon is not None and p.race is not None and p.race["stopped"]
     # pyperf itself reads the timing part
     shown = subprocess.run(
         [sys.executable, "-m", "pyperf", "show", str(by_setting["default"].path)],
@@ -72,9 +75,9 @@ def test_resume_skips_finished_points(tmp_path: Path) -> None:
         None,
         out,
         resume=True,
-        progress=lambda i, n, plan, point: seen.append(plan.setting) if point is None else None,
+        progress=lambda event: seen.append(event.setting) if event.point is None else None,
     )
-    assert seen == ["t9000"]  # only the missing point was measured
+    assert seen == ["t9000", "t9000"]  # only the missing point was measured, both rounds
     assert [p.setting for p in resumed] == ["default", "disabled", "t9000"]
     for p in resumed[:2]:
         assert p.path.stat().st_mtime_ns == stamps[p.setting]

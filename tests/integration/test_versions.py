@@ -192,12 +192,11 @@ def test_the_startup_hook_measures_an_unchanged_program(
 
 
 def test_a_point_measured_with_python_records_the_interpreter(
-    real_python: Interpreter, tmp_path: Path
+    real_python: Interpreter, tmp_path: Path, fast_args: tuple[str, ...]
 ) -> None:
     out = tmp_path / "point"
     args = ["run", "short_cycles", "--python", real_python.path, "--out", str(out)]
-    fast = ["--processes", "2", "--values", "2", "--min-time", "0.002", "--size", "50"]
-    result = CliRunner().invoke(app, [*args, *fast])
+    result = CliRunner().invoke(app, [*args, *fast_args])
     assert result.exit_code == 0, result.output
     manifest, (point,) = load_sweep(out)
     assert point.ok, point.reason

@@ -40,6 +40,13 @@ class Synth:
     gc_enabled: bool = True
     reason: Optional[str] = None  # set: a failed point
     loops: int = 10
+    # Format 2 (steady-state spans in rounds): each run is round i+1's span, with
+    # ``full`` full collections and RSS growing ``grow`` bytes per step from 50 MiB.
+    spans: bool = False
+    full: int = 2
+    grow: float = 0.0
+    steps: int = 1000
+    predicted: Optional[float] = 400.0  # predicted steps between full collections
 
 
 def _hist(values: Sequence[int]) -> dict[str, Any]:
@@ -49,10 +56,30 @@ def _hist(values: Sequence[int]) -> dict[str, Any]:
     return hist.to_json()
 
 
-def _probe(p: Synth) -> str:
+def _span_parts(p: Synth, index: int) -> dict[str, Any]:
+    if not p.spans:
+        return {}
+    step = p.steps // 20
+    samples = [[k * step, int(50 * MIB + p.grow * k * step), 1000] for k in range(1, 21)]
+    return {
+        "round": index + 1,
+        "span": {
+            "steps": p.steps,
+            "chunk": step,
+            "stop": "full-collections" if p.full >= 2 else "budget",
+            "full_collections": p.full,
+            "full_at": [p.steps * (i + 1) // (p.full + 1) for i in range(p.full)],
+        },
+        "memory": {"samples": samples},
+        "startup": {"process_s": 0.2, "setup_s": 0.1},
+    }
+
+
+def _probe(p: Synth, index: int = 0) -> str:
     wall = int(sum(p.run_means) / len(p.run_means) * p.loops * 3 * 1e9)
     return json.dumps(
         {
+            **_span_parts(p, index),
             "wall_ns": wall,
             "spans": 3,
             "pauses": {str(g): _hist(v) for g, v in p.pauses.items() if v},
@@ -101,10 +128,10 @@ def write_sweep(directory: Path, points: Sequence[Synth], sweep_id: str = "synth
         if p.reason is None:
             runs = [
                 {
-                    "metadata": {"gctune_probe": _probe(p)},
+                    "metadata": {"gctune_probe": _probe(p, i)},
                     "values": [m * (1 - p.spread), m * (1 + p.spread)],
                 }
-                for m in p.run_means
+                for i, m in enumerate(p.run_means)
             ]
             pyperf_data = {
                 "version": "1.0",
@@ -122,6 +149,8 @@ def write_sweep(directory: Path, points: Sequence[Synth], sweep_id: str = "synth
             started="2026-01-01T00:00:00+00:00",
             duration_s=1.0,
         )
+        if p.spans:
+            doc["gctune"]["horizon"] = {"predicted_period": p.predicted, "step_s": 1e-3}
         atomic_write_json(point_path(directory, p.workload, p.setting), doc)
     return directory
 

@@ -19,7 +19,8 @@ import gctune
 from gctune import results
 from gctune.isolation import worker_rss
 from gctune.results import atomic_write_json, remove_partial_files
-from gctune.runner import SweepSpec, _failure_reason
+from gctune.runner import SweepSpec
+from gctune.worker import failure_reason
 
 MiB = 1024**2
 
@@ -122,7 +123,7 @@ RuntimeError: python failed with exit code -6
     ids=["abort", "segfault", "watchdog"],
 )
 def test_failure_reason_from_a_worker_log(log: str, reason: str) -> None:
-    assert _failure_reason(1, log, SPEC) == reason
+    assert failure_reason(1, log, SPEC.max_memory) == reason
 
 
 def test_results_are_read_with_json_only() -> None:

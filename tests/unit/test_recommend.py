@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from gctune.advice import describe, snippet
 from gctune.frame import load
-from gctune.recommend import Recommendation, RecommendError, describe, recommend, snippet
+from gctune.recommend import Recommendation, RecommendError, recommend
 from tests.unit.synthetic import MIB, Synth, scaled, write_sweep
 
 
@@ -63,8 +64,8 @@ def test_no_significant_gain_recommends_default(tmp_path: Path) -> None:
     assert rec.is_default and rec.change is None
     assert rec.best_other is not None and rec.best_other[0].setting == "t7000"
     text = "\n".join(describe(rec))
-    assert "no setting beats default significantly" in text
-    assert "includes 1" in text
+    assert "no setting beats default by at least 2%" in text
+    assert "does not beat default by 2%" in text
     assert "nothing to change" in snippet(rec.setting)
 
 
@@ -78,7 +79,7 @@ def test_failed_points_are_excluded_with_their_reason(tmp_path: Path) -> None:
     )
     assert rec.is_default
     assert rec.excluded[0].reason.startswith("failed: exceeded the memory cap")
-    assert "no other setting is within the memory budget" in rec.notes[0]
+    assert "no other setting can be recommended" in rec.notes[0]
 
 
 def test_enabled_setting_within_noise_of_disabled_is_preferred(tmp_path: Path) -> None:
@@ -143,7 +144,7 @@ def test_recommend_command_reports_each_workload(tmp_path: Path) -> None:
     )
     result = CliRunner().invoke(app, ["recommend", str(sweep)])
     assert result.exit_code == 0, result.output
-    assert "good: recommended setting t20000" in result.output
+    assert "recommended setting t20000" in result.output
     assert "gc.set_threshold(20000)" in result.output
     assert "broken: no recommendation: workload 'broken' has no finished default" in (result.output)
     only_broken = CliRunner().invoke(app, ["recommend", str(sweep), "-w", "broken"])

@@ -1,0 +1,75 @@
+"""Round-paired comparisons: ratios within rounds, intervals over rounds.
+
+A sweep measures every setting of a workload once per round, in a shuffled order (see
+:mod:`gctune.rounds`), so a slow minute of the machine hits all settings of a round
+alike. A setting is compared with a reference by the ratio of their samples *within*
+each round both were measured in; the ratio reported is the geometric mean of those
+per-round ratios and its 95% interval a Student-t interval of their logarithms over
+rounds. Drift between rounds cancels; drift within a round is what the interval sees.
+
+Points without rounds (format 1 files, ``--command`` points) fall back to the unpaired
+bootstrap of :func:`gctune.analysis.compare_samples`.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections.abc import Sequence
+from typing import Callable, Optional
+
+from gctune.analysis import Change, compare_samples, t_interval
+from gctune.results import Point, RunMetrics
+
+__all__ = ["by_round", "paired_change", "paired_ratios", "run_mean"]
+
+RunSample = Callable[[RunMetrics], Optional[float]]
+
+
+def run_mean(run: RunMetrics) -> Optional[float]:
+    """Mean time per step of one run (seconds), None without values."""
+    return statistics.fmean(run.values) if run.values else None
+
+
+def by_round(point: Point, sample: RunSample = run_mean) -> dict[int, float]:
+    """``sample`` of each of the point's runs, keyed by round (runs without one: none)."""
+    out: dict[int, float] = {}
+    for run in point.runs:
+        value = sample(run)
+        if run.round is not None and value is not None:
+            out[run.round] = value
+    return out
+
+
+def paired_ratios(base: Point, new: Point, sample: RunSample = run_mean) -> list[float]:
+    """``new / base`` within each round both measured (rounds where base is 0 left out)."""
+    b, n = by_round(base, sample), by_round(new, sample)
+    return [n[r] / b[r] for r in sorted(set(b) & set(n)) if b[r] > 0 and n[r] > 0]
+
+
+def paired_change(base: Point, new: Point, sample: RunSample = run_mean) -> Optional[Change]:
+    """``new`` relative to ``base``: geometric mean of per-round ratios, 95% t-interval.
+
+    Falls back to the unpaired bootstrap when the points share fewer than two rounds.
+    None when there is nothing to compare (no samples, or a reference of zeros).
+    """
+    ratios = paired_ratios(base, new, sample)
+    if len(ratios) >= 2:
+        logs = [math.log(r) for r in ratios]
+        low, high = t_interval(logs)
+        ratio = math.exp(statistics.fmean(logs))
+        lo, hi = math.exp(low), math.exp(high)
+        return Change(ratio, lo, hi, not lo <= 1.0 <= hi)
+    b = [v for v in (sample(r) for r in base.runs) if v is not None]
+    n = [v for v in (sample(r) for r in new.runs) if v is not None]
+    if not b or not n or sum(b) <= 0:
+        return None
+    return compare_samples(b, n)
+
+
+def spread(changes: Sequence[Change]) -> float:
+    """Largest minus smallest ratio among ``changes`` (0 for fewer than two)."""
+    if len(changes) < 2:
+        return 0.0
+    ratios = [c.ratio for c in changes]
+    return max(ratios) - min(ratios)

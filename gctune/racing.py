@@ -1,0 +1,72 @@
+"""Racing: which settings stop being measured after a round, and when a race is over.
+
+After ``min_rounds`` rounds, a setting stops when its round-paired time ratio to the
+current leader lies wholly above ``1 + min_gain`` (it is slower than the leader by more
+than the smallest gain of interest) and it is not on the time × peak memory × p99 pause
+front. The leader is the fastest setting (round-paired ratio to default) whose memory is
+not growing; ``default`` (the reference) and the leader are never stopped. The race is
+over when nothing but default and the leader is left, or at the round cap.
+
+Pure functions over saved points: a resumed sweep reaches the same decisions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Optional
+
+from gctune.analysis import Change, pareto_front, workload_stats
+from gctune.fmt import fmt_interval, fmt_ratio
+from gctune.growth import point_growth
+from gctune.paired import paired_change, run_mean
+from gctune.results import Point
+
+__all__ = ["DEFAULT_MIN_GAIN", "Decision", "race_decisions"]
+
+DEFAULT_MIN_GAIN = 0.02
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The outcome of one round: settings that stop (with why), and whether it is over."""
+
+    leader: Optional[str]
+    stopped: dict[str, str]
+    over: Optional[str]
+
+
+def race_decisions(
+    points: Mapping[str, Point], *, round_number: int, min_gain: float = DEFAULT_MIN_GAIN
+) -> Decision:
+    """Decide, from the still-racing ``points`` (by setting id), who stops after a round."""
+    default = points.get("default")
+    if default is None or not default.ok:
+        return Decision(None, {}, "no finished default point to compare with")
+    ratios = {"default": Change(1.0, 1.0, 1.0, False)}
+    for setting, point in points.items():
+        if setting == "default" or not point.ok:
+            continue
+        change = paired_change(default, point, run_mean)
+        if change is not None:
+            ratios[setting] = change
+    safe = [s for s in ratios if point_growth(points[s]).status != "growing"]
+    leader = min(safe, key=lambda s: ratios[s].ratio) if safe else None
+    if leader is None:
+        return Decision(None, {}, None)
+    stats = workload_stats(list(points.values()))
+    front = {s.setting for rows in stats.values() for s in pareto_front(rows)}
+    stopped: dict[str, str] = {}
+    for setting in ratios:
+        if setting in (leader, "default") or setting in front or leader == setting:
+            continue
+        versus = paired_change(points[leader], points[setting], run_mean)
+        if versus is not None and versus.low > 1.0 + min_gain:
+            stopped[setting] = (
+                f"out after round {round_number}: time {fmt_ratio(versus.ratio)} of "
+                f"{leader}'s {fmt_interval(versus.low, versus.high)}, slower by more than "
+                f"{min_gain:.0%}, and not on the time × memory × p99 front"
+            )
+    left = set(points) - set(stopped) - {"default", leader}
+    over = None if left else f"leader {leader} separated after round {round_number}"
+    return Decision(leader, stopped, over)

@@ -1,0 +1,339 @@
+"""Measuring one workload's settings in interleaved rounds of steady-state spans.
+
+For each workload: a pilot under ``default`` learns its rhythm (see
+:mod:`gctune.horizon`) and is saved in ``pilots/<workload>.json``; then each round runs
+one worker span (:mod:`gctune.span`) of every setting still in the race, in an order
+shuffled afresh for every round (seeded by the sweep, the workload and the round, so a
+resumed sweep runs the same order). Each span is appended to its point file as one more
+run the moment it ends, so an interrupted sweep resumes at the span where it stopped.
+After ``min_rounds`` rounds, racing (:mod:`gctune.racing`) stops settings that are
+clearly out; the race ends when the leader is separated or at ``max_rounds``.
+
+A span that crashes, times out or exceeds the memory cap fails its point with the reason
+(the runs measured before are kept) and the point leaves the race.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import os
+import random
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any, Callable, Optional
+
+from gctune.horizon import FULL_TARGET, SpanPlan, plan_span
+from gctune.isolation import run_isolated
+from gctune.racing import DEFAULT_MIN_GAIN, race_decisions
+from gctune.results import (
+    Point,
+    atomic_write_json,
+    load_point,
+    point_path,
+    read_point_document,
+    span_point_document,
+)
+from gctune.worker import failure_reason
+
+__all__ = ["MODES", "RoundsConfig", "SpanEvent", "run_workload"]
+
+
+@dataclass(frozen=True)
+class RoundsConfig:
+    """How many rounds, how long a span may measure (seconds), when racing stops one."""
+
+    min_rounds: int
+    max_rounds: int
+    span_budget_s: float
+    min_gain: float = DEFAULT_MIN_GAIN
+    racing: bool = True
+    seed: str = "gctune"
+    # verify --recycle: every span of a setting other than default runs exactly this many
+    # steps (one recycled worker's life), whatever its budget
+    recycle_steps: Optional[int] = None
+
+
+# mode: (min rounds, max rounds, span budget in seconds)
+MODES: dict[str, tuple[int, int, float]] = {
+    "quick": (3, 3, 1.2),
+    "fast": (3, 3, 0.8),
+    "normal": (3, 8, 3.0),
+    "rigorous": (5, 15, 6.0),
+}
+
+
+@dataclass(frozen=True)
+class SpanEvent:
+    """Progress of a sweep: a span about to run (``point`` None) or just finished."""
+
+    workload: str
+    setting: str
+    round: int
+    max_rounds: int
+    racing: int
+    done: int
+    total: int
+    point: Optional[Point]
+    note: Optional[str] = None
+
+
+ProgressFn = Callable[[SpanEvent], None]
+
+
+@dataclass
+class Counter:
+    """Spans done and expected across the whole sweep (for the progress bar's ETA)."""
+
+    done: int
+    total: int
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where and how one workload's spans run."""
+
+    python: str
+    workload: str
+    workload_id: str
+    size: Optional[int]
+    cwd: Optional[str]
+    env: Optional[dict[str, str]]
+    timeout: float
+    max_memory: int
+    interpreter: dict[str, Any]
+
+
+def _now() -> str:
+    return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+
+
+def _span_command(target: Target, setting: str, out: Path, extra: Sequence[str]) -> list[str]:
+    cmd = [target.python, "-m", "gctune.span", "--workload", target.workload]
+    cmd += ["--setting", setting, "--out", str(out), "--max-memory", str(target.max_memory)]
+    cmd += ["--parent-pid", str(os.getpid())]  # the worker ends if this sweep is killed
+    if target.size is not None:
+        cmd += ["--size", str(target.size)]
+    return cmd + list(extra)
+
+
+def _run_worker(
+    target: Target, setting: str, log_path: Path, extra: Sequence[str], sweep_dir: Path
+) -> tuple[Optional[dict[str, Any]], Optional[str]]:
+    """Run one worker process; its JSON output, or the reason it has none."""
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=".point-", dir=sweep_dir) as tmp:
+        out = Path(tmp) / "span.json"
+        cmd = _span_command(target, setting, out, extra)
+        with log_path.open("a", encoding="utf-8") as log:
+            log.write("$ " + " ".join(cmd) + "\n")
+            log.flush()
+            start = log.tell()
+            returncode, timed_out = run_isolated(
+                cmd,
+                log,
+                target.timeout,
+                cwd=target.cwd,
+                max_memory=target.max_memory,
+                env=target.env,
+            )
+        if timed_out:
+            return None, f"timed out after {target.timeout:g} s"
+        text = log_path.read_text(encoding="utf-8", errors="replace")[start:]
+        if returncode != 0:
+            return None, failure_reason(returncode, text, target.max_memory)
+        try:
+            return json.loads(out.read_text(encoding="utf-8")), None
+        except FileNotFoundError:
+            return None, "worker exited without a result (status 0)"
+        except (OSError, json.JSONDecodeError) as exc:
+            return None, f"worker wrote no readable result: {exc}"
+
+
+def _pilot(
+    target: Target, sweep_dir: Path, budget_s: float
+) -> tuple[Optional[dict[str, Any]], Optional[str]]:
+    path = sweep_dir / "pilots" / f"{target.workload_id}.json"
+    if path.exists():
+        try:
+            data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+            return data, None
+        except (OSError, json.JSONDecodeError):
+            path.unlink()
+    extra = ["--pilot", "--budget", str(budget_s), "--full-target", str(FULL_TARGET)]
+    log = sweep_dir / "logs" / f"{target.workload_id}@pilot.log"
+    data_or_none, reason = _run_worker(target, "default", log, extra, sweep_dir)
+    if data_or_none is not None:
+        atomic_write_json(path, data_or_none)
+    return data_or_none, reason
+
+
+def _span_args(plan: SpanPlan, round_number: int) -> list[str]:
+    return [
+        "--warmup", str(plan.warmup),
+        "--chunk", str(plan.chunk),
+        "--min-steps", str(plan.min_steps),
+        "--max-steps", str(plan.max_steps),
+        "--budget", str(plan.budget_s),
+        "--full-target", str(FULL_TARGET),
+        "--round", str(round_number),
+    ]  # fmt: skip
+
+
+def _write_round(
+    target: Target,
+    setting: str,
+    sweep_dir: Path,
+    round_number: int,
+    *,
+    horizon: Optional[dict[str, Any]],
+    output: Optional[dict[str, Any]],
+    failure: Optional[str],
+    duration_s: float,
+) -> Point:
+    path = point_path(sweep_dir, target.workload_id, setting)
+    previous = read_point_document(path) if path.exists() else None
+    doc = span_point_document(
+        previous=previous,
+        worker_output=output,
+        workload=target.workload_id,
+        setting=setting,
+        round_number=round_number,
+        interpreter=target.interpreter,
+        horizon=horizon,
+        started=_now(),
+        duration_s=duration_s,
+        failure=failure,
+    )
+    atomic_write_json(path, doc)
+    return load_point(path)
+
+
+def _stop(path: Path, reason: str) -> None:
+    """Mark a point as out of the race, with why."""
+    doc = read_point_document(path)
+    race = dict(doc["gctune"].get("race") or {})
+    if race.get("stopped"):
+        return
+    race["stopped"] = reason
+    doc["gctune"]["race"] = race
+    atomic_write_json(path, doc)
+
+
+def _racing(point: Optional[Point]) -> bool:
+    if point is None:
+        return True
+    return point.ok and not (point.race or {}).get("stopped")
+
+
+def _measured_in(point: Optional[Point], round_number: int) -> bool:
+    return point is not None and any(r.round == round_number for r in point.runs)
+
+
+def run_workload(
+    target: Target,
+    settings: Sequence[str],
+    sweep_dir: Path,
+    config: RoundsConfig,
+    *,
+    counter: Counter,
+    progress: Optional[ProgressFn] = None,
+) -> list[Point]:
+    """Measure one workload's settings in rounds (resuming what is saved); its points."""
+    paths = {s: point_path(sweep_dir, target.workload_id, s) for s in settings}
+
+    def current(setting: str) -> Optional[Point]:
+        return load_point(paths[setting]) if paths[setting].exists() else None
+
+    pilot, reason = _pilot(target, sweep_dir, config.span_budget_s)
+    if pilot is None:
+        for setting in settings:
+            if not paths[setting].exists():
+                _write_round(
+                    target, setting, sweep_dir, 0, horizon=None, output=None,
+                    failure=reason, duration_s=0.0,
+                )  # fmt: skip
+        counter.done += len(settings) * config.max_rounds
+        return [p for p in (current(s) for s in settings) if p is not None]
+    plans = {s: plan_span(pilot, s, budget_s=config.span_budget_s) for s in settings}
+    if config.recycle_steps is not None:
+        n = config.recycle_steps
+        for s in settings:
+            if s != "default":
+                plans[s] = replace(plans[s], min_steps=n, max_steps=n, budget_s=1e9)
+    for round_number in range(1, config.max_rounds + 1):
+        racing = [s for s in settings if _racing(current(s))]
+        if not racing:
+            break
+        order = list(racing)
+        random.Random(f"{config.seed}/{target.workload_id}/{round_number}").shuffle(order)
+        for setting in order:
+            if _measured_in(current(setting), round_number):
+                continue
+            event = SpanEvent(
+                target.workload_id, setting, round_number, config.max_rounds,
+                len(racing), counter.done, counter.total, None,
+            )  # fmt: skip
+            if progress:
+                progress(event)
+            t0 = time.monotonic()
+            output, failure = _run_worker(
+                target,
+                setting,
+                sweep_dir / "logs" / f"{target.workload_id}@{setting}.log",
+                _span_args(plans[setting], round_number),
+                sweep_dir,
+            )
+            point = _write_round(
+                target, setting, sweep_dir, round_number,
+                horizon=plans[setting].to_json(), output=output, failure=failure,
+                duration_s=round(time.monotonic() - t0, 3),
+            )  # fmt: skip
+            counter.done += 1
+            if progress:
+                progress(
+                    SpanEvent(
+                        target.workload_id,
+                        setting,
+                        round_number,
+                        config.max_rounds,
+                        len(racing),
+                        counter.done,
+                        counter.total,
+                        point,
+                    )
+                )
+        _after_round(target, settings, paths, config, round_number, counter)
+    return [p for p in (current(s) for s in settings) if p is not None]
+
+
+def _after_round(
+    target: Target,
+    settings: Sequence[str],
+    paths: dict[str, Path],
+    config: RoundsConfig,
+    round_number: int,
+    counter: Counter,
+) -> None:
+    """Racing decisions after a round, saved in the point files; the ETA follows them."""
+    live = {s: load_point(paths[s]) for s in settings if paths[s].exists()}
+    racing = {s: p for s, p in live.items() if _racing(p)}
+    left_rounds = config.max_rounds - round_number
+    if left_rounds <= 0:
+        for s in racing:
+            _stop(paths[s], f"round cap ({config.max_rounds} rounds)")
+        return
+    if not config.racing or round_number < config.min_rounds:
+        return
+    decision = race_decisions(racing, round_number=round_number, min_gain=config.min_gain)
+    for setting, why in decision.stopped.items():
+        _stop(paths[setting], why)
+        counter.total -= left_rounds
+    if decision.over is not None:
+        for setting in racing:
+            if setting not in decision.stopped:
+                _stop(paths[setting], decision.over)
+                counter.total -= left_rounds
