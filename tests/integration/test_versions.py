@@ -5,9 +5,11 @@ What differs between them and what gctune must get right on each: the default
 thresholds (700 before 3.13, 2000 since), read at run time; the kind of collector
 (generational on all four: 3.14.5+ took the incremental one back out); the
 ``duration`` that 3.15 adds to ``gc.callbacks`` info, recorded beside the probe's own
-pause; and the three ways gctune measures inside a process — the probe, the pyperf
-hook, and the start-up hook of ``--command`` — each run in the real interpreter with
-gctune lent to it, as ``--python`` does. Sizes are tiny: a few seconds per interpreter.
+pause; the three ways gctune measures inside a process — the probe, the pyperf hook,
+and the start-up hook of ``--command`` — each run in the real interpreter with gctune
+lent to it, as ``--python`` does; and the steady-state horizon: the full-collection
+period predicted from a pilot against the one a span sees. Sizes are tiny: a few
+seconds per interpreter.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ import gctune
 from gctune.agreement import pause_agreement
 from gctune.cli import app
 from gctune.environment import interpreter_of, lent_to
+from gctune.horizon import plan_span
 from gctune.results import load_sweep
 from tests.versions import Interpreter, locate
 
@@ -239,3 +242,49 @@ def test_on_315_the_probes_pauses_agree_with_the_interpreters_duration(
     assert agreement.collections == sum(h["count"] for h in out["pauses"].values()) >= 50
     assert agreement.not_longer == 0  # the probe's interval holds CPython's
     assert 0 < agreement.excess_p50 <= MEDIAN_EXCESS_TOLERANCE
+
+
+def span_output(python: Interpreter, env: dict[str, str], out: Path, *args: str) -> dict[str, Any]:
+    """Run ``python -m gctune.span`` (a worker span, or a pilot); what it measured."""
+    cmd = [python.path, "-m", "gctune.span", "--workload", "short_cycles", "--size", "50"]
+    done = subprocess.run(
+        [*cmd, "--out", str(out), *args], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    data: dict[str, Any] = json.loads(out.read_text())
+    if "benchmarks" not in data:
+        return data  # a pilot
+    run = data["benchmarks"][0]["runs"][-1]
+    snap: dict[str, Any] = json.loads(
+        {**data.get("metadata", {}), **run.get("metadata", {})}["gctune_probe"]
+    )
+    return snap
+
+
+def test_the_horizon_predicts_the_full_collections_each_interpreter_runs(
+    real_python: Interpreter, lent: dict[str, str], tmp_path: Path
+) -> None:
+    # short_cycles at this size keeps the long-lived rule (bpo-4074) binding on every
+    # version: a full collection waits for the old generation's pending objects, several
+    # times the t0 * t1 * t2 formula.
+    pilot = span_output(
+        real_python, lent, tmp_path / "pilot.json", "--pilot", "--full-target", "0", "--budget", "5"
+    )
+    assert tuple(pilot["thresholds"]) == real_python.default_thresholds
+    assert pilot["gc_kind"] == real_python.gc_kind and pilot["full_generation"] == 2
+    assert pilot["full_at"], "the pilot saw no full collection"
+    d0 = real_python.default_thresholds[0]
+    for setting in ("default", f"t{d0 * 5 // 2}-10-10"):  # and 2.5 x default's threshold0
+        plan = plan_span(pilot, setting, budget_s=2.0)
+        assert plan.predicted_period is not None
+        # A span starts right after gc.collect(): its first full collection ends one period.
+        span = span_output(
+            real_python,
+            lent,
+            tmp_path / f"{setting}.json",
+            *("--setting", setting, "--full-target", "1", "--chunk", str(plan.chunk)),
+            *("--max-steps", str(int(3 * plan.predicted_period)), "--budget", "20"),
+        )["span"]
+        assert span["stop"] == "full-collections", (setting, plan, span)
+        observed = span["full_at"][0]
+        assert 0.67 < observed / plan.predicted_period < 1.5, (setting, plan, observed)
