@@ -7,8 +7,8 @@ SWEEP_ARGS ?=
 REPORT_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help venv interpreters sweep report test lint typecheck bench bench-compare bench-probe bench-agreement \
-	baseline clean
+.PHONY: help venv interpreters sweep report report-screenshot test lint typecheck bench \
+	bench-compare bench-probe bench-agreement baseline clean
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | \
@@ -34,6 +34,11 @@ sweep: $(STAMP) ## Run the default sweep (built-in workloads, quick grid) into r
 
 report: $(STAMP) ## Rebuild the report (Markdown + HTML) of the latest sweep under results/
 	$(BIN)/gctune report $(REPORT_ARGS)
+
+# Needs Chromium: apt-get install chromium. SCREENSHOT_ARGS: e.g. --fresh, or --sweep DIR.
+SCREENSHOT_ARGS ?=
+report-screenshot: $(STAMP) ## Tiny real sweep; its HTML report screenshotted in headless Chromium
+	$(BIN)/python tools/report_screenshot.py $(SCREENSHOT_ARGS)
 
 test: $(STAMP) interpreters ## Lint, type-check and run the test suite (unit + integration)
 	$(BIN)/ruff check gctune workloads tests benchmarks tools

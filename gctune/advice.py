@@ -11,7 +11,7 @@ from typing import Any, Optional
 
 from gctune.analysis import PointStats, workload_stats
 from gctune.fmt import fmt_bytes, fmt_interval, fmt_ns, fmt_pct, fmt_ratio, fmt_size
-from gctune.recommend import Recommendation
+from gctune.recommend import Recommendation, has_gap
 from gctune.recycle import recycle_snippets
 from gctune.results import Point
 from gctune.settings import SettingError, parse_setting
@@ -41,11 +41,14 @@ def snippet(setting_id: str, *, at_startup: bool = False) -> str:
     if setting.mode == "default" and not setting.freeze:
         return "# Keep the interpreter's default GC settings: nothing to change."
     lines = ["import gc", ""]
-    if setting.freeze and not at_startup:
+    if at_startup:
+        lines.append("# As measured: first thing at start-up, before the program's imports.")
+        if setting.freeze:
+            lines.append("# Freezing later, once the long-lived state is built, freezes more;")
+            lines.append("# that was not measured.")
+    elif setting.freeze:
         lines.append("# Once, at start-up: after imports and after the long-lived state is built,")
         lines.append("# before serving work.")
-    elif setting.freeze:
-        lines.append("# Once, first thing at start-up (as measured: only start-up objects frozen).")
     else:
         lines.append("# Once, at start-up (before the work starts):")
     if setting.freeze:
@@ -57,10 +60,6 @@ def snippet(setting_id: str, *, at_startup: bool = False) -> str:
     elif setting.mode == "disabled":
         lines.append("gc.disable()  # reference cycles are never freed from here on")
     return "\n".join(lines)
-
-
-def _rate(s: PointStats) -> float:
-    return sum(s.collections_per_s_by_gen.values())
 
 
 def headline(rec: Recommendation) -> str:
@@ -94,15 +93,11 @@ def describe(rec: Recommendation) -> list[str]:
         )
     if not rec.is_default:
         lines.append(
-            f"  mean time per {per}: {fmt_ns(s.mean_s * 1e9)} vs {fmt_ns(d.mean_s * 1e9)} "
+            f"  time per {per} (mean): {fmt_ns(s.mean_s * 1e9)} vs {fmt_ns(d.mean_s * 1e9)} "
             f"({fmt_ratio(s.time_ratio)}, {fmt_interval(s.time_ratio_low, s.time_ratio_high)})"
         )
-        gap = s.gap_recovered
-        if gap is not None:
-            noise = " (above 100%: within noise of the floor)" if gap > 1 else ""
-            lines.append(
-                f"  share of the default→disabled time gap recovered: {fmt_pct(gap)}{noise}"
-            )
+        if s.gap_recovered is not None:
+            lines.append(f"  share of the default→disabled time gap recovered: {_gap_line(rec)}")
         lines.append(
             f"  longest GC pause: {fmt_ns(s.pause_max_ns if s.collections else None)} "
             f"vs {fmt_ns(d.pause_max_ns if d.collections else None)}; p99 "
@@ -140,17 +135,25 @@ def describe(rec: Recommendation) -> list[str]:
             f"  best candidate {other.setting}: {rec.metric} {fmt_ratio(c.ratio)} of "
             f"default's, 95% interval {fmt_interval(c.low, c.high)} ({verdict})"
         )
-    fewer = _rate(s) < 0.8 * _rate(d)
-    longer = s.collections > 0 and d.collections > 0 and s.pause_max_ns > 1.2 * d.pause_max_ns
-    if not rec.is_default and fewer and longer:
-        tail = " and the request latency" if s.request_max_ns is not None else ""
-        lines.append(
-            "  note: fewer but longer pauses than default: check the longest GC pause"
-            f"{tail} above against your latency needs"
-        )
     lines.extend(f"  note: {n}" for n in rec.notes)
     lines.extend(f"  excluded {e.setting}: {e.reason}" for e in rec.excluded)
     return lines
+
+
+def _gap_line(rec: Recommendation) -> str:
+    gap = rec.stats.gap_recovered
+    assert gap is not None
+    if not has_gap(rec.floor):
+        return (
+            "none to recover: disabled is not significantly faster than default, so the "
+            f"share ({fmt_pct(gap)}) is noise"
+        )
+    if gap > 1.0:
+        return (
+            f"{fmt_pct(gap)}: faster than with the collector disabled (noise, or disabled "
+            "paying for its growing memory)"
+        )
+    return fmt_pct(gap)
 
 
 def _memory_words(s: PointStats) -> str:

@@ -6,7 +6,7 @@ A workload spec is one of:
     A built-in workload (``gctune list``).
 ``package.module`` or ``path/to/file.py``
     A workload module: a one-line docstring, ``DEFAULT_SIZE``, ``setup(size) -> state``
-    (optional) and ``step(state)``, as the built-in ones in ``workloads/``.
+    (optional) and ``step(state)``, as the built-in ones (``gctune.workloads``).
 ``package.module:function`` or ``path/to/file.py:function``
     A callable. Its signature says how gctune calls it:
 
@@ -46,9 +46,11 @@ from types import ModuleType
 from typing import Any, Callable, Optional
 
 __all__ = [
+    "BUILTIN_PACKAGE",
     "Workload",
     "WorkloadError",
     "builtin_names",
+    "builtin_package",
     "load_workload",
     "resolve_specs",
     "split_spec",
@@ -105,11 +107,51 @@ class Workload:
                 step(state)
 
 
+# The built-in workloads install under a name gctune owns: a top-level ``workloads``
+# would shadow (or be shadowed by) a user's module of that name.
+BUILTIN_PACKAGE = "gctune.workloads"
+
+
+def builtin_package() -> ModuleType:
+    """The package of the built-in workloads, imported as ``gctune.workloads``.
+
+    An installed gctune (a wheel) holds it as a subpackage. A source checkout (an
+    editable install, the tests, or a checkout lent to another interpreter through
+    ``PYTHONPATH``) keeps it in the repository's top-level ``workloads/`` folder, beside
+    ``gctune/``, which is then imported under the same name.
+    """
+    found = sys.modules.get(BUILTIN_PACKAGE)
+    if found is not None:
+        return found
+    try:
+        return importlib.import_module(BUILTIN_PACKAGE)
+    except ModuleNotFoundError as exc:
+        if exc.name != BUILTIN_PACKAGE:
+            raise
+    # resolve(): a checkout lent through a symlinked gctune/ keeps workloads/ beside it
+    folder = Path(__file__).resolve().parent.parent / "workloads"
+    init = folder / "__init__.py"
+    loader_spec = importlib.util.spec_from_file_location(
+        BUILTIN_PACKAGE, init, submodule_search_locations=[str(folder)]
+    )
+    if not init.is_file() or loader_spec is None or loader_spec.loader is None:
+        raise WorkloadError(f"gctune's built-in workloads are missing (no {BUILTIN_PACKAGE})")
+    module = importlib.util.module_from_spec(loader_spec)
+    sys.modules[BUILTIN_PACKAGE] = module
+    try:
+        loader_spec.loader.exec_module(module)
+    except BaseException:
+        del sys.modules[BUILTIN_PACKAGE]
+        raise
+    import gctune
+
+    setattr(gctune, "workloads", module)  # noqa: B010 - as the import system would
+    return module
+
+
 def builtin_names() -> tuple[str, ...]:
     """Names of the built-in workloads, in catalogue order."""
-    import workloads
-
-    return tuple(workloads.BUILTIN)
+    return tuple(builtin_package().BUILTIN)
 
 
 _IDENT = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$")
@@ -174,7 +216,7 @@ def load_workload(spec: str) -> Workload:
 
 def _import(target: str) -> ModuleType:
     if target in builtin_names():
-        return importlib.import_module(f"workloads.{target}")
+        return importlib.import_module(f"{BUILTIN_PACKAGE}.{target}")
     if _names_a_file(target):
         return _import_file(target)
     if os.getcwd() not in sys.path and "" not in sys.path:

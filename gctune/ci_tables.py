@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from gctune.compare import Comparison, MetricResult
-from gctune.history import History
+from gctune.history import History, nothing_to_compare
 
 __all__ = ["print_comparison", "print_history", "wide"]
 
@@ -50,7 +50,14 @@ def _value(m: MetricResult, x: float) -> str:
 def _pct(ratio: float) -> str:
     if math.isnan(ratio):
         return "-"
-    return "+inf%" if math.isinf(ratio) else f"{(ratio - 1) * 100:+.1f}%"
+    # a count that was 0 in the base has no percentage change: say so rather than +inf%
+    return "from 0" if math.isinf(ratio) else f"{(ratio - 1) * 100:+.1f}%"
+
+
+def _interval(m: MetricResult) -> str:
+    if math.isinf(m.ratio) or math.isnan(m.low) or math.isnan(m.high):
+        return "-"
+    return f"[{_pct(m.low)}, {_pct(m.high)}]"
 
 
 def _verdict(m: MetricResult) -> str:
@@ -85,7 +92,7 @@ def print_comparison(console: Console, result: Comparison, *, all_metrics: bool)
                 _value(m, m.base),
                 _value(m, m.new),
                 _pct(m.ratio),
-                f"[{_pct(m.low)}, {_pct(m.high)}]",
+                _interval(m),
                 "yes" if m.significant else "no",
                 _verdict(m),
                 m.note,
@@ -113,15 +120,15 @@ def print_comparison(console: Console, result: Comparison, *, all_metrics: bool)
 
 
 def print_history(console: Console, history: History) -> None:
-    """Print median time and p99 pause per result set, and the steps detected."""
+    """Print mean time and p99 pause per result set, and the steps detected."""
     table = Table(title="GC metrics over commits", title_justify="left")
     for col in (
         "workload",
         "setting",
         "commit",
         "date",
-        "time (median)",
-        "Δ mean",
+        "time/step (mean)",
+        "Δ",
         "p99 pause",
         "Δ",
     ):
@@ -134,7 +141,7 @@ def print_history(console: Console, history: History) -> None:
                 series.setting if i == 0 else "",
                 entry.label,
                 entry.date[:10],
-                _ns(entry.median_s * 1e9),
+                _ns(entry.mean_s * 1e9),
                 _pct(entry.time_change.ratio) if entry.time_change else "",
                 _ns(entry.p99_ns),
                 _pct(entry.p99_change.ratio) if entry.p99_change else "",
@@ -142,7 +149,10 @@ def print_history(console: Console, history: History) -> None:
             )
         table.add_section()
     console.print(table)
-    if history.steps:
+    nothing = nothing_to_compare(history)
+    if nothing is not None:
+        console.print(nothing)
+    elif history.steps:
         console.print(f"[bold]{len(history.steps)} step(s) beyond noise:[/]")
         for step in history.steps:
             console.print(f"  {step}", highlight=False)

@@ -12,6 +12,7 @@ import json
 import os
 import shutil
 import sys
+import tempfile
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, Callable, Optional, TypeVar
@@ -19,6 +20,7 @@ from typing import Any, Callable, Optional, TypeVar
 import typer
 from rich.table import Table
 
+from gctune import __version__
 from gctune.catalog import (
     WorkloadError,
     builtin_names,
@@ -58,6 +60,26 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"gctune {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _gctune(
+    version: bool = typer.Option(
+        False,
+        "--version",
+        callback=_print_version,
+        is_eager=True,
+        help="Print gctune's version and exit.",
+    ),
+) -> None:
+    """Measure and tune CPython's cyclic garbage collector for your workload."""
+
 
 F = TypeVar("F", bound=Callable[..., Any])
 USER_ERRORS = (
@@ -198,37 +220,58 @@ def _sweep(spec: Optional[SweepSpec], out: Path, resume: bool) -> list[Point]:
 RESULTS = Path("results")
 
 # Options that `run` and `sweep` share, defined once.
-_WORKLOAD_OPT = typer.Option(None, "--workload", "-w", help="A workload, as the arguments.")
+_WORKLOAD_OPT = typer.Option(
+    None, "--workload", "-w", metavar="WORKLOAD", help="A workload, as the arguments."
+)
 _COMMAND = typer.Option(
     False,
     "--command",
     help="Measure an unchanged program: gctune run|sweep --command -- python app.py ARGS.",
 )
 _NAME = typer.Option(
-    None, help="Name of the --command program in results (default: its script's name)."
+    None,
+    metavar="NAME",
+    help="Name of the --command program in results (default: its script's name).",
+)
+_QUICK = typer.Option(
+    False, "--quick", help="3 rounds, spans of up to 1.2 s (the quick grid's default)."
 )
 _FAST = typer.Option(False, "--fast", help="3 rounds, spans of up to 0.8 s.")
+_NORMAL = typer.Option(False, "--normal", help="3 to 8 rounds with racing, spans of up to 3 s.")
 _RIGOROUS = typer.Option(False, "--rigorous", help="5 to 15 rounds, spans of up to 6 s.")
-_SIZE = typer.Option(None, min=1, help="Workload size (default: each workload's own).")
-_TIMEOUT = typer.Option(DEFAULT_TIMEOUT, min=1, help="Seconds allowed per point.")
-_MAX_MEMORY = typer.Option("4G", help="Memory cap per worker process (resident), e.g. 2G.")
-_PROCESSES = typer.Option(None, min=1, help="--command only: pyperf worker processes.")
-_VALUES = typer.Option(None, min=1, help="--command only: pyperf values per process.")
-_MIN_TIME = typer.Option(None, min=0.0001, help="--command only: pyperf seconds per value.")
-_ROUNDS = typer.Option(
-    None, min=1, help="Most rounds (one span of every racing setting each; default: the mode's)."
+_SIZE = typer.Option(None, min=1, metavar="N", help="Workload size (default: each workload's own).")
+_TIMEOUT = typer.Option(
+    DEFAULT_TIMEOUT, min=1, metavar="SECONDS", help="Time allowed per worker process."
 )
-_MIN_ROUNDS = typer.Option(None, min=1, help="Rounds before racing may stop a setting.")
+_MAX_MEMORY = typer.Option(
+    "4G", metavar="SIZE", help="Memory cap per worker process (resident), e.g. 2G."
+)
+_PROCESSES = typer.Option(None, min=1, metavar="N", help="--command only: pyperf worker processes.")
+_VALUES = typer.Option(None, min=1, metavar="N", help="--command only: pyperf values per process.")
+_MIN_TIME = typer.Option(
+    None, min=0.0001, metavar="SECONDS", help="--command only: pyperf time per value."
+)
+_ROUNDS = typer.Option(
+    None,
+    min=1,
+    metavar="N",
+    help="Most rounds (one span of every racing setting each; default: the mode's).",
+)
+_MIN_ROUNDS = typer.Option(
+    None, min=1, metavar="N", help="Rounds before racing may stop a setting."
+)
 _MAX_POINT_TIME = typer.Option(
     None,
     "--max-point-time",
     min=0.001,
+    metavar="SECONDS",
     help="Seconds one span of a point may measure (default: the mode's: quick 1.2, fast 0.8, "
     "normal 3, rigorous 6).",
 )
 _MIN_GAIN = typer.Option(
     2.0,
     min=0.0,
+    metavar="PERCENT",
     help="Smallest gain of interest, percent: racing stops settings slower than "
     "the leader by more.",
 )
@@ -236,8 +279,18 @@ _NO_RACING = typer.Option(False, "--no-racing", help="Measure every setting in e
 _PYTHON = typer.Option(
     None,
     "--python",
+    metavar="PATH",
     help="Interpreter to measure (path or name on PATH; default: the one running gctune). "
     "It needs nothing installed: gctune and pyperf are lent to it.",
+)
+
+
+_PYTHONS = typer.Option(
+    None,
+    "--python",
+    help="Interpreter to measure (path or name on PATH; default: the one running gctune); "
+    "repeat it to measure several side by side in the same rounds. It needs nothing "
+    "installed: gctune and pyperf are lent to it.",
 )
 
 
@@ -314,6 +367,7 @@ def _make_spec(
 def sweep(
     workloads: list[str] = typer.Argument(
         None,
+        metavar="[WORKLOAD]...",
         help="Workloads: built-in names, modules, .py files, or MODULE:FUNCTION / "
         "FILE.py:FUNCTION (default: all built-in). With --command: the program and "
         "its arguments, after --.",
@@ -321,19 +375,23 @@ def sweep(
     workload_opt: list[str] = _WORKLOAD_OPT,
     command: bool = _COMMAND,
     name: Optional[str] = _NAME,
-    grid: str = typer.Option("quick", help="quick, full, or a .toml sweep file."),
+    grid: str = typer.Option("quick", metavar="GRID", help="quick, full, or a .toml sweep file."),
     setting: list[str] = typer.Option(
-        None, "--setting", "-s", help="A setting (repeatable), e.g. 50000,20,100+freeze."
+        None,
+        "--setting",
+        "-s",
+        metavar="SETTING",
+        help="A setting (repeatable), e.g. 50000,20,100+freeze.",
     ),
-    out: Optional[Path] = typer.Option(None, help="Sweep directory (default: results/<id>)."),
-    resume: bool = typer.Option(False, help="Finish the sweep in --out (or the latest one)."),
-    quick: bool = typer.Option(
-        False, "--quick", help="3 rounds, spans of up to 1.2 s (the quick grid's default)."
+    out: Optional[Path] = typer.Option(
+        None, metavar="DIR", help="Sweep directory (default: results/<id>)."
     ),
+    resume: bool = typer.Option(
+        False, "--resume", help="Finish the sweep in --out (or the latest one)."
+    ),
+    quick: bool = _QUICK,
     fast: bool = _FAST,
-    normal: bool = typer.Option(
-        False, "--normal", help="3 to 8 rounds with racing, spans of up to 3 s."
-    ),
+    normal: bool = _NORMAL,
     rigorous: bool = _RIGOROUS,
     size: Optional[int] = _SIZE,
     timeout: float = _TIMEOUT,
@@ -346,12 +404,19 @@ def sweep(
     processes: Optional[int] = _PROCESSES,
     values: Optional[int] = _VALUES,
     min_time: Optional[float] = _MIN_TIME,
-    python: Optional[str] = _PYTHON,
+    python: Optional[list[str]] = _PYTHONS,
+    interleave: bool = typer.Option(
+        False,
+        "--interleave",
+        help="Measure all workloads in shared rounds (a base and a changed workload "
+        "side by side, for `gctune gate`).",
+    ),
 ) -> None:
     """Measure every workload under every GC setting in interleaved rounds of fresh
     worker processes, each span holding whole collector cycles.
 
-    With no arguments: all built-in workloads on the quick grid, in quick mode.
+    With no arguments: all built-in workloads on the quick grid, in quick mode (3
+    rounds); other grids default to normal mode (3 to 8 rounds with racing).
     """
     if resume:
         target = out if out is not None else _latest(RESULTS)
@@ -372,15 +437,20 @@ def sweep(
         min_time=min_time,
         timeout=timeout,
         max_memory=max_memory,
-        python=python,
+        python=python[0] if python else None,
         rounds=rounds,
         min_rounds=min_rounds,
         max_point_time=max_point_time,
         min_gain=min_gain,
         racing=not no_racing,
     )
+    if python and len(python) > 1:
+        if spec.command:
+            raise GctuneError("several --python apply to workloads, not to --command")
+        spec = replace(spec, pythons=tuple(_interpreter_path(p) for p in python))
+    spec = replace(spec, interleave=interleave)
     target = out if out is not None else new_sweep_dir(RESULTS)
-    n = len(spec.workloads) * len(spec.settings)
+    n = len(spec.workloads) * len(spec.settings) * max(1, len(spec.pythons))
     if spec.command:
         how = f"pyperf {spec.mode} mode"
     else:
@@ -438,17 +508,28 @@ def _check_objective(objective: str) -> str:
 @_user_errors
 def report(
     directory: Optional[Path] = typer.Argument(
-        None, help="Sweep directory (default: the latest under results/)."
+        None, metavar="[DIR]", help="Sweep directory (default: the latest under results/)."
     ),
-    out: Optional[Path] = typer.Option(None, help="Report directory (default: DIR/report)."),
+    out: Optional[Path] = typer.Option(
+        None, metavar="DIR", help="Report directory (default: DIR/report)."
+    ),
     fmt: list[str] = typer.Option(
-        ["md", "html"], "--format", help="md or html (repeatable; default: both)."
+        ["md", "html"],
+        "--format",
+        metavar="FORMAT",
+        help="md or html (repeatable; default: both).",
+        show_default=False,
     ),
     objective: str = typer.Option(
-        "throughput", help="What recommendations optimise: throughput, latency, balanced."
+        "throughput",
+        metavar="OBJECTIVE",
+        help="What recommendations optimise: throughput, latency, balanced.",
     ),
     max_memory_ratio: float = typer.Option(
-        DEFAULT_MAX_MEMORY_RATIO, min=0.01, help="Memory budget: peak RSS / default's."
+        DEFAULT_MAX_MEMORY_RATIO,
+        min=0.01,
+        metavar="RATIO",
+        help="Memory budget: peak RSS / default's.",
     ),
 ) -> None:
     """Write the Markdown and/or self-contained HTML report of a sweep, with charts."""
@@ -473,16 +554,21 @@ def report(
 @_user_errors
 def recommend(
     directory: Optional[Path] = typer.Argument(
-        None, help="Sweep directory (default: the latest under results/)."
+        None, metavar="[DIR]", help="Sweep directory (default: the latest under results/)."
     ),
     workload: Optional[list[str]] = typer.Option(
-        None, "--workload", "-w", help="Only this workload (repeatable)."
+        None, "--workload", "-w", metavar="WORKLOAD", help="Only this workload (repeatable)."
     ),
     max_memory_ratio: float = typer.Option(
-        DEFAULT_MAX_MEMORY_RATIO, min=0.01, help="Memory budget: peak RSS / default's."
+        DEFAULT_MAX_MEMORY_RATIO,
+        min=0.01,
+        metavar="RATIO",
+        help="Memory budget: peak RSS / default's.",
     ),
     objective: str = typer.Option(
-        "throughput", help="throughput (time), latency (longest pause) or balanced (both)."
+        "throughput",
+        metavar="OBJECTIVE",
+        help="throughput (time), latency (longest pause) or balanced (both).",
     ),
     min_gain: float = typer.Option(
         2.0, min=0.0, help="Smallest gain worth a change, percent of default's (whole interval)."
@@ -512,7 +598,6 @@ def recommend(
                 f"workload {name!r} is not in {data.directory}: "
                 f"it has {', '.join(data.workloads) or 'no points'}"
             )
-    command = data.manifest.spec.get("command") is not None
     made: list[dict[str, Any]] = []
     for name in chosen:
         try:
@@ -523,14 +608,13 @@ def recommend(
                 max_memory_ratio=max_memory_ratio,
                 min_gain=min_gain / 100,
                 recycle=recycle,
+                per=data.unit,
             )
         except RecommendError as exc:  # one workload's data; the others may still do
             if not json_output:
                 typer.echo(f"{name}: no recommendation: {exc}\n")
             continue
-        if command:
-            rec = replace(rec, per="run")
-        item = recommendation_json(rec, at_startup=command)
+        item = recommendation_json(rec, at_startup=data.applied_at_startup)
         if verify_it and not rec.is_default:
             item["verify"] = _verify_recommended(data, name, rec, max_memory_ratio, json_output)
         made.append(item)
@@ -538,7 +622,7 @@ def recommend(
             continue
         typer.echo("\n".join(describe(rec)))
         typer.echo("")
-        typer.echo(snippet(rec.setting, at_startup=command))
+        typer.echo(snippet(rec.setting, at_startup=data.applied_at_startup))
         if rec.recycle is not None:
             typer.echo("")
             typer.echo(recycle_snippets(rec.recycle.every_steps))
@@ -584,17 +668,25 @@ def _verify_recommended(
 def run(
     workload: list[str] = typer.Argument(
         None,
+        metavar="[WORKLOAD]",
         help="A built-in name, module, .py file, or MODULE:FUNCTION / FILE.py:FUNCTION. "
         "With --command: the program and its arguments, after --.",
     ),
     workload_opt: list[str] = _WORKLOAD_OPT,
     command: bool = _COMMAND,
     name: Optional[str] = _NAME,
-    setting: str = typer.Option("default", "--setting", "-s", help="The GC setting."),
-    out: Optional[Path] = typer.Option(
-        None, help="Directory for the point (default: results/<id>)."
+    setting: str = typer.Option(
+        "default", "--setting", "-s", metavar="SETTING", help="The GC setting."
     ),
+    out: Optional[Path] = typer.Option(
+        None,
+        metavar="DIR",
+        help="Keep the point in this directory (a sweep directory, which gctune report "
+        "reads). Without it, run saves nothing.",
+    ),
+    quick: bool = _QUICK,
     fast: bool = _FAST,
+    normal: bool = _NORMAL,
     rigorous: bool = _RIGOROUS,
     size: Optional[int] = _SIZE,
     timeout: float = _TIMEOUT,
@@ -607,7 +699,11 @@ def run(
     python: Optional[str] = _PYTHON,
     json_output: bool = typer.Option(False, "--json", help="Print JSON (schema in the README)."),
 ) -> None:
-    """Measure one workload, or one program (--command), under one GC setting."""
+    """Measure one workload, or one program (--command), under one GC setting.
+
+    Prints the point's numbers; it is saved only with --out DIR. pyperf's normal mode
+    (20 worker processes x 3 values) unless --quick, --fast or --rigorous.
+    """
     (chosen,) = parse_settings([setting])
     given = [*(workload or []), *(workload_opt or [])]
     if not command and len(given) != 1:
@@ -619,7 +715,7 @@ def run(
         name=name,
         settings=(chosen.id,),
         size=size,
-        mode=_mode(False, fast, False, rigorous, "normal"),
+        mode=_mode(quick, fast, normal, rigorous, "normal"),
         processes=processes,
         values=values,
         min_time=min_time,
@@ -629,17 +725,26 @@ def run(
         rounds=rounds,
         max_point_time=max_point_time,
     )
-    target = out if out is not None else new_sweep_dir(RESULTS)
-    points = _sweep(spec, target, resume=False)
+    if out is not None:
+        point = _sweep(spec, out, resume=False)[0]
+    else:
+        # nothing is written where the user happens to be: the point lives in a
+        # temporary directory for as long as it takes to print it
+        with tempfile.TemporaryDirectory(prefix="gctune-run-") as tmp:
+            point = _sweep(spec, Path(tmp) / "run", resume=False)[0]
     if json_output:
         from gctune.advice import ADVICE_SCHEMA, point_json
 
-        doc = {"schema": ADVICE_SCHEMA, "kind": "point", **point_json(points[0])}
+        doc = {"schema": ADVICE_SCHEMA, "kind": "point", **point_json(point)}
+        doc["path"] = str(point.path) if out is not None else None
         typer.echo(json.dumps(doc, indent=1))
     else:
-        point_table(points[0], per="run of the program" if spec.command else "step")
-        console.print(f"Saved: {points[0].path}")
-    if not points[0].ok:
+        point_table(point, per="run of the program" if spec.command else "step")
+        if out is not None:
+            typer.echo(f"Saved: {point.path}")
+        else:
+            typer.echo("Not saved: add --out DIR to keep the point (a pyperf-readable file).")
+    if not point.ok:
         raise typer.Exit(1)
 
 
@@ -742,11 +847,16 @@ def verify(
 @app.command()
 @_user_errors
 def compare(
-    base: Path = typer.Argument(..., help="Baseline result directory, e.g. results/baseline."),
-    new: Path = typer.Argument(..., help="Result directory to check against the baseline."),
+    base: Path = typer.Argument(
+        ..., metavar="BASE", help="Baseline result directory, e.g. results/baseline."
+    ),
+    new: Path = typer.Argument(
+        ..., metavar="NEW", help="Result directory to check against the baseline."
+    ),
     fail_on: list[str] = typer.Option(
         None,
         "--fail-on",
+        metavar="METRIC:PERCENT",
         help=f"Gate METRIC:PERCENT, repeatable, e.g. time:5% or collections:0%. "
         f"Metrics: {', '.join(GATES)}.",
     ),
@@ -783,16 +893,49 @@ def compare(
 
 @app.command()
 @_user_errors
+def gate(
+    directory: Path = typer.Argument(..., help="A sweep measured with --interleave or --python."),
+    base: str = typer.Argument(..., help="Workload id of the base, as in the sweep."),
+    new: str = typer.Argument(..., help="Workload id of the change."),
+    fail_on: list[str] = typer.Option(
+        None, "--fail-on", help="Gate METRIC:PERCENT, repeatable: time, cpu or collections."
+    ),
+    json_output: bool = typer.Option(False, "--json", help="Print JSON instead of lines."),
+) -> None:
+    """Compare two workloads (or interpreters) of one interleaved sweep within its rounds;
+    exit 1 on a regression beyond a gate."""
+    from gctune.gate import gate as run_gate
+
+    rows = run_gate(directory, base, new, [parse_threshold(t) for t in fail_on or []])
+    failed = [r for r in rows if r.regression]
+    if json_output:
+        doc = {"base": base, "new": new, "rows": [r.to_json() for r in rows]}
+        typer.echo(json.dumps({**doc, "regressions": len(failed)}, indent=1))
+    else:
+        typer.echo(f"{new} vs {base}, round-paired within {directory}:")
+        for row in rows:
+            typer.echo("  " + row.line())
+        typer.echo(f"{len(failed)} regression(s)")
+    if failed:
+        raise typer.Exit(1)
+
+
+@app.command()
+@_user_errors
 def history(
     dirs: list[Path] = typer.Argument(
-        ..., help="Result directories, one per commit, in any order (dated by their manifests)."
+        ...,
+        metavar="DIR...",
+        help="Result directories, one per commit, in any order (dated by their manifests).",
     ),
-    out: Path = typer.Option(Path("gctune-history.png"), help="Where to write the PNG chart."),
+    out: Path = typer.Option(
+        Path("gctune-history.png"), metavar="PNG", help="Where to write the PNG chart."
+    ),
     min_effect: float = typer.Option(
-        5.0, min=0.0, help="Smallest change, in percent, that counts as a step."
+        5.0, min=0.0, metavar="PERCENT", help="Smallest change, in percent, that counts as a step."
     ),
 ) -> None:
-    """Chart median time and GC pause p99 over commits; flag steps beyond their noise."""
+    """Chart mean time and GC pause p99 over commits; flag steps beyond their noise."""
     from gctune.ci_tables import print_history, wide
     from gctune.history import load_history, plot_history
 

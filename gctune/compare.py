@@ -1,6 +1,8 @@
 """Compare two result sets point by point: the CI gate behind ``gctune compare``.
 
-Points are matched by (workload, setting, interpreter). For each matched pair every
+Points are matched by (workload, setting, interpreter), settings by their id as written
+today (:func:`gctune.settings.canonical_id`: an older result's ``t50000`` matches
+``t50000-10-10``). For each matched pair every
 metric is compared on per-run samples, since the worker process is the independent unit
 (see :func:`gctune.analysis.run_means`):
 
@@ -43,6 +45,7 @@ from gctune.analysis import (
     run_peak_rss,
 )
 from gctune.results import Manifest, Point, load_sweep
+from gctune.settings import canonical_id
 
 __all__ = [
     "GATES",
@@ -225,7 +228,7 @@ def _jsonable(value: Any) -> Any:
 
 
 def _pct(ratio: float) -> str:
-    return "+inf%" if math.isinf(ratio) else f"{(ratio - 1) * 100:+.1f}%"
+    return "from 0" if math.isinf(ratio) else f"{(ratio - 1) * 100:+.1f}%"
 
 
 def interpreter_label(info: dict[str, Any]) -> str:
@@ -393,7 +396,7 @@ def _index(points: Sequence[Point], manifest: Manifest, *, with_python: bool) ->
     index: dict[Key, Point] = {}
     for point in points:
         label = interpreter_label(point.interpreter or fallback) if with_python else ""
-        index[(point.workload, point.setting, label)] = point
+        index[(point.workload, canonical_id(point.setting), label)] = point
     return index
 
 
@@ -401,6 +404,20 @@ def _pythons(points: Sequence[Point], manifest: Manifest) -> set[str]:
     fallback = dict(manifest.environment.get("python") or {})
     labels = {interpreter_label(p.interpreter or fallback) for p in points}
     return labels or {interpreter_label(fallback)}
+
+
+def _names(index: dict[Key, Point], most: int = 12) -> str:
+    """``workload@setting`` of a side's points, for a message: the first ``most`` of them."""
+    labels = [f"{p.workload}@{p.setting}" for p in index.values()]
+    if not labels:
+        return "no point"
+    more = f" and {len(labels) - most} more" if len(labels) > most else ""
+    return ", ".join(labels[:most]) + more
+
+
+def _labels(side: dict[Key, Point], other: dict[Key, Point]) -> list[str]:
+    """``workload@setting`` of the points of ``side`` that ``other`` lacks, as written."""
+    return [f"{p.workload}@{p.setting}" for k, p in side.items() if k not in other]
 
 
 def compare_sweeps(
@@ -433,12 +450,15 @@ def compare_sweeps(
     new_index = _index(new_points, new_manifest, with_python=with_python)
     common = [k for k in base_index if k in new_index]
     if not common:
-        raise CompareError(f"{base_dir} and {new_dir} have no (workload, setting) point in common")
+        raise CompareError(
+            f"{base_dir} and {new_dir} have no (workload, setting) point in common: "
+            f"{base_dir} has {_names(base_index)}; {new_dir} has {_names(new_index)}"
+        )
     results: list[PointResult] = []
     failed: list[FailedPoint] = []
     for key in common:
         b, n = base_index[key], new_index[key]
-        label = f"{key[0]}@{key[1]}"
+        label = f"{n.workload}@{n.setting}"  # as the new side spells it
         if not (b.ok and n.ok):
             side = "both" if not (b.ok or n.ok) else ("base" if not b.ok else "new")
             reason = "; ".join(
@@ -451,8 +471,8 @@ def compare_sweeps(
         )
         results.append(
             PointResult(
-                workload=key[0],
-                setting=key[1],
+                workload=n.workload,
+                setting=n.setting,
                 interpreter=interpreter,
                 base_size=b.size,
                 new_size=n.size,
@@ -469,8 +489,8 @@ def compare_sweeps(
         thresholds=tuple(thresholds),
         points=tuple(results),
         failed=tuple(failed),
-        only_in_base=tuple(f"{k[0]}@{k[1]}" for k in base_index if k not in new_index),
-        only_in_new=tuple(f"{k[0]}@{k[1]}" for k in new_index if k not in base_index),
+        only_in_base=tuple(_labels(base_index, new_index)),
+        only_in_new=tuple(_labels(new_index, base_index)),
         warnings=tuple(
             w
             for w in (

@@ -27,7 +27,8 @@ def lent_to(python: str) -> Iterator[Optional[dict[str, str]]]:
     """The environment in which ``python`` runs gctune's points.
 
     For the interpreter running gctune: None (its own environment). For another one
-    (``--python``), this gctune, its workloads and pyperf (all pure Python) are lent to it
+    (``--python``), this gctune (with its built-in workloads, see
+    :func:`gctune.catalog.builtin_package`) and pyperf (all pure Python) are lent to it
     through ``PYTHONPATH``, which pyperf passes on to its workers, together with the
     entry point of the ``gctune`` pyperf hook, so that the measured interpreter needs
     nothing installed. Its own site-packages come after them.
@@ -40,11 +41,10 @@ def lent_to(python: str) -> Iterator[Optional[dict[str, str]]]:
     import pyperf
 
     import gctune
-    import workloads
 
     with tempfile.TemporaryDirectory(prefix="gctune-lent-") as tmp:
         root = Path(tmp)
-        for module in (gctune, workloads, pyperf):
+        for module in (gctune, pyperf):
             package = Path(str(module.__file__)).parent
             (root / package.name).symlink_to(package, target_is_directory=True)
         dist = root / f"gctune-{__version__}.dist-info"

@@ -9,9 +9,10 @@ named statistics. Pure: nothing here prints or plots.
 from __future__ import annotations
 
 import dataclasses
+import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Optional, Union
 
 import pandas as pd
 
@@ -48,6 +49,18 @@ class SweepData:
     stats: dict[str, list[PointStats]]
 
     @property
+    def unit(self) -> str:
+        """What one timing value covers: a ``"step"`` of a workload, or a whole ``"run"``
+        of a ``--command`` program (its start-up included)."""
+        return "run" if self.manifest.spec.get("command") else "step"
+
+    @property
+    def applied_at_startup(self) -> bool:
+        """True when the settings were applied at interpreter start-up (``--command``
+        programs), before the program built anything, rather than after a workload's setup."""
+        return bool(self.manifest.spec.get("command"))
+
+    @property
     def workloads(self) -> list[str]:
         """Workload ids in the order the sweep measured them."""
         return list(self.stats)
@@ -61,8 +74,9 @@ class SweepData:
         return points_frame([s for rows in self.stats.values() for s in rows])
 
 
-def load(directory: Path) -> SweepData:
-    """Read a sweep directory (validated) and compute every point's statistics."""
+def load(directory: Union[str, os.PathLike[str]]) -> SweepData:
+    """Read a sweep directory (a path or a str, validated); compute every point's statistics."""
+    directory = Path(directory)
     manifest, points = load_sweep(directory)
     # The sweep's order (default, disabled, then as the user listed them), not file order.
     listed = {s: i for i, s in enumerate(manifest.spec.get("settings", []))}

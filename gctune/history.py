@@ -3,7 +3,8 @@
 Each result set is labelled with the git commit and date its manifest recorded
 (``environment.git_commit``, ``environment.git_date``; the sweep id and creation time
 when there is no git), and the sets are ordered by that date. For every (workload,
-setting) the median time per step and the GC pause p99 form a series; between two
+setting) the mean time per step (the statistic every table of gctune shows) and the GC
+pause p99 form a series; between two
 consecutive sets a metric has *stepped* when the 95% bootstrap interval of its
 new/old ratio (per-run samples, as in :mod:`gctune.compare`) lies wholly beyond
 ``1 ± min_effect``: beyond its noise and larger than the smallest effect worth a look.
@@ -16,11 +17,15 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 from gctune.analysis import Change, compare_samples, point_stats, run_means
 from gctune.compare import beyond, interpreter_label, run_p99s
 from gctune.results import Point, ResultError, load_sweep
+from gctune.settings import canonical_id
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 __all__ = [
     "DEFAULT_MIN_EFFECT",
@@ -29,7 +34,9 @@ __all__ = [
     "ResultSet",
     "Series",
     "Step",
+    "history_figure",
     "load_history",
+    "nothing_to_compare",
     "plot_history",
 ]
 
@@ -77,7 +84,7 @@ class Entry:
     label: str
     date: str
     python: str
-    median_s: float
+    mean_s: float
     p99_ns: float
     time_change: Optional[Change]
     p99_change: Optional[Change]
@@ -156,7 +163,8 @@ def load_history(dirs: Sequence[Path], *, min_effect: float = DEFAULT_MIN_EFFECT
     for index, (rs, points) in enumerate(sets):
         for point in points:
             if point.ok:
-                by_key.setdefault((point.workload, point.setting), []).append((index, rs, point))
+                key = (point.workload, canonical_id(point.setting))
+                by_key.setdefault(key, []).append((index, rs, point))
     all_series: list[Series] = []
     all_steps: list[Step] = []
     for (workload, setting), items in sorted(by_key.items()):
@@ -189,7 +197,7 @@ def load_history(dirs: Sequence[Path], *, min_effect: float = DEFAULT_MIN_EFFECT
                     label=rs.label,
                     date=rs.date,
                     python=rs.python,
-                    median_s=stats.median_s,
+                    mean_s=stats.mean_s,
                     p99_ns=stats.pause_p99_ns if stats.collections else math.nan,
                     time_change=time_change,
                     p99_change=p99_change,
@@ -206,8 +214,29 @@ def load_history(dirs: Sequence[Path], *, min_effect: float = DEFAULT_MIN_EFFECT
     )
 
 
-def plot_history(history: History, out: Path) -> Path:
-    """Draw median time and p99 pause per workload over the result sets into a PNG."""
+def nothing_to_compare(history: History) -> Optional[str]:
+    """Why ``history`` holds no change to look at, or None when it does."""
+    if len(history.sets) < 2:
+        return (
+            f"only {len(history.sets)} result set: nothing to compare "
+            "(give the result directories of two or more commits)"
+        )
+    if not any(len(series.entries) > 1 for series in history.series):
+        return (
+            f"no finished (workload, setting) point is in two of the {len(history.sets)} "
+            "result sets: nothing to compare"
+        )
+    return None
+
+
+def _commit_label(rs: ResultSet) -> str:
+    """A tick of the commit axis: short commit and date (the sweep id only without git)."""
+    commit = rs.commit[:7] if rs.commit else f"no git: {rs.label}"
+    return f"{commit}\n{rs.date[:10]}"
+
+
+def history_figure(history: History) -> Figure:
+    """Mean time per step and p99 pause per workload (ms) over commits, as a figure."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
@@ -216,14 +245,14 @@ def plot_history(history: History, out: Path) -> Path:
     fig = Figure(figsize=(12, 3.2 * rows), layout="constrained")
     FigureCanvasAgg(fig)
     axes = fig.subplots(rows, 2, squeeze=False)
-    labels = [f"{rs.label}\n{rs.date[:10]}" for rs in history.sets]
+    labels = [_commit_label(rs) for rs in history.sets]
     for row, workload in enumerate(workloads):
         ax_time, ax_p99 = axes[row]
         for series in (s for s in history.series if s.workload == workload):
             xs = [e.set_index for e in series.entries]
             for ax, ys, metric in (
-                (ax_time, [e.median_s * 1e6 for e in series.entries], "time"),
-                (ax_p99, [e.p99_ns / 1e3 for e in series.entries], "p99"),
+                (ax_time, [e.mean_s * 1e3 for e in series.entries], "time"),
+                (ax_p99, [e.p99_ns / 1e6 for e in series.entries], "p99"),
             ):
                 ax.plot(xs, ys, marker="o", label=series.setting)
                 jumps = [(x, y) for x, y, e in zip(xs, ys, series.entries) if metric in e.steps]
@@ -237,17 +266,24 @@ def plot_history(history: History, out: Path) -> Path:
                         linewidths=2,
                         zorder=3,
                     )
-        ax_time.set_title(f"{workload}: median time per step")
-        ax_time.set_ylabel("µs")
+        ax_time.set_title(f"{workload}: mean time per step")
+        ax_time.set_ylabel("time per step (ms)")
         ax_p99.set_title(f"{workload}: GC pause p99")
-        ax_p99.set_ylabel("µs")
+        ax_p99.set_ylabel("GC pause p99 (ms)")
         for ax in (ax_time, ax_p99):
             ax.set_xticks(range(len(labels)), labels, rotation=30, ha="right", fontsize=8)
+            ax.set_xlabel("commit (oldest first)")
             ax.grid(alpha=0.3)
         ax_time.legend(fontsize=7, loc="best")
     fig.suptitle(
         f"GC metrics over commits (red circle: step beyond noise and ±{history.min_effect:.0%})"
     )
+    return fig
+
+
+def plot_history(history: History, out: Path) -> Path:
+    """Draw :func:`history_figure` into a PNG file at ``out``."""
+    fig = history_figure(history)
     out.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(out, dpi=100)
     return out

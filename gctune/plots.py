@@ -37,6 +37,22 @@ DISABLED_COLOR = "#d62728"
 PLAIN = FuncFormatter(lambda v, _: f"{v:g}")  # 0.1 and 10 rather than 10^-1 and 10^1
 
 
+def _plain_log(axis: Any) -> None:
+    """Label a log-scale axis in plain numbers (``0.06``, not ``6x10^-2``).
+
+    Major ticks (powers of ten) always; minor ticks (2 to 9 times them) only when the axis
+    spans less than a decade and so may hold no major tick. matplotlib's own minor labels
+    are mathtext, which the charts print as written (user names must not be parsed).
+    """
+
+    def minor(value: float, _pos: Optional[int]) -> str:
+        low, high = sorted(axis.get_view_interval())
+        return f"{value:g}" if low > 0 and high / low < 10 else ""
+
+    axis.set_major_formatter(PLAIN)
+    axis.set_minor_formatter(FuncFormatter(minor))
+
+
 @dataclass(frozen=True)
 class Chart:
     """One chart of a workload: its PNG (None when skipped) and a caption or skip note."""
@@ -85,7 +101,7 @@ def _color(setting: str, i: int) -> Any:
     return palette[i % len(palette)]
 
 
-def _time_chart(ok: list[PointStats], path: Path, workload: str) -> Chart:
+def _time_chart(ok: list[PointStats], path: Path, workload: str, unit: str) -> Chart:
     rows = [s for s in ok if s.time_ratio is not None]
     fig = _new(8.0, 0.9 + 0.38 * max(3, len(rows)))
     ax = fig.add_subplot()
@@ -103,19 +119,19 @@ def _time_chart(ok: list[PointStats], path: Path, workload: str) -> Chart:
     for i, (r, s) in enumerate(zip(ratios, rows)):
         mark = "" if s.time_significant or s.setting == "default" else " (n.s.)"
         ax.text(max(r, s.time_ratio_high or r), i, f"  {r:.2f}x{mark}", va="center", fontsize=8)
-    ax.set_xlabel("mean time per step / default's (lower is faster; bars: 95% interval)")
+    ax.set_xlabel(f"mean time per {unit} / default's (lower is faster; bars: 95% interval)")
     ax.set_xlim(0, max([*ratios, *(s.time_ratio_high or 0.0 for s in rows), 1.0]) * 1.2)
-    ax.set_title(f"{workload}: time per step relative to default")
+    ax.set_title(f"{workload}: time per {unit} relative to default")
     return Chart(
         "time",
-        "Time per step vs default",
+        f"Time per {unit} vs default",
         _save(fig, path),
-        "Mean time per step of each setting divided by default's, with its 95% bootstrap "
+        f"Mean time per {unit} of each setting divided by default's, with its 95% bootstrap "
         "interval over worker processes; n.s. = interval includes 1 (not significant).",
     )
 
 
-def _heatmap(ok: list[PointStats], path: Path, workload: str) -> Chart:
+def _heatmap(ok: list[PointStats], path: Path, workload: str, unit: str) -> Chart:
     title = "Time vs default over threshold0 × threshold1"
     frame = points_frame(ok)
     grid = frame[(~frame["freeze"]) & frame["mode"].isin(["thresholds", "default"])]
@@ -159,13 +175,13 @@ def _heatmap(ok: list[PointStats], path: Path, workload: str) -> Chart:
     ax.set_yticks(range(len(t1s)), [str(int(t)) for t in t1s])
     ax.set_xlabel("threshold0 (net container allocations before a young collection)")
     ax.set_ylabel("threshold1 (young collections\nper older collection)")
-    ax.set_title(f"{workload}: time per step / default's (grey: not measured)")
+    ax.set_title(f"{workload}: time per {unit} / default's (grey: not measured)")
     fig.colorbar(image, ax=ax, label="time / default (< 1 is faster)")
     return Chart(
         "heatmap",
         title,
         _save(fig, path),
-        "Mean time per step relative to default for each threshold0 × threshold1 pair "
+        f"Mean time per {unit} relative to default for each threshold0 × threshold1 pair "
         "measured without freeze (thresholds in force; default sits at the interpreter's "
         "own). Where several threshold2 values were measured, the fastest is shown.",
     )
@@ -193,7 +209,7 @@ def _pause_cdf(data: SweepData, ok: list[PointStats], path: Path, workload: str)
             label=f"{s.setting} ({s.collections:,})",
         )
     ax.set_xscale("log")
-    ax.xaxis.set_major_formatter(PLAIN)
+    _plain_log(ax.xaxis)
     ax.set_xlabel("GC pause duration (ms, log scale)")
     ax.set_ylabel("fraction of pauses ≤ duration")
     ax.set_ylim(0, 1.02)
@@ -210,7 +226,7 @@ def _pause_cdf(data: SweepData, ok: list[PointStats], path: Path, workload: str)
 
 
 def _memory_chart(
-    ok: list[PointStats], path: Path, workload: str, max_memory_ratio: float
+    ok: list[PointStats], path: Path, workload: str, max_memory_ratio: float, unit: str
 ) -> Chart:
     front = {s.setting for s in pareto_front(ok, keys=("mean_s", "peak_rss_bytes"))}
     fig = _new(9.5, 5.0)
@@ -258,7 +274,7 @@ def _memory_chart(
             label=f"memory budget ({max_memory_ratio:g}x default)",
         )
     ax.set_xlabel("peak RSS of the worker processes (MiB)")
-    ax.set_ylabel("mean time per step (ms)")
+    ax.set_ylabel(f"mean time per {unit} (ms)")
     ax.set_title(f"{workload}: time vs peak memory")
     ax.grid(True, alpha=0.3)
     ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
@@ -266,7 +282,7 @@ def _memory_chart(
         "memory",
         "Time vs peak memory, Pareto front",
         _save(fig, path),
-        "Each setting's mean time per step (bars: 95% interval) against its peak RSS; "
+        f"Each setting's mean time per {unit} (bars: 95% interval) against its peak RSS; "
         "square: default, cross: disabled. Outlined points, marked (front), are on the "
         "Pareto front of (time, peak RSS): no other setting is both faster and smaller. "
         "The dashed line is the recommendation's memory budget.",
@@ -302,9 +318,10 @@ def _collections_chart(ok: list[PointStats], path: Path, workload: str) -> Chart
                 transform=ax.get_xaxis_transform(),
             )
     ax.set_xticks(range(len(ok)), [s.setting for s in ok], rotation=30, ha="right")
+    ax.set_xlim(-0.6, len(ok) - 0.4)  # room for every setting, with or without bars
     ax.set_yscale("log")
     ax.set_ylabel("collections per second of measured time\n(log scale)")
-    ax.yaxis.set_major_formatter(PLAIN)
+    _plain_log(ax.yaxis)
     ax.set_title(f"{workload}: collections per generation")
     ax.grid(True, axis="y", which="both", alpha=0.3)
     if gens:
@@ -339,7 +356,7 @@ def _request_chart(ok: list[PointStats], path: Path, workload: str) -> Chart:
     ax.set_xticks(range(len(rows)), [s.setting for s in rows], rotation=30, ha="right")
     ax.set_yscale("log")
     ax.set_ylabel("request latency (ms, log scale)")
-    ax.yaxis.set_major_formatter(PLAIN)
+    _plain_log(ax.yaxis)
     ax.set_title(f"{workload}: request latency per setting")
     ax.grid(True, axis="y", which="both", alpha=0.3)
     ax.legend(fontsize=8)
@@ -363,11 +380,12 @@ def workload_charts(
         return [Chart("time", "Charts", None, "Skipped: no point of this workload finished.")]
     # Names come from users: "$x$" must print as written, not as mathtext.
     with matplotlib.rc_context({"text.parse_math": False}):
+        unit = data.unit
         charts = [
-            _time_chart(ok, out_dir / f"{stem}-time.png", workload),
-            _heatmap(ok, out_dir / f"{stem}-heatmap.png", workload),
+            _time_chart(ok, out_dir / f"{stem}-time.png", workload, unit),
+            _heatmap(ok, out_dir / f"{stem}-heatmap.png", workload, unit),
             _pause_cdf(data, ok, out_dir / f"{stem}-pauses.png", workload),
-            _memory_chart(ok, out_dir / f"{stem}-memory.png", workload, max_memory_ratio),
+            _memory_chart(ok, out_dir / f"{stem}-memory.png", workload, max_memory_ratio, unit),
             _collections_chart(ok, out_dir / f"{stem}-collections.png", workload),
         ]
         if any(s.request_p50_ns is not None for s in ok):

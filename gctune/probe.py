@@ -36,6 +36,7 @@ from typing import Any, Callable, Optional
 from gctune.histogram import Histogram
 
 __all__ = [
+    "DEFAULT_THRESHOLD12",
     "METADATA_KEY",
     "GCHook",
     "Probe",
@@ -50,6 +51,11 @@ __all__ = [
 ]
 
 METADATA_KEY = "gctune_probe"
+# threshold1 and threshold2 as every supported CPython starts: 10 and 10 on 3.9-3.13,
+# 3.14.5+ and 3.15; the incremental collector of 3.14.0-3.14.4 starts at (2000, 10, 0)
+# and ignores threshold2. A threshold setting that leaves them out means these, so
+# ``50000`` and ``50000,10,10`` are one setting with one id (see gctune.settings).
+DEFAULT_THRESHOLD12 = (10, 10)
 SETTING_ENV = "GCTUNE_SETTING"
 ROOT_ENV = "GCTUNE_ROOT"
 
@@ -414,7 +420,8 @@ def setting_from_id(setting_id: str) -> tuple[str, tuple[int, ...], bool]:
     thresholds = tuple(int(p) for p in parts)
     if thresholds[0] == 0 or str(thresholds[0]) != parts[0]:
         raise ValueError(f"not a setting id: {setting_id!r}")
-    return "thresholds", thresholds, bool(plus)
+    # ids written before settings were spelled in full (``t50000``) mean the same
+    return "thresholds", thresholds + DEFAULT_THRESHOLD12[len(thresholds) - 1 :], bool(plus)
 
 
 def apply_setting_id(setting: str) -> tuple[str, dict[str, Any]]:

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from typing import Callable, Optional
 
 from gctune.analysis import Change, PointStats
-from gctune.fmt import fmt_bytes, fmt_interval, fmt_ratio, fmt_size
+from gctune.fmt import fmt_bytes, fmt_interval, fmt_ns, fmt_pct, fmt_ratio, fmt_size
 from gctune.histogram import Histogram
 from gctune.paired import paired_change, run_mean
 from gctune.recycle import Recycle, recycle_plan
@@ -43,6 +43,8 @@ __all__ = [
     "Excluded",
     "RecommendError",
     "Recommendation",
+    "gap_text",
+    "has_gap",
     "recommend",
 ]
 
@@ -86,6 +88,9 @@ class Recommendation:
     notes: tuple[str, ...]
     recycle: Optional[Recycle] = None
     per: str = "step"
+    """What a time is per: ``"step"`` of a workload or ``"run"`` of a program."""
+    floor: Optional[PointStats] = None
+    """The workload's ``disabled`` point, when it has one (for the gap closed)."""
 
     @property
     def setting(self) -> str:
@@ -119,11 +124,11 @@ def _max_pause(run: RunMetrics) -> Optional[float]:
     return float(merged.max) if merged.count else 0.0
 
 
-def _objective(objective: str, requests: bool) -> tuple[str, RunSample]:
+def _objective(objective: str, requests: bool, per: str) -> tuple[str, RunSample]:
     latency: RunSample = _request_p99 if requests else _max_pause
     lat_name = "p99 request latency" if requests else "longest GC pause"
     if objective == "throughput":
-        return "time per step", run_mean
+        return f"time per {per}", run_mean
     if objective == "latency":
         return lat_name, latency
     if objective == "balanced":
@@ -200,8 +205,12 @@ def recommend(
     max_memory_ratio: float = DEFAULT_MAX_MEMORY_RATIO,
     min_gain: float = DEFAULT_MIN_GAIN,
     recycle: bool = False,
+    per: str = "step",
 ) -> Recommendation:
-    """Recommend a setting for one workload from its points' statistics and samples."""
+    """Recommend a setting for one workload from its points' statistics and samples.
+
+    ``per`` names what a time is per: ``"step"``, or ``"run"`` for a ``--command`` program.
+    """
     if max_memory_ratio <= 0:
         raise RecommendError(f"--max-memory-ratio must be positive, not {max_memory_ratio}")
     by_setting = {p.setting: p for p in points}
@@ -210,7 +219,8 @@ def recommend(
         workload = stats[0].workload if stats else "?"
         raise RecommendError(f"workload {workload!r} has no finished default point to compare")
     requests = default.request_p99_ns is not None
-    metric, sample = _objective(objective, requests)
+    metric, sample = _objective(objective, requests, per)
+    floor = next((s for s in stats if s.setting == "disabled"), None)
     budget = max_memory_ratio * default.peak_rss_bytes
     base = by_setting["default"]
 
@@ -258,7 +268,7 @@ def recommend(
             workload=default.workload, objective=objective, metric=metric,
             max_memory_ratio=max_memory_ratio, min_gain=min_gain, stats=default,
             default=default, change=None, best_other=best_other,
-            excluded=tuple(excluded), notes=tuple(notes),
+            excluded=tuple(excluded), notes=tuple(notes), per=per, floor=floor,
         )  # fmt: skip
     leader, lead_change, lead_plan = qualified[0]
     default_t0 = default.thresholds[0] if default.thresholds else 700
@@ -276,9 +286,69 @@ def recommend(
             )
             chosen, change, plan = s, c, p
             break
+    notes += _tail_notes(chosen, default, by_setting, per)
     return Recommendation(
         workload=default.workload, objective=objective, metric=metric,
         max_memory_ratio=max_memory_ratio, min_gain=min_gain, stats=chosen,
         default=default, change=change, best_other=None, excluded=tuple(excluded),
-        notes=tuple(notes), recycle=plan,
+        notes=tuple(notes), recycle=plan, per=per, floor=floor,
     )  # fmt: skip
+
+
+# A pause (or request) is called longer than default's only beyond this ratio: the
+# histogram's quantiles are within 1%, and tails move by a few percent between runs.
+LONGER = 1.10
+
+
+def _collections_per_step(point: Point) -> float:
+    """Collections per measured step (or program run) over all of a point's runs."""
+    steps = sum(r.steps or len(r.values) * (point.loops or 1) for r in point.runs)
+    return sum(run.collections for run in point.runs) / steps if steps else 0.0
+
+
+def _tail_notes(s: PointStats, d: PointStats, by_setting: dict[str, Point], per: str) -> list[str]:
+    """What the chosen setting does to pauses and to the slowest request, as measured."""
+    notes = []
+    if s.collections and d.collections and s.pause_p99_ns > LONGER * d.pause_p99_ns:
+        rate = _collections_per_step(by_setting[s.setting])
+        base = _collections_per_step(by_setting[d.setting])
+        how = "fewer but longer pauses" if rate < base else "longer pauses, and no fewer,"
+        notes.append(
+            f"{how} than default: {rate:.3g} vs {base:.3g} collections per {per}, p99 GC "
+            f"pause {fmt_ns(s.pause_p99_ns)} vs {fmt_ns(d.pause_p99_ns)}: check them "
+            "against your latency needs"
+        )
+    if (
+        s.request_max_ns is not None
+        and d.request_max_ns is not None
+        and s.request_max_ns > LONGER * d.request_max_ns
+    ):
+        notes.append(
+            f"its longest request took {fmt_ns(s.request_max_ns)} vs "
+            f"{fmt_ns(d.request_max_ns)} under default: check it against your latency needs"
+        )
+    return notes
+
+
+def has_gap(floor: Optional[PointStats]) -> bool:
+    """True when ``disabled`` (the floor) is significantly faster than default: only then
+    is there a default→disabled gap whose share a setting can close."""
+    return (
+        floor is not None
+        and floor.ok
+        and floor.time_significant
+        and floor.time_ratio is not None
+        and floor.time_ratio < 1.0
+    )
+
+
+def gap_text(s: PointStats, floor: Optional[PointStats]) -> str:
+    """``gap closed`` as a table cell: a percentage, ``no gap`` when disabled is not
+    significantly faster than default (any share would be noise), and a percentage
+    marked ``past floor`` above 100% (faster than with the collector disabled)."""
+    if s.gap_recovered is None or s.gap_recovered != s.gap_recovered:
+        return "-"
+    if not has_gap(floor):
+        return "no gap"
+    text = fmt_pct(s.gap_recovered)
+    return f"{text} (past floor)" if s.gap_recovered > 1.0 else text

@@ -2,7 +2,10 @@
 
 Blocks hold plain text; each renderer escapes it for its format, so a workload or
 setting name chosen by a user (``<script>``, ``|``, ``*``) is shown, never interpreted.
-The HTML renderer embeds images as base64 ``data:`` URIs: one self-contained file.
+The HTML renderer embeds images as base64 ``data:`` URIs: one self-contained file. It
+opens with a table of contents of the sections (level-2 headings), and its table cells
+never wrap (an interval ``[0.98, 1.02]`` or an id ``t20000-50-100+freeze`` stays on one
+line) except in prose columns (``w``); a wide table scrolls sideways instead.
 """
 
 from __future__ import annotations
@@ -54,7 +57,13 @@ class Bullets:
 
 @dataclass(frozen=True)
 class Table:
-    """A table of plain-text cells; ``align`` holds ``l`` or ``r`` per column."""
+    """A table of plain-text cells.
+
+    ``align`` holds one letter per column: ``l`` (left) or ``r`` (right, numbers), whose
+    cells stay on one line, or ``w`` (left, prose that may wrap). A row shorter than the
+    headers ends in a cell that spans the remaining columns (prose, e.g. why a point
+    failed).
+    """
 
     headers: tuple[str, ...]
     rows: tuple[tuple[str, ...], ...]
@@ -127,24 +136,36 @@ class MarkdownRenderer:
     @staticmethod
     def _table(table: Table) -> str:
         align = table.align or "l" * len(table.headers)
+        width = len(table.headers)
         lines = [
             "| " + " | ".join(md_escape(h) for h in table.headers) + " |",
             "|" + "|".join("---:" if a == "r" else ":---" for a in align) + "|",
         ]
-        lines += ["| " + " | ".join(md_escape(c) for c in row) + " |" for row in table.rows]
+        lines += [
+            "| " + " | ".join(md_escape(c) for c in (*row, *[""] * (width - len(row)))) + " |"
+            for row in table.rows
+        ]
         if table.caption:
             lines += ["", "*" + md_escape(table.caption) + "*"]
         return "\n".join(lines)
 
 
 _CSS = """
-body { font-family: system-ui, sans-serif; max-width: 72rem; margin: 2rem auto;
+body { font-family: system-ui, sans-serif; max-width: 84rem; margin: 2rem auto;
        padding: 0 1rem; color: #222; line-height: 1.45; }
-table { border-collapse: collapse; margin: 0.8rem 0; font-size: 0.9rem; }
-th, td { border: 1px solid #ccc; padding: 0.25rem 0.55rem; }
-th { background: #f3f3f3; }
+p, ul, pre { max-width: 68rem; }
+nav.toc { background: #f6f8fa; border: 1px solid #ddd; padding: 0.5rem 1.2rem;
+          margin: 1rem 0; display: inline-block; min-width: 20rem; }
+nav.toc p { margin: 0.2rem 0; font-weight: 600; }
+nav.toc ol { margin: 0.2rem 0; padding-left: 1.4rem; }
+.table-wrap { overflow-x: auto; margin: 0.8rem 0; }
+table { border-collapse: collapse; font-size: 0.9rem; }
+th, td { border: 1px solid #ccc; padding: 0.25rem 0.45rem; white-space: nowrap;
+         vertical-align: top; }
+th { background: #f3f3f3; white-space: normal; vertical-align: bottom; }
+td.w, th.w { white-space: normal; min-width: 12rem; }
 td.r, th.r { text-align: right; font-variant-numeric: tabular-nums; }
-caption { caption-side: bottom; font-size: 0.85rem; color: #555; text-align: left; }
+p.caption { font-size: 0.85rem; color: #555; margin-top: -0.5rem; }
 pre { background: #f6f8fa; padding: 0.8rem; overflow-x: auto; }
 figure { margin: 1rem 0; }
 figure img { max-width: 100%; border: 1px solid #eee; }
@@ -162,11 +183,15 @@ class HtmlRenderer:
         """The HTML document."""
         esc = html.escape
         title = next((b.text for b in blocks if isinstance(b, Heading)), "gctune report")
+        anchors = _anchors(blocks)
         body: list[str] = []
-        for block in blocks:
+        for i, block in enumerate(blocks):
             if isinstance(block, Heading):
                 level = min(max(block.level, 1), 6)
-                body.append(f"<h{level}>{esc(block.text)}</h{level}>")
+                if i == min(anchors, default=-1):  # the contents, before the first section
+                    body.append(_toc(anchors))
+                anchor = f' id="{esc(anchors[i][0])}"' if i in anchors else ""
+                body.append(f"<h{level}{anchor}>{esc(block.text)}</h{level}>")
             elif isinstance(block, Para):
                 body.append(f"<p>{esc(block.text)}</p>")
             elif isinstance(block, Bullets):
@@ -193,14 +218,49 @@ class HtmlRenderer:
     def _table(table: Table) -> str:
         esc = html.escape
         align = table.align or "l" * len(table.headers)
+        width = len(table.headers)
 
         def cls(i: int) -> str:
-            return ' class="r"' if i < len(align) and align[i] == "r" else ""
+            kind = align[i] if i < len(align) else "l"
+            return f' class="{kind}"' if kind in ("r", "w") else ""
+
+        def cells(row: tuple[str, ...]) -> str:
+            out = [f"<td{cls(i)}>{esc(c)}</td>" for i, c in enumerate(row)]
+            if 0 < len(row) < width:  # the last cell spans the rest: prose
+                span = width - len(row) + 1
+                out[-1] = f'<td class="w" colspan="{span}">{esc(row[-1])}</td>'
+            return "".join(out)
 
         head = "".join(f"<th{cls(i)}>{esc(h)}</th>" for i, h in enumerate(table.headers))
-        rows = "".join(
-            "<tr>" + "".join(f"<td{cls(i)}>{esc(c)}</td>" for i, c in enumerate(row)) + "</tr>"
-            for row in table.rows
+        rows = "".join(f"<tr>{cells(row)}</tr>" for row in table.rows)
+        # below the table, not in it: a table that scrolls sideways would take it along
+        caption = f'<p class="caption">{esc(table.caption)}</p>' if table.caption else ""
+        return (
+            f'<div class="table-wrap"><table><thead><tr>{head}</tr></thead>'
+            f"<tbody>{rows}</tbody></table></div>{caption}"
         )
-        caption = f"<caption>{esc(table.caption)}</caption>" if table.caption else ""
-        return f"<table>{caption}<thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>"
+
+
+def _anchors(blocks: Sequence[Block]) -> dict[int, tuple[str, str]]:
+    """Each level-2 heading's block index: a unique ``id`` made from its text, and the text."""
+    anchors: dict[int, tuple[str, str]] = {}
+    seen: set[str] = set()
+    for i, block in enumerate(blocks):
+        if isinstance(block, Heading) and block.level == 2:
+            base = re.sub(r"[^a-z0-9]+", "-", block.text.lower()).strip("-") or "section"
+            anchor, n = base, 1
+            while anchor in seen:
+                n += 1
+                anchor = f"{base}-{n}"
+            seen.add(anchor)
+            anchors[i] = (anchor, block.text)
+    return anchors
+
+
+def _toc(anchors: dict[int, tuple[str, str]]) -> str:
+    """The table of contents: a link to every level-2 heading."""
+    esc = html.escape
+    items = "".join(
+        f'<li><a href="#{esc(anchor)}">{esc(text)}</a></li>' for anchor, text in anchors.values()
+    )
+    return f'<nav class="toc" aria-label="Contents"><p>Contents</p><ol>{items}</ol></nav>'

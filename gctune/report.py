@@ -8,6 +8,7 @@ directory, draws the charts, lays the content out as plain blocks
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 from collections.abc import Sequence
@@ -17,7 +18,7 @@ from typing import Any, Optional
 import matplotlib
 
 from gctune.advice import describe, headline, snippet
-from gctune.analysis import FRONT_KEYS, PointStats, pareto_front
+from gctune.analysis import PointStats, pareto_front
 from gctune.evidence import (
     CYCLIC_PER_COLLECTION,
     MIN_RSS_GROWTH,
@@ -31,6 +32,7 @@ from gctune.recommend import (
     DEFAULT_MAX_MEMORY_RATIO,
     Recommendation,
     RecommendError,
+    gap_text,
     recommend,
 )
 from gctune.render import (
@@ -110,6 +112,7 @@ def report_blocks(
                 data.points_of(workload),
                 objective=objective,
                 max_memory_ratio=max_memory_ratio,
+                per=data.unit,
             )
         except RecommendError as exc:
             warnings.append(f"{workload}: no recommendation: {exc}")
@@ -126,14 +129,15 @@ def report_blocks(
         *_headlines(data, recs),
         *_summary(data, recs),
         *_environment(data),
-        *_claims(data),
     ]
     for workload in data.workloads:
         blocks += _workload(
             data, workload, recs.get(workload), charts_dir, max_memory_ratio, warnings
         )
+    # the check of the premise of GC tuning comes after the user's own workloads
+    blocks += _claims(data)
     blocks += _warnings(data, warnings)
-    blocks += _glossary()
+    blocks += _glossary(data.unit)
     return blocks
 
 
@@ -145,22 +149,64 @@ def _headlines(data: SweepData, recs: dict[str, Recommendation]) -> list[Block]:
     return [Heading(2, "The answer, per workload"), Bullets(tuple(lines))]
 
 
-def _environment(data: SweepData) -> list[Block]:
-    env = data.manifest.environment
-    py: dict[str, Any] = env.get("python") or {}
-    meta = next((p.metadata for p in data.points if p.metadata), {})
-    spec = data.manifest.spec
+def _measured_interpreters(data: SweepData) -> list[tuple[dict[str, Any], list[str]]]:
+    """The interpreters the finished points ran on, each with its workloads, in order.
+
+    A point records the interpreter it measured: for a ``--command`` program, the one
+    that ran the program's top process, which need not be the sweep's own. The
+    manifest's is the fallback for points that recorded none.
+    """
+    own: dict[str, Any] = data.manifest.environment.get("python") or {}
+    found: dict[str, tuple[dict[str, Any], list[str]]] = {}
+    for point in (p for p in data.points if p.ok):
+        info = point.interpreter if point.interpreter.get("version") else own
+        key = json.dumps(info, sort_keys=True, default=str)
+        workloads = found.setdefault(key, (info, []))[1]
+        if point.workload not in workloads:
+            workloads.append(point.workload)
+    return list(found.values()) or [(own, list(data.workloads))]
+
+
+def _python_rows(py: dict[str, Any], compiler: Optional[str]) -> list[tuple[str, str]]:
     build = "free-threaded" if py.get("free_threaded") else "with the GIL"
-    if meta.get("python_compiler"):
-        build += f", {meta['python_compiler']}"
-    rows = [
+    if compiler:
+        build += f", {compiler}"
+    thresholds = py.get("default_thresholds")
+    return [
         ("Python", f"{py.get('implementation', '?')} {py.get('version', '?')} ({build})"),
         ("Interpreter", str(py.get("executable", "?"))),
         (
             "GC",
             f"{py.get('gc_kind', '?')}, default thresholds "
-            f"{tuple(py.get('default_thresholds') or ())}",
+            + (str(tuple(thresholds)) if thresholds else "?"),
         ),
+    ]
+
+
+def _environment(data: SweepData) -> list[Block]:
+    env = data.manifest.environment
+    own: dict[str, Any] = env.get("python") or {}
+    spec = data.manifest.spec
+    measured = _measured_interpreters(data)
+    # pyperf's metadata describes the process pyperf timed: for a --command program,
+    # pyperf's own interpreter, not the program's, so its compiler is left out there
+    meta = next((p.metadata for p in data.points if p.metadata), {})
+    compiler = None if data.applied_at_startup else meta.get("python_compiler")
+    rows: list[tuple[str, str]] = []
+    for py, workloads in measured:
+        python_rows = _python_rows(py, compiler)
+        if len(measured) > 1:
+            python_rows = [(f"{k} ({', '.join(workloads)})", v) for k, v in python_rows]
+        rows += python_rows
+    if any(py.get("executable") != own.get("executable") for py, _ in measured):
+        rows.append(
+            (
+                "gctune ran on",
+                f"{own.get('implementation', '?')} {own.get('version', '?')} "
+                f"({own.get('executable', '?')}); the rows above are what was measured",
+            )
+        )
+    rows += [
         ("CPU", f"{env.get('cpu_model') or '?'} ({env.get('cpu_count') or '?'} logical CPUs)"),
         ("Platform", str(env.get("platform", "?"))),
         ("pyperf", f"{env.get('pyperf_version', '?')}, {spec.get('mode', '?')} mode"),
@@ -168,7 +214,7 @@ def _environment(data: SweepData) -> list[Block]:
         ("git commit", f"{env.get('git_commit') or 'unknown'} {env.get('git_date') or ''}"),
         ("Results", str(data.directory)),
     ]
-    return [Heading(2, "Environment"), Table(("", "value"), tuple(rows))]
+    return [Heading(2, "Environment"), Table(("", "value"), tuple(rows), align="lw")]
 
 
 def _ratio_cell(s: PointStats) -> str:
@@ -193,7 +239,7 @@ def _summary(data: SweepData, recs: dict[str, Recommendation]) -> list[Block]:
                 workload,
                 s.setting,
                 _ratio_cell(s),
-                fmt_pct(s.gap_recovered),
+                gap_text(s, rec.floor),
                 fmt_ratio(s.rss_ratio),
                 "kept default: no significant gain" if rec.is_default else rec.metric,
             )
@@ -210,9 +256,8 @@ def _summary(data: SweepData, recs: dict[str, Recommendation]) -> list[Block]:
                 "chosen on",
             ),
             tuple(rows),
-            align="llrrrl",
-            caption="gap closed: share of the time between default and disabled (the "
-            "no-collector floor) this setting recovers.",
+            align="llrrrw",
+            caption=f"time: mean per {data.unit}. " + GAP_CAPTION,
         ),
     ]
 
@@ -292,11 +337,20 @@ def _claims(data: SweepData) -> list[Block]:
     return blocks
 
 
-def _points_table(rows: list[PointStats]) -> Table:
+GAP_CAPTION = (
+    "gap closed: share of the time between default and disabled (the no-collector floor) "
+    "a setting recovers; no gap: disabled is not significantly faster than default, so "
+    "there is nothing to recover and any share would be noise; past floor: faster than "
+    "disabled (noise, or disabled paying for its growing memory)."
+)
+
+
+def _points_table(rows: list[PointStats], unit: str) -> Table:
     requests = any(s.request_p99_ns is not None for s in rows)
+    floor = next((s for s in rows if s.setting == "disabled"), None)
     headers = [
         "setting",
-        "time/step",
+        f"time/{unit}",
         "vs default [95%]",
         "overhead vs floor",
         "gap closed",
@@ -313,10 +367,10 @@ def _points_table(rows: list[PointStats]) -> Table:
     ]
     if requests:
         headers += ["req p50", "req p99", "req max"]
-    body = []
+    body: list[tuple[str, ...]] = []
     for s in rows:
         if not s.ok:
-            body.append(tuple([s.setting, "failed", s.reason or ""] + [""] * (len(headers) - 3)))
+            body.append((s.setting, f"failed: {s.reason or 'no reason recorded'}"))  # spans
             continue
         paused = s.collections > 0
         cells = [
@@ -324,7 +378,7 @@ def _points_table(rows: list[PointStats]) -> Table:
             fmt_ns(s.mean_s * 1e9),
             _ratio_cell(s),
             fmt_pct(s.overhead, signed=True),
-            fmt_pct(s.gap_recovered),
+            gap_text(s, floor),
             f"{s.gc_share * 100:.1f}",
             f"{s.collections:,}",
             fmt_ns(s.pause_p50_ns if paused else None),
@@ -343,12 +397,14 @@ def _points_table(rows: list[PointStats]) -> Table:
         tuple(headers),
         tuple(body),
         align="l" + "r" * (len(headers) - 1),
-        caption="time/step: mean over whole spans; vs default: geometric mean of the "
-        "per-round ratios with its 95% t-interval over rounds (n.s.: includes 1); overhead "
-        "vs floor: (T - T_disabled) / T_disabled; GC %: pause total / measured wall time; "
-        "pauses and RSS over all spans; state: steady (every span held 2 full collections), "
-        "rare full GC (fewer, their cost bounded under 1%), NOT steady (time is a lower "
-        "bound); memory: bounded, or growth per step; rounds: spans measured.",
+        caption=f"time/{unit}: mean over whole spans"
+        + (" (a whole run of the program, start-up included)" if unit == "run" else "")
+        + "; vs default: geometric mean of the per-round ratios with its 95% t-interval "
+        "over rounds (n.s.: includes 1); overhead vs floor: (T - T_disabled) / T_disabled; "
+        "GC %: pause total / measured wall time; pauses and RSS over all spans; state: "
+        "steady (every span held 2 full collections), rare full GC (fewer, their cost "
+        "bounded under 1%), NOT steady (time is a lower bound); memory: bounded, or growth "
+        "per step; rounds: spans measured. " + GAP_CAPTION,
     )
 
 
@@ -408,7 +464,15 @@ def _workload(
     ok = [s for s in rows if s.ok]
     point = next((p for p in data.points_of(workload) if p.ok), None)
     blocks: list[Block] = [Heading(2, f"Workload {workload}")]
-    if point is not None:
+    if point is not None and data.unit == "run":
+        blocks.append(
+            Para(
+                f"A program run as a whole: each value times {point.loops or '?'} run(s) of "
+                f"it, start-up included; {ok[0].n_runs} worker process(es) per point. The "
+                "setting is applied at interpreter start-up, before the program's imports."
+            )
+        )
+    elif point is not None:
         blocks.append(
             Para(
                 f"size {point.size if point.size is not None else '?'}; each point measured "
@@ -421,12 +485,12 @@ def _workload(
         blocks.append(Para("Read these numbers with:"))
         blocks.append(Bullets(tuple(doubts)))
         warnings += [f"{workload}: {d}" for d in doubts]
-    blocks += [Heading(3, "Points"), _points_table(rows)]
+    blocks += [Heading(3, "Points"), _points_table(rows, data.unit)]
     front = pareto_front(ok)
     if front:
         blocks.append(
             Para(
-                "Pareto front over (time per step, peak RSS, p99 pause): "
+                f"Pareto front over (time per {data.unit}, peak RSS, p99 pause): "
                 + ", ".join(s.setting for s in front)
                 + " (no other setting is better on all three)."
             )
@@ -439,7 +503,7 @@ def _workload(
     else:
         first, *rest = describe(rec)
         blocks += [Para(first), Bullets(tuple(line.strip() for line in rest))]
-        blocks.append(Code(snippet(rec.setting)))
+        blocks.append(Code(snippet(rec.setting, at_startup=data.applied_at_startup)))
     blocks.append(Heading(3, "Charts"))
     charts = workload_charts(data, workload, charts_dir, max_memory_ratio=max_memory_ratio)
     if ok:
@@ -477,22 +541,25 @@ def _warnings(data: SweepData, extra: list[str]) -> list[Block]:
     ]
 
 
-def _glossary() -> list[Block]:
+def _glossary(unit: str) -> list[Block]:
     return [
         Heading(2, "How to read this report"),
         Bullets(
             (
-                "T: mean time per step of a setting, the mean of its worker processes' means.",
+                f"T: mean time per {unit} of a setting, the mean of its worker processes' "
+                "means; every time in this report is a mean.",
                 "vs default: T / T_default with a 95% percentile-bootstrap interval over "
                 "worker processes; significant when the interval excludes 1.",
                 "overhead vs floor: (T - T_disabled) / T_disabled, the cost of collecting "
                 "compared with not collecting at all.",
-                "gap closed: (T_default - T) / (T_default - T_disabled).",
+                "gap closed: (T_default - T) / (T_default - T_disabled), shown only when "
+                "disabled is significantly faster than default.",
                 "GC %: sum of pause durations / measured wall time.",
                 "pause p50/p99/max: from every collection's duration (start to stop "
                 "callback), within 1% (log-bucketed histogram).",
                 "peak RSS: the largest VmHWM of the setting's worker processes.",
-                f"Pareto front: settings no other setting beats on all of {', '.join(FRONT_KEYS)}.",
+                f"Pareto front: settings no other setting beats on all of time per {unit}, "
+                "peak RSS and p99 pause.",
             )
         ),
     ]

@@ -2,8 +2,9 @@
 
 For each workload: a pilot under ``default`` learns its rhythm (see
 :mod:`gctune.horizon`) and is saved in ``pilots/<workload>.json``; then each round runs
-one worker span (:mod:`gctune.span`) of every setting still in the race, in an order
-shuffled afresh for every round (seeded by the sweep, the workload and the round, so a
+one worker span (:mod:`gctune.span`) of every setting still in the race — of every
+workload of the group, when several are interleaved — in an order shuffled afresh for
+every round (seeded by the sweep, the workload and the round, so a
 resumed sweep runs the same order). Each span is appended to its point file as one more
 run the moment it ends, so an interrupted sweep resumes at the span where it stopped.
 After ``min_rounds`` rounds, racing (:mod:`gctune.racing`) stops settings that are
@@ -39,7 +40,7 @@ from gctune.results import (
 )
 from gctune.worker import failure_reason
 
-__all__ = ["MODES", "RoundsConfig", "SpanEvent", "run_workload"]
+__all__ = ["MODES", "Counter", "RoundsConfig", "SpanEvent", "Target", "run_group"]
 
 
 @dataclass(frozen=True)
@@ -233,8 +234,24 @@ def _measured_in(point: Optional[Point], round_number: int) -> bool:
     return point is not None and any(r.round == round_number for r in point.runs)
 
 
-def run_workload(
-    target: Target,
+def _plans(
+    target: Target, settings: Sequence[str], sweep_dir: Path, config: RoundsConfig
+) -> tuple[Optional[dict[str, SpanPlan]], Optional[str]]:
+    """Each setting's span for ``target`` from its pilot; None and why when it failed."""
+    pilot, reason = _pilot(target, sweep_dir, config.span_budget_s)
+    if pilot is None:
+        return None, reason
+    plans = {s: plan_span(pilot, s, budget_s=config.span_budget_s) for s in settings}
+    if config.recycle_steps is not None:
+        n = config.recycle_steps
+        for s in settings:
+            if s != "default":
+                plans[s] = replace(plans[s], min_steps=n, max_steps=n, budget_s=1e9)
+    return plans, None
+
+
+def run_group(
+    targets: Sequence[Target],
     settings: Sequence[str],
     sweep_dir: Path,
     config: RoundsConfig,
@@ -242,54 +259,75 @@ def run_workload(
     counter: Counter,
     progress: Optional[ProgressFn] = None,
 ) -> list[Point]:
-    """Measure one workload's settings in rounds (resuming what is saved); its points."""
-    paths = {s: point_path(sweep_dir, target.workload_id, s) for s in settings}
+    """Measure every setting of ``targets`` in shared rounds (resuming what is saved).
 
-    def current(setting: str) -> Optional[Point]:
-        return load_point(paths[setting]) if paths[setting].exists() else None
+    The targets of a group are interleaved: each round runs one span of every racing
+    (target, setting) in one shuffled order — a workload's settings, or the same
+    workload under several interpreters, or a base and a changed workload side by side.
+    Racing decides per target. Returns the group's points.
+    """
+    arms = [(t, s) for t in targets for s in settings]
 
-    pilot, reason = _pilot(target, sweep_dir, config.span_budget_s)
-    if pilot is None:
-        for setting in settings:
-            if not paths[setting].exists():
-                _write_round(
-                    target, setting, sweep_dir, 0, horizon=None, output=None,
-                    failure=reason, duration_s=0.0,
-                )  # fmt: skip
-        counter.done += len(settings) * config.max_rounds
-        return [p for p in (current(s) for s in settings) if p is not None]
-    plans = {s: plan_span(pilot, s, budget_s=config.span_budget_s) for s in settings}
-    if config.recycle_steps is not None:
-        n = config.recycle_steps
-        for s in settings:
-            if s != "default":
-                plans[s] = replace(plans[s], min_steps=n, max_steps=n, budget_s=1e9)
+    def path(arm: tuple[Target, str]) -> Path:
+        return point_path(sweep_dir, arm[0].workload_id, arm[1])
+
+    def current(arm: tuple[Target, str]) -> Optional[Point]:
+        return load_point(path(arm)) if path(arm).exists() else None
+
+    plans: dict[str, dict[str, SpanPlan]] = {}
+    for target in targets:
+        planned, reason = _plans(target, settings, sweep_dir, config)
+        if planned is None:
+            for setting in settings:
+                if not path((target, setting)).exists():
+                    _write_round(
+                        target,
+                        setting,
+                        sweep_dir,
+                        0,
+                        horizon=None,
+                        output=None,
+                        failure=reason,
+                        duration_s=0.0,
+                    )
+            counter.total -= len(settings) * config.max_rounds
+        else:
+            plans[target.workload_id] = planned
+    key = "/".join(t.workload_id for t in targets)
     for round_number in range(1, config.max_rounds + 1):
-        racing = [s for s in settings if _racing(current(s))]
+        racing = [a for a in arms if a[0].workload_id in plans and _racing(current(a))]
         if not racing:
             break
         order = list(racing)
-        random.Random(f"{config.seed}/{target.workload_id}/{round_number}").shuffle(order)
-        for setting in order:
-            if _measured_in(current(setting), round_number):
+        random.Random(f"{config.seed}/{key}/{round_number}").shuffle(order)
+        for target, setting in order:
+            if _measured_in(current((target, setting)), round_number):
                 continue
-            event = SpanEvent(
-                target.workload_id, setting, round_number, config.max_rounds,
-                len(racing), counter.done, counter.total, None,
-            )  # fmt: skip
+            plan = plans[target.workload_id][setting]
             if progress:
-                progress(event)
+                progress(
+                    SpanEvent(
+                        target.workload_id,
+                        setting,
+                        round_number,
+                        config.max_rounds,
+                        len(racing),
+                        counter.done,
+                        counter.total,
+                        None,
+                    )
+                )
             t0 = time.monotonic()
             output, failure = _run_worker(
                 target,
                 setting,
                 sweep_dir / "logs" / f"{target.workload_id}@{setting}.log",
-                _span_args(plans[setting], round_number),
+                _span_args(plan, round_number),
                 sweep_dir,
             )
             point = _write_round(
                 target, setting, sweep_dir, round_number,
-                horizon=plans[setting].to_json(), output=output, failure=failure,
+                horizon=plan.to_json(), output=output, failure=failure,
                 duration_s=round(time.monotonic() - t0, 3),
             )  # fmt: skip
             counter.done += 1
@@ -306,12 +344,14 @@ def run_workload(
                         point,
                     )
                 )
-        _after_round(target, settings, paths, config, round_number, counter)
-    return [p for p in (current(s) for s in settings) if p is not None]
+        for target in targets:
+            if target.workload_id in plans:
+                paths = {s: path((target, s)) for s in settings}
+                _after_round(settings, paths, config, round_number, counter)
+    return [p for p in (current(a) for a in arms) if p is not None]
 
 
 def _after_round(
-    target: Target,
     settings: Sequence[str],
     paths: dict[str, Path],
     config: RoundsConfig,

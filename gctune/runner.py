@@ -57,7 +57,7 @@ from gctune.results import (
     write_manifest,
 )
 from gctune.rounds import MODES as ROUND_MODES
-from gctune.rounds import Counter, RoundsConfig, SpanEvent, Target, run_workload
+from gctune.rounds import Counter, RoundsConfig, SpanEvent, Target, run_group
 from gctune.settings import parse_setting
 
 __all__ = [
@@ -106,6 +106,11 @@ class SweepSpec:
     min_gain: float = DEFAULT_MIN_GAIN
     racing: bool = True
     recycle_steps: Optional[int] = None
+    # Several interpreters measured side by side (``--python A --python B``): every
+    # workload runs under each, interleaved in the same rounds; ``python`` is the first.
+    pythons: tuple[str, ...] = ()
+    # One round across all workloads (base and changed workload side by side in CI).
+    interleave: bool = False
 
     def rounds_config(self, seed: str) -> RoundsConfig:
         """Rounds, span budget and racing of this spec (the mode's unless given)."""
@@ -128,6 +133,7 @@ class SweepSpec:
         data["workloads"] = list(self.workloads)
         data["settings"] = list(self.settings)
         data["command"] = list(self.command) if self.command is not None else None
+        data["pythons"] = list(self.pythons)
         return data
 
     @classmethod
@@ -141,6 +147,7 @@ class SweepSpec:
                 "workloads": tuple(data["workloads"]),
                 "settings": tuple(data["settings"]),
                 "command": tuple(command) if command is not None else None,
+                "pythons": tuple(data.get("pythons") or ()),
             }
         )
 
@@ -378,30 +385,66 @@ def run_sweep(
             write_manifest(sweep_dir, manifest)
         if spec.command:
             return _command_sweep(spec, sweep_dir, interpreter, progress)
+        interpreters = [(spec.python, env, interpreter)]
+        for extra in spec.pythons[1:]:
+            extra_env = stack.enter_context(lent_to(extra))
+            interpreters.append((extra, extra_env, interpreter_of(extra, extra_env)))
+        groups = _groups(spec, interpreters)
         config = spec.rounds_config(seed=manifest.sweep_id)
-        ids = workload_ids(list(spec.workloads))
         settings = _default_first(spec.settings)
-        counter = Counter(0, len(ids) * len(settings) * config.max_rounds)
+        total = sum(len(g) for g in groups) * len(settings) * config.max_rounds
+        counter = Counter(0, total)
         points: list[Point] = []
-        for workload, workload_id in zip(spec.workloads, ids):
-            target = Target(
-                python=spec.python,
-                workload=workload,
-                workload_id=workload_id,
-                size=spec.size,
-                cwd=spec.cwd,
-                env=env,
-                timeout=spec.timeout,
-                max_memory=spec.max_memory,
-                interpreter=interpreter,
-            )
-            for path in (point_path(sweep_dir, workload_id, s) for s in settings):
-                if path.exists():
-                    _finished_point(path)  # refuse damaged files before measuring
-            points += run_workload(
-                target, settings, sweep_dir, config, counter=counter, progress=progress
+        for group in groups:
+            for target in group:
+                for path in (point_path(sweep_dir, target.workload_id, s) for s in settings):
+                    if path.exists():
+                        _finished_point(path)  # refuse damaged files before measuring
+            points += run_group(
+                group, settings, sweep_dir, config, counter=counter, progress=progress
             )
         return points
+
+
+def python_tags(infos: list[dict[str, Any]]) -> list[str]:
+    """A short, distinct tag per interpreter: ``py3.13.0``; ``py3.13.0-2`` for a second
+    interpreter of the same version (two virtualenvs of one Python)."""
+    tags: list[str] = []
+    for info in infos:
+        tag = f"py{info.get('version', '?')}"
+        n = sum(1 for t in tags if t == tag or t.startswith(f"{tag}-"))
+        tags.append(tag if n == 0 else f"{tag}-{n + 1}")
+    return tags
+
+
+def _groups(
+    spec: SweepSpec, interpreters: list[tuple[str, Optional[dict[str, str]], dict[str, Any]]]
+) -> list[list[Target]]:
+    """The sweep's targets grouped into shared rounds: per workload (its interpreters
+    side by side), or all in one group with ``interleave``."""
+    ids = workload_ids(list(spec.workloads))
+    tags = python_tags([info for _, _, info in interpreters])
+    groups: list[list[Target]] = []
+    for workload, workload_id in zip(spec.workloads, ids):
+        group = []
+        for (python, env, info), tag in zip(interpreters, tags):
+            group.append(
+                Target(
+                    python=python,
+                    workload=workload,
+                    workload_id=workload_id if len(interpreters) == 1 else f"{workload_id}[{tag}]",
+                    size=spec.size,
+                    cwd=spec.cwd,
+                    env=env,
+                    timeout=spec.timeout,
+                    max_memory=spec.max_memory,
+                    interpreter=info,
+                )
+            )
+        groups.append(group)
+    if spec.interleave:
+        return [[t for g in groups for t in g]]
+    return groups
 
 
 def _default_first(settings: tuple[str, ...]) -> list[str]:

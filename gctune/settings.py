@@ -4,6 +4,12 @@ A setting is one of ``default``, ``disabled`` or thresholds ``T0[,T1[,T2]]``, op
 followed by ``+freeze`` (``gc.collect()`` then ``gc.freeze()`` after the workload's setup).
 ``freeze`` alone means ``default+freeze``.
 
+A threshold setting is always spelled in full: a missing ``T1`` or ``T2`` is 10, the value
+every supported CPython starts with (:data:`gctune.probe.DEFAULT_THRESHOLD12`), so
+``50000`` and ``50000,10,10`` are one setting, applied as ``gc.set_threshold(50000, 10,
+10)``, with one id, ``t50000-10-10``. Ids written before that (``t50000``) read as the
+full setting: :func:`canonical_id` maps them, so old result files still match new ones.
+
 ``T0 = 0`` is refused rather than read as ``disabled``: ``gc.set_threshold(0)`` does stop
 automatic collection, but one meaning should have one spelling in file names and tables.
 
@@ -19,12 +25,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Optional
 
+from gctune.probe import DEFAULT_THRESHOLD12
+
 __all__ = [
     "FULL_GRID",
     "QUICK_GRID",
     "Setting",
     "SettingError",
     "apply_setting",
+    "canonical_id",
     "grid_from_toml",
     "parse_setting",
     "parse_settings",
@@ -41,13 +50,18 @@ class Setting:
     """One GC configuration: the collector's mode, its thresholds, and whether to freeze.
 
     ``mode`` is ``"default"``, ``"disabled"`` or ``"thresholds"``; ``thresholds`` holds
-    one to three values for the ``"thresholds"`` mode (missing ones keep the
-    interpreter's own).
+    the three thresholds of the ``"thresholds"`` mode (given one or two, the rest are
+    filled in from :data:`gctune.probe.DEFAULT_THRESHOLD12`).
     """
 
     mode: str
     thresholds: tuple[int, ...] = ()
     freeze: bool = False
+
+    def __post_init__(self) -> None:
+        if self.mode == "thresholds" and 1 <= len(self.thresholds) < 3:
+            full = self.thresholds + DEFAULT_THRESHOLD12[len(self.thresholds) - 1 :]
+            object.__setattr__(self, "thresholds", full)
 
     @property
     def id(self) -> str:
@@ -117,6 +131,17 @@ def parse_setting(text: str) -> Setting:
             f"threshold0 = 0 in {text!r} turns automatic collection off: say 'disabled'"
         )
     return Setting("thresholds", tuple(values), freeze)
+
+
+def canonical_id(setting_id: str) -> str:
+    """The id ``setting_id`` has today: ``t50000`` (an id of older results) → ``t50000-10-10``.
+
+    A string that is not a setting (a point file written by hand) is returned as it is.
+    """
+    try:
+        return parse_setting(setting_id).id
+    except SettingError:
+        return setting_id
 
 
 def parse_settings(texts: list[str]) -> list[Setting]:

@@ -157,12 +157,10 @@ def point_table(point: Point, *, per: str = "step") -> None:
         table.add_row("status", f"failed: {s.reason}")
         console.print(table)
         return
+    # the mean, as in the sweep's summary, the report, recommend, compare and history
     rows = [
-        (f"time per {per} (median)", fmt_ns(s.median_s * 1e9)),
-        (
-            "mean, 95% interval",
-            f"{fmt_ns(s.mean_s * 1e9)} [{fmt_ns(s.ci_low_s * 1e9)}, {fmt_ns(s.ci_high_s * 1e9)}]",
-        ),
+        (f"time per {per} (mean)", fmt_ns(s.mean_s * 1e9)),
+        ("95% interval of the mean", f"[{fmt_ns(s.ci_low_s * 1e9)}, {fmt_ns(s.ci_high_s * 1e9)}]"),
         ("values", str(s.n_values)),
         ("GC share of time", f"{s.gc_share:.1%}"),
         (

@@ -27,9 +27,8 @@ def tiny(out: Path, size: int) -> Path:
         workloads=("acyclic_churn",),
         settings=SETTINGS,
         size=size,
-        processes=2,
-        values=2,
-        min_time=0.002,
+        rounds=2,
+        max_point_time=0.05,
         timeout=120,
     )
     points = run_sweep(spec, out)

@@ -428,7 +428,7 @@ def test_random_kills_then_resume_end_with_every_point_once(
     )
     # the same set of points as an uninterrupted sweep plans (and test_sweep checks it
     # writes), each exactly once, nothing else
-    planned = ("default", "disabled", "t9000", "t20000-10-10+freeze")
+    planned = ("default", "disabled", "t9000-10-10", "t20000-10-10+freeze")
     s = spec(("acyclic_churn", "short_cycles"), planned)
     expected = {f"{p.workload_id}@{p.setting}.json" for p in plan_points(s)}
     assert outcome["points"] == expected

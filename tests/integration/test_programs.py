@@ -84,9 +84,8 @@ def test_function_in_a_file_and_module_function(
         workloads=(f"{code}/my_cycles.py:make_rings", f"{code}/my_cycles.py:broken_factory"),
         settings=SETTINGS,
         size=20,
-        processes=2,
-        values=2,
-        min_time=0.002,
+        rounds=2,
+        max_point_time=0.05,
         timeout=120,
         cwd=str(tmp_path),
     )

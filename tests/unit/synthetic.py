@@ -22,6 +22,14 @@ from gctune.results import (
 )
 
 MIB = 1024**2
+SWEEP_PYTHON = {
+    "version": "3.11.7",
+    "implementation": "CPython",
+    "executable": "/usr/bin/python3.11",
+    "free_threaded": False,
+    "gc_kind": "generational",
+    "default_thresholds": [700, 10, 10],
+}
 
 
 @dataclass(frozen=True)
@@ -94,8 +102,19 @@ def _probe(p: Synth, index: int = 0) -> str:
     )
 
 
-def write_sweep(directory: Path, points: Sequence[Synth], sweep_id: str = "synthetic") -> Path:
-    """Write a sweep directory holding ``points``; returns the directory."""
+def write_sweep(
+    directory: Path,
+    points: Sequence[Synth],
+    sweep_id: str = "synthetic",
+    *,
+    command: Optional[Sequence[str]] = None,
+    interpreter: Optional[dict[str, Any]] = None,
+) -> Path:
+    """Write a sweep directory holding ``points``; returns the directory.
+
+    ``command``: a sweep of an unchanged program (``--command``); ``interpreter``: what
+    the points record they ran on (default: the sweep's own, 3.11.7).
+    """
     settings = list(dict.fromkeys(p.setting for p in points))
     write_manifest(
         directory,
@@ -105,15 +124,10 @@ def write_sweep(directory: Path, points: Sequence[Synth], sweep_id: str = "synth
                 "workloads": sorted({p.workload for p in points}),
                 "settings": settings,
                 "mode": "fast",
+                "command": list(command) if command is not None else None,
             },
             environment={
-                "python": {
-                    "version": "3.11.7",
-                    "implementation": "CPython",
-                    "free_threaded": False,
-                    "gc_kind": "generational",
-                    "default_thresholds": [700, 10, 10],
-                },
+                "python": SWEEP_PYTHON,
                 "cpu_model": "Test CPU",
                 "cpu_count": 2,
                 "pyperf_version": "2.10.0",
@@ -145,7 +159,7 @@ def write_sweep(directory: Path, points: Sequence[Synth], sweep_id: str = "synth
             status="ok" if p.reason is None else "failed",
             reason=p.reason,
             size=100,
-            interpreter={"version": "3.11.7"},
+            interpreter=interpreter or SWEEP_PYTHON,
             started="2026-01-01T00:00:00+00:00",
             duration_s=1.0,
         )

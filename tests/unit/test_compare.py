@@ -140,6 +140,20 @@ def test_different_gc_kind_is_refused(tmp_path: Path) -> None:
         compare_sweeps(*pair(tmp_path, [Spec()], [Spec()], python=free))
 
 
+def test_short_ids_of_older_results_match_full_ones(tmp_path: Path) -> None:
+    # results written before ids were spelled in full hold t50000 for 50000,10,10
+    base = [Spec(setting="default"), Spec(setting="t50000"), Spec(setting="t9000-20+freeze")]
+    new = [Spec(setting="default"), Spec(setting="t50000-10-10")]
+    new.append(Spec(setting="t9000-20-10+freeze"))
+    result = compare_sweeps(*pair(tmp_path, base, new), thresholds=TIME5)
+    assert [p.label for p in result.points] == [
+        "w@default",
+        "w@t50000-10-10",
+        "w@t9000-20-10+freeze",
+    ]
+    assert result.only_in_base == () and result.only_in_new == ()
+
+
 def test_missing_and_failed_points_are_listed(tmp_path: Path) -> None:
     base_specs = [Spec(setting=s) for s in ("default", "disabled", "t5000", "t9000")]
     new_specs = [
@@ -163,6 +177,19 @@ def test_missing_and_failed_points_are_listed(tmp_path: Path) -> None:
 def test_no_common_point_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(CompareError, match="no \\(workload, setting\\) point in common"):
         compare_sweeps(*pair(tmp_path, [Spec(workload="a")], [Spec(workload="b")]))
+
+
+def test_no_common_point_names_what_each_side_has(tmp_path: Path) -> None:
+    base, new = pair(
+        tmp_path,
+        [Spec(workload="a"), Spec(workload="a", setting="t9000-10-10")],
+        [Spec(workload="b", setting="disabled")],
+    )
+    result = runner.invoke(app, ["compare", str(base), str(new)])
+    assert result.exit_code == 2
+    line = result.output.strip()
+    assert len(line.splitlines()) == 1 and "Traceback" not in line
+    assert f"{base} has a@default, a@t9000-10-10; {new} has b@disabled" in line
 
 
 def test_cli_exit_codes_and_json(tmp_path: Path) -> None:
@@ -200,3 +227,19 @@ def test_busy_machine_is_warned_about(tmp_path: Path) -> None:
     (warning,) = busy.warnings
     assert warning.startswith("new: the load average reached 3.5 on 2 CPUs")
     assert busy.to_json()["warnings"] == [warning]
+
+
+def test_a_count_that_was_zero_reads_from_0_not_inf(tmp_path: Path) -> None:
+    # gen2 never ran in the base: its change has no percentage
+    base, new = pair(
+        tmp_path,
+        [Spec(collections={0: 100, 1: 9})],
+        [Spec(collections={0: 100, 1: 9, 2: 1})],
+    )
+    shown = runner.invoke(app, ["compare", str(base), str(new), "--all-metrics"])
+    assert shown.exit_code == 0, shown.output
+    row = next(line for line in shown.output.splitlines() if "collections gen2" in line)
+    assert "from 0" in row and "inf" not in row
+    gated = runner.invoke(app, ["compare", str(base), str(new), "--fail-on", "collections:0%"])
+    assert gated.exit_code == 1
+    assert "collections gen2 from 0" in gated.output and "inf" not in gated.output

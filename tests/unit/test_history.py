@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy
 import pytest
 from typer.testing import CliRunner
 
 from gctune.cli import app
-from gctune.history import load_history, plot_history
+from gctune.history import history_figure, load_history, plot_history
 from gctune.results import ResultError
 from tests.synthetic import Spec, make_sweep
 
@@ -63,6 +64,26 @@ def test_chart_is_a_png(tmp_path: Path) -> None:
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+def test_chart_reads_in_ms_over_commits(tmp_path: Path) -> None:
+    history = load_history(history_dirs(tmp_path))
+    ax_time, ax_p99 = history_figure(history).axes
+    assert ax_time.get_ylabel() == "time per step (ms)"
+    assert ax_p99.get_ylabel() == "GC pause p99 (ms)"
+    for ax in (ax_time, ax_p99):
+        assert ax.get_xlabel() == "commit (oldest first)"
+        ticks = [t.get_text() for t in ax.get_xticklabels()]
+        assert ticks == [
+            "aaaaaaa\n2026-03-01",
+            "bbbbbbb\n2026-03-02",
+            "ccccccc\n2026-03-03",
+            "ddddddd\n2026-03-04",
+        ]
+    # the series is the mean time per step, in ms: about 1.00, 1.01, 1.25, 1.25
+    ys = list(map(float, numpy.asarray(ax_time.get_lines()[0].get_ydata())))
+    assert ys == pytest.approx([1.0, 1.01, 1.25, 1.25], rel=0.05)
+    assert ys == [e.mean_s * 1e3 for e in history.series[0].entries]
+
+
 def test_cli_history(tmp_path: Path) -> None:
     dirs = [str(d) for d in history_dirs(tmp_path)]
     out = tmp_path / "h.png"
@@ -72,6 +93,18 @@ def test_cli_history(tmp_path: Path) -> None:
     assert out.exists()
     bad = runner.invoke(app, ["history", str(tmp_path / "nowhere")])
     assert bad.exit_code == 2 and "not a gctune sweep directory" in bad.output
+
+
+def test_history_with_nothing_to_compare_says_so(tmp_path: Path) -> None:
+    one = history_dirs(tmp_path)[0]
+    alone = runner.invoke(app, ["history", str(one), "--out", str(tmp_path / "1.png")])
+    assert alone.exit_code == 0, alone.output
+    assert "only 1 result set: nothing to compare" in alone.output
+    assert "no step beyond noise" not in alone.output
+    # two sets that share no point
+    other = make_sweep(tmp_path / "o", [Spec(workload="v")], commit="e" * 40)
+    apart = runner.invoke(app, ["history", str(one), str(other), "--out", str(tmp_path / "2.png")])
+    assert "no finished (workload, setting) point is in two of the 2 result sets" in apart.output
 
 
 def test_history_needs_a_directory() -> None:

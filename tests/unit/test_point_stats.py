@@ -189,3 +189,10 @@ def test_identical_work_exposes_drift_between_points(tmp_path: Path) -> None:
     calm = identical_work([s["default"], s["disabled"], s["t90000"]])
     assert calm is not None and not calm.disjoint  # 0.61 with 20% noise overlaps 0.6
     assert identical_work([s["default"], s["disabled"]]) is None
+
+
+def test_load_takes_a_str_as_well_as_a_path(tmp_path: Path) -> None:
+    sweep = write_sweep(tmp_path / "s", [Synth("w", "default")])
+    by_str = load(str(sweep))
+    assert by_str.directory == sweep and by_str.workloads == ["w"]
+    assert by_str.frame().equals(load(sweep).frame())

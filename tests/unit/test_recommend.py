@@ -145,7 +145,7 @@ def test_recommend_command_reports_each_workload(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["recommend", str(sweep)])
     assert result.exit_code == 0, result.output
     assert "recommended setting t20000" in result.output
-    assert "gc.set_threshold(20000)" in result.output
+    assert "gc.set_threshold(20000, 10, 10)" in result.output
     assert "broken: no recommendation: workload 'broken' has no finished default" in (result.output)
     only_broken = CliRunner().invoke(app, ["recommend", str(sweep), "-w", "broken"])
     assert only_broken.exit_code == 1

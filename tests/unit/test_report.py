@@ -6,7 +6,11 @@ import re
 from pathlib import Path
 
 import pytest
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
 
+from gctune.plots import _plain_log
+from gctune.render import Heading, HtmlRenderer, MarkdownRenderer, Table
 from gctune.report import build_report
 from tests.unit.synthetic import MIB, Synth, scaled, write_sweep
 
@@ -124,3 +128,76 @@ def test_user_names_are_escaped(report: tuple[Path, str, str]) -> None:
         assert "<script" not in doc and "<img src=x" not in doc
         assert "&lt;script&gt;alert(1)" in doc
     assert "&lt;img src=x onerror=alert(2)&gt;" in html_doc
+
+
+def test_html_opens_with_a_table_of_contents(report: tuple[Path, str, str]) -> None:
+    _, _, html_doc = report
+    body = html_doc.split("<body>", 1)[1]
+    toc = re.search(r'<nav class="toc"[^>]*>(.*?)</nav>', body)
+    assert toc is not None
+    assert body.index('<nav class="toc"') < body.index("<h2")  # before the first section
+    links = re.findall(r'<a href="#([^"]+)">([^<]+)</a>', toc.group(1))
+    sections = re.findall(r'<h2 id="([^"]+)">([^<]+)</h2>', body)
+    assert links == sections and len(sections) == len(re.findall(r"<h2", body))
+    assert [text for _, text in links][:3] == [
+        "The answer, per workload",
+        "Recommendations",
+        "Environment",
+    ]
+    assert "Workload grid" in [text for _, text in links]
+
+
+def test_html_tables_keep_intervals_and_ids_on_one_line(report: tuple[Path, str, str]) -> None:
+    _, _, html_doc = report
+    css = html_doc.split("<style>", 1)[1].split("</style>", 1)[0]
+    assert re.search(r"th, td \{[^}]*white-space: nowrap", css)
+    assert re.search(r"td\.w, th\.w \{[^}]*white-space: normal", css)
+    # the cells of ids and intervals are not prose cells, which alone may wrap
+    for text in ("t20000-50-100", "0.80x [0.7", "t50000-20-20+freeze"):
+        cells = re.findall(r"<td( class=\"\w\")?[^>]*>([^<]*)</td>", html_doc)
+        found = [cls for cls, cell in cells if cell.startswith(text)]
+        assert found and ' class="w"' not in found, text
+    # wide tables scroll sideways instead of squeezing their cells
+    assert html_doc.count('<div class="table-wrap"><table>') == html_doc.count("<table>")
+
+
+def test_who_frees_the_garbage_comes_after_the_workloads(report: tuple[Path, str, str]) -> None:
+    _, md, html_doc = report
+    for doc, mark in ((md, "\n## "), (html_doc, "<h2")):
+        sections = [part.split("\n", 1)[0] for part in doc.split(mark)[1:]]
+        titles = [re.sub(r"^[^>]*>", "", t) for t in sections]
+        claims = next(i for i, t in enumerate(titles) if t.startswith("Who frees the garbage"))
+        workloads = [i for i, t in enumerate(titles) if t.startswith("Workload ")]
+        assert workloads and claims > max(workloads)
+        assert titles[claims + 1].startswith("Warnings")
+
+
+def test_a_short_row_spans_the_rest_of_the_table(tmp_path: Path) -> None:
+    table = Table(("setting", "time", "GC %"), (("a", "1 ms", "2.0"), ("b", "failed: why")), "lrr")
+    html_doc = HtmlRenderer().render([Heading(2, "T"), table], out_dir=tmp_path)
+    assert '<td class="w" colspan="2">failed: why</td>' in html_doc
+    md = MarkdownRenderer().render([table], out_dir=tmp_path)
+    assert "| b | failed: why |  |" in md
+
+
+def test_log_axes_are_labelled_in_plain_numbers() -> None:
+    # within one decade matplotlib labels minor ticks, in mathtext the charts print raw
+    fig = Figure()
+    FigureCanvasAgg(fig)
+    ax = fig.add_subplot()
+    ax.set_xscale("log")
+    _plain_log(ax.xaxis)
+
+    def shown(low: float, high: float) -> list[str]:
+        ax.set_xlim(low, high)
+        axis = ax.xaxis
+        labels = []
+        for locs, fmt in (
+            (axis.get_majorticklocs(), axis.get_major_formatter()),
+            (axis.get_minorticklocs(), axis.get_minor_formatter()),
+        ):
+            labels += [fmt(v, i) for i, v in enumerate(locs) if low <= v <= high]
+        return sorted((t for t in labels if t), key=float)
+
+    assert shown(0.055, 0.085) == ["0.06", "0.07", "0.08"]
+    assert shown(0.01, 100) == ["0.01", "0.1", "1", "10", "100"]  # decades only

@@ -132,7 +132,7 @@ def test_recommend_json_follows_the_schema(tmp_path: Path) -> None:
         tmp_path,
         [
             cyclic("default", 1.0e-3),
-            cyclic("t7000", 0.8e-3),
+            cyclic("t7000-10-10", 0.8e-3),
             cyclic("disabled", 0.6e-3, pauses=NO_GC, gc_enabled=False, full=0, grow=200_000),
         ],
     )
@@ -145,7 +145,7 @@ def test_recommend_json_follows_the_schema(tmp_path: Path) -> None:
         "workload", "setting", "objective", "change", "memory", "excluded", "snippet",
         "steady", "longest_pause_ns", "recycle",
     }  # fmt: skip
-    assert item["setting"] == "t7000" and item["change"]["high"] < 0.98
+    assert item["setting"] == "t7000-10-10" and item["change"]["high"] < 0.98
     assert item["memory"]["status"] == "bounded"
     assert item["excluded"][0]["setting"] == "disabled"
-    assert "gc.set_threshold(7000)" in item["snippet"]
+    assert "gc.set_threshold(7000, 10, 10)" in item["snippet"]

@@ -4,11 +4,13 @@ from pathlib import Path
 
 import pytest
 
+from gctune.probe import setting_from_id
 from gctune.settings import (
     FULL_GRID,
     QUICK_GRID,
     Setting,
     SettingError,
+    canonical_id,
     grid_from_toml,
     parse_setting,
     parse_settings,
@@ -24,8 +26,9 @@ from gctune.settings import (
         ("freeze", "default+freeze"),
         ("default+freeze", "default+freeze"),
         ("disabled+freeze", "disabled+freeze"),
-        ("50000", "t50000"),
-        ("50000,20", "t50000-20"),
+        ("50000", "t50000-10-10"),
+        ("50000,20", "t50000-20-10"),
+        ("t50000", "t50000-10-10"),  # an id of results written before ids were full
         ("50000,20,100", "t50000-20-100"),
         ("50000, 20, 100 + freeze", "t50000-20-100+freeze"),
         ("t50000-20-100+freeze", "t50000-20-100+freeze"),
@@ -64,13 +67,32 @@ def test_invalid_settings_say_why(text: str, message: str) -> None:
 
 
 def test_parse_settings_drops_repeats_keeps_order() -> None:
-    ids = [s.id for s in parse_settings(["700", "disabled", "t700", "default"])]
-    assert ids == ["t700", "disabled", "default"]
+    ids = [s.id for s in parse_settings(["700", "disabled", "t700", "700,10,10", "default"])]
+    assert ids == ["t700-10-10", "disabled", "default"]
 
 
 def test_references_always_first() -> None:
     ids = [s.id for s in with_references(parse_settings(["7000", "disabled"]))]
-    assert ids == ["default", "disabled", "t7000"]
+    assert ids == ["default", "disabled", "t7000-10-10"]
+
+
+def test_one_setting_has_one_spelling() -> None:
+    # missing threshold1/threshold2 are 10, as every supported CPython starts
+    short, full = parse_setting("50000"), parse_setting("50000,10,10")
+    assert short == full and short.thresholds == (50000, 10, 10)
+    assert short.id == full.id == "t50000-10-10" and short.spec == "50000,10,10"
+    assert Setting("thresholds", (50000,)) == full
+    assert parse_setting("50000,20+freeze").id == "t50000-20-10+freeze"
+    assert canonical_id("t50000") == "t50000-10-10" and canonical_id("t50000+freeze") == (
+        "t50000-10-10+freeze"
+    )
+    assert canonical_id("default") == "default" and canonical_id("hand-made") == "hand-made"
+
+
+def test_probe_reads_short_ids_as_the_full_setting() -> None:
+    assert setting_from_id("t50000") == ("thresholds", (50000, 10, 10), False)
+    assert setting_from_id("t50000-20+freeze") == ("thresholds", (50000, 20, 10), True)
+    assert setting_from_id("t50000-20-100") == ("thresholds", (50000, 20, 100), False)
 
 
 def test_builtin_grids_parse() -> None:

@@ -7,14 +7,15 @@ from types import ModuleType
 
 import pytest
 
-import workloads
+from gctune.catalog import BUILTIN_PACKAGE, builtin_package
 
+workloads = builtin_package()
 TINY = 10
 CYCLIC = ("short_cycles", "longlived_heap", "tree_parents", "request_loop")
 
 
 def _load(name: str) -> ModuleType:
-    return importlib.import_module(f"workloads.{name}")
+    return importlib.import_module(f"{BUILTIN_PACKAGE}.{name}")
 
 
 @pytest.fixture

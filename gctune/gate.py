@@ -1,0 +1,141 @@
+"""``gctune gate``: a CI gate measured interleaved, compared within rounds.
+
+Two result sets swept minutes apart absorb the machine's drift (see the README's noise
+table). A gate that compares a base and a change measured *in the same rounds* of one
+sweep does not: ``gctune sweep base/bench.py new/bench.py --interleave`` (two checkouts'
+workloads), or ``gctune sweep W --python OLD --python NEW`` (two interpreters or two
+virtualenvs), then ``gctune gate DIR BASE NEW --fail-on time:5%``, where BASE and NEW are
+workload ids of that sweep. Each setting both measured is compared:
+
+* ``time`` and ``cpu``: round-paired ratio (geometric mean of per-round ratios, 95%
+  t-interval over rounds); a regression when the whole interval lies above 1 + threshold;
+* ``collections``: collections per step, each generation, mean over rounds; a regression
+  when new exceeds base × (1 + threshold) by more than one collection per span.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Optional
+
+from gctune.compare import CompareError, Threshold
+from gctune.fmt import fmt_interval, fmt_ratio
+from gctune.paired import paired_change, run_mean
+from gctune.results import Point, RunMetrics, load_sweep
+
+__all__ = ["GATE_METRICS", "GateRow", "gate"]
+
+GATE_METRICS = ("time", "cpu", "collections")
+
+
+@dataclass(frozen=True)
+class GateRow:
+    """One metric of one setting: new relative to base, and whether it fails the gate."""
+
+    setting: str
+    metric: str
+    ratio: float
+    low: float
+    high: float
+    rounds: int
+    limit: Optional[float]
+    regression: bool
+    note: str = ""
+
+    def line(self) -> str:
+        """The row as text."""
+        verdict = "REGRESSION" if self.regression else "ok"
+        limit = f" (gate {self.limit:.0%})" if self.limit is not None else ""
+        return (
+            f"{self.setting:24s} {self.metric:12s} {fmt_ratio(self.ratio)} "
+            f"{fmt_interval(self.low, self.high)} over {self.rounds} rounds{limit}: {verdict}"
+            + (f" — {self.note}" if self.note else "")
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return dict(self.__dict__)
+
+
+def _cpu(run: RunMetrics) -> Optional[float]:
+    if run.cpu_ns is None or not run.steps:
+        return None
+    return run.cpu_ns / 1e9 / run.steps
+
+
+def _collection_rows(
+    setting: str, base: Point, new: Point, limit: Optional[float]
+) -> list[GateRow]:
+    rows = []
+    gens = sorted({g for p in (base, new) for r in p.runs for g in r.pauses})
+    for gen in gens:
+        rates = []
+        for point in (base, new):
+            per = [
+                (r.pauses[gen].count if gen in r.pauses else 0) / r.steps
+                for r in point.runs
+                if r.steps
+            ]
+            rates.append(sum(per) / len(per) if per else 0.0)
+        b, n = rates
+        allowance = max(1.0 / r.steps for r in new.runs if r.steps)
+        ratio = n / b if b else (1.0 if n == 0 else float("inf"))
+        bad = limit is not None and n > b * (1 + limit) + allowance
+        rows.append(
+            GateRow(
+                setting,
+                f"gen{gen} GCs",
+                ratio,
+                ratio,
+                ratio,
+                len(new.runs),
+                limit,
+                bad,
+                f"{b:.4g} vs {n:.4g} per step",
+            )
+        )
+    return rows
+
+
+def gate(
+    sweep_dir: Path, base_id: str, new_id: str, thresholds: Sequence[Threshold]
+) -> list[GateRow]:
+    """Compare workload ``new_id`` with ``base_id`` within the rounds of one sweep."""
+    _, points = load_sweep(sweep_dir)
+    ids = sorted({p.workload for p in points})
+    for wanted in (base_id, new_id):
+        if wanted not in ids:
+            raise CompareError(f"{sweep_dir} has no workload {wanted!r}: it has {', '.join(ids)}")
+    limits = {t.metric: t.limit for t in thresholds}
+    for metric in limits:
+        if metric not in GATE_METRICS:
+            raise CompareError(
+                f"gate compares {', '.join(GATE_METRICS)} within rounds, not {metric!r}"
+            )
+    base = {p.setting: p for p in points if p.workload == base_id}
+    new = {p.setting: p for p in points if p.workload == new_id}
+    rows: list[GateRow] = []
+    for setting in [s for s in base if s in new]:
+        b, n = base[setting], new[setting]
+        if not b.ok or not n.ok:
+            failed = n if not n.ok else b
+            rows.append(
+                GateRow(setting, "status", 0.0, 0.0, 0.0, 0, None, True, f"failed: {failed.reason}")
+            )
+            continue
+        for metric, sample in (("time", run_mean), ("cpu", _cpu)):
+            change = paired_change(b, n, sample)
+            if change is None:
+                continue
+            limit = limits.get(metric)
+            bad = limit is not None and change.low > 1 + limit
+            rounds = len({r.round for r in n.runs} & {r.round for r in b.runs})
+            rows.append(
+                GateRow(setting, metric, change.ratio, change.low, change.high, rounds, limit, bad)
+            )
+        rows += _collection_rows(setting, b, n, limits.get("collections"))
+    if not rows:
+        raise CompareError(f"{base_id} and {new_id} share no setting in {sweep_dir}")
+    return rows

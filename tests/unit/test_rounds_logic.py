@@ -1,0 +1,110 @@
+"""Planning, growth, racing and the interleaved gate, on synthetic data with known answers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from gctune.compare import parse_threshold
+from gctune.gate import gate
+from gctune.growth import point_growth, run_growth
+from gctune.horizon import FULL_TARGET, plan_span, predicted_full_period
+from gctune.racing import race_decisions
+from gctune.results import load_sweep
+from tests.unit.synthetic import Synth, scaled, write_sweep
+
+PILOT = {
+    "step_s": 1e-3,
+    "elapsed_s": 1.5,
+    "net_allocations_per_step": 50.0,
+    "steps": 1000,
+    "collections": {"0": 1000, "1": 100, "2": 4},
+    "full_at": [200, 400, 600, 800],
+    "thresholds": [700, 10, 10],
+    "gc_kind": "generational",
+}
+
+
+def test_predicted_periods_follow_the_thresholds_and_the_long_lived_rule() -> None:
+    # one young collection per step at t0=700: a full one every 100 by the formula,
+    # but the pilot saw one every 200: the long-lived rule binds default
+    assert predicted_full_period(PILOT, "default") == pytest.approx(200)
+    assert predicted_full_period(PILOT, "disabled") is None
+    # ten times t0, and t1, t2 = 10: formula 1000 steps, but the old generation is fed ten
+    # times slower, so the long-lived rule holds it back ten times longer than default's 200
+    assert predicted_full_period(PILOT, "7000,10,10") == pytest.approx(2000)
+    # ... unless the formula is longer still
+    assert predicted_full_period(PILOT, "7000,10,100") == pytest.approx(10_000)
+    # freeze empties the old generation: the formula alone
+    assert predicted_full_period(PILOT, "freeze") == pytest.approx(100)
+    free = {**PILOT, "gc_kind": "free-threaded"}
+    assert predicted_full_period(free, "7000") == pytest.approx(10)
+
+
+def test_span_plans_stretch_to_hold_whole_cycles_within_limits() -> None:
+    # 1.5 ms per step with the collector on; default needs 2 x 200 steps x 1.25 = 0.75 s
+    plan = plan_span(PILOT, "default", budget_s=1.0)
+    assert plan.reachable and plan.budget_s == 1.0 and plan.chunk == 13
+    # 7000,10,10 needs 2 x 2000 x 1.5 ms x 1.25 = 7.5 s: stretched to 2.5 budgets, short
+    long = plan_span(PILOT, "7000,10,10", budget_s=1.0)
+    assert long.budget_s == pytest.approx(2.5) and not long.reachable
+    off = plan_span(PILOT, "disabled", budget_s=1.0)
+    assert off.predicted_period is None and off.min_steps == off.max_steps == FULL_TARGET * 200
+
+
+def test_growth_model_tells_a_climb_from_a_plateau(tmp_path: Path) -> None:
+    sweep = write_sweep(
+        tmp_path,
+        [
+            Synth("w", "default", scaled(1e-3), spans=True),
+            Synth("w", "disabled", scaled(1e-3), spans=True, full=0, grow=50_000),
+            Synth("w", "t7000", scaled(1e-3), spans=True, grow=100),  # 100 kB over a span
+        ],
+    )
+    _, points = load_sweep(sweep)
+    by = {p.setting: p for p in points}
+    assert point_growth(by["default"]).status == "bounded"
+    grows = point_growth(by["disabled"], 1e-3)
+    assert grows.status == "growing" and grows.bytes_per_step == pytest.approx(50_000)
+    assert grows.bytes_per_s == pytest.approx(50_000 / 1e-3)
+    assert point_growth(by["t7000"]).status == "bounded"  # under 1 MiB and 2%
+    trend = run_growth(by["disabled"].runs[0])
+    assert trend is not None and trend.samples >= 4
+
+
+def test_racing_stops_the_clearly_slower_and_keeps_default_and_leader(tmp_path: Path) -> None:
+    sweep = write_sweep(
+        tmp_path,
+        [
+            Synth("w", "default", scaled(1.0e-3, n=4), spans=True),
+            Synth("w", "t7000", scaled(0.80e-3, n=4), spans=True),  # the leader
+            Synth("w", "t2000", scaled(0.95e-3, n=4), spans=True, peak_rss_bytes=120 * 2**20),
+            Synth("w", "t9000", scaled(0.70e-3, n=4), spans=True, full=0, grow=50_000),
+        ],
+    )
+    _, points = load_sweep(sweep)
+    decision = race_decisions({p.setting: p for p in points}, round_number=4)
+    assert decision.leader == "t7000"  # t9000 is faster but its memory grows
+    assert set(decision.stopped) == {"t2000"}
+    assert "slower by more than 2%" in decision.stopped["t2000"]
+    assert decision.over is None  # t9000 is on the time x memory x p99 front: still racing
+
+
+def test_gate_compares_within_rounds(tmp_path: Path) -> None:
+    jitter = [1.0, 1.3, 0.8, 1.1, 0.9]  # drift between rounds, the same for both sides
+    base = [1e-3 * j for j in jitter]
+    sweep = write_sweep(
+        tmp_path,
+        [
+            Synth("base", "default", base, spans=True),
+            Synth("same", "default", [v * 1.01 for v in base], spans=True),
+            Synth("slow", "default", [v * 1.10 for v in base], spans=True),
+        ],
+    )
+    gates = [parse_threshold("time:5%"), parse_threshold("collections:0%")]
+    same = {(r.metric): r for r in gate(sweep, "base", "same", gates)}
+    assert not any(r.regression for r in same.values())
+    assert same["time"].ratio == pytest.approx(1.01, rel=1e-3)
+    slow = {(r.metric): r for r in gate(sweep, "base", "slow", gates)}
+    assert slow["time"].regression and slow["time"].low > 1.05
