@@ -7,8 +7,8 @@ SWEEP_ARGS ?=
 REPORT_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help venv sweep report report-screenshot test lint typecheck bench bench-compare \
-	bench-probe baseline clean
+.PHONY: help venv interpreters sweep report report-screenshot test lint typecheck bench \
+	bench-compare bench-probe bench-agreement baseline clean
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | \
@@ -22,6 +22,13 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP) ## Create or refresh the virtualenv with gctune and its tools
 
+# Debian sid's CPython 3.14 and 3.15, relocated to run here (tools/interpreters.py): cached
+# in .interpreters/ after the first run; never fails the build (the version tests skip).
+INTERPRETERS_ARGS ?=
+
+interpreters: $(STAMP) ## Fetch CPython 3.14 and 3.15 into .interpreters/ and print their paths
+	$(BIN)/python tools/interpreters.py $(INTERPRETERS_ARGS)
+
 sweep: $(STAMP) ## Run the default sweep (built-in workloads, quick grid) into results/
 	$(BIN)/gctune sweep $(SWEEP_ARGS)
 
@@ -33,7 +40,7 @@ SCREENSHOT_ARGS ?=
 report-screenshot: $(STAMP) ## Tiny real sweep; its HTML report screenshotted in headless Chromium
 	$(BIN)/python tools/report_screenshot.py $(SCREENSHOT_ARGS)
 
-test: $(STAMP) ## Lint, type-check and run the test suite (unit + integration)
+test: $(STAMP) interpreters ## Lint, type-check and run the test suite (unit + integration)
 	$(BIN)/ruff check gctune workloads tests benchmarks tools
 	$(BIN)/mypy
 	$(BIN)/python -m pytest -m "not benchmark" -q
@@ -72,3 +79,6 @@ clean: ## Remove the virtualenv and caches (results are kept)
 
 bench-probe: $(STAMP) ## Measure the probe's own overhead (with vs without, side by side)
 	$(BIN)/python benchmarks/probe_overhead.py
+
+bench-agreement: $(STAMP) interpreters ## On 3.15: the probe's pauses against the interpreter's own duration
+	$(BIN)/python benchmarks/duration_agreement.py

@@ -59,6 +59,8 @@ def main() -> None:
                 "collected": snap["collected"],
                 "thresholds": applied["thresholds"],
                 "peak_rss_bytes": peak_rss_bytes(),
+                # 3.15+: the interpreter's own duration of each collection, beside the probe's
+                **{k: snap[k] for k in ("reported_pauses", "pause_excess_ppm") if k in snap},
             }
         )
     )

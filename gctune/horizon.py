@@ -15,8 +15,9 @@ period in steps is predicted with the interpreter's rules:
   rule (a full collection also needs the objects moved to the old generation since the
   last one to reach a quarter of those already there, bpo-4074) holds it back longer,
   which the pilot sees as default's observed period exceeding its formula. That observed
-  period then bounds every setting without freeze from below (freeze empties the old
-  generation, so the rule no longer binds);
+  period, scaled by the setting's t0 × t1 over default's (the pace of the middle
+  collections that feed the old generation), then bounds every setting without freeze
+  from below (freeze empties the old generation, so the rule no longer binds);
 * the incremental collector (3.14.0–3.14.4): every automatic collection is an increment
   of the old generation, counted as a full one; period ``t0 / a``;
 * free-threaded builds: every collection scans the whole heap; period ``t0 / a``.
@@ -97,7 +98,11 @@ def predicted_full_period(pilot: dict[str, Any], setting_id: str) -> Optional[fl
     d0, d1, d2 = (max(1, t) for t in defaults[:3])
     default_formula = d0 / alloc * d1 * d2
     if not setting.freeze and observed > 1.5 * default_formula:
-        return max(formula, observed)  # the long-lived rule binds
+        # The long-lived rule binds: the old generation's pending objects grow by the
+        # survivors of each middle collection, one every t0 * t1 / a steps, so the wait
+        # scales with t0 * t1 (on real 3.13-3.15, t5000-10-10's first full collection came
+        # 2.4-2.7x later than default's, not at default's period).
+        return max(formula, observed * (t0 * t1) / (d0 * d1))
     return formula
 
 

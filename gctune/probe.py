@@ -11,6 +11,13 @@ pyperf opens a span around each value it measures and calls ``teardown`` at the 
 each worker, where the probe's snapshot is stored in the run's metadata under
 ``gctune_probe`` (a one-line JSON string; pyperf metadata values must be scalars).
 
+Where the interpreter reports each collection's own duration (``info["duration"]``,
+seconds, since 3.15, gh-140638), the probe records it beside its own pause, as an
+independent check of the probe's timing (see :mod:`gctune.agreement`). CPython times
+less than the probe: from after the ``start`` callbacks to before the legacy
+finalizers and, in a full collection, the clearing of free lists; the probe adds
+those and the callbacks' own cost. Elsewhere only the probe's timing is recorded.
+
 ``start_program_probe`` is the probe for a whole process: gctune's ``sitecustomize``
 (``gctune/startup/``) calls it at the start-up of each Python process of a program run
 with ``--command``; it writes one snapshot file per process at exit.
@@ -70,6 +77,10 @@ class Probe:
 
     def __init__(self) -> None:
         self.pauses: dict[int, Histogram] = {}
+        # 3.15+: the interpreter's own duration of the same collections (ns), and per
+        # collection (probe - interpreter) / interpreter in parts per million
+        self.reported: dict[int, Histogram] = {}
+        self.excess_ppm: dict[int, Histogram] = {}
         self.collected: dict[int, int] = {}
         self.uncollectable: dict[int, int] = {}
         self.requests = Histogram()
@@ -117,7 +128,7 @@ class Probe:
         self.measuring = False
         self._gc_start = None
 
-    def _callback(self, phase: str, info: dict[str, int]) -> None:
+    def _callback(self, phase: str, info: dict[str, Any]) -> None:
         # Kept short: it runs inside every collection of the measured process.
         if phase == "start":
             self._gc_start = time.perf_counter_ns() if self.measuring else None
@@ -136,10 +147,29 @@ class Probe:
         hist.add(duration)
         self.collected[generation] += info.get("collected", 0)
         self.uncollectable[generation] += info.get("uncollectable", 0)
+        reported = info.get("duration")
+        if reported is not None:
+            self._add_reported(generation, duration, reported)
+
+    def _add_reported(self, generation: int, pause_ns: int, reported_s: float) -> None:
+        reported_ns = round(reported_s * 1e9)
+        hist = self.reported.get(generation)
+        if hist is None:
+            hist = self.reported[generation] = Histogram()
+            self.excess_ppm[generation] = Histogram()
+        hist.add(reported_ns)
+        if reported_ns > 0:
+            self.excess_ppm[generation].add(round((pause_ns - reported_ns) * 1e6 / reported_ns))
 
     def snapshot(self) -> dict[str, Any]:
-        """Everything measured so far, JSON-ready. Durations in ns, memory in bytes."""
-        return {
+        """Everything measured so far, JSON-ready. Durations in ns, memory in bytes.
+
+        Where the interpreter reports durations (3.15+), two more keys, per generation:
+        ``reported_pauses`` (histogram of its ``duration``, ns) and ``pause_excess_ppm``
+        (histogram of each collection's (probe − reported) / reported, parts per million;
+        a difference ≤ 0 counts among its ``zeros``). Readers must not expect them.
+        """
+        snap = {
             "wall_ns": self.wall_ns,
             "cpu_ns": self.cpu_ns,
             "spans": self.spans,
@@ -152,6 +182,14 @@ class Probe:
             "gc_enabled": gc.isenabled(),
             "frozen": gc.get_freeze_count() if hasattr(gc, "get_freeze_count") else 0,
         }
+        if self.reported:
+            snap["reported_pauses"] = {
+                str(g): h.to_json() for g, h in sorted(self.reported.items())
+            }
+            snap["pause_excess_ppm"] = {
+                str(g): h.to_json() for g, h in sorted(self.excess_ppm.items())
+            }
+        return snap
 
 
 def peak_rss_bytes() -> int:

@@ -39,7 +39,7 @@ import os
 import re
 import shutil
 import subprocess
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -252,13 +252,10 @@ def _program_runs(run: dict[str, Any], loops: int) -> tuple[int, int]:
 
 def _merge(tops: list[dict[str, Any]], procs: list[dict[str, Any]]) -> dict[str, Any]:
     """One run's probe data (the probe snapshot's shape) from its processes."""
-    pauses: dict[str, Histogram] = {}
     collected: dict[str, int] = {}
     uncollectable: dict[str, int] = {}
     requests = Histogram()
     for proc in procs:
-        for gen, data in proc["pauses"].items():
-            pauses.setdefault(gen, Histogram()).merge(Histogram.from_json(data))
         for gen, n in proc["collected"].items():
             collected[gen] = collected.get(gen, 0) + n
         for gen, n in proc["uncollectable"].items():
@@ -269,11 +266,14 @@ def _merge(tops: list[dict[str, Any]], procs: list[dict[str, Any]]) -> dict[str,
     optional: dict[str, Any] = {}
     if all("cpu_ns" in p for p in procs):  # probes that time CPU too: all processes' CPU
         optional["cpu_ns"] = sum(int(p["cpu_ns"]) for p in procs)
+    if all("reported_pauses" in p for p in procs):  # 3.15+: the interpreter's durations too
+        for key in ("reported_pauses", "pause_excess_ppm"):
+            optional[key] = _merged_by_gen(p[key] for p in procs)
     return {
         **optional,
         "wall_ns": sum(t["wall_ns"] for t in tops),
         "spans": len(tops),
-        "pauses": {g: h.to_json() for g, h in sorted(pauses.items(), key=lambda x: int(x[0]))},
+        "pauses": _merged_by_gen(p["pauses"] for p in procs),
         "collected": collected,
         "uncollectable": uncollectable,
         "requests": requests.to_json() if requests.count else None,
@@ -284,6 +284,15 @@ def _merge(tops: list[dict[str, Any]], procs: list[dict[str, Any]]) -> dict[str,
         "applied": first.get("applied"),
         "processes": len(procs),
     }
+
+
+def _merged_by_gen(parts: Iterable[dict[str, Any]]) -> dict[str, Any]:
+    """Histograms per generation (JSON, as the probe writes them), merged."""
+    merged: dict[str, Histogram] = {}
+    for part in parts:
+        for gen, data in part.items():
+            merged.setdefault(gen, Histogram()).merge(Histogram.from_json(data))
+    return {g: h.to_json() for g, h in sorted(merged.items(), key=lambda x: int(x[0]))}
 
 
 def attach_snapshots(pyperf_data: dict[str, Any], snapshot_dir: Path) -> Optional[str]:

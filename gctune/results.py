@@ -23,7 +23,9 @@ Format history (``FORMAT_VERSION``):
     (process start-up and workload set-up seconds). A point may carry ``horizon`` (the
     span planned for it: predicted full-collection period, step limits) and ``race``
     (rounds measured, and why its measuring stopped). Format 1 files are still read:
-    their runs have no span, so their steady state is unknown.
+    their runs have no span, so their steady state is unknown. On 3.15+, runs of either
+    version may also carry ``reported_pauses`` and ``pause_excess_ppm`` (the
+    interpreter's own duration of each collection, see :mod:`gctune.agreement`).
 """
 
 from __future__ import annotations

@@ -5,6 +5,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.versions import VERSIONS, Interpreter, locate
+
 # Tiny, real measurements: 2 rounds of one worker span each, spans of at most 50 ms.
 FAST = ("--rounds", "2", "--max-point-time", "0.05", "--size", "20")
 
@@ -13,6 +15,15 @@ FAST = ("--rounds", "2", "--max-point-time", "0.05", "--size", "20")
 def fast_args() -> tuple[str, ...]:
     """CLI options that keep a real sweep to about a second per point."""
     return FAST
+
+
+@pytest.fixture(scope="session", params=VERSIONS, ids=VERSIONS)
+def real_python(request: pytest.FixtureRequest) -> Interpreter:
+    """Each real CPython of the version tests (tests/versions.py); a skip where absent."""
+    found = locate(request.param)
+    if isinstance(found, str):
+        pytest.skip(found)
+    return found
 
 
 @pytest.fixture

@@ -31,8 +31,11 @@ def test_predicted_periods_follow_the_thresholds_and_the_long_lived_rule() -> No
     # but the pilot saw one every 200: the long-lived rule binds default
     assert predicted_full_period(PILOT, "default") == pytest.approx(200)
     assert predicted_full_period(PILOT, "disabled") is None
-    # ten times t0, and t1, t2 = 10: formula 1000 steps, above the observed bound
-    assert predicted_full_period(PILOT, "7000,10,10") == pytest.approx(1000)
+    # ten times t0, and t1, t2 = 10: formula 1000 steps, but the old generation is fed ten
+    # times slower, so the long-lived rule holds it back ten times longer than default's 200
+    assert predicted_full_period(PILOT, "7000,10,10") == pytest.approx(2000)
+    # ... unless the formula is longer still
+    assert predicted_full_period(PILOT, "7000,10,100") == pytest.approx(10_000)
     # freeze empties the old generation: the formula alone
     assert predicted_full_period(PILOT, "freeze") == pytest.approx(100)
     free = {**PILOT, "gc_kind": "free-threaded"}
@@ -43,7 +46,7 @@ def test_span_plans_stretch_to_hold_whole_cycles_within_limits() -> None:
     # 1.5 ms per step with the collector on; default needs 2 x 200 steps x 1.25 = 0.75 s
     plan = plan_span(PILOT, "default", budget_s=1.0)
     assert plan.reachable and plan.budget_s == 1.0 and plan.chunk == 13
-    # 7000,10,10 needs 2 x 1000 x 1.5 ms x 1.25 = 3.75 s: stretched to 2.5 budgets, short
+    # 7000,10,10 needs 2 x 2000 x 1.5 ms x 1.25 = 7.5 s: stretched to 2.5 budgets, short
     long = plan_span(PILOT, "7000,10,10", budget_s=1.0)
     assert long.budget_s == pytest.approx(2.5) and not long.reachable
     off = plan_span(PILOT, "disabled", budget_s=1.0)
