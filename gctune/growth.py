@@ -1,14 +1,20 @@
 """Memory over time: is a point's memory bounded, or does it grow, and how fast?
 
 Each worker span samples its resident memory (RSS) and allocated blocks after every
-timed chunk (see :mod:`gctune.span`). A run's *settled* samples are those after its
-first full collection when it saw one (the first cycle fills the heap up to its
-working size; after a full collection a bounded setting returns to it), else those after
-the first quarter of the span. A least-squares line through the settled RSS samples
-gives the run's growth rate in bytes per step. The point is **growing** when most of its
-runs grew, over their settled part, by at least ``GROWTH_MIN_BYTES`` and
-``GROWTH_MIN_SHARE`` of their RSS; else **bounded**. Runs without samples (format 1
-files) leave it **unknown**. The point's rate is the median of its runs' rates; per
+timed chunk (see :mod:`gctune.span`). Which samples a run's trend is read from:
+
+* with ``MIN_CYCLES`` or more full collections in the span, the first sample after each
+  full collection from the second on: the heap just after a collection, where a bounded
+  setting returns every cycle (a sawtooth between them says nothing about growth);
+* otherwise the samples after the first full collection, or after the first quarter of
+  the span (the first cycle fills the heap up to its working size).
+
+Least-squares lines through them give the run's rates in bytes (RSS) and blocks per step.
+A run **grows** when, over those samples, its RSS rose by at least ``GROWTH_MIN_BYTES``
+and ``GROWTH_MIN_SHARE`` *and* its allocated blocks by at least ``GROWTH_MIN_SHARE``:
+live objects piling up, not the allocator keeping pages it got earlier. The point is
+**growing** when most of its runs grow, else **bounded**; runs without samples (format 1
+files) leave it **unknown**. The point's rate is the median of its runs' RSS rates; per
 second it is that over the measured time per step, and the time to a memory budget is
 what is left of the budget over that rate.
 """
@@ -36,6 +42,7 @@ GROWTH_MIN_BYTES = 1024 * 1024
 GROWTH_MIN_SHARE = 0.02
 SETTLE_SHARE = 0.25
 MIN_SAMPLES = 4
+MIN_CYCLES = 4
 
 
 @dataclass(frozen=True)
@@ -103,6 +110,14 @@ def slope(xs: Sequence[float], ys: Sequence[float]) -> float:
 def _settled(run: RunMetrics) -> list[tuple[int, int, int]]:
     samples = list(run.memory)
     full_at = [int(s) for s in (run.span or {}).get("full_at", [])]
+    if len(full_at) >= MIN_CYCLES:
+        after: list[tuple[int, int, int]] = []
+        for at in full_at[1:]:
+            first = next((s for s in samples if s[0] >= at), None)
+            if first is not None and (not after or first[0] > after[-1][0]):
+                after.append(first)
+        if len(after) >= MIN_SAMPLES - 1:
+            return after
     if full_at:
         after = [s for s in samples if s[0] > full_at[0]]
         if len(after) >= MIN_SAMPLES:
@@ -116,18 +131,23 @@ def _settled(run: RunMetrics) -> list[tuple[int, int, int]]:
 def run_growth(run: RunMetrics) -> Optional[RunGrowth]:
     """The memory trend of one span, or None without enough samples."""
     settled = _settled(run)
-    if len(settled) < MIN_SAMPLES:
+    if len(settled) < MIN_SAMPLES - 1:
         return None
     steps = [float(s[0]) for s in settled]
     rss = [float(s[1]) for s in settled]
     blocks = [float(s[2]) for s in settled]
     per_step = slope(steps, rss)
-    increase = per_step * (steps[-1] - steps[0])
+    span = steps[-1] - steps[0]
+    increase = per_step * span
     mean_rss = statistics.fmean(rss)
-    growing = increase >= max(GROWTH_MIN_BYTES, GROWTH_MIN_SHARE * mean_rss)
+    blocks_per_step = slope(steps, blocks)
+    growing = (
+        increase >= max(GROWTH_MIN_BYTES, GROWTH_MIN_SHARE * mean_rss)
+        and blocks_per_step * span >= GROWTH_MIN_SHARE * statistics.fmean(blocks)
+    )
     return RunGrowth(
         bytes_per_step=per_step,
-        blocks_per_step=slope(steps, blocks),
+        blocks_per_step=blocks_per_step,
         increase_bytes=increase,
         mean_rss_bytes=mean_rss,
         samples=len(settled),

@@ -42,7 +42,8 @@ CHUNK_S = 0.02  # seconds of work per timed value
 WARMUP_S = 0.05  # unmeasured warm-up, seconds (at least 3 steps)
 MIN_SPAN_SHARE = 0.25  # a span runs at least this share of its budget
 STRETCH = 2.5  # a span may run up to this many budgets to hold FULL_TARGET cycles
-MARGIN = 1.25  # room for steps slower than the pilot's
+STRETCH_DEFAULT = 4.0  # default is the reference every ratio divides by: more room
+MARGIN = 1.5  # room for steps slower, or periods longer, than the pilot's
 
 
 @dataclass(frozen=True)
@@ -120,7 +121,9 @@ def plan_span(pilot: dict[str, Any], setting_id: str, *, budget_s: float) -> Spa
     from the budget, and whether ``FULL_TARGET`` full collections are expected in it.
 
     A setting whose predicted cycles need more than ``budget_s`` gets up to ``STRETCH``
-    budgets; beyond that it is measured for that long and labelled not at steady state.
+    budgets (``default``, the reference, ``STRETCH_DEFAULT``); beyond that it is measured
+    for that long and labelled not at steady state. A span that reaches its full
+    collections stops there, so the room costs nothing where it is not needed.
 
     Settings that never collect run as many steps as the budget's minimum share allows
     or as default's cycles need, whichever is more, so their memory trajectory is as long
@@ -140,7 +143,8 @@ def plan_span(pilot: dict[str, Any], setting_id: str, *, budget_s: float) -> Spa
         steps = int(min(budget_steps, max(min_steps, want)))
         return SpanPlan(setting_id, warmup, chunk, steps, steps, budget_s, None, True, step_s)
     needed_s = FULL_TARGET * period * step_s * MARGIN
-    span_s = min(max(budget_s, needed_s), STRETCH * budget_s)
+    stretch = STRETCH_DEFAULT if setting_id == "default" else STRETCH
+    span_s = min(max(budget_s, needed_s), stretch * budget_s)
     reachable = needed_s <= span_s
     return SpanPlan(
         setting=setting_id,

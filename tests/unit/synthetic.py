@@ -68,7 +68,11 @@ def _span_parts(p: Synth, index: int) -> dict[str, Any]:
     if not p.spans:
         return {}
     step = p.steps // 20
-    samples = [[k * step, int(50 * MIB + p.grow * k * step), 1000] for k in range(1, 21)]
+    # allocated blocks grow with memory (one block per 100 bytes): live objects piling up
+    samples = [
+        [k * step, int(50 * MIB + p.grow * k * step), int(1000 + p.grow * k * step / 100)]
+        for k in range(1, 21)
+    ]
     return {
         "round": index + 1,
         "span": {

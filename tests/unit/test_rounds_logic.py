@@ -11,7 +11,7 @@ from gctune.gate import gate
 from gctune.growth import point_growth, run_growth
 from gctune.horizon import FULL_TARGET, plan_span, predicted_full_period
 from gctune.racing import race_decisions
-from gctune.results import load_sweep
+from gctune.results import RunMetrics, load_sweep
 from tests.unit.synthetic import Synth, scaled, write_sweep
 
 PILOT = {
@@ -108,3 +108,29 @@ def test_gate_compares_within_rounds(tmp_path: Path) -> None:
     assert same["time"].ratio == pytest.approx(1.01, rel=1e-3)
     slow = {(r.metric): r for r in gate(sweep, "base", "slow", gates)}
     assert slow["time"].regression and slow["time"].low > 1.05
+
+
+def _run(samples: list[tuple[int, int, int]], full_at: list[int]) -> RunMetrics:
+    return RunMetrics(
+        values=(1e-3,), wall_ns=1, pauses={}, collected={}, uncollectable={}, requests=None,
+        peak_rss_bytes=0, thresholds=(700, 10, 10), gc_enabled=True, frozen=0,
+        span={"steps": samples[-1][0], "full_at": full_at}, memory=tuple(samples),
+    )  # fmt: skip
+
+
+def test_growth_needs_live_objects_not_just_pages() -> None:
+    mib = 2**20
+    # RSS creeps 40 KiB a step (the allocator keeping pages), blocks flat: bounded
+    creep = [(k * 10, 60 * mib + k * 400_000, 100_000) for k in range(1, 40)]
+    assert run_growth(_run(creep, [])).growing is False  # type: ignore[union-attr]
+    # both climb: objects pile up
+    leak = [(k * 10, 60 * mib + k * 400_000, 100_000 + k * 5_000) for k in range(1, 40)]
+    assert run_growth(_run(leak, [])).growing is True  # type: ignore[union-attr]
+
+
+def test_growth_reads_the_heap_right_after_each_full_collection() -> None:
+    mib = 2**20
+    # a sawtooth: objects pile up for 50 steps, a full collection frees them all
+    saw = [(s, 60 * mib + (s % 50) * 200_000, 100_000 + (s % 50) * 2_000) for s in range(5, 400, 5)]
+    trend = run_growth(_run(saw, [50, 100, 150, 200, 250, 300, 350]))
+    assert trend is not None and trend.growing is False and trend.samples == 6
