@@ -17,6 +17,7 @@ A span that crashes, times out or exceeds the memory cap fails its point with th
 from __future__ import annotations
 
 import datetime as _dt
+import hashlib
 import json
 import os
 import random
@@ -121,8 +122,26 @@ def _span_command(target: Target, setting: str, out: Path, extra: Sequence[str])
     return cmd + list(extra)
 
 
+def round_hash_seed(seed: str, round_number: int) -> str:
+    """The ``PYTHONHASHSEED`` of every span of a round (0 for the pilot: none).
+
+    String hashing — and so every dict and set layout — changes with the hash seed, and
+    with it a process's speed by a few percent. Every span of a round shares one seed, so
+    the within-round ratios cancel it; each round draws another, so the intervals over
+    rounds average over layouts as pyperf does over its worker processes.
+    """
+    digest = hashlib.sha256(f"{seed}/{round_number}".encode()).digest()
+    return str(1 + int.from_bytes(digest[:4], "big") % 4_294_967_294)
+
+
 def _run_worker(
-    target: Target, setting: str, log_path: Path, extra: Sequence[str], sweep_dir: Path
+    target: Target,
+    setting: str,
+    log_path: Path,
+    extra: Sequence[str],
+    sweep_dir: Path,
+    *,
+    hash_seed: Optional[str] = None,
 ) -> tuple[Optional[dict[str, Any]], Optional[str]]:
     """Run one worker process; its JSON output, or the reason it has none."""
     log_path.parent.mkdir(parents=True, exist_ok=True)
@@ -139,7 +158,7 @@ def _run_worker(
                 target.timeout,
                 cwd=target.cwd,
                 max_memory=target.max_memory,
-                env=target.env,
+                env=_with_hash_seed(target.env, hash_seed),
             )
         if timed_out:
             return None, f"timed out after {target.timeout:g} s"
@@ -152,6 +171,14 @@ def _run_worker(
             return None, "worker exited without a result (status 0)"
         except (OSError, json.JSONDecodeError) as exc:
             return None, f"worker wrote no readable result: {exc}"
+
+
+def _with_hash_seed(
+    env: Optional[dict[str, str]], hash_seed: Optional[str]
+) -> Optional[dict[str, str]]:
+    if hash_seed is None:
+        return env
+    return {**(env if env is not None else os.environ), "PYTHONHASHSEED": hash_seed}
 
 
 def _pilot(
@@ -313,6 +340,7 @@ def run_group(
                 sweep_dir / "logs" / f"{target.workload_id}@{setting}.log",
                 _span_args(plan, round_number),
                 sweep_dir,
+                hash_seed=round_hash_seed(config.seed, round_number),
             )
             point = _write_round(
                 target, setting, sweep_dir, round_number,

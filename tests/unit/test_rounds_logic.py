@@ -134,3 +134,12 @@ def test_growth_reads_the_heap_right_after_each_full_collection() -> None:
     saw = [(s, 60 * mib + (s % 50) * 200_000, 100_000 + (s % 50) * 2_000) for s in range(5, 400, 5)]
     trend = run_growth(_run(saw, [50, 100, 150, 200, 250, 300, 350]))
     assert trend is not None and trend.growing is False and trend.samples == 6
+
+
+def test_every_span_of_a_round_shares_one_hash_seed() -> None:
+    from gctune.rounds import round_hash_seed
+
+    seeds = {round_hash_seed("sweep-1", r) for r in range(1, 50)}
+    assert len(seeds) == 49  # a new layout each round
+    assert round_hash_seed("sweep-1", 3) == round_hash_seed("sweep-1", 3)  # the same in it
+    assert all(1 <= int(s) <= 4_294_967_295 for s in seeds)  # PYTHONHASHSEED's range
