@@ -32,7 +32,7 @@ from gctune.analysis import Change, PointStats
 from gctune.fmt import fmt_bytes, fmt_interval, fmt_ns, fmt_pct, fmt_ratio, fmt_size
 from gctune.histogram import Histogram
 from gctune.paired import paired_change, run_mean
-from gctune.recycle import Recycle, recycle_plan
+from gctune.recycle import MIN_INTERVAL_STEPS, Recycle, recycle_plan
 from gctune.results import Point, RunMetrics
 from gctune.settings import SettingError, parse_setting
 
@@ -241,8 +241,15 @@ def recommend(
         if s.growth is not None and s.growth.status == "growing":
             plan = recycle_plan(s, base, by_setting[s.setting], budget)
             if plan is None:
+                rate = s.growth.bytes_per_step or 0.0
                 excluded.append(
-                    Excluded(s.setting, "memory grows and no recycling interval fits the budget")
+                    Excluded(
+                        s.setting,
+                        f"memory grows {fmt_size(rate)} per step: the budget "
+                        f"({fmt_bytes(budget)}) leaves room for fewer than "
+                        f"{MIN_INTERVAL_STEPS} steps between recycles; a larger "
+                        "--max-memory-ratio allows recycling",
+                    )
                 )
                 continue
             plans.append(plan)
