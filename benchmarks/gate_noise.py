@@ -11,7 +11,9 @@ For each, A/A (two identical copies of ``acyclic_churn``) counts false failures,
 (the new copy does 10% more work per step: ``DEFAULT_SIZE`` 2,200 instead of 2,000)
 counts regressions caught. Prints a Markdown table for the README.
 
-    python benchmarks/gate_noise.py [--tries 5] [--mode quick]
+    python benchmarks/gate_noise.py [--tries 5] [--mode quick] [--rounds N]
+
+``--rounds N`` measures every sweep in exactly N rounds (``--rounds N --no-racing``).
 """
 
 from __future__ import annotations
@@ -43,16 +45,16 @@ def _run(*args: str) -> int:
     return subprocess.run([*GCTUNE, *args], capture_output=True, text=True, cwd=REPO).returncode
 
 
-def interleaved(root: Path, mode: str, slower: bool) -> bool:
+def interleaved(root: Path, how: list[str], slower: bool) -> bool:
     """One interleaved sweep; True when the time gate failed."""
     base, new = _copies(root, slower)
     out = root / "sweep"
-    assert _run("sweep", str(base), str(new), "-s", "default", "--interleave", f"--{mode}",
+    assert _run("sweep", str(base), str(new), "-s", "default", "--interleave", *how,
                 "--out", str(out)) == 0  # fmt: skip
     return _run("gate", str(out), "base.bench", "new.bench", "--fail-on", "time:5%") == 1
 
 
-def sequential(root: Path, mode: str, slower: bool) -> bool:
+def sequential(root: Path, how: list[str], slower: bool) -> bool:
     """Two sweeps back to back; True when the time gate failed."""
     base, new = _copies(root, slower)
     outs = []
@@ -62,7 +64,7 @@ def sequential(root: Path, mode: str, slower: bool) -> bool:
         target.parent.mkdir(exist_ok=True)
         target.write_text(path.read_text(encoding="utf-8"), encoding="utf-8")
         out = root / f"sweep-{side}"
-        assert _run("sweep", str(target), "-s", "default", f"--{mode}", "--out", str(out)) == 0
+        assert _run("sweep", str(target), "-s", "default", *how, "--out", str(out)) == 0
         outs.append(out)
     return _run("compare", str(outs[0]), str(outs[1]), "--fail-on", "time:5%") == 1
 
@@ -72,7 +74,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tries", type=int, default=5)
     parser.add_argument("--mode", default="quick", help="sweep mode (quick, fast, normal)")
+    parser.add_argument("--rounds", type=int, default=None, help="exactly this many rounds")
     args = parser.parse_args()
+    how = [f"--{args.mode}"]
+    if args.rounds:
+        how += ["--rounds", str(args.rounds), "--no-racing"]
     rows: list[tuple[str, int, int]] = []
     for name, method in (("sequential", sequential), ("interleaved", interleaved)):
         counts = []
@@ -80,7 +86,7 @@ def main() -> None:
             failed = 0
             for _ in range(args.tries):
                 with tempfile.TemporaryDirectory(prefix="gctune-gate-") as tmp:
-                    failed += method(Path(tmp), args.mode, slower)
+                    failed += method(Path(tmp), how, slower)
             counts.append(failed)
             print(f"{name} {'A/B +10%' if slower else 'A/A'}: {failed} of {args.tries}",
                   file=sys.stderr, flush=True)  # fmt: skip
