@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from gctune.compare import Comparison, MetricResult
@@ -99,7 +100,7 @@ def print_comparison(console: Console, result: Comparison, *, all_metrics: bool)
         if labels:
             console.print(f"[yellow]{title}:[/] {', '.join(labels)}")
     for warning in result.warnings:
-        console.print(f"[yellow]warning:[/] {warning}", highlight=False)
+        console.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False)
     for f in result.failed:
         colour = "red" if f.regression else "yellow"
         console.print(f"[{colour}]failed point ({f.side}):[/] {f.label}: {f.reason}")

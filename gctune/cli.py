@@ -12,6 +12,7 @@ import json
 import os
 import shutil
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Callable, Optional, TypeVar
 
@@ -331,13 +332,22 @@ def _finish(points: list[Point], target: Path) -> None:
     console.print(f"Timing data for pyperf: python -m pyperf show {target}/points/<point>.json")
     if len(failed) == len(points):
         return
-    from gctune.report import build_report  # pandas and matplotlib load only when needed
+    from gctune.frame import load  # pandas and matplotlib load only when needed
+    from gctune.report import write_report
 
     err_console.print("gctune: writing the report…", highlight=False)
+    data = load(target)
+    _warn_damaged(data.damaged)
     # Plain echo: paths must not be wrapped, so that they can be copied.
-    for path in build_report(target):
+    for path in write_report(data):
         typer.echo(f"Report: {path}")
     typer.echo(f"Recommendations: gctune recommend {target}")
+
+
+def _warn_damaged(lines: Sequence[str]) -> None:
+    """Name each point file a reader left out because it is damaged, one line each."""
+    for line in lines:
+        typer.echo(f"gctune: warning: {line}; left out", err=True)
 
 
 def _sweep_dir(directory: Optional[Path]) -> Path:
@@ -368,14 +378,17 @@ def report(
     ),
 ) -> None:
     """Write the Markdown and/or self-contained HTML report of a sweep, with charts."""
-    from gctune.report import FORMATS, build_report
+    from gctune.frame import load
+    from gctune.report import FORMATS, write_report
 
     for name in fmt:
         if name not in FORMATS:
             raise GctuneError(f"unknown report format {name!r}: use md or html")
 
-    paths = build_report(
-        _sweep_dir(directory),
+    data = load(_sweep_dir(directory))
+    _warn_damaged(data.damaged)
+    paths = write_report(
+        data,
         out_dir=out,
         formats=fmt,
         objective=_check_objective(objective),
@@ -408,6 +421,7 @@ def recommend(
 
     objective = _check_objective(objective)
     data = load(_sweep_dir(directory))
+    _warn_damaged(data.damaged)
     chosen = workload or data.workloads
     for name in chosen:
         if name not in data.stats:
@@ -523,6 +537,7 @@ def compare(
     result = compare_sweeps(
         base, new, thresholds=thresholds, allow_different_python=allow_different_python
     )
+    _warn_damaged(result.damaged)
     if json_output:
         typer.echo(json.dumps(result.to_json(), indent=1))
     else:
@@ -547,6 +562,7 @@ def history(
     from gctune.history import load_history, plot_history
 
     result = load_history(dirs, min_effect=min_effect / 100)
+    _warn_damaged(result.damaged)
     print_history(wide(console), result)
     console.print(f"Chart: {plot_history(result, out)}")
 

@@ -42,7 +42,7 @@ from gctune.analysis import (
     run_means,
     run_peak_rss,
 )
-from gctune.results import Manifest, Point, load_sweep
+from gctune.results import Manifest, Point, load_sweep_partial
 
 __all__ = [
     "GATES",
@@ -177,6 +177,8 @@ class Comparison:
     only_in_new: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
     rule: str = field(default=RULE)
+    damaged: tuple[str, ...] = ()
+    """Point files of either side that could not be read and were left out, one line each."""
 
     @property
     def regressions(self) -> list[str]:
@@ -419,8 +421,8 @@ def compare_sweeps(
     limits: dict[str, float] = {}
     for t in thresholds:
         limits[t.metric] = min(t.limit, limits.get(t.metric, t.limit))
-    base_manifest, base_points = load_sweep(base_dir)
-    new_manifest, new_points = load_sweep(new_dir)
+    base_manifest, base_points, base_damaged = load_sweep_partial(base_dir)
+    new_manifest, new_points, new_damaged = load_sweep_partial(new_dir)
     base_py, new_py = _pythons(base_points, base_manifest), _pythons(new_points, new_manifest)
     if base_py != new_py and not allow_different_python:
         raise CompareError(
@@ -479,4 +481,5 @@ def compare_sweeps(
             )
             if w
         ),
+        damaged=tuple(str(e) for e in (*base_damaged, *new_damaged)),
     )

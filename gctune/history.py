@@ -20,7 +20,7 @@ from typing import Any, Optional
 
 from gctune.analysis import Change, compare_samples, point_stats, run_means
 from gctune.compare import beyond, interpreter_label, run_p99s
-from gctune.results import Point, ResultError, load_sweep
+from gctune.results import Point, ResultError, load_sweep_partial
 
 __all__ = [
     "DEFAULT_MIN_EFFECT",
@@ -101,6 +101,8 @@ class History:
     series: tuple[Series, ...]
     steps: tuple[Step, ...]
     min_effect: float
+    damaged: tuple[str, ...] = ()
+    """Point files that could not be read and were left out, one line each."""
 
 
 def _sort_key(date: str) -> tuple[int, float, str]:
@@ -113,10 +115,11 @@ def _sort_key(date: str) -> tuple[int, float, str]:
     return (0, parsed.timestamp(), date)
 
 
-def _load_sets(dirs: Sequence[Path]) -> list[tuple[ResultSet, list[Point]]]:
+def _load_sets(dirs: Sequence[Path], damaged: list[str]) -> list[tuple[ResultSet, list[Point]]]:
     loaded: list[tuple[Any, ResultSet, list[Point]]] = []
     for path in dirs:
-        manifest, points = load_sweep(path)
+        manifest, points, unreadable = load_sweep_partial(path)
+        damaged += map(str, unreadable)
         env = manifest.environment
         commit = env.get("git_commit") or None
         date = str(env.get("git_date") or manifest.created)
@@ -151,7 +154,8 @@ def load_history(dirs: Sequence[Path], *, min_effect: float = DEFAULT_MIN_EFFECT
     """Read result sets, order them by commit date, and find the steps in each series."""
     if not dirs:
         raise ResultError("history needs at least one result directory")
-    sets = _load_sets(dirs)
+    damaged: list[str] = []
+    sets = _load_sets(dirs, damaged)
     by_key: dict[tuple[str, str], list[tuple[int, ResultSet, Point]]] = {}
     for index, (rs, points) in enumerate(sets):
         for point in points:
@@ -203,6 +207,7 @@ def load_history(dirs: Sequence[Path], *, min_effect: float = DEFAULT_MIN_EFFECT
         series=tuple(all_series),
         steps=tuple(all_steps),
         min_effect=min_effect,
+        damaged=tuple(damaged),
     )
 
 

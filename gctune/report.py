@@ -45,7 +45,7 @@ from gctune.render import (
     Table,
 )
 
-__all__ = ["FORMATS", "build_report", "report_blocks"]
+__all__ = ["FORMATS", "build_report", "report_blocks", "write_report"]
 
 FORMATS = ("md", "html")
 _RENDERERS: dict[str, Renderer] = {"md": MarkdownRenderer(), "html": HtmlRenderer()}
@@ -64,11 +64,29 @@ def build_report(
 
     ``out_dir`` defaults to ``<directory>/report``; charts go to ``<out_dir>/charts``.
     """
+    return write_report(
+        load(directory),
+        out_dir=out_dir,
+        formats=formats,
+        objective=objective,
+        max_memory_ratio=max_memory_ratio,
+    )
+
+
+def write_report(
+    data: SweepData,
+    *,
+    out_dir: Optional[Path] = None,
+    formats: Sequence[str] = FORMATS,
+    objective: str = "throughput",
+    max_memory_ratio: float = DEFAULT_MAX_MEMORY_RATIO,
+) -> list[Path]:
+    """Write the report of a loaded sweep (see :func:`build_report`); its damaged point
+    files, left out, are listed under Warnings."""
     unknown = [f for f in formats if f not in _RENDERERS]
     if unknown:
         raise ValueError(f"unknown report format {unknown[0]!r}: use md or html")
-    data = load(directory)
-    out = out_dir if out_dir is not None else directory / REPORT_NAME
+    out = out_dir if out_dir is not None else data.directory / REPORT_NAME
     blocks = report_blocks(
         data, out / "charts", objective=objective, max_memory_ratio=max_memory_ratio
     )
@@ -415,7 +433,8 @@ def _workload(
 
 
 def _warnings(data: SweepData, extra: list[str]) -> list[Block]:
-    items = list(extra)
+    items = [f"{line}; left out of this report" for line in data.damaged]
+    items += extra
     for workload in data.workloads:
         for s in data.stats[workload]:
             if not s.ok:
