@@ -29,6 +29,7 @@ from gctune.catalog import (
 )
 from gctune.compare import GATES, CompareError, compare_sweeps, parse_threshold
 from gctune.environment import InterpreterError
+from gctune.isolation import MAX_MEMORY_CAP, MIN_MEMORY_CAP
 from gctune.program import ProgramError, check_command, command_id
 from gctune.recommend import DEFAULT_MAX_MEMORY_RATIO, OBJECTIVES, RecommendError
 from gctune.results import Point, ResultError
@@ -234,9 +235,11 @@ def _make_spec(
     max_memory: str,
     python: Optional[str],
 ) -> SweepSpec:
+    cap = _memory_cap(max_memory)  # the quick checks first; workloads are imported
+    interpreter = _interpreter_path(python)
     chosen, argv = _targets(workloads, workload_opt, command=command, name=name, size=size)
     return SweepSpec(
-        python=_interpreter_path(python),
+        python=interpreter,
         workloads=chosen,
         command=argv,
         cwd=os.getcwd(),
@@ -247,8 +250,24 @@ def _make_spec(
         values=values,
         min_time=min_time,
         timeout=timeout,
-        max_memory=parse_size(max_memory),
+        max_memory=cap,
     )
+
+
+def _memory_cap(text: str) -> int:
+    """``--max-memory`` in bytes, within what a worker can run under."""
+    try:
+        cap = parse_size(text)
+    except (OverflowError, ValueError):  # inf or nan
+        raise GctuneError(f"cannot read memory size {text!r}; try 512M or 4G") from None
+    if cap < MIN_MEMORY_CAP:
+        raise GctuneError(
+            f"--max-memory {text} is below the smallest usable cap, "
+            f"{MIN_MEMORY_CAP // 1024**2}M: a worker's interpreter alone holds about 20 MiB"
+        )
+    if cap > MAX_MEMORY_CAP:
+        raise GctuneError(f"--max-memory {text} is beyond any machine's memory")
+    return cap
 
 
 @app.command()

@@ -27,7 +27,7 @@ from gctune.results import (
     write_manifest,
 )
 from gctune.runner import SweepSpec
-from gctune.settings import SettingError, grid_from_toml
+from gctune.settings import SettingError, grid_from_toml, parse_setting
 
 runner = CliRunner()
 
@@ -82,6 +82,51 @@ def test_invalid_settings_and_grids_through_the_cli(tmp_path: Path) -> None:
         (["sweep", "--max-memory", "-1G"], "must be positive"),
     ]:
         assert message in one_error_line(args)
+
+
+RANGE = "thresholds go from 0 to 2147483647 (a C int), threshold0 from 1"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["sweep", "-s", "99999999999999999999"],
+            f"99999999999999999999' is out of range: {RANGE}",
+        ),
+        (["sweep", "-s", "3000000000"], "GC threshold 3000000000 in '3000000000' is out of range"),
+        (
+            ["sweep", "-s", "700,10,2147483648"],
+            "GC threshold 2147483648 in '700,10,2147483648' is out",
+        ),
+        (["run", "acyclic_churn", "-s", "3000000000"], "is out of range"),
+        (["sweep", "-s", "-0"], "threshold0 = 0 in '-0' turns automatic collection off"),
+        (["sweep", "-s", "1.5"], f"GC threshold '1.5' in '1.5' is not a whole number; {RANGE}"),
+        (
+            ["sweep", "-s", "1.5,10"],
+            f"GC threshold '1.5' in '1.5,10' is not a whole number; {RANGE}",
+        ),
+        (["sweep", "-s", "1" * 5000], "is out of range"),
+        (["sweep", "--max-memory", "1K"], "--max-memory 1K is below the smallest usable cap, 32M"),
+        (["sweep", "--max-memory", "1e400G"], "cannot read memory size '1e400G'"),
+        (["sweep", "--max-memory", "nan"], "cannot read memory size 'nan'"),
+    ],
+)
+def test_thresholds_beyond_a_c_int_and_odd_numbers_are_refused_at_parse_time(
+    args: list[str], message: str
+) -> None:
+    assert message in one_error_line(args)
+
+
+def test_a_grid_threshold_beyond_a_c_int_names_the_file_and_line(tmp_path: Path) -> None:
+    path = tmp_path / "sweep.toml"
+    path.write_text("[grid]\nthreshold1 = [10]\nthreshold0 = [700, 5000000000]\n")
+    line = one_error_line(["sweep", "--grid", str(path)])
+    assert line == (
+        f"gctune: error: {path}, line 3: GC threshold 5000000000 in '5000000000,10,10' "
+        f"is out of range: {RANGE}"
+    )
+    assert parse_setting("700,-0").id == "t700-0"  # -0 is zero, not negative
 
 
 # --- workloads -----------------------------------------------------------------------------
