@@ -7,6 +7,7 @@ every command runs inside :func:`_user_errors`, which maps gctune's error types 
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import os
@@ -28,7 +29,7 @@ from gctune.catalog import (
     workload_ids,
 )
 from gctune.compare import GATES, CompareError, compare_sweeps, parse_threshold
-from gctune.environment import InterpreterError
+from gctune.environment import InterpreterError, check_interpreter
 from gctune.isolation import MAX_MEMORY_CAP, MIN_MEMORY_CAP
 from gctune.program import ProgramError, check_command, command_id
 from gctune.recommend import DEFAULT_MAX_MEMORY_RATIO, OBJECTIVES, RecommendError
@@ -39,6 +40,7 @@ from gctune.runner import (
     SweepSpec,
     new_sweep_dir,
     parse_size,
+    remove_unstarted,
     run_sweep,
 )
 from gctune.settings import (
@@ -164,11 +166,33 @@ def _targets(
     return (workload_id(name) if name else command_id(argv),), argv
 
 
+def _new_dirs(path: Path) -> list[Path]:
+    """``path`` and those of its parents that do not exist yet, deepest first."""
+    fresh = []
+    for folder in (path, *path.parents):
+        try:
+            if folder.exists():
+                break
+        except OSError:  # cannot be searched: it exists, and is not ours to remove
+            break
+        fresh.append(folder)
+    return fresh
+
+
 def _sweep(spec: Optional[SweepSpec], out: Path, resume: bool) -> list[Point]:
     label = f"sweep → {out}"
+    fresh = _new_dirs(out)
     try:
-        with progress_bar(label) as update:
-            points = run_sweep(spec, out, resume=resume, progress=update)
+        try:
+            with progress_bar(label) as update:
+                points = run_sweep(spec, out, resume=resume, progress=update)
+        except BaseException:
+            # refused or stopped before anything was saved: leave no directory behind
+            if fresh and remove_unstarted(out):
+                for folder in fresh[1:]:
+                    with contextlib.suppress(OSError):
+                        folder.rmdir()
+            raise
     except KeyboardInterrupt:
         if (out / "manifest.json").exists():
             message = (
@@ -237,6 +261,8 @@ def _make_spec(
 ) -> SweepSpec:
     cap = _memory_cap(max_memory)  # the quick checks first; workloads are imported
     interpreter = _interpreter_path(python)
+    if python is not None:
+        check_interpreter(interpreter)  # before anything is created for the sweep
     chosen, argv = _targets(workloads, workload_opt, command=command, name=name, size=size)
     return SweepSpec(
         python=interpreter,

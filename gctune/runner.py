@@ -66,6 +66,7 @@ __all__ = [
     "SweepSpec",
     "parse_size",
     "plan_points",
+    "remove_unstarted",
     "run_point",
     "run_sweep",
 ]
@@ -398,6 +399,27 @@ def _sweep_lock(sweep_dir: Path) -> Iterator[None]:
         lock.write(str(os.getpid()))
         lock.flush()
         yield
+
+
+def remove_unstarted(sweep_dir: Path) -> bool:
+    """Remove ``sweep_dir`` if a sweep was refused before saving anything in it (it holds
+    only the lock file); return whether it did. The lock is taken first, so a directory
+    where another sweep has started meanwhile is left alone."""
+    import fcntl
+
+    lock_path = sweep_dir / ".lock"
+    try:
+        if any(entry.name != ".lock" for entry in sweep_dir.iterdir()):
+            return False
+        with lock_path.open("a+", encoding="utf-8") as lock:
+            fcntl.flock(lock.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            if (sweep_dir / "manifest.json").exists():
+                return False
+            lock_path.unlink()
+        sweep_dir.rmdir()
+    except OSError:
+        return False
+    return True
 
 
 @contextmanager

@@ -15,6 +15,7 @@ import pytest
 from typer.testing import CliRunner
 
 from gctune.cli import app
+from gctune.environment import InterpreterError
 from gctune.results import (
     Manifest,
     ResultError,
@@ -309,3 +310,28 @@ def test_resume_refuses_a_damaged_manifest_in_one_line(
     line = one_error_line(["sweep", "--resume", "--out", str(out)])
     assert line.startswith(f"gctune: error: {out / 'manifest.json'}: ")
     assert message in line
+
+
+# --- refused sweeps leave nothing behind ---------------------------------------------------
+
+
+def test_a_sweep_refused_before_it_starts_leaves_no_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refuse(python: str, env: Any = None) -> dict[str, Any]:
+        raise InterpreterError(f"interpreter {python} cannot run gctune's worker: broken")
+
+    def refused(args: list[str]) -> str:
+        result = runner.invoke(app, args)
+        assert result.exit_code == 2 and "Traceback" not in result.output
+        return result.stderr.strip().splitlines()[-1]
+
+    monkeypatch.setattr("gctune.runner.interpreter_of", refuse)  # refused under the lock
+    monkeypatch.chdir(tmp_path)
+    assert refused(["sweep", "acyclic_churn"]).endswith("cannot run gctune's worker: broken")
+    assert list(tmp_path.iterdir()) == []  # neither results/<id> nor results/
+    kept = tmp_path / "mine"
+    kept.mkdir()
+    (kept / "notes.txt").write_text("keep me")
+    assert refused(["sweep", "acyclic_churn", "--out", str(kept)]).endswith("broken")
+    assert sorted(p.name for p in kept.iterdir()) == [".lock", "notes.txt"]
