@@ -55,6 +55,7 @@ from gctune.sweep_tables import console, err_console, point_table, progress_bar,
 
 __all__ = ["app", "main"]
 
+
 app = typer.Typer(
     help="Measure and tune CPython's cyclic garbage collector for your workload.",
     no_args_is_help=True,
@@ -93,6 +94,10 @@ def _user_errors(func: F) -> F:
             raise typer.Exit(exc.exit_code) from None
         except USER_ERRORS as exc:
             typer.echo(f"gctune: error: {exc}", err=True)
+            raise typer.Exit(2) from None
+        except OSError as exc:  # a file gctune did not expect to fail: still one line
+            where = f"{os.fsdecode(exc.filename)}: " if exc.filename else ""
+            typer.echo(f"gctune: error: {where}{exc.strerror or exc}", err=True)
             raise typer.Exit(2) from None
 
     return wrapper  # type: ignore[return-value]
@@ -378,13 +383,27 @@ def _finish(points: list[Point], target: Path) -> None:
     if len(failed) == len(points):
         return
     from gctune.frame import load  # pandas and matplotlib load only when needed
-    from gctune.report import write_report
+    from gctune.report import ReportError, write_report
 
     err_console.print("gctune: writing the report…", highlight=False)
-    data = load(target)
-    _warn_damaged(data.damaged)
+    rebuild = f"gctune report {target}"
+    try:
+        data = load(target)
+        _warn_damaged(data.damaged)
+        paths = write_report(data)
+    except ReportError as exc:
+        raise GctuneError(
+            f"{exc}; the points are kept in {target}: rebuild with {rebuild}"
+        ) from None
+    except KeyboardInterrupt:
+        typer.echo(
+            f"gctune: interrupted while writing the report; the points are kept in {target}. "
+            f"Write the report with: {rebuild}",
+            err=True,
+        )
+        raise typer.Exit(130) from None
     # Plain echo: paths must not be wrapped, so that they can be copied.
-    for path in write_report(data):
+    for path in paths:
         typer.echo(f"Report: {path}")
     typer.echo(f"Recommendations: gctune recommend {target}")
 
@@ -424,7 +443,7 @@ def report(
 ) -> None:
     """Write the Markdown and/or self-contained HTML report of a sweep, with charts."""
     from gctune.frame import load
-    from gctune.report import FORMATS, write_report
+    from gctune.report import FORMATS, ReportError, write_report
 
     for name in fmt:
         if name not in FORMATS:
@@ -432,13 +451,16 @@ def report(
 
     data = load(_sweep_dir(directory))
     _warn_damaged(data.damaged)
-    paths = write_report(
-        data,
-        out_dir=out,
-        formats=fmt,
-        objective=_check_objective(objective),
-        max_memory_ratio=max_memory_ratio,
-    )
+    try:
+        paths = write_report(
+            data,
+            out_dir=out,
+            formats=fmt,
+            objective=_check_objective(objective),
+            max_memory_ratio=max_memory_ratio,
+        )
+    except ReportError as exc:
+        raise GctuneError(str(exc)) from None
     for path in paths:
         typer.echo(f"Report: {path}")
 
@@ -604,12 +626,16 @@ def history(
 ) -> None:
     """Chart median time and GC pause p99 over commits; flag steps beyond their noise."""
     from gctune.ci_tables import print_history, wide
-    from gctune.history import load_history, plot_history
+    from gctune.history import HistoryError, load_history, plot_history
 
     result = load_history(dirs, min_effect=min_effect / 100)
     _warn_damaged(result.damaged)
     print_history(wide(console), result)
-    console.print(f"Chart: {plot_history(result, out)}")
+    try:
+        chart = plot_history(result, out)
+    except HistoryError as exc:
+        raise GctuneError(str(exc)) from None
+    console.print(f"Chart: {chart}")
 
 
 def main(argv: Optional[list[str]] = None) -> int:

@@ -11,8 +11,11 @@ new/old ratio (per-run samples, as in :mod:`gctune.compare`) lies wholly beyond
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import math
+import os
+import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +29,7 @@ __all__ = [
     "DEFAULT_MIN_EFFECT",
     "Entry",
     "History",
+    "HistoryError",
     "ResultSet",
     "Series",
     "Step",
@@ -34,6 +38,10 @@ __all__ = [
 ]
 
 DEFAULT_MIN_EFFECT = 0.05
+
+
+class HistoryError(Exception):
+    """A history chart that cannot be written; one line naming the file."""
 
 
 @dataclass(frozen=True)
@@ -253,6 +261,32 @@ def plot_history(history: History, out: Path) -> Path:
     fig.suptitle(
         f"GC metrics over commits (red circle: step beyond noise and ±{history.min_effect:.0%})"
     )
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out, dpi=100)
+    _save_whole(fig, out)
     return out
+
+
+def _save_whole(fig: Any, out: Path) -> None:
+    """Save the PNG under a temporary name beside ``out``, then rename it: ``out`` is the
+    whole chart or untouched. A failure raises :class:`HistoryError` naming ``out``."""
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
+        os.close(fd)
+        try:
+            fig.savefig(tmp, dpi=100, format="png")
+            os.chmod(tmp, 0o644)  # mkstemp's 0600 would hide the chart from other users
+            os.replace(tmp, out)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise
+    except OSError as exc:
+        failed = Path(os.fsdecode(exc.filename)) if exc.filename else out
+        # the temporary file is the chart itself, as far as the user is concerned
+        ours = failed == out or (
+            failed.parent == out.parent and failed.name.startswith(f".{out.name}.")
+        )
+        where = "" if ours else f"{failed}: "
+        # mkdir of a folder that exists as a file says "File exists"
+        reason = "not a directory" if isinstance(exc, FileExistsError) else exc.strerror
+        raise HistoryError(f"{out}: cannot write the chart: {where}{reason or exc}") from None

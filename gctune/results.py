@@ -147,9 +147,11 @@ def atomic_write_json(path: Path, data: dict[str, Any]) -> None:
             out.flush()
             os.fsync(out.fileno())
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
+        if isinstance(exc, OSError) and exc.filename is None:
+            exc.filename = str(path)  # a full disk fails a write() that names no file
         raise
     _fsync_dir(path.parent)
 

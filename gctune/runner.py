@@ -520,10 +520,18 @@ def _os_errors_stop_the_sweep(sweep_dir: Path) -> Iterator[None]:
         yield
     except OSError as exc:
         where = f"{exc.filename}: " if exc.filename else ""
-        raise SweepError(
-            f"{where}{exc.strerror or exc}; the sweep in {sweep_dir} stopped, "
-            "its finished points are kept"
-        ) from None
+        raise SweepError(f"{where}{exc.strerror or exc}; {_what_is_kept(sweep_dir)}") from None
+
+
+def _what_is_kept(sweep_dir: Path) -> str:
+    """The end of a message about a sweep that stopped: whether it had started."""
+    try:
+        started = (sweep_dir / "manifest.json").exists()
+    except OSError:
+        started = False
+    if started:
+        return f"the sweep in {sweep_dir} stopped, its finished points are kept"
+    return f"the sweep in {sweep_dir} could not start; nothing was measured"
 
 
 def _resumed_spec(sweep_dir: Path, manifest: Manifest) -> tuple[SweepSpec, dict[str, Any]]:
