@@ -19,6 +19,7 @@ from typing import Any, Callable, Optional, TypeVar
 
 import typer
 from rich.table import Table
+from typer.core import TyperGroup
 
 from gctune.catalog import (
     WorkloadError,
@@ -56,11 +57,58 @@ from gctune.sweep_tables import console, err_console, point_table, progress_bar,
 __all__ = ["app", "main"]
 
 
+def _click_error(name: str) -> type[Exception]:
+    """click's exception class ``name``. typer vendors click from 0.2x on and re-exports
+    only BadParameter, so the class is found among BadParameter's bases."""
+    return next(c for c in typer.BadParameter.__mro__ if c.__name__ == name)
+
+
+_USAGE_ERROR = _click_error("UsageError")  # unknown option, a value out of its range, ...
+_CLICK_ERROR = _click_error("ClickException")
+
+
+class _OneVoice(TyperGroup):
+    """gctune's commands: click's own errors become one ``gctune: error:`` line with exit
+    status 2, like gctune's, instead of a boxed panel of usage and help."""
+
+    def main(
+        self,
+        args: Optional[Sequence[str]] = None,
+        prog_name: Optional[str] = None,
+        complete_var: Optional[str] = None,
+        standalone_mode: bool = True,
+        windows_expand_args: bool = True,
+        **extra: Any,
+    ) -> Any:
+        try:
+            code = super().main(
+                args,
+                prog_name,
+                complete_var,
+                standalone_mode=False,
+                windows_expand_args=windows_expand_args,
+                **extra,
+            )
+        except _CLICK_ERROR as exc:
+            # typer has already printed the help for a bare `gctune` (NoArgsIsHelpError)
+            if type(exc).__name__ != "NoArgsIsHelpError":
+                message = " ".join(str(exc.format_message()).split())  # type: ignore[attr-defined]
+                typer.echo(f"gctune: error: {message}", err=True)
+            code = 2 if isinstance(exc, _USAGE_ERROR) else getattr(exc, "exit_code", 2)
+        except typer.Abort:
+            typer.echo("gctune: error: aborted", err=True)
+            code = 1
+        if not standalone_mode:
+            return code
+        sys.exit(code if isinstance(code, int) else 0)
+
+
 app = typer.Typer(
     help="Measure and tune CPython's cyclic garbage collector for your workload.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    cls=_OneVoice,
 )
 
 F = TypeVar("F", bound=Callable[..., Any])

@@ -114,11 +114,17 @@ def test_result_directories_that_cannot_be_read_are_one_line(tmp_path: Path) -> 
         tmp_path / "sweep",
         [Synth("w", "default", scaled(1e-3)), Synth("w", "disabled", scaled(1e-3))],
     )
+    hidden = write_sweep(tmp_path / "hidden", [Synth("w", "default", scaled(1e-3))])
     (sweep / "points").chmod(0o000)
+    hidden.chmod(0o000)
     try:
         for args in (["report", str(sweep)], ["compare", str(sweep), str(sweep)]):
             assert last_error(gctune(*args, unprivileged=True)) == (
                 f"gctune: error: {sweep / 'points'}: cannot read: Permission denied"
             )
+        for args in (["report", str(hidden)], ["history", str(hidden)]):
+            line = last_error(gctune(*args, unprivileged=True))
+            assert line.startswith("gctune: error: ") and str(hidden) in line
     finally:
         (sweep / "points").chmod(0o755)
+        hidden.chmod(0o755)

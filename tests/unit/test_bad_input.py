@@ -130,6 +130,30 @@ def test_a_grid_threshold_beyond_a_c_int_names_the_file_and_line(tmp_path: Path)
     assert parse_setting("700,-0").id == "t700-0"  # -0 is zero, not negative
 
 
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["sweep", "--timeout", "0"], "Invalid value for '--timeout'"),
+        (["sweep", "--processes", "0"], "Invalid value for '--processes'"),
+        (["recommend", "--max-memory-ratio", "-1"], "Invalid value for '--max-memory-ratio'"),
+        (["report", "--max-memory-ratio", "0"], "Invalid value for '--max-memory-ratio'"),
+        (["history", "x", "--min-effect", "-5"], "Invalid value for '--min-effect'"),
+        (["sweep", "--timeout", "soon"], "Invalid value for '--timeout'"),
+        (["sweep", "--no-such-option"], "No such option: --no-such-option"),
+        (["compare", "only-one"], "Missing argument"),
+        (["no-such-command"], "No such command 'no-such-command'"),
+    ],
+)
+def test_click_errors_are_one_line_like_gctunes_own(args: list[str], message: str) -> None:
+    # typer/click would print a boxed panel of usage, hint and error over 4-6 lines
+    assert message in one_error_line(args)
+
+
+def test_gctune_without_a_command_still_shows_the_help() -> None:
+    result = runner.invoke(app, [])
+    assert "Usage" in result.output and "gctune: error" not in result.output
+
+
 # --- workloads -----------------------------------------------------------------------------
 
 
