@@ -352,6 +352,7 @@ def _memory_cap(text: str) -> int:
 @app.command()
 @_user_errors
 def sweep(
+    ctx: typer.Context,
     workloads: list[str] = typer.Argument(
         None,
         help="Workloads: built-in names, modules, .py files, or MODULE:FUNCTION / "
@@ -384,6 +385,7 @@ def sweep(
     With no arguments: all built-in workloads on the quick grid, in pyperf's fast mode.
     """
     if resume:
+        _refuse_changes_on_resume(ctx)
         target = out if out is not None else _latest(RESULTS)
         points = _sweep(None, target, resume=True)
         _finish(points, target)
@@ -413,6 +415,26 @@ def sweep(
     )
     points = _sweep(spec, target, resume=False)
     _finish(points, target)
+
+
+def _refuse_changes_on_resume(ctx: typer.Context) -> None:
+    """``--resume`` measures what the stored sweep says; refuse arguments that would
+    change it, rather than ignore them silently."""
+    given = []
+    for param in ctx.command.params:
+        if param.name in ("resume", "out") or param.name is None:
+            continue
+        source = ctx.get_parameter_source(param.name)
+        if source is not None and source.name != "DEFAULT":
+            given.append(
+                max(param.opts, key=len) if param.opts[0].startswith("-") else "workload arguments"
+            )
+    if given:
+        raise GctuneError(
+            f"--resume measures the rest of the sweep with the arguments it was started with "
+            f"and takes only --out, not {', '.join(given)}; to measure with other arguments, "
+            "start a new sweep with another --out"
+        )
 
 
 def _latest(results: Path) -> Path:

@@ -359,3 +359,30 @@ def test_a_sweep_refused_before_it_starts_leaves_no_directory(
     (kept / "notes.txt").write_text("keep me")
     assert refused(["sweep", "acyclic_churn", "--out", str(kept)]).endswith("broken")
     assert sorted(p.name for p in kept.iterdir()) == [".lock", "notes.txt"]
+
+
+# --- --resume takes the stored arguments ----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("extra", "named"),
+    [
+        (["-s", "9000", "tree_parents"], "workload arguments, --setting"),
+        (["--rigorous"], "--rigorous"),
+        (["--max-memory", "1G"], "--max-memory"),
+        (["--timeout", "600"], "--timeout"),  # even when it equals the default
+        (["--python", "python3", "--grid", "full"], "--grid, --python"),
+    ],
+)
+def test_resume_refuses_arguments_that_would_change_the_sweep(
+    tmp_path: Path, extra: list[str], named: str
+) -> None:
+    out = sweep_dir(tmp_path)
+    before = sorted(p.name for p in out.rglob("*"))
+    line = one_error_line(["sweep", "--resume", "--out", str(out), *extra])
+    assert line == (
+        "gctune: error: --resume measures the rest of the sweep with the arguments it was "
+        f"started with and takes only --out, not {named}; to measure with other arguments, "
+        "start a new sweep with another --out"
+    )
+    assert sorted(p.name for p in out.rglob("*")) == before  # nothing measured or written
