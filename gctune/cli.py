@@ -443,15 +443,32 @@ def _latest(results: Path) -> Path:
     return latest_sweep(results)
 
 
+# `gctune sweep` finished, but some points failed (their reasons are in the summary and in
+# each point's file): distinct from 0 (every point finished), 1 (gctune itself failed),
+# 2 (a user error) and 130 (interrupted), so that CI can tell.
+FAILED_POINTS = 3
+
+
 def _finish(points: list[Point], target: Path) -> None:
+    """Summary and report of a finished sweep; exit status 3 when a point failed."""
     summary_tables(points)
     failed = [p for p in points if not p.ok]
     console.print(
         f"Results: {target}  ({len(points) - len(failed)} finished, {len(failed)} failed)"
     )
     console.print(f"Timing data for pyperf: python -m pyperf show {target}/points/<point>.json")
-    if len(failed) == len(points):
-        return
+    if len(failed) < len(points):
+        _write_sweep_report(target)
+    if failed:
+        typer.echo(
+            f"gctune: {len(failed)} of {len(points)} point(s) failed (reasons above); "
+            f"exit status {FAILED_POINTS}",
+            err=True,
+        )
+        raise typer.Exit(FAILED_POINTS)
+
+
+def _write_sweep_report(target: Path) -> None:
     from gctune.frame import load  # pandas and matplotlib load only when needed
     from gctune.report import ReportError, write_report
 
@@ -656,6 +673,11 @@ def compare(
         "--allow-different-python",
         help="Compare results measured on different Python versions or GC kinds.",
     ),
+    allow_missing: bool = typer.Option(
+        False,
+        "--allow-missing",
+        help="Pass the gate when points of BASE are missing or failed in NEW.",
+    ),
     json_output: bool = typer.Option(
         False, "--json", help="Print a machine-readable result on stdout instead of tables."
     ),
@@ -663,7 +685,8 @@ def compare(
         False, "--all-metrics", help="Show every metric, not only the gated ones."
     ),
 ) -> None:
-    """Compare two result sets point by point; exit 1 on a regression beyond a gate.
+    """Compare two result sets point by point; exit 1 on a regression beyond a gate, or
+    when a point of BASE is missing or failed in NEW (unless --allow-missing).
 
     A regression of time, p99 or rss needs its whole 95% interval beyond the threshold;
     collections and collected are compared per step, exactly when the steps per run match.
@@ -672,7 +695,11 @@ def compare(
 
     thresholds = [parse_threshold(t) for t in fail_on or []]
     result = compare_sweeps(
-        base, new, thresholds=thresholds, allow_different_python=allow_different_python
+        base,
+        new,
+        thresholds=thresholds,
+        allow_different_python=allow_different_python,
+        allow_missing=allow_missing,
     )
     _warn_damaged(result.damaged)
     if json_output:

@@ -86,7 +86,7 @@ def test_point_with_bad_values_is_left_out_by_readers_and_refused_by_resume(
     for args in (
         ["report", str(new)],
         ["recommend", str(new)],
-        ["compare", str(base), str(new)],
+        ["compare", str(base), str(new), "--allow-missing"],  # else: missing, exit 1
         ["history", str(base), str(new), "--out", str(tmp_path / "h.png")],
     ):
         result = runner.invoke(app, args, env={"COLUMNS": "400"})
