@@ -43,6 +43,7 @@ from gctune import program
 from gctune.catalog import workload_ids
 from gctune.environment import environment, interpreter_of, lent_to
 from gctune.isolation import run_isolated
+from gctune.result_fields import check_spec_fields
 from gctune.results import (
     Manifest,
     Point,
@@ -536,6 +537,7 @@ def _what_is_kept(sweep_dir: Path) -> str:
 
 def _resumed_spec(sweep_dir: Path, manifest: Manifest) -> tuple[SweepSpec, dict[str, Any]]:
     try:
+        check_spec_fields(manifest.spec, resume=True)  # settings must be setting ids
         return SweepSpec.from_json(manifest.spec), dict(manifest.environment["python"])
     except (KeyError, TypeError, ValueError) as exc:
         raise ResultError(f"{sweep_dir / 'manifest.json'}: damaged sweep spec: {exc!r}") from None

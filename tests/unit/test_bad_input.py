@@ -318,6 +318,20 @@ MANIFEST_DAMAGE: list[tuple[str, Any, str]] = [
         },
         "damaged sweep spec",
     ),
+    (
+        "a setting that is no setting id",
+        {
+            "gctune": {
+                "format": 1,
+                "kind": "manifest",
+                "sweep_id": "s",
+                "created": "now",
+                "spec": {"workloads": ["acyclic_churn"], "settings": ["default", "banana"]},
+                "environment": {"python": PY311},
+            }
+        },
+        "spec.settings[1] is 'banana', not a setting id",
+    ),
 ]
 
 
