@@ -1,43 +1,39 @@
 """The ``gctune`` command: thin typer commands that parse and call typed functions.
 
-User mistakes end with one line on stderr and a non-zero exit, never a traceback:
-every command runs inside :func:`_user_errors`, which maps gctune's error types to
-``gctune: error: ...`` and exit status 2 (1 for a failed sweep or gate).
+User mistakes end with one line on stderr and a non-zero exit, never a traceback (see
+:mod:`gctune.cli_errors`): ``gctune: error: ...`` and exit status 2; 1 for a failed gate
+or recommendation, 3 for a sweep that finished with failed points, 130 when interrupted.
 """
 
 from __future__ import annotations
 
 import contextlib
-import functools
 import json
 import os
 import shutil
 import sys
-from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Callable, Optional, TypeVar
+from typing import Optional
 
 import typer
 from rich.table import Table
-from typer.core import TyperGroup
 
 from gctune.catalog import (
-    WorkloadError,
     builtin_names,
     load_workload,
     resolve_specs,
     workload_id,
     workload_ids,
 )
-from gctune.compare import GATES, CompareError, compare_sweeps, parse_threshold
-from gctune.environment import InterpreterError, check_interpreter
+from gctune.cli_errors import GctuneError, OneVoice, user_errors, warn_damaged
+from gctune.compare import GATES, compare_sweeps, parse_threshold
+from gctune.environment import check_interpreter
 from gctune.isolation import MAX_MEMORY_CAP, MIN_MEMORY_CAP
-from gctune.program import ProgramError, check_command, command_id
+from gctune.program import check_command, command_id
 from gctune.recommend import DEFAULT_MAX_MEMORY_RATIO, OBJECTIVES, RecommendError
-from gctune.results import Point, ResultError
+from gctune.results import Point
 from gctune.runner import (
     DEFAULT_TIMEOUT,
-    SweepError,
     SweepSpec,
     new_sweep_dir,
     parse_size,
@@ -47,7 +43,6 @@ from gctune.runner import (
 from gctune.settings import (
     FULL_GRID,
     QUICK_GRID,
-    SettingError,
     grid_from_toml,
     parse_settings,
     with_references,
@@ -57,102 +52,17 @@ from gctune.sweep_tables import console, err_console, point_table, progress_bar,
 __all__ = ["app", "main"]
 
 
-def _click_error(name: str) -> type[Exception]:
-    """click's exception class ``name``. typer vendors click from 0.2x on and re-exports
-    only BadParameter, so the class is found among BadParameter's bases."""
-    return next(c for c in typer.BadParameter.__mro__ if c.__name__ == name)
-
-
-_USAGE_ERROR = _click_error("UsageError")  # unknown option, a value out of its range, ...
-_CLICK_ERROR = _click_error("ClickException")
-
-
-class _OneVoice(TyperGroup):
-    """gctune's commands: click's own errors become one ``gctune: error:`` line with exit
-    status 2, like gctune's, instead of a boxed panel of usage and help."""
-
-    def main(
-        self,
-        args: Optional[Sequence[str]] = None,
-        prog_name: Optional[str] = None,
-        complete_var: Optional[str] = None,
-        standalone_mode: bool = True,
-        windows_expand_args: bool = True,
-        **extra: Any,
-    ) -> Any:
-        try:
-            code = super().main(
-                args,
-                prog_name,
-                complete_var,
-                standalone_mode=False,
-                windows_expand_args=windows_expand_args,
-                **extra,
-            )
-        except _CLICK_ERROR as exc:
-            # typer has already printed the help for a bare `gctune` (NoArgsIsHelpError)
-            if type(exc).__name__ != "NoArgsIsHelpError":
-                message = " ".join(str(exc.format_message()).split())  # type: ignore[attr-defined]
-                typer.echo(f"gctune: error: {message}", err=True)
-            code = 2 if isinstance(exc, _USAGE_ERROR) else getattr(exc, "exit_code", 2)
-        except typer.Abort:
-            typer.echo("gctune: error: aborted", err=True)
-            code = 1
-        if not standalone_mode:
-            return code
-        sys.exit(code if isinstance(code, int) else 0)
-
-
 app = typer.Typer(
     help="Measure and tune CPython's cyclic garbage collector for your workload.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
-    cls=_OneVoice,
+    cls=OneVoice,
 )
-
-F = TypeVar("F", bound=Callable[..., Any])
-USER_ERRORS = (
-    SettingError,
-    WorkloadError,
-    SweepError,
-    InterpreterError,
-    ResultError,
-    CompareError,
-    ProgramError,
-    RecommendError,
-)
-
-
-class GctuneError(Exception):
-    """A user-facing error carrying its exit status."""
-
-    def __init__(self, message: str, exit_code: int = 2) -> None:
-        super().__init__(message)
-        self.exit_code = exit_code
-
-
-def _user_errors(func: F) -> F:
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except GctuneError as exc:
-            typer.echo(f"gctune: error: {exc}", err=True)
-            raise typer.Exit(exc.exit_code) from None
-        except USER_ERRORS as exc:
-            typer.echo(f"gctune: error: {exc}", err=True)
-            raise typer.Exit(2) from None
-        except OSError as exc:  # a file gctune did not expect to fail: still one line
-            where = f"{os.fsdecode(exc.filename)}: " if exc.filename else ""
-            typer.echo(f"gctune: error: {where}{exc.strerror or exc}", err=True)
-            raise typer.Exit(2) from None
-
-    return wrapper  # type: ignore[return-value]
 
 
 @app.command("list")
-@_user_errors
+@user_errors
 def list_cmd() -> None:
     """List the built-in workloads and what each allocates."""
     table = Table(title="Built-in workloads")
@@ -350,7 +260,7 @@ def _memory_cap(text: str) -> int:
 
 
 @app.command()
-@_user_errors
+@user_errors
 def sweep(
     ctx: typer.Context,
     workloads: list[str] = typer.Argument(
@@ -476,7 +386,7 @@ def _write_sweep_report(target: Path) -> None:
     rebuild = f"gctune report {target}"
     try:
         data = load(target)
-        _warn_damaged(data.damaged)
+        warn_damaged(data.damaged)
         paths = write_report(data)
     except ReportError as exc:
         raise GctuneError(
@@ -495,12 +405,6 @@ def _write_sweep_report(target: Path) -> None:
     typer.echo(f"Recommendations: gctune recommend {target}")
 
 
-def _warn_damaged(lines: Sequence[str]) -> None:
-    """Name each point file a reader left out because it is damaged, one line each."""
-    for line in lines:
-        typer.echo(f"gctune: warning: {line}; left out", err=True)
-
-
 def _sweep_dir(directory: Optional[Path]) -> Path:
     return directory if directory is not None else _latest(RESULTS)
 
@@ -512,7 +416,7 @@ def _check_objective(objective: str) -> str:
 
 
 @app.command()
-@_user_errors
+@user_errors
 def report(
     directory: Optional[Path] = typer.Argument(
         None, help="Sweep directory (default: the latest under results/)."
@@ -537,7 +441,7 @@ def report(
             raise GctuneError(f"unknown report format {name!r}: use md or html")
 
     data = load(_sweep_dir(directory))
-    _warn_damaged(data.damaged)
+    warn_damaged(data.damaged)
     try:
         paths = write_report(
             data,
@@ -553,7 +457,7 @@ def report(
 
 
 @app.command()
-@_user_errors
+@user_errors
 def recommend(
     directory: Optional[Path] = typer.Argument(
         None, help="Sweep directory (default: the latest under results/)."
@@ -575,7 +479,7 @@ def recommend(
 
     objective = _check_objective(objective)
     data = load(_sweep_dir(directory))
-    _warn_damaged(data.damaged)
+    warn_damaged(data.damaged)
     chosen = workload or data.workloads
     for name in chosen:
         if name not in data.stats:
@@ -605,7 +509,7 @@ def recommend(
 
 
 @app.command()
-@_user_errors
+@user_errors
 def run(
     workload: list[str] = typer.Argument(
         None,
@@ -658,7 +562,7 @@ def run(
 
 
 @app.command()
-@_user_errors
+@user_errors
 def compare(
     base: Path = typer.Argument(..., help="Baseline result directory, e.g. results/baseline."),
     new: Path = typer.Argument(..., help="Result directory to check against the baseline."),
@@ -701,7 +605,7 @@ def compare(
         allow_different_python=allow_different_python,
         allow_missing=allow_missing,
     )
-    _warn_damaged(result.damaged)
+    warn_damaged(result.damaged)
     if json_output:
         typer.echo(json.dumps(result.to_json(), indent=1))
     else:
@@ -711,7 +615,7 @@ def compare(
 
 
 @app.command()
-@_user_errors
+@user_errors
 def history(
     dirs: list[Path] = typer.Argument(
         ..., help="Result directories, one per commit, in any order (dated by their manifests)."
@@ -726,7 +630,7 @@ def history(
     from gctune.history import HistoryError, load_history, plot_history
 
     result = load_history(dirs, min_effect=min_effect / 100)
-    _warn_damaged(result.damaged)
+    warn_damaged(result.damaged)
     print_history(wide(console), result)
     try:
         chart = plot_history(result, out)
