@@ -268,6 +268,8 @@ def plot_history(history: History, out: Path) -> Path:
 def _save_whole(fig: Any, out: Path) -> None:
     """Save the PNG under a temporary name beside ``out``, then rename it: ``out`` is the
     whole chart or untouched. A failure raises :class:`HistoryError` naming ``out``."""
+    if out.is_dir():
+        raise HistoryError(f"{out}: cannot write the chart: it is a directory; name a PNG file")
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)

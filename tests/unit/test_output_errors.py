@@ -68,6 +68,9 @@ def test_report_and_history_out_that_cannot_be_written_is_one_line(tmp_path: Pat
     assert error_line(["history", str(data), "--out", "/proc/gctune-history.png"]) == (
         "gctune: error: /proc/gctune-history.png: cannot write the chart: No such file or directory"
     )
+    assert error_line(["history", str(data), "--out", str(tmp_path)]) == (
+        f"gctune: error: {tmp_path}: cannot write the chart: it is a directory; name a PNG file"
+    )
     assert afile.read_text() == "not a folder"
     assert not (data / "report").exists()
 
