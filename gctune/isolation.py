@@ -14,6 +14,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
@@ -70,11 +71,15 @@ def run_isolated(
             stdin=subprocess.DEVNULL,
             start_new_session=True,
         )
+        _LEADERS.add(proc.pid)
         seen: dict[int, int] = {}
         try:
             return _watch(proc, log, timeout, max_memory, seen)
         finally:
-            end_point_tree(proc, seen, before)
+            try:
+                end_point_tree(proc, seen, before)
+            finally:
+                _LEADERS.discard(proc.pid)
 
 
 def _watch(
@@ -171,6 +176,13 @@ def kill_group(proc: subprocess.Popen[Any]) -> None:
 
 _PR_SET_CHILD_SUBREAPER = 36
 _PR_GET_CHILD_SUBREAPER = 37
+# Points may run side by side in one process (threads): the leaders of those running are
+# never taken for another point's orphans, adopted orphans are claimed only by a point
+# that ends while no other runs (the last one ends them all), and this process stays a
+# subreaper while any point runs.
+_LEADERS: set[int] = set()
+_SUBREAPER_LOCK = threading.Lock()
+_subreaper = {"points": 0, "was": 0}
 
 
 def end_point_tree(
@@ -203,7 +215,8 @@ def _left_of(leader: int, seen: dict[int, int], before: set[int]) -> list[int]:
     me = os.getpid()
     found = {pid for pid, (sid, pgid) in _sessions().items() if leader in (sid, pgid)}
     found |= {pid for pid, start in seen.items() if _start_time(pid) == start}
-    found |= set(_own_children()) - before
+    if not _LEADERS - {leader}:  # with other points running, an orphan may be theirs
+        found |= set(_own_children()) - before - _LEADERS
     pending = list(found)
     while pending:
         pending += [c for c in map(int, _children(pending.pop())) if c not in found]
@@ -258,7 +271,7 @@ def _own_children() -> list[int]:
 def _reap(before: set[int], *, wait: float) -> None:
     """Collect the exit status of adopted orphans that have died (none stays a zombie)."""
     deadline = time.monotonic() + wait
-    for pid in set(_own_children()) - before:
+    for pid in set(_own_children()) - before - _LEADERS:  # a leader is its Popen's to wait
         while True:
             try:
                 done, _ = os.waitpid(pid, os.WNOHANG)
@@ -276,14 +289,20 @@ def _adopting_orphans() -> Iterator[None]:
     if prctl is None:
         yield
         return
-    was = ctypes.c_int(0)
-    prctl(_PR_GET_CHILD_SUBREAPER, ctypes.byref(was), 0, 0, 0)
-    prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+    with _SUBREAPER_LOCK:
+        if _subreaper["points"] == 0:
+            was = ctypes.c_int(0)
+            prctl(_PR_GET_CHILD_SUBREAPER, ctypes.byref(was), 0, 0, 0)
+            _subreaper["was"] = was.value
+            prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+        _subreaper["points"] += 1
     try:
         yield
     finally:
-        if not was.value:
-            prctl(_PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0)
+        with _SUBREAPER_LOCK:
+            _subreaper["points"] -= 1
+            if _subreaper["points"] == 0 and not _subreaper["was"]:
+                prctl(_PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0)
 
 
 def _prctl() -> Optional[Any]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import random
 import sys
 import textwrap
+import threading
 from pathlib import Path
 
 import pytest
@@ -90,3 +91,26 @@ def test_run_isolated_ends_the_whole_tree(tmp_path: Path, ending: str) -> None:
         "timeout": (-9, True),
     }[ending]
     wait_for(lambda: not strays(marks), "the point's processes to end", 2)
+
+
+def test_points_side_by_side_do_not_end_each_other(tmp_path: Path) -> None:
+    # A runner may run points in threads of one process: the point that ends first must
+    # neither kill nor reap the other, and the strays of both end by the last one's end.
+    marks = markers()
+    quick, slow = tmp_path / "quick.py", tmp_path / "slow.py"
+    daemon = "import subprocess\nsubprocess.run(['sh', '-c', 'setsid sleep {} &'], check=True)\n"
+    quick.write_text(daemon.format(marks[0]) + "raise SystemExit(0)\n")
+    slow.write_text(daemon.format(marks[1]) + "import time; time.sleep(1.5)\nraise SystemExit(5)\n")
+    results: dict[str, tuple[int, bool]] = {}
+
+    def point(script: Path) -> None:
+        with (tmp_path / f"{script.stem}.log").open("w") as log:
+            results[script.stem] = run_isolated([sys.executable, str(script)], log, timeout=30)
+
+    threads = [threading.Thread(target=point, args=(s,)) for s in (slow, quick)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert results == {"quick": (0, False), "slow": (5, False)}
+    wait_for(lambda: not strays(marks), "both points' processes to end", 2)
