@@ -157,7 +157,11 @@ def _sweep(spec: Optional[SweepSpec], out: Path, resume: bool) -> list[Point]:
                         folder.rmdir()
             raise
     except KeyboardInterrupt:
-        if (out / "manifest.json").exists():
+        try:
+            started = (out / "manifest.json").exists()
+        except OSError:
+            started = False
+        if started:
             message = (
                 f"gctune: interrupted; finished points are kept in {out}. "
                 f"Resume with: gctune sweep --resume --out {out}"

@@ -29,7 +29,17 @@ from gctune.results import ResultError
 from gctune.runner import SweepError
 from gctune.settings import SettingError
 
-__all__ = ["USER_ERRORS", "GctuneError", "OneVoice", "user_errors", "warn_damaged"]
+__all__ = ["USER_ERRORS", "GctuneError", "OneVoice", "one_line", "user_errors", "warn_damaged"]
+
+
+def one_line(text: str) -> str:
+    """``text`` on one line: control characters (a newline or carriage return in a name or
+    a value read from a file) are shown escaped, as Python writes them."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
+def _say(kind: str, message: object) -> None:
+    typer.echo(f"gctune: {kind}: {one_line(str(message))}", err=True)
 
 
 def _click_error(name: str) -> type[Exception]:
@@ -68,10 +78,10 @@ class OneVoice(TyperGroup):
             # typer has already printed the help for a bare `gctune` (NoArgsIsHelpError)
             if type(exc).__name__ != "NoArgsIsHelpError":
                 message = " ".join(str(exc.format_message()).split())  # type: ignore[attr-defined]
-                typer.echo(f"gctune: error: {message}", err=True)
+                _say("error", message)
             code = 2 if isinstance(exc, _USAGE_ERROR) else getattr(exc, "exit_code", 2)
         except typer.Abort:
-            typer.echo("gctune: error: aborted", err=True)
+            _say("error", "aborted")
             code = 1
         if not standalone_mode:
             return code
@@ -107,14 +117,14 @@ def user_errors(func: F) -> F:
         try:
             return func(*args, **kwargs)
         except GctuneError as exc:
-            typer.echo(f"gctune: error: {exc}", err=True)
+            _say("error", exc)
             raise typer.Exit(exc.exit_code) from None
         except USER_ERRORS as exc:
-            typer.echo(f"gctune: error: {exc}", err=True)
+            _say("error", exc)
             raise typer.Exit(2) from None
         except OSError as exc:  # a file gctune did not expect to fail: still one line
             where = f"{os.fsdecode(exc.filename)}: " if exc.filename else ""
-            typer.echo(f"gctune: error: {where}{exc.strerror or exc}", err=True)
+            _say("error", f"{where}{exc.strerror or exc}")
             raise typer.Exit(2) from None
 
     return wrapper  # type: ignore[return-value]
@@ -123,4 +133,4 @@ def user_errors(func: F) -> F:
 def warn_damaged(lines: Sequence[str]) -> None:
     """Name each point file a reader left out because it is damaged, one line each."""
     for line in lines:
-        typer.echo(f"gctune: warning: {line}; left out", err=True)
+        _say("warning", f"{line}; left out")

@@ -123,6 +123,8 @@ ODD_VALUES: list[Json] = [
     "",
     "x",
     "[/]",
+    "\n",
+    "3.11\rx",
     "t700-10-10",
     [],
     {},
@@ -241,3 +243,18 @@ def test_a_damaged_point_is_named_and_the_others_kept(tmp_path: Path) -> None:
         f"{damaged}: damaged gctune point: "
         "runs[2].peak_rss_bytes is 0, not a whole number > 0 (64-bit)"
     ]
+
+
+def test_a_value_with_a_line_break_is_shown_escaped_on_one_line(tmp_path: Path) -> None:
+    base = pristine(tmp_path / "base")
+    new = pristine(tmp_path / "new")
+    for setting in ("default", "disabled", "t9000"):
+        path = point_path(new, "w", setting)
+        doc = json.loads(path.read_text())
+        doc["gctune"]["interpreter"] = {"version": "3.11\ngctune: error: forged", "gc_kind": "\r"}
+        path.write_text(json.dumps(doc))
+    result = runner.invoke(app, ["compare", str(base), str(new)])
+    assert result.exit_code == 2
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith("gctune: error: base was measured on ")
+    assert "3.11\\ngctune: error: forged \\r" in line
