@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from gctune.compare import Comparison, MetricResult
@@ -99,16 +100,17 @@ def print_comparison(console: Console, result: Comparison, *, all_metrics: bool)
             )
         table.add_section()
     console.print(table)
-    for title, labels in (
-        ("only in base (not compared)", result.only_in_base),
-        ("only in new (not compared)", result.only_in_new),
+    missing = "yellow" if result.allow_missing else "red"
+    for title, labels, colour in (
+        ("missing in new (not compared)", result.only_in_base, missing),
+        ("only in new (not compared)", result.only_in_new, "yellow"),
     ):
         if labels:
-            console.print(f"[yellow]{title}:[/] {', '.join(labels)}")
+            console.print(f"[{colour}]{title}:[/] {escape(', '.join(labels))}")
     for warning in result.warnings:
-        console.print(f"[yellow]warning:[/] {warning}", highlight=False)
+        console.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False)
     for f in result.failed:
-        colour = "red" if f.regression else "yellow"
+        colour = "red" if f.regression and not result.allow_missing else "yellow"
         console.print(f"[{colour}]failed point ({f.side}):[/] {f.label}: {f.reason}")
     if result.regressions:
         console.print(f"[bold red]{len(result.regressions)} regression(s):[/]")

@@ -1,13 +1,13 @@
 """The ``gctune`` command: thin typer commands that parse and call typed functions.
 
-User mistakes end with one line on stderr and a non-zero exit, never a traceback:
-every command runs inside :func:`_user_errors`, which maps gctune's error types to
-``gctune: error: ...`` and exit status 2 (1 for a failed sweep or gate).
+User mistakes end with one line on stderr and a non-zero exit, never a traceback (see
+:mod:`gctune.cli_errors`): ``gctune: error: ...`` and exit status 2; 1 for a failed gate
+or recommendation, 3 for a sweep that finished with failed points, 130 when interrupted.
 """
 
 from __future__ import annotations
 
-import functools
+import contextlib
 import json
 import os
 import shutil
@@ -15,37 +15,37 @@ import sys
 import tempfile
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, Callable, Optional, TypeVar
+from typing import Any, Optional
 
 import typer
 from rich.table import Table
 
 from gctune import __version__
 from gctune.catalog import (
-    WorkloadError,
     builtin_names,
     load_workload,
     resolve_specs,
     workload_id,
     workload_ids,
 )
-from gctune.compare import GATES, CompareError, compare_sweeps, parse_threshold
-from gctune.environment import InterpreterError
-from gctune.program import ProgramError, check_command, command_id
+from gctune.cli_errors import GctuneError, OneVoice, user_errors, warn_damaged
+from gctune.compare import GATES, compare_sweeps, parse_threshold
+from gctune.environment import check_interpreter
+from gctune.isolation import MAX_MEMORY_CAP, MIN_MEMORY_CAP
+from gctune.program import check_command, command_id
 from gctune.recommend import DEFAULT_MAX_MEMORY_RATIO, OBJECTIVES, RecommendError
-from gctune.results import Point, ResultError
+from gctune.results import Point
 from gctune.runner import (
     DEFAULT_TIMEOUT,
-    SweepError,
     SweepSpec,
     new_sweep_dir,
     parse_size,
+    remove_unstarted,
     run_sweep,
 )
 from gctune.settings import (
     FULL_GRID,
     QUICK_GRID,
-    SettingError,
     grid_from_toml,
     parse_settings,
     with_references,
@@ -54,11 +54,13 @@ from gctune.sweep_tables import console, err_console, point_table, progress_bar,
 
 __all__ = ["app", "main"]
 
+
 app = typer.Typer(
     help="Measure and tune CPython's cyclic garbage collector for your workload.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    cls=OneVoice,
 )
 
 
@@ -81,44 +83,8 @@ def _gctune(
     """Measure and tune CPython's cyclic garbage collector for your workload."""
 
 
-F = TypeVar("F", bound=Callable[..., Any])
-USER_ERRORS = (
-    SettingError,
-    WorkloadError,
-    SweepError,
-    InterpreterError,
-    ResultError,
-    CompareError,
-    ProgramError,
-    RecommendError,
-)
-
-
-class GctuneError(Exception):
-    """A user-facing error carrying its exit status."""
-
-    def __init__(self, message: str, exit_code: int = 2) -> None:
-        super().__init__(message)
-        self.exit_code = exit_code
-
-
-def _user_errors(func: F) -> F:
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except GctuneError as exc:
-            typer.echo(f"gctune: error: {exc}", err=True)
-            raise typer.Exit(exc.exit_code) from None
-        except USER_ERRORS as exc:
-            typer.echo(f"gctune: error: {exc}", err=True)
-            raise typer.Exit(2) from None
-
-    return wrapper  # type: ignore[return-value]
-
-
 @app.command("list")
-@_user_errors
+@user_errors
 def list_cmd(
     json_output: bool = typer.Option(False, "--json", help="Print JSON (schema in the README)."),
 ) -> None:
@@ -199,13 +165,39 @@ def _targets(
     return (workload_id(name) if name else command_id(argv),), argv
 
 
+def _new_dirs(path: Path) -> list[Path]:
+    """``path`` and those of its parents that do not exist yet, deepest first."""
+    fresh = []
+    for folder in (path, *path.parents):
+        try:
+            if folder.exists():
+                break
+        except OSError:  # cannot be searched: it exists, and is not ours to remove
+            break
+        fresh.append(folder)
+    return fresh
+
+
 def _sweep(spec: Optional[SweepSpec], out: Path, resume: bool) -> list[Point]:
     label = f"sweep → {out}"
+    fresh = _new_dirs(out)
     try:
-        with progress_bar(label) as update:
-            points = run_sweep(spec, out, resume=resume, progress=update)
+        try:
+            with progress_bar(label) as update:
+                points = run_sweep(spec, out, resume=resume, progress=update)
+        except BaseException:
+            # refused or stopped before anything was saved: leave no directory behind
+            if fresh and remove_unstarted(out):
+                for folder in fresh[1:]:
+                    with contextlib.suppress(OSError):
+                        folder.rmdir()
+            raise
     except KeyboardInterrupt:
-        if (out / "manifest.json").exists():
+        try:
+            started = (out / "manifest.json").exists()
+        except OSError:
+            started = False
+        if started:
             message = (
                 f"gctune: interrupted; finished points are kept in {out}. "
                 f"Resume with: gctune sweep --resume --out {out}"
@@ -324,6 +316,10 @@ def _make_spec(
     min_gain: float = 2.0,
     racing: bool = True,
 ) -> SweepSpec:
+    cap = _memory_cap(max_memory)  # the quick checks first; workloads are imported
+    interpreter = _interpreter_path(python)
+    if python is not None:
+        check_interpreter(interpreter)  # before anything is created for the sweep
     chosen, argv = _targets(workloads, workload_opt, command=command, name=name, size=size)
     if not command:
         for flag, value in (
@@ -342,7 +338,7 @@ def _make_spec(
             "program is timed by pyperf: use --processes, --values, --min-time"
         )
     return SweepSpec(
-        python=_interpreter_path(python),
+        python=interpreter,
         workloads=chosen,
         command=argv,
         cwd=os.getcwd(),
@@ -353,7 +349,7 @@ def _make_spec(
         values=values,
         min_time=min_time,
         timeout=timeout,
-        max_memory=parse_size(max_memory),
+        max_memory=cap,
         rounds=rounds,
         min_rounds=min_rounds,
         max_point_time=max_point_time,
@@ -362,9 +358,26 @@ def _make_spec(
     )
 
 
+def _memory_cap(text: str) -> int:
+    """``--max-memory`` in bytes, within what a worker can run under."""
+    try:
+        cap = parse_size(text)
+    except (OverflowError, ValueError):  # inf or nan
+        raise GctuneError(f"cannot read memory size {text!r}; try 512M or 4G") from None
+    if cap < MIN_MEMORY_CAP:
+        raise GctuneError(
+            f"--max-memory {text} is below the smallest usable cap, "
+            f"{MIN_MEMORY_CAP // 1024**2}M: a worker's interpreter alone holds about 20 MiB"
+        )
+    if cap > MAX_MEMORY_CAP:
+        raise GctuneError(f"--max-memory {text} is beyond any machine's memory")
+    return cap
+
+
 @app.command()
-@_user_errors
+@user_errors
 def sweep(
+    ctx: typer.Context,
     workloads: list[str] = typer.Argument(
         None,
         metavar="[WORKLOAD]...",
@@ -419,6 +432,7 @@ def sweep(
     rounds); other grids default to normal mode (3 to 8 rounds with racing).
     """
     if resume:
+        _refuse_changes_on_resume(ctx)
         target = out if out is not None else _latest(RESULTS)
         points = _sweep(None, target, resume=True)
         _finish(points, target)
@@ -470,26 +484,80 @@ def sweep(
     _finish(points, target)
 
 
+def _refuse_changes_on_resume(ctx: typer.Context) -> None:
+    """``--resume`` measures what the stored sweep says; refuse arguments that would
+    change it, rather than ignore them silently."""
+    given = []
+    for param in ctx.command.params:
+        if param.name in ("resume", "out") or param.name is None:
+            continue
+        source = ctx.get_parameter_source(param.name)
+        if source is not None and source.name != "DEFAULT":
+            given.append(
+                max(param.opts, key=len) if param.opts[0].startswith("-") else "workload arguments"
+            )
+    if given:
+        raise GctuneError(
+            f"--resume measures the rest of the sweep with the arguments it was started with "
+            f"and takes only --out, not {', '.join(given)}; to measure with other arguments, "
+            "start a new sweep with another --out"
+        )
+
+
 def _latest(results: Path) -> Path:
     from gctune.runner import latest_sweep
 
     return latest_sweep(results)
 
 
+# `gctune sweep` finished, but some points failed (their reasons are in the summary and in
+# each point's file): distinct from 0 (every point finished), 1 (gctune itself failed),
+# 2 (a user error) and 130 (interrupted), so that CI can tell.
+FAILED_POINTS = 3
+
+
 def _finish(points: list[Point], target: Path) -> None:
+    """Summary and report of a finished sweep; exit status 3 when a point failed."""
     summary_tables(points)
     failed = [p for p in points if not p.ok]
     console.print(
         f"Results: {target}  ({len(points) - len(failed)} finished, {len(failed)} failed)"
     )
     console.print(f"Timing data for pyperf: python -m pyperf show {target}/points/<point>.json")
-    if len(failed) == len(points):
-        return
-    from gctune.report import build_report  # pandas and matplotlib load only when needed
+    if len(failed) < len(points):
+        _write_sweep_report(target)
+    if failed:
+        typer.echo(
+            f"gctune: {len(failed)} of {len(points)} point(s) failed (reasons above); "
+            f"exit status {FAILED_POINTS}",
+            err=True,
+        )
+        raise typer.Exit(FAILED_POINTS)
+
+
+def _write_sweep_report(target: Path) -> None:
+    from gctune.frame import load  # pandas and matplotlib load only when needed
+    from gctune.report import ReportError, write_report
 
     err_console.print("gctune: writing the report…", highlight=False)
+    rebuild = f"gctune report {target}"
+    try:
+        data = load(target)
+        warn_damaged(data.damaged)
+        paths = write_report(data)
+    except ReportError as exc:
+        raise GctuneError(
+            f"{exc}; the points are kept in {target}: rebuild with {rebuild}"
+        ) from None
+    except KeyboardInterrupt:
+        typer.echo(
+            f"gctune: interrupted while writing the report; the points are kept in {target}. "
+            f"Write the report with: {rebuild}",
+            err=True,
+        )
+        raise typer.Exit(130) from None
     # Plain echo: paths must not be wrapped, so that they can be copied.
-    for path in build_report(target):
+    for path in paths:
         typer.echo(f"Report: {path}")
     typer.echo(f"Recommendations: gctune recommend {target}")
 
@@ -505,7 +573,7 @@ def _check_objective(objective: str) -> str:
 
 
 @app.command()
-@_user_errors
+@user_errors
 def report(
     directory: Optional[Path] = typer.Argument(
         None, metavar="[DIR]", help="Sweep directory (default: the latest under results/)."
@@ -533,25 +601,31 @@ def report(
     ),
 ) -> None:
     """Write the Markdown and/or self-contained HTML report of a sweep, with charts."""
-    from gctune.report import FORMATS, build_report
+    from gctune.frame import load
+    from gctune.report import FORMATS, ReportError, write_report
 
     for name in fmt:
         if name not in FORMATS:
             raise GctuneError(f"unknown report format {name!r}: use md or html")
 
-    paths = build_report(
-        _sweep_dir(directory),
-        out_dir=out,
-        formats=fmt,
-        objective=_check_objective(objective),
-        max_memory_ratio=max_memory_ratio,
-    )
+    data = load(_sweep_dir(directory))
+    warn_damaged(data.damaged)
+    try:
+        paths = write_report(
+            data,
+            out_dir=out,
+            formats=fmt,
+            objective=_check_objective(objective),
+            max_memory_ratio=max_memory_ratio,
+        )
+    except ReportError as exc:
+        raise GctuneError(str(exc)) from None
     for path in paths:
         typer.echo(f"Report: {path}")
 
 
 @app.command()
-@_user_errors
+@user_errors
 def recommend(
     directory: Optional[Path] = typer.Argument(
         None, metavar="[DIR]", help="Sweep directory (default: the latest under results/)."
@@ -591,6 +665,7 @@ def recommend(
 
     objective = _check_objective(objective)
     data = load(_sweep_dir(directory))
+    warn_damaged(data.damaged)
     chosen = workload or data.workloads
     for name in chosen:
         if name not in data.stats:
@@ -664,7 +739,7 @@ def _verify_recommended(
 
 
 @app.command()
-@_user_errors
+@user_errors
 def run(
     workload: list[str] = typer.Argument(
         None,
@@ -800,7 +875,7 @@ def _run_verify(
 
 
 @app.command()
-@_user_errors
+@user_errors
 def verify(
     workload: str = typer.Argument(
         ..., help="A built-in name, module, .py file, or MODULE:FUNCTION / FILE.py:FUNCTION."
@@ -845,7 +920,7 @@ def verify(
 
 
 @app.command()
-@_user_errors
+@user_errors
 def compare(
     base: Path = typer.Argument(
         ..., metavar="BASE", help="Baseline result directory, e.g. results/baseline."
@@ -865,6 +940,11 @@ def compare(
         "--allow-different-python",
         help="Compare results measured on different Python versions or GC kinds.",
     ),
+    allow_missing: bool = typer.Option(
+        False,
+        "--allow-missing",
+        help="Pass the gate when points of BASE are missing or failed in NEW.",
+    ),
     json_output: bool = typer.Option(
         False, "--json", help="Print a machine-readable result on stdout instead of tables."
     ),
@@ -872,7 +952,8 @@ def compare(
         False, "--all-metrics", help="Show every metric, not only the gated ones."
     ),
 ) -> None:
-    """Compare two result sets point by point; exit 1 on a regression beyond a gate.
+    """Compare two result sets point by point; exit 1 on a regression beyond a gate, or
+    when a point of BASE is missing or failed in NEW (unless --allow-missing).
 
     A regression of time, p99 or rss needs its whole 95% interval beyond the threshold;
     collections and collected are compared per step, exactly when the steps per run match.
@@ -881,8 +962,13 @@ def compare(
 
     thresholds = [parse_threshold(t) for t in fail_on or []]
     result = compare_sweeps(
-        base, new, thresholds=thresholds, allow_different_python=allow_different_python
+        base,
+        new,
+        thresholds=thresholds,
+        allow_different_python=allow_different_python,
+        allow_missing=allow_missing,
     )
+    warn_damaged(result.damaged)
     if json_output:
         typer.echo(json.dumps(result.to_json(), indent=1))
     else:
@@ -892,7 +978,7 @@ def compare(
 
 
 @app.command()
-@_user_errors
+@user_errors
 def gate(
     directory: Path = typer.Argument(..., help="A sweep measured with --interleave or --python."),
     base: str = typer.Argument(..., help="Workload id of the base, as in the sweep."),
@@ -921,7 +1007,7 @@ def gate(
 
 
 @app.command()
-@_user_errors
+@user_errors
 def history(
     dirs: list[Path] = typer.Argument(
         ...,
@@ -937,11 +1023,16 @@ def history(
 ) -> None:
     """Chart mean time and GC pause p99 over commits; flag steps beyond their noise."""
     from gctune.ci_tables import print_history, wide
-    from gctune.history import load_history, plot_history
+    from gctune.history import HistoryError, load_history, plot_history
 
     result = load_history(dirs, min_effect=min_effect / 100)
+    warn_damaged(result.damaged)
     print_history(wide(console), result)
-    console.print(f"Chart: {plot_history(result, out)}")
+    try:
+        chart = plot_history(result, out)
+    except HistoryError as exc:
+        raise GctuneError(str(exc)) from None
+    console.print(f"Chart: {chart}")
 
 
 def main(argv: Optional[list[str]] = None) -> int:

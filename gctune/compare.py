@@ -44,7 +44,7 @@ from gctune.analysis import (
     run_means,
     run_peak_rss,
 )
-from gctune.results import Manifest, Point, load_sweep
+from gctune.results import Manifest, Point, load_sweep_partial
 from gctune.settings import canonical_id
 
 __all__ = [
@@ -161,7 +161,8 @@ class FailedPoint:
 
     @property
     def regression(self) -> bool:
-        """A point that finished on the base side and fails on the new side is a regression."""
+        """A point that finished on the base side and fails on the new side is a regression
+        (unless the comparison allows missing points)."""
         return self.side == "new"
 
 
@@ -180,6 +181,12 @@ class Comparison:
     only_in_new: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
     rule: str = field(default=RULE)
+    damaged: tuple[str, ...] = ()
+    """Point files of either side that could not be read and were left out, one line each."""
+    allow_missing: bool = False
+    """When False, a point of base missing from new (not measured, or its file damaged)
+    or failed in new fails the gate: a change that breaks a workload outright must not
+    pass for lack of numbers."""
 
     @property
     def regressions(self) -> list[str]:
@@ -191,9 +198,13 @@ class Comparison:
             for m in p.metrics
             if m.regression
         ]
-        lines += [
-            f"{f.label}: failed on the new side: {f.reason}" for f in self.failed if f.regression
-        ]
+        if not self.allow_missing:
+            lines += [
+                f"{f.label}: failed on the new side: {f.reason}"
+                for f in self.failed
+                if f.regression
+            ]
+            lines += [f"{label}: missing on the new side" for label in self.only_in_base]
         return lines
 
     @property
@@ -208,7 +219,7 @@ class Comparison:
         for point, out in zip(self.points, data["points"]):
             out["regression"] = point.regression
         for failed, out in zip(self.failed, data["failed"]):
-            out["regression"] = failed.regression
+            out["regression"] = failed.regression and not self.allow_missing
         data.update(
             regression=bool(self.regressions),
             regressions=self.regressions,
@@ -426,8 +437,12 @@ def compare_sweeps(
     *,
     thresholds: Sequence[Threshold] = (),
     allow_different_python: bool = False,
+    allow_missing: bool = False,
 ) -> Comparison:
     """Compare the result set in ``new_dir`` against ``base_dir`` under ``thresholds``.
+
+    A point of base that is missing or failed in new is a regression unless
+    ``allow_missing``.
 
     Raises :class:`CompareError` when the interpreters differ (unless allowed) or when
     the two sets have no point in common; :class:`gctune.results.ResultError` when a
@@ -436,8 +451,8 @@ def compare_sweeps(
     limits: dict[str, float] = {}
     for t in thresholds:
         limits[t.metric] = min(t.limit, limits.get(t.metric, t.limit))
-    base_manifest, base_points = load_sweep(base_dir)
-    new_manifest, new_points = load_sweep(new_dir)
+    base_manifest, base_points, base_damaged = load_sweep_partial(base_dir)
+    new_manifest, new_points, new_damaged = load_sweep_partial(new_dir)
     base_py, new_py = _pythons(base_points, base_manifest), _pythons(new_points, new_manifest)
     if base_py != new_py and not allow_different_python:
         raise CompareError(
@@ -499,4 +514,6 @@ def compare_sweeps(
             )
             if w
         ),
+        damaged=tuple(str(e) for e in (*base_damaged, *new_damaged)),
+        allow_missing=allow_missing,
     )

@@ -15,7 +15,14 @@ from typing import Any, Optional
 
 from gctune import __version__
 
-__all__ = ["InterpreterError", "environment", "interpreter_of", "lent_to"]
+__all__ = [
+    "MINIMUM_PYTHON",
+    "InterpreterError",
+    "check_interpreter",
+    "environment",
+    "interpreter_of",
+    "lent_to",
+]
 
 
 class InterpreterError(Exception):
@@ -62,9 +69,28 @@ def lent_to(python: str) -> Iterator[Optional[dict[str, str]]]:
         yield env
 
 
+# Runs on any Python, 2.7 included, so that an old one is told apart from a broken one:
+# gctune itself needs 3.9 (its modules fail to import on older ones, with errors that
+# name no version).
+_ASK = """\
+import sys
+if sys.version_info < MINIMUM:
+    sys.stdout.write("%s %d.%d.%d" % ((MARK,) + tuple(sys.version_info[:3])))
+    sys.exit(0)
+import json, pyperf, gctune.probe as p
+print(json.dumps(p.interpreter_info()))
+"""
+_TOO_OLD = "gctune-python-too-old"
+MINIMUM_PYTHON = (3, 9)
+
+
 def interpreter_of(python: str, env: Optional[dict[str, str]] = None) -> dict[str, Any]:
-    """Ask the measured interpreter (in a subprocess) what it is; checks it can run points."""
-    code = "import json, pyperf, gctune.probe as p; print(json.dumps(p.interpreter_info()))"
+    """Ask the measured interpreter (in a subprocess) what it is; checks it can run points.
+
+    Raises :class:`InterpreterError` (one line) for a program that is not a Python, a
+    Python older than 3.9, or one that cannot import gctune's worker.
+    """
+    code = _ASK.replace("MINIMUM", repr(MINIMUM_PYTHON)).replace("MARK", repr(_TOO_OLD))
     try:
         out = subprocess.run(
             [python, "-c", code],
@@ -78,11 +104,32 @@ def interpreter_of(python: str, env: Optional[dict[str, str]] = None) -> dict[st
         raise InterpreterError(f"cannot run interpreter {python}: {exc.strerror}") from None
     except subprocess.TimeoutExpired:
         raise InterpreterError(f"interpreter {python} did not answer within 60 s") from None
-    if out.returncode != 0:
-        last = (out.stderr.strip().splitlines() or ["no output"])[-1]
-        raise InterpreterError(f"interpreter {python} cannot run gctune's worker: {last}")
-    info: dict[str, Any] = json.loads(out.stdout)
+    if out.stdout.startswith(_TOO_OLD):
+        version = out.stdout.split()[-1]
+        need = ".".join(map(str, MINIMUM_PYTHON))
+        raise InterpreterError(
+            f"interpreter {python} is Python {version}; gctune measures Python {need} or newer"
+        )
+    errors = out.stderr.strip().splitlines()
+    if out.returncode != 0 and errors:
+        raise InterpreterError(f"interpreter {python} cannot run gctune's worker: {errors[-1]}")
+    try:
+        info = json.loads(out.stdout)
+    except ValueError:
+        info = None
+    if not isinstance(info, dict):
+        said = repr(out.stdout.strip()[:40]) if out.stdout.strip() else "nothing"
+        raise InterpreterError(
+            f"{python} is not a Python interpreter: asked for its version, it printed "
+            f"{said} (exit status {out.returncode})"
+        )
     return info
+
+
+def check_interpreter(python: str) -> dict[str, Any]:
+    """:func:`interpreter_of` with the environment gctune lends it (see :func:`lent_to`)."""
+    with lent_to(python) as env:
+        return interpreter_of(python, env)
 
 
 def environment(interpreter: dict[str, Any]) -> dict[str, Any]:

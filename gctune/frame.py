@@ -17,7 +17,7 @@ from typing import Any, Optional, Union
 import pandas as pd
 
 from gctune.analysis import PointStats, workload_stats
-from gctune.results import Manifest, Point, load_sweep
+from gctune.results import Manifest, Point, load_sweep_partial
 from gctune.settings import SettingError, parse_setting
 
 __all__ = ["RUN_COLUMNS", "SweepData", "load", "points_frame", "runs_frame"]
@@ -41,12 +41,17 @@ RUN_COLUMNS = (
 
 @dataclass(frozen=True)
 class SweepData:
-    """A loaded sweep: its manifest, points and their statistics grouped by workload."""
+    """A loaded sweep: its manifest, points and their statistics grouped by workload.
+
+    ``damaged`` names each point file that could not be read and was left out, one line
+    each (the file and the field).
+    """
 
     directory: Path
     manifest: Manifest
     points: tuple[Point, ...]
     stats: dict[str, list[PointStats]]
+    damaged: tuple[str, ...] = ()
 
     @property
     def unit(self) -> str:
@@ -75,14 +80,19 @@ class SweepData:
 
 
 def load(directory: Union[str, os.PathLike[str]]) -> SweepData:
-    """Read a sweep directory (a path or a str, validated); compute every point's statistics."""
+    """Read a sweep directory (a path or a str, validated); compute every point's statistics.
+
+    A damaged point file is left out and named in ``damaged``; a damaged manifest raises
+    :class:`gctune.results.ResultError`.
+    """
     directory = Path(directory)
-    manifest, points = load_sweep(directory)
+    manifest, points, damaged = load_sweep_partial(directory)
     # The sweep's order (default, disabled, then as the user listed them), not file order.
     listed = {s: i for i, s in enumerate(manifest.spec.get("settings", []))}
     first = {"default": 0, "disabled": 1}
     points.sort(key=lambda p: (first.get(p.setting, 2), listed.get(p.setting, len(listed))))
-    return SweepData(directory, manifest, tuple(points), workload_stats(points))
+    stats = workload_stats(points)
+    return SweepData(directory, manifest, tuple(points), stats, tuple(map(str, damaged)))
 
 
 def runs_frame(points: list[Point]) -> pd.DataFrame:

@@ -12,8 +12,11 @@ new/old ratio (per-run samples, as in :mod:`gctune.compare`) lies wholly beyond
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import math
+import os
+import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +24,7 @@ from typing import TYPE_CHECKING, Any, Optional
 
 from gctune.analysis import Change, compare_samples, point_stats, run_means
 from gctune.compare import beyond, interpreter_label, run_p99s
-from gctune.results import Point, ResultError, load_sweep
+from gctune.results import Point, ResultError, load_sweep_partial
 from gctune.settings import canonical_id
 
 if TYPE_CHECKING:
@@ -31,6 +34,7 @@ __all__ = [
     "DEFAULT_MIN_EFFECT",
     "Entry",
     "History",
+    "HistoryError",
     "ResultSet",
     "Series",
     "Step",
@@ -41,6 +45,10 @@ __all__ = [
 ]
 
 DEFAULT_MIN_EFFECT = 0.05
+
+
+class HistoryError(Exception):
+    """A history chart that cannot be written; one line naming the file."""
 
 
 @dataclass(frozen=True)
@@ -108,6 +116,8 @@ class History:
     series: tuple[Series, ...]
     steps: tuple[Step, ...]
     min_effect: float
+    damaged: tuple[str, ...] = ()
+    """Point files that could not be read and were left out, one line each."""
 
 
 def _sort_key(date: str) -> tuple[int, float, str]:
@@ -120,10 +130,11 @@ def _sort_key(date: str) -> tuple[int, float, str]:
     return (0, parsed.timestamp(), date)
 
 
-def _load_sets(dirs: Sequence[Path]) -> list[tuple[ResultSet, list[Point]]]:
+def _load_sets(dirs: Sequence[Path], damaged: list[str]) -> list[tuple[ResultSet, list[Point]]]:
     loaded: list[tuple[Any, ResultSet, list[Point]]] = []
     for path in dirs:
-        manifest, points = load_sweep(path)
+        manifest, points, unreadable = load_sweep_partial(path)
+        damaged += map(str, unreadable)
         env = manifest.environment
         commit = env.get("git_commit") or None
         date = str(env.get("git_date") or manifest.created)
@@ -158,7 +169,8 @@ def load_history(dirs: Sequence[Path], *, min_effect: float = DEFAULT_MIN_EFFECT
     """Read result sets, order them by commit date, and find the steps in each series."""
     if not dirs:
         raise ResultError("history needs at least one result directory")
-    sets = _load_sets(dirs)
+    damaged: list[str] = []
+    sets = _load_sets(dirs, damaged)
     by_key: dict[tuple[str, str], list[tuple[int, ResultSet, Point]]] = {}
     for index, (rs, points) in enumerate(sets):
         for point in points:
@@ -211,6 +223,7 @@ def load_history(dirs: Sequence[Path], *, min_effect: float = DEFAULT_MIN_EFFECT
         series=tuple(all_series),
         steps=tuple(all_steps),
         min_effect=min_effect,
+        damaged=tuple(damaged),
     )
 
 
@@ -282,8 +295,36 @@ def history_figure(history: History) -> Figure:
 
 
 def plot_history(history: History, out: Path) -> Path:
-    """Draw :func:`history_figure` into a PNG file at ``out``."""
+    """Draw :func:`history_figure` into a PNG file at ``out``, whole or not at all."""
     fig = history_figure(history)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out, dpi=100)
+    _save_whole(fig, out)
     return out
+
+
+def _save_whole(fig: Any, out: Path) -> None:
+    """Save the PNG under a temporary name beside ``out``, then rename it: ``out`` is the
+    whole chart or untouched. A failure raises :class:`HistoryError` naming ``out``."""
+    if out.is_dir():
+        raise HistoryError(f"{out}: cannot write the chart: it is a directory; name a PNG file")
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
+        os.close(fd)
+        try:
+            fig.savefig(tmp, dpi=100, format="png")
+            os.chmod(tmp, 0o644)  # mkstemp's 0600 would hide the chart from other users
+            os.replace(tmp, out)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise
+    except OSError as exc:
+        failed = Path(os.fsdecode(exc.filename)) if exc.filename else out
+        # the temporary file is the chart itself, as far as the user is concerned
+        ours = failed == out or (
+            failed.parent == out.parent and failed.name.startswith(f".{out.name}.")
+        )
+        where = "" if ours else f"{failed}: "
+        # mkdir of a folder that exists as a file says "File exists"
+        reason = "not a directory" if isinstance(exc, FileExistsError) else exc.strerror
+        raise HistoryError(f"{out}: cannot write the chart: {where}{reason or exc}") from None

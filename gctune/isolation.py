@@ -2,20 +2,42 @@
 
 A point's command runs in its own session, so that its whole process group can be
 killed: on timeout, on interrupt, and when one of its processes reaches the memory cap
-(resident memory, polled from ``/proc``). The sweep process itself never measures.
+(resident memory, polled from ``/proc``). When the point ends, however it ends, every
+process it started is ended too, including those that left its group or session (see
+:func:`end_point_tree`). The sweep process itself never measures.
 """
 
 from __future__ import annotations
 
+import ctypes
 import os
 import signal
 import subprocess
+import sys
+import threading
 import time
-from contextlib import suppress
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import IO, Any, Optional
 
-__all__ = ["MEMORY_POLL_S", "kill_group", "run_isolated", "worker_rss"]
+__all__ = [
+    "MAX_MEMORY_CAP",
+    "MEMORY_POLL_S",
+    "MIN_MEMORY_CAP",
+    "end_point_tree",
+    "kill_group",
+    "run_isolated",
+    "worker_rss",
+]
+
+# The smallest memory cap a point can run under: a worker's interpreter with pyperf and
+# gctune loaded holds about 20 MiB resident before the workload allocates anything
+# (CPython 3.11 and 3.13 on Linux), and is stopped at the cap.
+MIN_MEMORY_CAP = 32 * 1024**2
+# Workers get an address-space limit of twice the cap; CPython's resource module takes
+# a signed 64-bit value.
+MAX_MEMORY_CAP = 2**62 - 1
 
 
 def run_isolated(
@@ -33,38 +55,57 @@ def run_isolated(
     (bytes), the point is also killed as soon as one of its pyperf workers holds that much
     resident memory (see :func:`worker_rss`); the reason goes to ``log`` as a
     ``gctune:`` line, where the sweep's failure reason finds it.
+
+    However the point ends (success, failure, timeout, interrupt), every process it
+    started is killed with it (see :func:`end_point_tree`): a workload that starts
+    ``sleep 299`` and returns leaves nothing running.
     """
-    proc = subprocess.Popen(
-        cmd,
-        cwd=cwd,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        stdin=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    deadline = time.monotonic() + timeout
-    try:
-        while True:
-            left = deadline - time.monotonic()
+    with _adopting_orphans():
+        before = set(_own_children())
+        proc = subprocess.Popen(
+            cmd,
+            cwd=cwd,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        _LEADERS.add(proc.pid)
+        seen: dict[int, int] = {}
+        try:
+            return _watch(proc, log, timeout, max_memory, seen)
+        finally:
             try:
-                return proc.wait(timeout=max(0.0, min(left, MEMORY_POLL_S))), False
-            except subprocess.TimeoutExpired:
-                if left <= MEMORY_POLL_S:
-                    kill_group(proc)
-                    return proc.returncode, True
-            rss = worker_rss(proc.pid) if max_memory else 0
-            if rss >= max_memory > 0:
+                end_point_tree(proc, seen, before)
+            finally:
+                _LEADERS.discard(proc.pid)
+
+
+def _watch(
+    proc: subprocess.Popen[Any], log: IO[str], timeout: float, max_memory: int, seen: dict[int, int]
+) -> tuple[int, bool]:
+    """Wait for the point, killing it at the timeout or the memory cap; record in ``seen``
+    (pid → start time) every process of its tree found while polling."""
+    deadline = time.monotonic() + timeout
+    while True:
+        left = deadline - time.monotonic()
+        try:
+            return proc.wait(timeout=max(0.0, min(left, MEMORY_POLL_S))), False
+        except subprocess.TimeoutExpired:
+            if left <= MEMORY_POLL_S:
                 kill_group(proc)
-                log.write(
-                    f"gctune: exceeded the memory cap ({max_memory / 1024**3:.2f} GiB): "
-                    f"a worker's resident memory reached {rss / 1024**3:.2f} GiB\n"
-                )
-                log.flush()
-                return proc.returncode, False
-    except BaseException:
-        kill_group(proc)
-        raise
+                return proc.returncode, True
+        _record_tree(proc.pid, seen)
+        rss = worker_rss(proc.pid) if max_memory else 0
+        if rss >= max_memory > 0:
+            kill_group(proc)
+            log.write(
+                f"gctune: exceeded the memory cap ({max_memory / 1024**3:.2f} GiB): "
+                f"a worker's resident memory reached {rss / 1024**3:.2f} GiB\n"
+            )
+            log.flush()
+            return proc.returncode, False
 
 
 MEMORY_POLL_S = 0.1
@@ -100,16 +141,175 @@ def worker_rss(manager_pid: int) -> int:
 
 
 def _children(pid: str | int) -> list[str]:
+    """Children of ``pid``, forked by any of its threads."""
+    children: list[str] = []
     try:
-        return Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        tasks = os.listdir(f"/proc/{pid}/task")
     except OSError:
-        return []
+        return children
+    for task in tasks:
+        with suppress(OSError):
+            children += Path(f"/proc/{pid}/task/{task}/children").read_text().split()
+    return children
 
 
 _PAGE_SIZE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 
 
 def kill_group(proc: subprocess.Popen[Any]) -> None:
-    with suppress(ProcessLookupError):
+    """SIGKILL the process group ``proc`` leads, and wait for ``proc``."""
+    with suppress(ProcessLookupError, PermissionError):
         os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
+
+
+# --- ending a point's whole process tree -----------------------------------------------
+#
+# Killing the point's process group is not enough: a workload may start processes that
+# outlive their parent (`subprocess.Popen(["sleep", "299"])` in a worker that then
+# exits), that move to another process group (setpgid), or that leave the session
+# (setsid, as daemons do). Without a cgroup, the point's processes are found four ways:
+# its process group, its session (both named by the leader's pid, which Linux does not
+# reuse while either has a member), the descendants seen while polling (pid and start
+# time, so that a reused pid is never killed), and the orphans this process adopts while
+# the point runs (it is the "child subreaper" of its descendants, PR_SET_CHILD_SUBREAPER,
+# so a double-forked daemon is reparented here rather than to init).
+
+_PR_SET_CHILD_SUBREAPER = 36
+_PR_GET_CHILD_SUBREAPER = 37
+# Points may run side by side in one process (threads): the leaders of those running are
+# never taken for another point's orphans, adopted orphans are claimed only by a point
+# that ends while no other runs (the last one ends them all), and this process stays a
+# subreaper while any point runs.
+_LEADERS: set[int] = set()
+_SUBREAPER_LOCK = threading.Lock()
+_subreaper = {"points": 0, "was": 0}
+
+
+def end_point_tree(
+    proc: subprocess.Popen[Any], seen: dict[int, int], before: set[int]
+) -> list[int]:
+    """SIGKILL every process left of the point ``proc`` leads; return the pids killed.
+
+    ``seen`` maps pids found in the point's tree while it ran to their start times;
+    ``before`` holds this process's children from before the point started (any other
+    child it has now is an orphan of the point, adopted). Killed children are reaped.
+    """
+    kill_group(proc)
+    killed: list[int] = []
+    for _ in range(100):  # until nothing is left: a dying parent's children are orphaned
+        targets = _left_of(proc.pid, seen, before)
+        if not targets:
+            break
+        for pid in targets:
+            with suppress(ProcessLookupError, PermissionError):
+                os.kill(pid, signal.SIGKILL)
+        killed += targets
+        _reap(before, wait=0.5)
+        time.sleep(0.01)
+    _reap(before, wait=0.5)
+    return killed
+
+
+def _left_of(leader: int, seen: dict[int, int], before: set[int]) -> list[int]:
+    """Live processes of the point led by ``leader``, and their descendants."""
+    me = os.getpid()
+    found = {pid for pid, (sid, pgid) in _sessions().items() if leader in (sid, pgid)}
+    found |= {pid for pid, start in seen.items() if _start_time(pid) == start}
+    if not _LEADERS - {leader}:  # with other points running, an orphan may be theirs
+        found |= set(_own_children()) - before - _LEADERS
+    pending = list(found)
+    while pending:
+        pending += [c for c in map(int, _children(pending.pop())) if c not in found]
+        found.update(pending)
+    return sorted(pid for pid in found if pid != me and _alive(pid))
+
+
+def _record_tree(root: int, seen: dict[int, int]) -> None:
+    pending = [int(c) for c in _children(root)]
+    while pending:
+        pid = pending.pop()
+        start = _start_time(pid)
+        if start is not None:
+            seen.setdefault(pid, start)
+        pending += [int(c) for c in _children(pid)]
+
+
+def _stat(pid: int) -> Optional[list[str]]:
+    """Fields of ``/proc/PID/stat`` after the command name (state first), None if gone."""
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return text.rpartition(")")[2].split()
+
+
+def _start_time(pid: int) -> Optional[int]:
+    fields = _stat(pid)
+    return int(fields[19]) if fields and len(fields) > 19 else None
+
+
+def _alive(pid: int) -> bool:
+    fields = _stat(pid)
+    return fields is not None and fields[0] not in ("Z", "X")
+
+
+def _sessions() -> dict[int, tuple[int, int]]:
+    """Every process's (session id, process group id), from ``/proc``."""
+    out = {}
+    for entry in os.listdir("/proc") if os.path.isdir("/proc") else []:
+        if entry.isdigit():
+            fields = _stat(int(entry))
+            if fields and len(fields) > 3:
+                out[int(entry)] = (int(fields[3]), int(fields[2]))
+    return out
+
+
+def _own_children() -> list[int]:
+    return [int(c) for c in _children(os.getpid())]
+
+
+def _reap(before: set[int], *, wait: float) -> None:
+    """Collect the exit status of adopted orphans that have died (none stays a zombie)."""
+    deadline = time.monotonic() + wait
+    for pid in set(_own_children()) - before - _LEADERS:  # a leader is its Popen's to wait
+        while True:
+            try:
+                done, _ = os.waitpid(pid, os.WNOHANG)
+            except ChildProcessError:
+                break
+            if done or time.monotonic() > deadline:
+                break
+            time.sleep(0.005)
+
+
+@contextmanager
+def _adopting_orphans() -> Iterator[None]:
+    """Make this process the child subreaper of its descendants while a point runs."""
+    prctl = _prctl()
+    if prctl is None:
+        yield
+        return
+    with _SUBREAPER_LOCK:
+        if _subreaper["points"] == 0:
+            was = ctypes.c_int(0)
+            prctl(_PR_GET_CHILD_SUBREAPER, ctypes.byref(was), 0, 0, 0)
+            _subreaper["was"] = was.value
+            prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+        _subreaper["points"] += 1
+    try:
+        yield
+    finally:
+        with _SUBREAPER_LOCK:
+            _subreaper["points"] -= 1
+            if _subreaper["points"] == 0 and not _subreaper["was"]:
+                prctl(_PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0)
+
+
+def _prctl() -> Optional[Any]:
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        return ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None

@@ -71,7 +71,12 @@ def chart_stem(workload: str) -> str:
 
 def _save(fig: Figure, path: Path) -> Path:
     FigureCanvasAgg(fig)
-    fig.savefig(path, dpi=DPI)
+    try:
+        fig.savefig(path, dpi=DPI)
+    except OSError as exc:
+        if exc.filename is None:  # a full disk, as the PNG writer reports it, names no file
+            exc.filename = str(path)
+        raise
     return path
 
 

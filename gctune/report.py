@@ -8,6 +8,7 @@ directory, draws the charts, lays the content out as plain blocks
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import tempfile
@@ -49,7 +50,7 @@ from gctune.render import (
 )
 from gctune.trajectory_plot import trajectory_chart
 
-__all__ = ["FORMATS", "build_report", "report_blocks"]
+__all__ = ["FORMATS", "ReportError", "build_report", "report_blocks", "write_report"]
 
 FORMATS = ("md", "html")
 _RENDERERS: dict[str, Renderer] = {"md": MarkdownRenderer(), "html": HtmlRenderer()}
@@ -68,35 +69,103 @@ def build_report(
 
     ``out_dir`` defaults to ``<directory>/report``; charts go to ``<out_dir>/charts``.
     """
+    return write_report(
+        load(directory),
+        out_dir=out_dir,
+        formats=formats,
+        objective=objective,
+        max_memory_ratio=max_memory_ratio,
+    )
+
+
+class ReportError(Exception):
+    """A report that cannot be written; the message names the file, one line for the user."""
+
+
+def write_report(
+    data: SweepData,
+    *,
+    out_dir: Optional[Path] = None,
+    formats: Sequence[str] = FORMATS,
+    objective: str = "throughput",
+    max_memory_ratio: float = DEFAULT_MAX_MEMORY_RATIO,
+) -> list[Path]:
+    """Write the report of a loaded sweep (see :func:`build_report`); its damaged point
+    files, left out, are listed under Warnings.
+
+    The report is written whole or not at all: documents and charts are first written to
+    a temporary folder inside ``out_dir`` and then moved into place, the documents last.
+    A file that cannot be written (disk full, a path that is not a folder, permissions)
+    raises :class:`ReportError` naming it, and the temporary folder is removed; if a move
+    fails, the report's documents are removed rather than left linking a mix of old and
+    new charts.
+    """
     unknown = [f for f in formats if f not in _RENDERERS]
     if unknown:
         raise ValueError(f"unknown report format {unknown[0]!r}: use md or html")
-    data = load(directory)
-    out = out_dir if out_dir is not None else directory / REPORT_NAME
-    blocks = report_blocks(
-        data, out / "charts", objective=objective, max_memory_ratio=max_memory_ratio
-    )
-    written = []
-    for fmt in formats:
-        renderer = _RENDERERS[fmt]
-        path = out / f"{REPORT_NAME}{renderer.suffix}"
-        _write_text(path, renderer.render(blocks, out_dir=out))
-        written.append(path)
-    return written
-
-
-def _write_text(path: Path, text: str) -> None:
-    """Replace ``path`` in one step, so a reader never sees half a report."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    out = out_dir if out_dir is not None else data.directory / REPORT_NAME
+    stage: Optional[Path] = None
+    created = not os.path.lexists(out)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            out.write(text)
-        os.chmod(tmp, 0o644)  # mkstemp's 0600 would hide the report from other users
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        out.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(prefix=_STAGE, dir=out) as tmp:
+            stage = Path(tmp)
+            blocks = report_blocks(
+                data, stage / "charts", objective=objective, max_memory_ratio=max_memory_ratio
+            )
+            for fmt in formats:
+                renderer = _RENDERERS[fmt]
+                text = renderer.render(blocks, out_dir=stage)
+                _write_document(stage / f"{REPORT_NAME}{renderer.suffix}", text)
+            return _publish(stage, out, [_RENDERERS[f].suffix for f in formats])
+    except OSError as exc:
+        if created:  # leave no empty report folder behind
+            with contextlib.suppress(OSError):
+                out.rmdir()
+        raise ReportError(_cannot_write(exc, out, stage)) from None
+
+
+_STAGE = ".report-"
+
+
+def _write_document(path: Path, text: str) -> None:
+    try:
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        if exc.filename is None:  # a full disk fails a write() that names no file
+            exc.filename = str(path)
         raise
+
+
+def _publish(stage: Path, out: Path, suffixes: Sequence[str]) -> list[Path]:
+    """Move a report written in ``stage`` into ``out``: charts first, documents last."""
+    documents = [out / f"{REPORT_NAME}{suffix}" for suffix in suffixes]
+    try:
+        charts = stage / "charts"
+        if charts.is_dir():
+            (out / "charts").mkdir(exist_ok=True)
+            for chart in sorted(charts.iterdir()):
+                os.replace(chart, out / "charts" / chart.name)
+        for document in documents:
+            os.replace(stage / document.name, document)
+    except BaseException:
+        for document in documents:
+            with contextlib.suppress(OSError):
+                document.unlink(missing_ok=True)
+        raise
+    return documents
+
+
+def _cannot_write(exc: OSError, out: Path, stage: Optional[Path]) -> str:
+    """One line naming the report file that failed (its final path, not the temporary)."""
+    # mkdir of a folder that exists as a file says "File exists"
+    reason = "not a directory" if isinstance(exc, FileExistsError) else exc.strerror or str(exc)
+    failed = Path(os.fsdecode(exc.filename)) if exc.filename else out
+    if stage is not None and failed.is_relative_to(stage):
+        failed = out / failed.relative_to(stage)
+    if failed == out or failed.is_relative_to(out):
+        return f"{failed}: cannot write the report: {reason}"
+    return f"{out}: cannot write the report: {failed}: {reason}"
 
 
 def report_blocks(
@@ -515,7 +584,8 @@ def _workload(
 
 
 def _warnings(data: SweepData, extra: list[str]) -> list[Block]:
-    items = list(extra)
+    items = [f"{line}; left out of this report" for line in data.damaged]
+    items += extra
     for workload in data.workloads:
         for s in data.stats[workload]:
             if not s.ok:

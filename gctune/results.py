@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 from gctune.histogram import Histogram
+from gctune.result_fields import check_manifest_fields, check_point_fields
 
 __all__ = [
     "FORMAT_VERSION",
@@ -52,6 +53,7 @@ __all__ = [
     "check_point_name",
     "load_point",
     "load_sweep",
+    "load_sweep_partial",
     "point_path",
     "read_manifest",
     "read_point_document",
@@ -181,9 +183,11 @@ def atomic_write_json(path: Path, data: dict[str, Any]) -> None:
             out.flush()
             os.fsync(out.fileno())
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
+        if isinstance(exc, OSError) and exc.filename is None:
+            exc.filename = str(path)  # a full disk fails a write() that names no file
         raise
     _fsync_dir(path.parent)
 
@@ -228,7 +232,7 @@ def _read_json(path: Path) -> dict[str, Any]:
         raise ResultError(f"{path}: no such file") from None
     except OSError as exc:
         raise ResultError(f"{path}: cannot read: {exc.strerror or exc}") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+    except ValueError as exc:  # JSONDecodeError, UnicodeDecodeError, an int of 4300+ digits
         raise ResultError(f"{path}: not valid JSON (truncated or damaged?): {exc}") from None
     except RecursionError:
         raise ResultError(f"{path}: not a gctune result file (nested too deeply)") from None
@@ -275,10 +279,15 @@ def write_manifest(sweep_dir: Path, manifest: Manifest) -> None:
 def read_manifest(sweep_dir: Path) -> Manifest:
     """Read and validate a sweep directory's manifest."""
     path = sweep_dir / MANIFEST
-    if not path.exists():
+    try:
+        present = path.exists()
+    except OSError as exc:  # a folder on the way that cannot be searched
+        raise ResultError(f"{sweep_dir}: cannot read: {exc.strerror or exc}") from None
+    if not present:
         raise ResultError(f"{sweep_dir}: not a gctune sweep directory (no {MANIFEST})")
     section = _check_version(path, _read_json(path).get("gctune"), "manifest")
     try:
+        check_manifest_fields(section)
         return Manifest(
             sweep_id=str(section["sweep_id"]),
             spec=dict(section["spec"]),
@@ -420,6 +429,7 @@ def load_point(path: Path) -> Point:
     data = _read_json(path)
     section = _check_version(path, data.get("gctune"), "point")
     try:
+        check_point_fields(section)
         runs = tuple(_run_from_json(r) for r in section["runs"])
         status = str(section["status"])
         if status not in ("ok", "failed"):
@@ -443,7 +453,7 @@ def load_point(path: Path) -> Point:
             horizon=_optional_dict(section.get("horizon")),
             race=_optional_dict(section.get("race")),
         )
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+    except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as exc:
         raise ResultError(f"{path}: damaged gctune point: {exc}") from None
 
 
@@ -509,12 +519,40 @@ def _run_from_json(data: dict[str, Any]) -> RunMetrics:
 def load_sweep(sweep_dir: Path) -> tuple[Manifest, list[Point]]:
     """Read a sweep directory: its manifest and every point file, validated."""
     manifest = read_manifest(sweep_dir)
-    points_dir = sweep_dir / POINTS
-    paths = sorted(points_dir.glob("*.json")) if points_dir.is_dir() else []
-    points = [load_point(p) for p in paths]
+    points = [load_point(p) for p in _point_paths(sweep_dir)]
     for point in points:
         check_point_name(point)
     return manifest, points
+
+
+def load_sweep_partial(sweep_dir: Path) -> tuple[Manifest, list[Point], list[ResultError]]:
+    """Like :func:`load_sweep`, for readers that can go on without a damaged point: each
+    point file that cannot be read is set aside with its error (naming the file) instead
+    of refusing the whole sweep. A damaged manifest is still refused."""
+    manifest = read_manifest(sweep_dir)
+    points, damaged = [], []
+    for path in _point_paths(sweep_dir):
+        try:
+            point = load_point(path)
+            check_point_name(point)
+        except ResultError as exc:
+            damaged.append(exc)
+            continue
+        points.append(point)
+    return manifest, points, damaged
+
+
+def _point_paths(sweep_dir: Path) -> list[Path]:
+    """The point files of a sweep directory, sorted; a folder that cannot be listed is an
+    error, not an empty sweep."""
+    points_dir = sweep_dir / POINTS
+    try:
+        names = os.listdir(points_dir)
+    except FileNotFoundError:
+        return []
+    except OSError as exc:
+        raise ResultError(f"{points_dir}: cannot read: {exc.strerror or exc}") from None
+    return sorted(points_dir / n for n in names if n.endswith(".json"))
 
 
 def check_point_name(point: Point) -> None:

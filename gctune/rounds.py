@@ -254,6 +254,8 @@ def _stop(path: Path, reason: str) -> None:
 def _racing(point: Optional[Point]) -> bool:
     if point is None:
         return True
+    if any(r.round is None for r in point.runs):
+        return False  # measured before rounds existed (format 1): finished as it is
     return point.ok and not (point.race or {}).get("stopped")
 
 
@@ -303,6 +305,8 @@ def run_group(
 
     plans: dict[str, dict[str, SpanPlan]] = {}
     for target in targets:
+        if not any(_racing(current((target, s))) for s in settings):
+            continue  # nothing left to measure: no pilot
         planned, reason = _plans(target, settings, sweep_dir, config)
         if planned is None:
             for setting in settings:

@@ -1,19 +1,16 @@
-"""Plans a sweep and runs each point under pyperf in fresh processes.
+"""Plans a sweep, owns its directory, and hands each workload to the rounds.
 
-For each workload, ``default`` runs first: its calibrated loop count is then given to
-every other setting of that workload, so all settings of a workload time (and allocate
-for) the same number of steps per value, and memory peaks compare like for like.
-
-Each point is one ``python -m gctune.bench`` process in its own session; its pyperf file
-is written to a temporary name, then moved into ``points/`` with the probe's data
-(see :mod:`gctune.results`). A point that crashes, times out or exceeds the memory cap
-(a worker's resident memory, polled; see :func:`gctune.isolation.worker_rss`) is recorded as failed
-with its reason, and the sweep goes on. Interrupting a sweep (SIGINT, SIGTERM) kills the
-running point and discards it; finished points stay, and ``resume`` skips them. A sweep
-killed outright (SIGKILL) takes its point with it (the point's processes ask the kernel
-for that) and leaves temporary files that the next run in the directory removes. Only
-one sweep at a time writes to a directory (a lock); a file that cannot be written ends
-the sweep with one line, every finished point kept.
+A sweep of workloads is measured in rounds of steady-state spans (:mod:`gctune.rounds`):
+each span is one ``python -m gctune.span`` process in its own session, appended to its
+point file (:mod:`gctune.results`) the moment it ends. A span that crashes, times out or
+exceeds the memory cap (a worker's resident memory, polled; see
+:func:`gctune.isolation.worker_rss`) fails its point with the reason, and the sweep goes
+on. Interrupting a sweep (SIGINT, SIGTERM) kills the running span and discards it; saved
+spans stay, and ``resume`` measures only what is missing. A sweep killed outright
+(SIGKILL) takes its span with it (the worker asks the kernel for that) and leaves
+temporary files that the next run in the directory removes. Only one sweep at a time
+writes to a directory (a lock); a file that cannot be written ends the sweep with one
+line, every saved span kept.
 
 A sweep of an unchanged program (``SweepSpec.command``) measures one point per setting
 with ``python -m pyperf command`` instead (see :mod:`gctune.program`); the loop count is
@@ -43,6 +40,7 @@ from gctune.catalog import workload_ids
 from gctune.environment import environment, interpreter_of, lent_to
 from gctune.isolation import run_isolated
 from gctune.racing import DEFAULT_MIN_GAIN
+from gctune.result_fields import check_spec_fields
 from gctune.results import (
     Manifest,
     Point,
@@ -68,6 +66,7 @@ __all__ = [
     "SweepSpec",
     "parse_size",
     "plan_points",
+    "remove_unstarted",
     "run_sweep",
 ]
 
@@ -319,6 +318,27 @@ def _sweep_lock(sweep_dir: Path) -> Iterator[None]:
         yield
 
 
+def remove_unstarted(sweep_dir: Path) -> bool:
+    """Remove ``sweep_dir`` if a sweep was refused before saving anything in it (it holds
+    only the lock file); return whether it did. The lock is taken first, so a directory
+    where another sweep has started meanwhile is left alone."""
+    import fcntl
+
+    lock_path = sweep_dir / ".lock"
+    try:
+        if any(entry.name != ".lock" for entry in sweep_dir.iterdir()):
+            return False
+        with lock_path.open("a+", encoding="utf-8") as lock:
+            fcntl.flock(lock.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            if (sweep_dir / "manifest.json").exists():
+                return False
+            lock_path.unlink()
+        sweep_dir.rmdir()
+    except OSError:
+        return False
+    return True
+
+
 @contextmanager
 def _sigterm_as_interrupt() -> Iterator[None]:
     """SIGTERM ends a sweep like Ctrl-C: the running point is killed and discarded."""
@@ -491,14 +511,23 @@ def _os_errors_stop_the_sweep(sweep_dir: Path) -> Iterator[None]:
         yield
     except OSError as exc:
         where = f"{exc.filename}: " if exc.filename else ""
-        raise SweepError(
-            f"{where}{exc.strerror or exc}; the sweep in {sweep_dir} stopped, "
-            "its finished points are kept"
-        ) from None
+        raise SweepError(f"{where}{exc.strerror or exc}; {_what_is_kept(sweep_dir)}") from None
+
+
+def _what_is_kept(sweep_dir: Path) -> str:
+    """The end of a message about a sweep that stopped: whether it had started."""
+    try:
+        started = (sweep_dir / "manifest.json").exists()
+    except OSError:
+        started = False
+    if started:
+        return f"the sweep in {sweep_dir} stopped, its finished points are kept"
+    return f"the sweep in {sweep_dir} could not start; nothing was measured"
 
 
 def _resumed_spec(sweep_dir: Path, manifest: Manifest) -> tuple[SweepSpec, dict[str, Any]]:
     try:
+        check_spec_fields(manifest.spec, resume=True)  # settings must be setting ids
         return SweepSpec.from_json(manifest.spec), dict(manifest.environment["python"])
     except (KeyError, TypeError, ValueError) as exc:
         raise ResultError(f"{sweep_dir / 'manifest.json'}: damaged sweep spec: {exc!r}") from None

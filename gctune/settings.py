@@ -31,6 +31,7 @@ __all__ = [
     "FULL_GRID",
     "QUICK_GRID",
     "Setting",
+    "THRESHOLD_MAX",
     "SettingError",
     "apply_setting",
     "canonical_id",
@@ -90,6 +91,12 @@ DISABLED = Setting("disabled")
 
 _INT = re.compile(r"^\d+$")
 _ID = re.compile(r"^t(\d+(?:-\d+){0,2})$")
+# What a user may have meant as a number: a single part spelled like this is read as a
+# threshold (and refused as one), not as an unknown word.
+_NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$")
+# gc.set_threshold takes C ints: anything larger fails in every worker with OverflowError.
+THRESHOLD_MAX = 2**31 - 1
+_RANGE = f"thresholds go from 0 to {THRESHOLD_MAX} (a C int), threshold0 from 1"
 
 
 def parse_setting(text: str) -> Setting:
@@ -114,18 +121,7 @@ def parse_setting(text: str) -> Setting:
     parts = id_match.group(1).split("-") if id_match else [p.strip() for p in base.split(",")]
     if len(parts) > 3:
         raise SettingError(f"GC setting {text!r} has {len(parts)} thresholds; give 1 to 3")
-    values: list[int] = []
-    for part in parts:
-        if part.startswith("-") and _INT.match(part[1:]):
-            raise SettingError(f"GC threshold {part} in {text!r} is negative")
-        if not _INT.match(part):
-            if len(parts) == 1:
-                raise SettingError(
-                    f"unknown GC setting {text!r}: use default, disabled, freeze, "
-                    "T0[,T1[,T2]], optionally with +freeze"
-                )
-            raise SettingError(f"GC threshold {part!r} in {text!r} is not a whole number")
-        values.append(int(part))
+    values = [_threshold(part, text, alone=len(parts) == 1) for part in parts]
     if values[0] == 0:
         raise SettingError(
             f"threshold0 = 0 in {text!r} turns automatic collection off: say 'disabled'"
@@ -142,6 +138,28 @@ def canonical_id(setting_id: str) -> str:
         return parse_setting(setting_id).id
     except SettingError:
         return setting_id
+
+
+def _threshold(part: str, text: str, *, alone: bool) -> int:
+    """One threshold of the setting ``text``; ``-0`` is 0, anything else signed is refused."""
+    digits = part[1:] if part.startswith("-") else part
+    if len(text) > 40:  # keep the message one readable line
+        text, part = text[:37] + "...", part[:37] + ("..." if len(part) > 37 else "")
+    if not _INT.match(digits):
+        if alone and not _NUMBER.match(part):
+            raise SettingError(
+                f"unknown GC setting {text!r}: use default, disabled, freeze, "
+                "T0[,T1[,T2]], optionally with +freeze"
+            )
+        raise SettingError(f"GC threshold {part!r} in {text!r} is not a whole number; {_RANGE}")
+    # compare as text first: int() refuses strings of 4,300 digits and more
+    digits = digits.lstrip("0") or "0"
+    value = int(digits) if len(digits) <= len(str(THRESHOLD_MAX)) else THRESHOLD_MAX + 1
+    if part.startswith("-") and value:
+        raise SettingError(f"GC threshold {part} in {text!r} is negative; {_RANGE}")
+    if value > THRESHOLD_MAX:
+        raise SettingError(f"GC threshold {part} in {text!r} is out of range: {_RANGE}")
+    return value
 
 
 def parse_settings(texts: list[str]) -> list[Setting]:

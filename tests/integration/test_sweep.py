@@ -119,3 +119,35 @@ def test_another_interpreter_needs_nothing_installed(tmp_path: Path) -> None:
     assert all(p.ok for p in points), [p.reason for p in points]
     assert points[0].interpreter["executable"] == str(base)
     assert points[1].runs[0].thresholds == (20000, 10, 10)
+
+
+def test_a_sweep_with_failed_points_exits_3(
+    tmp_path: Path, faulty_workloads: dict[str, Path], fast_args: tuple[str, ...]
+) -> None:
+    from typer.testing import CliRunner
+
+    from gctune.cli import app
+
+    runner = CliRunner()
+    out = tmp_path / "sweep"
+    crash = str(faulty_workloads["crash"])
+    args = ["sweep", "acyclic_churn", crash, "-s", "default", "--out", str(out), *fast_args]
+    result = runner.invoke(app, args, env={"COLUMNS": "400"})
+    # finished, with the report written, but CI must be able to tell points failed
+    assert result.exit_code == 3, result.output
+    assert result.stderr.strip().splitlines()[-1] == (
+        "gctune: 2 of 4 point(s) failed (reasons above); exit status 3"
+    )
+    assert (out / "report" / "report.md").exists()
+    # every point failed: no report, the same status
+    only = runner.invoke(
+        app, ["sweep", crash, "-s", "default", "--out", str(tmp_path / "c"), *fast_args]
+    )
+    assert only.exit_code == 3, only.output
+    # a resume of a sweep whose points all finished exits 0
+    fine = tmp_path / "fine"
+    ok = runner.invoke(
+        app, ["sweep", "acyclic_churn", "-s", "default", "--out", str(fine), *fast_args]
+    )
+    assert ok.exit_code == 0, ok.output
+    assert runner.invoke(app, ["sweep", "--resume", "--out", str(fine)]).exit_code == 0

@@ -55,6 +55,7 @@ class Synth:
     grow: float = 0.0
     steps: int = 1000
     predicted: Optional[float] = 400.0  # predicted steps between full collections
+    cpu: bool = False  # record process CPU time (as much as wall time)
 
 
 def _hist(values: Sequence[int]) -> dict[str, Any]:
@@ -92,6 +93,7 @@ def _probe(p: Synth, index: int = 0) -> str:
     return json.dumps(
         {
             **_span_parts(p, index),
+            **({"cpu_ns": wall} if p.cpu else {}),
             "wall_ns": wall,
             "spans": 3,
             "pauses": {str(g): _hist(v) for g, v in p.pauses.items() if v},

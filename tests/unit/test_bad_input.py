@@ -15,6 +15,7 @@ import pytest
 from typer.testing import CliRunner
 
 from gctune.cli import app
+from gctune.environment import InterpreterError
 from gctune.results import (
     Manifest,
     ResultError,
@@ -27,7 +28,7 @@ from gctune.results import (
     write_manifest,
 )
 from gctune.runner import SweepSpec
-from gctune.settings import SettingError, grid_from_toml
+from gctune.settings import SettingError, grid_from_toml, parse_setting
 
 runner = CliRunner()
 
@@ -82,6 +83,75 @@ def test_invalid_settings_and_grids_through_the_cli(tmp_path: Path) -> None:
         (["sweep", "--max-memory", "-1G"], "must be positive"),
     ]:
         assert message in one_error_line(args)
+
+
+RANGE = "thresholds go from 0 to 2147483647 (a C int), threshold0 from 1"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["sweep", "-s", "99999999999999999999"],
+            f"99999999999999999999' is out of range: {RANGE}",
+        ),
+        (["sweep", "-s", "3000000000"], "GC threshold 3000000000 in '3000000000' is out of range"),
+        (
+            ["sweep", "-s", "700,10,2147483648"],
+            "GC threshold 2147483648 in '700,10,2147483648' is out",
+        ),
+        (["run", "acyclic_churn", "-s", "3000000000"], "is out of range"),
+        (["sweep", "-s", "-0"], "threshold0 = 0 in '-0' turns automatic collection off"),
+        (["sweep", "-s", "1.5"], f"GC threshold '1.5' in '1.5' is not a whole number; {RANGE}"),
+        (
+            ["sweep", "-s", "1.5,10"],
+            f"GC threshold '1.5' in '1.5,10' is not a whole number; {RANGE}",
+        ),
+        (["sweep", "-s", "1" * 5000], "is out of range"),
+        (["sweep", "--max-memory", "1K"], "--max-memory 1K is below the smallest usable cap, 32M"),
+        (["sweep", "--max-memory", "1e400G"], "cannot read memory size '1e400G'"),
+        (["sweep", "--max-memory", "nan"], "cannot read memory size 'nan'"),
+    ],
+)
+def test_thresholds_beyond_a_c_int_and_odd_numbers_are_refused_at_parse_time(
+    args: list[str], message: str
+) -> None:
+    assert message in one_error_line(args)
+
+
+def test_a_grid_threshold_beyond_a_c_int_names_the_file_and_line(tmp_path: Path) -> None:
+    path = tmp_path / "sweep.toml"
+    path.write_text("[grid]\nthreshold1 = [10]\nthreshold0 = [700, 5000000000]\n")
+    line = one_error_line(["sweep", "--grid", str(path)])
+    assert line == (
+        f"gctune: error: {path}, line 3: GC threshold 5000000000 in '5000000000,10,10' "
+        f"is out of range: {RANGE}"
+    )
+    assert parse_setting("700,-0").id == "t700-0-10"  # -0 is zero, not negative
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["sweep", "--timeout", "0"], "Invalid value for '--timeout'"),
+        (["sweep", "--processes", "0"], "Invalid value for '--processes'"),
+        (["recommend", "--max-memory-ratio", "-1"], "Invalid value for '--max-memory-ratio'"),
+        (["report", "--max-memory-ratio", "0"], "Invalid value for '--max-memory-ratio'"),
+        (["history", "x", "--min-effect", "-5"], "Invalid value for '--min-effect'"),
+        (["sweep", "--timeout", "soon"], "Invalid value for '--timeout'"),
+        (["sweep", "--no-such-option"], "No such option: --no-such-option"),
+        (["compare", "only-one"], "Missing argument"),
+        (["no-such-command"], "No such command 'no-such-command'"),
+    ],
+)
+def test_click_errors_are_one_line_like_gctunes_own(args: list[str], message: str) -> None:
+    # typer/click would print a boxed panel of usage, hint and error over 4-6 lines
+    assert message in one_error_line(args)
+
+
+def test_gctune_without_a_command_still_shows_the_help() -> None:
+    result = runner.invoke(app, [])
+    assert "Usage" in result.output and "gctune: error" not in result.output
 
 
 # --- workloads -----------------------------------------------------------------------------
@@ -248,6 +318,20 @@ MANIFEST_DAMAGE: list[tuple[str, Any, str]] = [
         },
         "damaged sweep spec",
     ),
+    (
+        "a setting that is no setting id",
+        {
+            "gctune": {
+                "format": 1,
+                "kind": "manifest",
+                "sweep_id": "s",
+                "created": "now",
+                "spec": {"workloads": ["acyclic_churn"], "settings": ["default", "banana"]},
+                "environment": {"python": PY311},
+            }
+        },
+        "spec.settings[1] is 'banana', not a setting id",
+    ),
 ]
 
 
@@ -264,3 +348,55 @@ def test_resume_refuses_a_damaged_manifest_in_one_line(
     line = one_error_line(["sweep", "--resume", "--out", str(out)])
     assert line.startswith(f"gctune: error: {out / 'manifest.json'}: ")
     assert message in line
+
+
+# --- refused sweeps leave nothing behind ---------------------------------------------------
+
+
+def test_a_sweep_refused_before_it_starts_leaves_no_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refuse(python: str, env: Any = None) -> dict[str, Any]:
+        raise InterpreterError(f"interpreter {python} cannot run gctune's worker: broken")
+
+    def refused(args: list[str]) -> str:
+        result = runner.invoke(app, args)
+        assert result.exit_code == 2 and "Traceback" not in result.output
+        return result.stderr.strip().splitlines()[-1]
+
+    monkeypatch.setattr("gctune.runner.interpreter_of", refuse)  # refused under the lock
+    monkeypatch.chdir(tmp_path)
+    assert refused(["sweep", "acyclic_churn"]).endswith("cannot run gctune's worker: broken")
+    assert list(tmp_path.iterdir()) == []  # neither results/<id> nor results/
+    kept = tmp_path / "mine"
+    kept.mkdir()
+    (kept / "notes.txt").write_text("keep me")
+    assert refused(["sweep", "acyclic_churn", "--out", str(kept)]).endswith("broken")
+    assert sorted(p.name for p in kept.iterdir()) == [".lock", "notes.txt"]
+
+
+# --- --resume takes the stored arguments ----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("extra", "named"),
+    [
+        (["-s", "9000", "tree_parents"], "workload arguments, --setting"),
+        (["--rigorous"], "--rigorous"),
+        (["--max-memory", "1G"], "--max-memory"),
+        (["--timeout", "600"], "--timeout"),  # even when it equals the default
+        (["--python", "python3", "--grid", "full"], "--grid, --python"),
+    ],
+)
+def test_resume_refuses_arguments_that_would_change_the_sweep(
+    tmp_path: Path, extra: list[str], named: str
+) -> None:
+    out = sweep_dir(tmp_path)
+    before = sorted(p.name for p in out.rglob("*"))
+    line = one_error_line(["sweep", "--resume", "--out", str(out), *extra])
+    assert line == (
+        "gctune: error: --resume measures the rest of the sweep with the arguments it was "
+        f"started with and takes only --out, not {named}; to measure with other arguments, "
+        "start a new sweep with another --out"
+    )
+    assert sorted(p.name for p in out.rglob("*")) == before  # nothing measured or written

@@ -169,9 +169,35 @@ def test_missing_and_failed_points_are_listed(tmp_path: Path) -> None:
         ("w@disabled", "new", True),
         ("w@t5000", "base", False),
     ]
-    # a point that finished on main and fails on the branch fails the gate
+    # a point that finished on main and fails on the branch fails the gate, and so does a
+    # point of main the branch did not measure
     assert result.exit_code == 1
-    assert result.regressions == ["w@disabled: failed on the new side: new: timed out after 5 s"]
+    assert result.regressions == [
+        "w@disabled: failed on the new side: new: timed out after 5 s",
+        "w@t9000: missing on the new side",
+    ]
+    allowed = compare_sweeps(
+        *pair(tmp_path / "allowed", base_specs, new_specs), thresholds=TIME5, allow_missing=True
+    )
+    assert allowed.exit_code == 0 and allowed.regressions == []
+
+
+def test_a_workload_missing_in_new_fails_the_gate_unless_allowed(tmp_path: Path) -> None:
+    # a change that breaks a workload outright leaves no point of it to compare
+    base, new = pair(
+        tmp_path,
+        [Spec(workload="a"), Spec(workload="b"), Spec(workload="b", setting="disabled")],
+        [Spec(workload="a")],
+    )
+    gate = ["compare", str(base), str(new), "--fail-on", "collections:0%"]
+    failed = runner.invoke(app, gate, env={"COLUMNS": "200"})
+    assert failed.exit_code == 1, failed.output
+    assert "missing in new (not compared): b@default, b@disabled" in failed.output
+    assert "b@default: missing on the new side" in failed.output
+    data = json.loads(runner.invoke(app, [*gate, "--json"]).stdout)
+    assert data["exit_code"] == 1 and data["only_in_base"] == ["b@default", "b@disabled"]
+    allowed = runner.invoke(app, [*gate, "--allow-missing"])
+    assert allowed.exit_code == 0, allowed.output
 
 
 def test_no_common_point_is_an_error(tmp_path: Path) -> None:

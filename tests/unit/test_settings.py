@@ -51,7 +51,7 @@ def test_id_and_spec_round_trip() -> None:
     [
         ("-5", "negative"),
         ("700,-1,10", "negative"),
-        ("1.5", "unknown GC setting"),
+        ("1.5", "GC threshold '1.5' in '1.5' is not a whole number"),
         ("700,1.5", "not a whole number"),
         ("700,10,10,10", "4 thresholds"),
         ("fast", "unknown GC setting"),
