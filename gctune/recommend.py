@@ -191,6 +191,12 @@ def _exclusion(s: PointStats, d: PointStats, budget: float, *, recycle: bool) ->
             f"peak RSS {fmt_bytes(s.peak_rss_bytes)} is {fmt_ratio(s.rss_ratio)} default's, "
             f"over the {budget / max(d.peak_rss_bytes, 1):.3g}x memory budget"
         )
+    if s.setting == "disabled" and g is not None and g.status == "unknown" and s.rounds:
+        return (
+            "its memory trend is unknown (too few memory samples in its spans: each holds "
+            "a few long steps); gc.disable() is not recommended without one: measure longer "
+            "spans (--max-point-time)"
+        )
     if s.setting == "disabled" and d.collected > 0 and not recycle:
         return (
             f"gc.disable() never frees a reference cycle again, and default's collections "

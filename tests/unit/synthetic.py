@@ -55,6 +55,7 @@ class Synth:
     grow: float = 0.0
     steps: int = 1000
     predicted: Optional[float] = 400.0  # predicted steps between full collections
+    samples: int = 20  # memory samples per span
     cpu: bool = False  # record process CPU time (as much as wall time)
 
 
@@ -72,7 +73,7 @@ def _span_parts(p: Synth, index: int) -> dict[str, Any]:
     # allocated blocks grow with memory (one block per 100 bytes): live objects piling up
     samples = [
         [k * step, int(50 * MIB + p.grow * k * step), int(1000 + p.grow * k * step / 100)]
-        for k in range(1, 21)
+        for k in range(1, p.samples + 1)
     ]
     return {
         "round": index + 1,

@@ -167,3 +167,16 @@ def test_recommend_json_follows_the_schema(tmp_path: Path) -> None:
     assert item["memory"]["status"] == "bounded"
     assert item["excluded"][0]["setting"] == "disabled"
     assert "gc.set_threshold(7000, 10, 10)" in item["snippet"]
+
+
+def test_disable_needs_a_known_memory_trend(tmp_path: Path) -> None:
+    # default freed nothing, but disabled's spans held too few samples to tell growth
+    rec = rec_of(
+        tmp_path,
+        [
+            cyclic("default", 1.0e-3, collected=0),
+            cyclic("disabled", 0.6e-3, pauses=NO_GC, gc_enabled=False, full=0, samples=2),
+        ],
+    )
+    assert rec.is_default
+    assert "memory trend is unknown" in rec.excluded[0].reason
