@@ -23,7 +23,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, Optional
 
 CHILD = r"""
 import gc, json, os, sys, time
@@ -31,12 +31,13 @@ from gctune.catalog import load_workload
 from gctune.settings import apply_setting, parse_setting
 
 workload, setting, steps, every = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+size = int(sys.argv[5]) if sys.argv[5] != "-" else None
 page = os.sysconf("SC_PAGE_SIZE")
 def rss():
     with open("/proc/self/statm") as f:
         return int(f.read().split()[1]) * page
 w = load_workload(workload)
-state = w.setup(w.size_for(None))
+state = w.setup(w.size_for(size))
 apply_setting(parse_setting(setting))
 w.run_steps(state, 20)
 pauses, started = [], [0]
@@ -65,10 +66,12 @@ def slope(xs: list[float], ys: list[float]) -> float:
     return sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / sxx if sxx else 0.0
 
 
-def measure(workload: str, setting: str, steps: int, every: int) -> dict[str, Any]:
+def measure(
+    workload: str, setting: str, steps: int, every: int, size: Optional[int] = None
+) -> dict[str, Any]:
     """One long fresh process: GC share, pauses and RSS growth of ``steps`` steps."""
     out = subprocess.run(
-        [sys.executable, "-c", CHILD, workload, setting, str(steps), str(every)],
+        [sys.executable, "-c", CHILD, workload, setting, str(steps), str(every), str(size or "-")],
         capture_output=True,
         text=True,
         check=True,
@@ -89,10 +92,12 @@ def measure(workload: str, setting: str, steps: int, every: int) -> dict[str, An
 def sweep_figures(sweep: Path, workload: str, setting: str) -> dict[str, Any]:
     """The sweep's figures for one point, from its saved files."""
     from gctune.analysis import workload_stats
+    from gctune.catalog import workload_id
     from gctune.results import load_sweep
 
+    wid = workload_id(workload)  # a spec such as bench.py:run is saved as bench-run
     _, points = load_sweep(sweep)
-    stats = workload_stats([p for p in points if p.workload == workload])[workload]
+    stats = workload_stats([p for p in points if p.workload == wid])[wid]
     s = next(x for x in stats if x.setting == setting)
     g = s.growth
     return {
@@ -124,6 +129,7 @@ def main() -> None:
     parser.add_argument("-p", "--point", action="append", help="WORKLOAD@SETTING (repeatable)")
     parser.add_argument("--steps", type=int, default=3000, help="steps of the long run")
     parser.add_argument("--growth-steps", type=int, default=1000, help="steps for disabled")
+    parser.add_argument("--size", type=int, default=None, help="workload size, as the sweep's")
     args = parser.parse_args()
     points = args.point or [
         "longlived_heap@default",
@@ -139,9 +145,9 @@ def main() -> None:
     )
     print("|---|---|---|---|---|")
     for spec in points:
-        workload, setting = spec.split("@")
+        workload, setting = spec.rsplit("@", 1)
         steps = args.growth_steps if setting == "disabled" else args.steps
-        long = measure(workload, setting, steps, every=5)
+        long = measure(workload, setting, steps, every=5, size=args.size)
         swept = sweep_figures(args.sweep, workload, setting)
         growth = f"{_fmt(swept['bytes_per_step'], 'kib')} ({swept['growth']})"
         print(

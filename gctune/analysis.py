@@ -21,6 +21,7 @@ from typing import Optional
 from gctune.fmt import fmt_ns
 from gctune.growth import Growth, point_growth
 from gctune.histogram import GAMMA, Histogram
+from gctune.horizon import FULL_TARGET
 from gctune.results import Point, RunMetrics
 
 __all__ = [
@@ -543,7 +544,6 @@ class Steadiness:
     missed_bound: Optional[float] = None
 
 
-FULL_TARGET = 2
 RARE_FULL_SHARE = 0.01  # a missed full-collection cost below this counts as steady
 
 

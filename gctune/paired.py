@@ -21,7 +21,7 @@ from typing import Callable, Optional
 from gctune.analysis import Change, compare_samples, t_interval
 from gctune.results import Point, RunMetrics
 
-__all__ = ["by_round", "paired_change", "paired_ratios", "run_mean"]
+__all__ = ["by_round", "paired_change", "paired_ratios", "ratio_change", "run_mean"]
 
 RunSample = Callable[[RunMetrics], Optional[float]]
 
@@ -47,29 +47,28 @@ def paired_ratios(base: Point, new: Point, sample: RunSample = run_mean) -> list
     return [n[r] / b[r] for r in sorted(set(b) & set(n)) if b[r] > 0 and n[r] > 0]
 
 
+def ratio_change(ratios: Sequence[float]) -> Optional[Change]:
+    """Geometric mean of per-round ratios with a 95% t-interval of their logarithms; None
+    for fewer than two rounds."""
+    if len(ratios) < 2:
+        return None
+    logs = [math.log(r) for r in ratios]
+    low, high = t_interval(logs)
+    lo, hi = math.exp(low), math.exp(high)
+    return Change(math.exp(statistics.fmean(logs)), lo, hi, not lo <= 1.0 <= hi)
+
+
 def paired_change(base: Point, new: Point, sample: RunSample = run_mean) -> Optional[Change]:
     """``new`` relative to ``base``: geometric mean of per-round ratios, 95% t-interval.
 
     Falls back to the unpaired bootstrap when the points share fewer than two rounds.
     None when there is nothing to compare (no samples, or a reference of zeros).
     """
-    ratios = paired_ratios(base, new, sample)
-    if len(ratios) >= 2:
-        logs = [math.log(r) for r in ratios]
-        low, high = t_interval(logs)
-        ratio = math.exp(statistics.fmean(logs))
-        lo, hi = math.exp(low), math.exp(high)
-        return Change(ratio, lo, hi, not lo <= 1.0 <= hi)
+    change = ratio_change(paired_ratios(base, new, sample))
+    if change is not None:
+        return change
     b = [v for v in (sample(r) for r in base.runs) if v is not None]
     n = [v for v in (sample(r) for r in new.runs) if v is not None]
     if not b or not n or sum(b) <= 0:
         return None
     return compare_samples(b, n)
-
-
-def spread(changes: Sequence[Change]) -> float:
-    """Largest minus smallest ratio among ``changes`` (0 for fewer than two)."""
-    if len(changes) < 2:
-        return 0.0
-    ratios = [c.ratio for c in changes]
-    return max(ratios) - min(ratios)

@@ -13,16 +13,22 @@ added to each step, and the time ratio to default is recomputed within each roun
 
 from __future__ import annotations
 
-import math
 import statistics
 from dataclasses import dataclass
 from typing import Any, Optional
 
-from gctune.analysis import PointStats, t_interval
-from gctune.paired import by_round, run_mean
+from gctune.analysis import Change, PointStats
+from gctune.paired import by_round, ratio_change, run_mean
 from gctune.results import Point
 
-__all__ = ["HEADROOM", "Recycle", "recycle_plan", "recycle_snippets"]
+__all__ = [
+    "HEADROOM",
+    "Recycle",
+    "recycle_plan",
+    "recycle_snippets",
+    "recycled_change",
+    "restart_seconds",
+]
 
 HEADROOM = 0.9
 MIN_INTERVAL_STEPS = 10
@@ -66,13 +72,25 @@ class Recycle:
         }
 
 
-def _restart_s(point: Point) -> Optional[float]:
+def restart_seconds(point: Point) -> Optional[float]:
+    """Median seconds from a span worker's start to the end of the workload's set-up."""
     costs = [
         float(r.startup.get("process_s") or 0.0)
         for r in point.runs
         if r.startup is not None and r.startup.get("process_s") is not None
     ]
     return statistics.median(costs) if costs else None
+
+
+def recycled_change(
+    default: Point, point: Point, every_steps: int, restart_s: float
+) -> Optional[Change]:
+    """``point``'s time per step, with a restart every ``every_steps`` steps, relative to
+    default's: round-paired (None for fewer than two shared rounds)."""
+    base, new = by_round(default, run_mean), by_round(point, run_mean)
+    return ratio_change(
+        [(new[r] + restart_s / every_steps) / base[r] for r in sorted(set(base) & set(new))]
+    )
 
 
 def recycle_plan(
@@ -83,7 +101,7 @@ def recycle_plan(
     if growth is None or not growth.bytes_per_step or growth.bytes_per_step <= 0:
         return None
     starts = [float(r.memory[0][1]) for r in point.runs if r.memory]
-    restart = _restart_s(point)
+    restart = restart_seconds(point)
     if not starts or restart is None:
         return None
     start = statistics.median(starts)
@@ -91,12 +109,9 @@ def recycle_plan(
     every = int(room / growth.bytes_per_step)
     if every < MIN_INTERVAL_STEPS:
         return None
-    base, new = by_round(default, run_mean), by_round(point, run_mean)
-    ratios = [(new[r] + restart / every) / base[r] for r in sorted(set(base) & set(new))]
-    if not ratios:
+    change = recycled_change(default, point, every, restart)
+    if change is None:
         return None
-    logs = [math.log(x) for x in ratios]
-    low, high = t_interval(logs) if len(logs) > 1 else (logs[0], logs[0])
     return Recycle(
         setting=stats.setting,
         every_steps=every,
@@ -104,9 +119,9 @@ def recycle_plan(
         bytes_per_step=growth.bytes_per_step,
         budget_bytes=budget_bytes,
         restart_s=restart,
-        time_ratio=math.exp(statistics.fmean(logs)),
-        low=math.exp(low),
-        high=math.exp(high),
+        time_ratio=change.ratio,
+        low=change.low,
+        high=change.high,
     )
 
 

@@ -11,7 +11,7 @@ says so (its cost is then a lower bound).
 
 Through the span the worker samples its resident memory (``/proc/self/statm``) and the
 allocator's block count (``sys.getallocatedblocks()``) after every chunk: two cheap
-reads, a few microseconds against chunks of ``CHUNK_S`` seconds (under 0.1%). The
+reads, a few microseconds against chunks of ``gctune.horizon.CHUNK_S`` (under 0.2%). The
 samples are thinned to at most ``MAX_SAMPLES``, so the output stays bounded.
 
 The result is written as a pyperf file (one run: the chunks' seconds per step as its
@@ -40,9 +40,8 @@ from gctune.catalog import Workload, WorkloadError, load_workload
 from gctune.probe import Probe, gc_kind, peak_rss_bytes
 from gctune.settings import SettingError, apply_setting, parse_setting
 
-__all__ = ["CHUNK_S", "MAX_SAMPLES", "full_generation", "main"]
+__all__ = ["MAX_SAMPLES", "full_generation", "main"]
 
-CHUNK_S = 0.02  # seconds of work per timed chunk (one pyperf value)
 MAX_SAMPLES = 600  # memory samples kept per span (thinned by halving beyond)
 _PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 

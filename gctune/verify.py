@@ -18,14 +18,13 @@ start-up cost, spread over those steps, is added to each step's time.
 
 from __future__ import annotations
 
-import math
-import statistics
 from dataclasses import dataclass
 from typing import Any, Optional
 
-from gctune.analysis import Change, PointStats, t_interval, workload_stats
+from gctune.analysis import Change, PointStats, workload_stats
 from gctune.fmt import fmt_bytes, fmt_interval, fmt_ratio, fmt_size
-from gctune.paired import by_round, paired_change, run_mean
+from gctune.paired import paired_change, run_mean
+from gctune.recycle import recycled_change, restart_seconds
 from gctune.results import Point
 
 __all__ = ["VERIFY_ROUNDS", "VERIFY_SPAN_S", "Verdict", "verdict"]
@@ -88,21 +87,6 @@ class Verdict:
         }
 
 
-def _recycled_change(default: Point, point: Point, steps: int) -> Optional[Change]:
-    restarts = [
-        float(r.startup.get("process_s") or 0.0) for r in point.runs if r.startup is not None
-    ]
-    restart = statistics.median(restarts) if restarts else 0.0
-    base, new = by_round(default, run_mean), by_round(point, run_mean)
-    ratios = [(new[r] + restart / steps) / base[r] for r in sorted(set(base) & set(new))]
-    if len(ratios) < 2:
-        return None
-    logs = [math.log(x) for x in ratios]
-    low, high = t_interval(logs)
-    lo, hi = math.exp(low), math.exp(high)
-    return Change(math.exp(statistics.fmean(logs)), lo, hi, not lo <= 1.0 <= hi)
-
-
 def verdict(
     points: list[Point],
     setting: str,
@@ -125,7 +109,7 @@ def verdict(
         return made("not confirmed", f"{failed.setting} failed: {failed.reason}")
     budget = max_memory_ratio * d.peak_rss_bytes
     if recycle_steps is not None:
-        change = _recycled_change(default, point, recycle_steps)
+        change = recycled_change(default, point, recycle_steps, restart_seconds(point) or 0.0)
         if s.peak_rss_bytes > budget:
             return made(
                 "unsafe",
