@@ -22,6 +22,10 @@ period in steps is predicted with the interpreter's rules:
   of the old generation, counted as a full one; period ``t0 / a``;
 * free-threaded builds: every collection scans the whole heap; period ``t0 / a``.
 
+A span whose cycles fit its budget first lets ``SETTLE_CYCLES`` natural full collections
+pass unmeasured, so that it measures the program's own rhythm rather than the first
+cycle after the worker's ``gc.collect()``, which finds no accumulated garbage.
+
 The prediction plans the span and is checked against the collections each span saw
 (``observed`` beside ``predicted`` in the report); the span itself stops on the full
 collections it sees, not on the formula.
@@ -44,6 +48,7 @@ MIN_SPAN_SHARE = 0.25  # a span runs at least this share of its budget
 STRETCH = 2.5  # a span may run up to this many budgets to hold FULL_TARGET cycles
 STRETCH_DEFAULT = 4.0  # default is the reference every ratio divides by: more room
 MARGIN = 1.5  # room for steps slower, or periods longer, than the pilot's
+SETTLE_CYCLES = 1  # unmeasured natural full collections before a span (see gctune.span)
 
 
 @dataclass(frozen=True)
@@ -64,6 +69,7 @@ class SpanPlan:
     predicted_period: Optional[float]
     reachable: bool
     step_s: float
+    settle: int = 0  # natural full collections let pass before the measured span
 
     def to_json(self) -> dict[str, Any]:
         """JSON-ready form stored in the point file (``gctune.horizon``)."""
@@ -147,6 +153,7 @@ def plan_span(pilot: dict[str, Any], setting_id: str, *, budget_s: float) -> Spa
     span_s = min(max(budget_s, needed_s), stretch * budget_s)
     reachable = needed_s <= span_s
     return SpanPlan(
+        settle=SETTLE_CYCLES if reachable else 0,
         setting=setting_id,
         warmup=warmup,
         chunk=chunk,

@@ -207,6 +207,7 @@ def _span_args(plan: SpanPlan, round_number: int) -> list[str]:
         "--max-steps", str(plan.max_steps),
         "--budget", str(plan.budget_s),
         "--full-target", str(FULL_TARGET),
+        "--settle", str(plan.settle),
         "--round", str(round_number),
     ]  # fmt: skip
 
@@ -275,7 +276,7 @@ def _plans(
         n = config.recycle_steps
         for s in settings:
             if s != "default":
-                plans[s] = replace(plans[s], min_steps=n, max_steps=n, budget_s=1e9)
+                plans[s] = replace(plans[s], min_steps=n, max_steps=n, budget_s=1e9, settle=0)
     return plans, None
 
 

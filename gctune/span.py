@@ -1,8 +1,9 @@
 """One worker span: ``python -m gctune.span``, the unit of every measurement.
 
 A span is one fresh interpreter that builds the workload's state, applies the GC
-setting, runs unmeasured warm-up steps, calls ``gc.collect()`` (so every span starts at
-the beginning of a collector cycle), and then times steps in equal chunks until it has
+setting, runs unmeasured warm-up steps, calls ``gc.collect()``, lets ``--settle`` natural
+full collections pass unmeasured (so every span starts at the beginning of a collector
+cycle in the program's own rhythm), and then times steps in equal chunks until it has
 seen ``--full-target`` collections of the oldest generation the setting triggers, or its
 step limit or time budget ends. Stopping right after a full collection makes the span
 hold whole collector cycles, so its time per step, GC share and pause distribution are
@@ -110,6 +111,7 @@ def _run_span(workload: Workload, state: Any, args: argparse.Namespace) -> dict[
     gc.collect()  # start at the beginning of a cycle, whatever the warm-up left
     full_gen = full_generation()
     chunk = max(1, args.chunk)
+    settle = _settle(workload, state, args, full_gen, chunk)
     probe = Probe()
     probe.install()
     trajectory = Trajectory()
@@ -154,6 +156,7 @@ def _run_span(workload: Workload, state: Any, args: argparse.Namespace) -> dict[
         "budget_s": args.budget,
         "elapsed_s": timer() - began,
         "round": args.round,
+        "settle": settle,
     }
     snap["memory"] = {
         "start_rss": start_rss,
@@ -163,6 +166,39 @@ def _run_span(workload: Workload, state: Any, args: argparse.Namespace) -> dict[
     }
     snap["values"] = values
     return snap
+
+
+def _settle(
+    workload: Workload, state: Any, args: argparse.Namespace, full_gen: int, chunk: int
+) -> dict[str, Any]:
+    """Run unmeasured chunks until ``--settle`` natural full collections have happened.
+
+    The first cycle after ``gc.collect()`` is not yet the program's steady rhythm: the
+    collect leaves an old generation of live objects only, while every later full
+    collection also finds the garbage that reached the old generation since the last
+    one. On pyperformance's deltablue the first full collection of a fresh span took
+    half as long as the later ones. Settling on a natural full collection makes the
+    measured span start where its later cycles start. Bounded by ``--budget`` seconds;
+    a span that did not settle in it starts anyway and says so (``settled``: false).
+    """
+    if args.settle <= 0:
+        return {"cycles": 0, "steps": 0, "seconds": 0.0, "settled": True}
+    count0 = gc.get_stats()[full_gen]["collections"]
+    steps = 0
+    began = time.perf_counter()
+    settled = False
+    while time.perf_counter() - began < args.budget:
+        workload.run_steps(state, chunk)
+        steps += chunk
+        if gc.get_stats()[full_gen]["collections"] - count0 >= args.settle:
+            settled = True
+            break
+    return {
+        "cycles": args.settle,
+        "steps": steps,
+        "seconds": time.perf_counter() - began,
+        "settled": settled,
+    }
 
 
 def _full_count(probe: Probe, full_gen: int) -> int:
@@ -303,6 +339,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--max-steps", type=int, default=10**9, help="most measured steps")
     parser.add_argument("--budget", type=float, default=2.0, help="seconds of measuring")
     parser.add_argument("--full-target", type=int, default=2, help="full collections to see")
+    parser.add_argument("--settle", type=int, default=0, help="full collections to skip")
     parser.add_argument("--round", type=int, default=0, help="the sweep's round number")
     parser.add_argument("--max-memory", type=int, default=0, help="memory cap, bytes")
     parser.add_argument("--parent-pid", type=int, default=0, help="end with this parent")

@@ -42,6 +42,21 @@ def test_a_span_stops_after_whole_cycles(tmp_path: Path) -> None:
     assert probe["pauses"]["2"]["count"] >= 2  # type: ignore[index]
 
 
+def test_a_span_settles_on_a_natural_full_collection_first(tmp_path: Path) -> None:
+    probe = span(tmp_path, "--size", "200", "--chunk", "2", "--budget", "30", "--settle", "1")
+    settle = probe["span"]["settle"]  # type: ignore[index]
+    assert settle["settled"] and settle["cycles"] == 1 and settle["steps"] > 0
+    assert probe["span"]["full_collections"] >= 2  # type: ignore[index]
+
+
+def test_a_span_that_cannot_settle_in_its_budget_says_so(tmp_path: Path) -> None:
+    probe = span(
+        tmp_path, "--size", "20", "--setting", "disabled", "--budget", "0.2", "--settle", "1"
+    )
+    settle = probe["span"]["settle"]  # type: ignore[index]
+    assert settle["settled"] is False and settle["steps"] > 0
+
+
 def test_a_span_out_of_budget_says_so_and_keeps_its_samples_bounded(tmp_path: Path) -> None:
     probe = span(
         tmp_path, "--size", "20", "--setting", "disabled", "--chunk", "1", "--budget", "0.5"

@@ -49,6 +49,8 @@ def test_span_plans_stretch_to_hold_whole_cycles_within_limits() -> None:
     # 7000,10,10 needs 2 x 2000 x 1.5 ms x 1.25 = 7.5 s: stretched to 2.5 budgets, short
     long = plan_span(PILOT, "7000,10,10", budget_s=1.0)
     assert long.budget_s == pytest.approx(2.5) and not long.reachable
+    # a span whose cycles fit first lets one natural full collection pass; others cannot
+    assert plan.settle == 1 and long.settle == 0
     off = plan_span(PILOT, "disabled", budget_s=1.0)
     assert off.predicted_period is None and off.min_steps == off.max_steps == FULL_TARGET * 200
 
