@@ -12,6 +12,7 @@ For each, A/A (two identical copies of ``acyclic_churn``) counts false failures,
 counts regressions caught. Prints a Markdown table for the README.
 
     python benchmarks/gate_noise.py [--tries 5] [--mode quick] [--rounds N]
+                                    [--max-point-time S] [--only interleaved]
 
 ``--rounds N`` measures every sweep in exactly N rounds (``--rounds N --no-racing``).
 """
@@ -75,12 +76,19 @@ def main() -> None:
     parser.add_argument("--tries", type=int, default=5)
     parser.add_argument("--mode", default="quick", help="sweep mode (quick, fast, normal)")
     parser.add_argument("--rounds", type=int, default=None, help="exactly this many rounds")
+    parser.add_argument("--max-point-time", type=float, default=None, help="span budget, s")
+    parser.add_argument(
+        "--only", choices=("sequential", "interleaved"), default=None, help="one method"
+    )
     args = parser.parse_args()
     how = [f"--{args.mode}"]
     if args.rounds:
         how += ["--rounds", str(args.rounds), "--no-racing"]
+    if args.max_point_time:
+        how += ["--max-point-time", str(args.max_point_time)]
     rows: list[tuple[str, int, int]] = []
-    for name, method in (("sequential", sequential), ("interleaved", interleaved)):
+    methods = (("sequential", sequential), ("interleaved", interleaved))
+    for name, method in [m for m in methods if args.only in (None, m[0])]:
         counts = []
         for slower in (False, True):
             failed = 0

@@ -10,7 +10,8 @@ workload ids of that sweep. Each setting both measured is compared:
 * ``time`` and ``cpu``: round-paired ratio (geometric mean of per-round ratios, 95%
   t-interval over rounds); a regression when the whole interval lies above 1 + threshold;
 * ``collections``: collections per step, each generation, mean over rounds; a regression
-  when new exceeds base × (1 + threshold) by more than one collection per span.
+  when new exceeds base × (1 + threshold) by more than one collection per span on each
+  side (a span starts at an arbitrary point of the collector's rhythm).
 """
 
 from __future__ import annotations
@@ -80,7 +81,10 @@ def _collection_rows(
             ]
             rates.append(sum(per) / len(per) if per else 0.0)
         b, n = rates
-        allowance = max(1.0 / r.steps for r in new.runs if r.steps)
+        # A span starts wherever its settling left the collector's rhythm, so its count
+        # may be one collection off that rate on each side: the rates may differ by up
+        # to one collection per span of base plus one per span of new.
+        allowance = sum(max(1.0 / r.steps for r in p.runs if r.steps) for p in (base, new))
         ratio = n / b if b else (1.0 if n == 0 else float("inf"))
         bad = limit is not None and n > b * (1 + limit) + allowance
         rows.append(

@@ -112,6 +112,24 @@ def test_gate_compares_within_rounds(tmp_path: Path) -> None:
     assert slow["time"].regression and slow["time"].low > 1.05
 
 
+def test_the_collections_gate_allows_one_collection_per_span_on_each_side(tmp_path: Path) -> None:
+    # base: 10 young collections per 1000-step span; the same code in 2000-step spans
+    # may see 22 (each span starts wherever settling left the rhythm, so each side may be
+    # one collection off: 0.011 per step is within 0.010 + 1/1000 + 1/2000); 24 is more
+    runs = [1e-3] * 3
+    sweep = write_sweep(
+        tmp_path,
+        [
+            Synth("base", "default", runs, spans=True, pauses={0: [20_000] * 10}),
+            Synth("same", "default", runs, spans=True, steps=2000, pauses={0: [20_000] * 22}),
+            Synth("more", "default", runs, spans=True, steps=2000, pauses={0: [20_000] * 24}),
+        ],
+    )
+    gates = [parse_threshold("collections:0%")]
+    assert not any(r.regression for r in gate(sweep, "base", "same", gates))
+    assert any(r.regression for r in gate(sweep, "base", "more", gates))
+
+
 def _run(samples: list[tuple[int, int, int]], full_at: list[int]) -> RunMetrics:
     return RunMetrics(
         values=(1e-3,), wall_ns=1, pauses={}, collected={}, uncollectable={}, requests=None,
