@@ -401,17 +401,28 @@ def workload_stats(points: Sequence[Point]) -> dict[str, list[PointStats]]:
 FRONT_KEYS = ("mean_s", "peak_rss_bytes", "pause_p99_ns")
 
 
-def pareto_front(stats: Sequence[PointStats], keys: Sequence[str] = FRONT_KEYS) -> list[PointStats]:
+def pareto_front(
+    stats: Sequence[PointStats],
+    keys: Sequence[str] = FRONT_KEYS,
+    tolerance: Optional[Sequence[float]] = None,
+) -> list[PointStats]:
     """Finished points no other point beats on every key (lower is better), in input order.
 
     A point is dominated when another is no worse on every key and better on one.
+    ``tolerance`` (one relative margin per key) makes "no worse" practical: another
+    point whose value exceeds this one's by at most that margin still counts as no
+    worse, so an advantage smaller than the margin keeps nobody on the front.
     """
     ok = [s for s in stats if s.ok]
     vectors = [tuple(float(getattr(s, k)) for k in keys) for s in ok]
+    margins = tuple(tolerance) if tolerance is not None else (0.0,) * len(keys)
 
     def dominated(v: tuple[float, ...]) -> bool:
         return any(
-            all(a <= b for a, b in zip(w, v)) and any(a < b for a, b in zip(w, v)) for w in vectors
+            all(a <= b * (1 + m) for a, b, m in zip(w, v, margins))
+            and any(a < b for a, b in zip(w, v))
+            for w in vectors
+            if w is not v
         )
 
     return [s for s, v in zip(ok, vectors) if not dominated(v)]

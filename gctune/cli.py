@@ -267,7 +267,16 @@ _MIN_GAIN = typer.Option(
     help="Smallest gain of interest, percent: racing stops settings slower than "
     "the leader by more.",
 )
-_NO_RACING = typer.Option(False, "--no-racing", help="Measure every setting in every round.")
+_NO_RACING = typer.Option(
+    False, "--no-racing", help="Measure every setting in every round (no decision rounds)."
+)
+_DECIDE_ROUNDS = typer.Option(
+    None,
+    min=0,
+    metavar="N",
+    help="Most extra rounds of default and a candidate whose interval straddles the "
+    "min-gain line (default: the mode's: 4, fast 0; 0 turns them off).",
+)
 _PYTHON = typer.Option(
     None,
     "--python",
@@ -315,6 +324,7 @@ def _make_spec(
     max_point_time: Optional[float] = None,
     min_gain: float = 2.0,
     racing: bool = True,
+    decide_rounds: Optional[int] = None,
 ) -> SweepSpec:
     cap = _memory_cap(max_memory)  # the quick checks first; workloads are imported
     interpreter = _interpreter_path(python)
@@ -355,6 +365,7 @@ def _make_spec(
         max_point_time=max_point_time,
         min_gain=min_gain / 100,
         racing=racing,
+        decide_rounds=decide_rounds,
     )
 
 
@@ -414,6 +425,7 @@ def sweep(
     max_point_time: Optional[float] = _MAX_POINT_TIME,
     min_gain: float = _MIN_GAIN,
     no_racing: bool = _NO_RACING,
+    decide_rounds: Optional[int] = _DECIDE_ROUNDS,
     processes: Optional[int] = _PROCESSES,
     values: Optional[int] = _VALUES,
     min_time: Optional[float] = _MIN_TIME,
@@ -457,6 +469,7 @@ def sweep(
         max_point_time=max_point_time,
         min_gain=min_gain,
         racing=not no_racing,
+        decide_rounds=decide_rounds,
     )
     if python and len(python) > 1:
         if spec.command:
@@ -475,6 +488,8 @@ def sweep(
             else f"{config.min_rounds}-{config.max_rounds}"
         )
         how = f"{count} rounds, spans of up to {config.span_budget_s:g} s"
+        if config.racing and config.decide_rounds:
+            how += f", up to {config.decide_rounds} decision rounds"
     err_console.print(
         f"gctune: {len(spec.workloads)} workload(s) x {len(spec.settings)} setting(s) = "
         f"{n} points, {spec.mode} mode ({how}), into {target}",

@@ -3,9 +3,13 @@
 After ``min_rounds`` rounds, a setting stops when its round-paired time ratio to the
 current leader lies wholly above ``1 + min_gain`` (it is slower than the leader by more
 than the smallest gain of interest) and it is not on the time × peak memory × p99 pause
-front. The leader is the fastest setting (round-paired ratio to default) whose memory is
-not growing; ``default`` (the reference) and the leader are never stopped. The race is
-over when nothing but default and the leader is left, or at the round cap.
+front — a practical front (:func:`front_margins`): a setting stays on it only for less
+memory or a shorter p99 pause, by a margin that matters, than every faster setting.
+The leader is the fastest setting (round-paired ratio to default) whose memory is not
+growing; ``default`` (the reference) and the leader are never stopped. The race is
+over when the leader is separated from every other setting still racing — each slower
+than it by more than ``min_gain`` over its whole interval, default and the front too —
+or at the round cap.
 
 Pure functions over saved points: a resumed sweep reaches the same decisions.
 """
@@ -22,9 +26,22 @@ from gctune.growth import point_growth
 from gctune.paired import paired_change, run_mean
 from gctune.results import Point
 
-__all__ = ["DEFAULT_MIN_GAIN", "Decision", "race_decisions"]
+__all__ = ["DEFAULT_MIN_GAIN", "P99_MARGIN", "Decision", "front_margins", "race_decisions"]
 
 DEFAULT_MIN_GAIN = 0.02
+# A tail pause is called shorter than another's only beyond 10% (as in gctune.recommend):
+# histogram quantiles are within 2%, and tails move by a few percent between spans.
+P99_MARGIN = 0.10
+
+
+def front_margins(min_gain: float) -> tuple[float, float, float]:
+    """Margins of the practical front racing keeps, per key (time, peak RSS, p99 pause).
+
+    A setting stays in the race for another objective only for a trade that matters:
+    less peak memory by more than ``min_gain`` (the smallest gain of interest), or a
+    p99 pause shorter by more than ``P99_MARGIN``, than every faster setting's.
+    """
+    return (0.0, min_gain, P99_MARGIN)
 
 
 @dataclass(frozen=True)
@@ -55,18 +72,21 @@ def race_decisions(
     if leader is None:
         return Decision(None, {}, None)
     stats = workload_stats(list(points.values()))
-    front = {s.setting for rows in stats.values() for s in pareto_front(rows)}
+    margins = front_margins(min_gain)
+    front = {s.setting for rows in stats.values() for s in pareto_front(rows, tolerance=margins)}
     stopped: dict[str, str] = {}
+    separated = True
     for setting in ratios:
-        if setting in (leader, "default") or setting in front or leader == setting:
+        if setting == leader:
             continue
         versus = paired_change(points[leader], points[setting], run_mean)
-        if versus is not None and versus.low > 1.0 + min_gain:
+        if versus is None or versus.low <= 1.0 + min_gain:
+            separated = False
+        elif setting != "default" and setting not in front:
             stopped[setting] = (
                 f"out after round {round_number}: time {fmt_ratio(versus.ratio)} of "
                 f"{leader}'s {fmt_interval(versus.low, versus.high)}, slower by more than "
                 f"{min_gain:.0%}, and not on the time × memory × p99 front"
             )
-    left = set(points) - set(stopped) - {"default", leader}
-    over = None if left else f"leader {leader} separated after round {round_number}"
+    over = f"leader {leader} separated after round {round_number}" if separated else None
     return Decision(leader, stopped, over)

@@ -17,8 +17,11 @@ Rules (documented in the README, "Recommendation"):
    sqrt(time × latency) per span.
 3. A candidate qualifies when its whole 95% interval beats default by at least
    ``min_gain`` (2% unless given). Among qualifiers the lowest ratio leads; a setting that
-   changes less (no ``disabled``, no freeze, thresholds nearer the default) and is not
-   significantly worse than the leader is preferred. With no qualifier, ``default``.
+   changes less (no ``disabled``, no freeze, thresholds nearer the default) is preferred
+   unless the leader beats it by more than ``min_gain`` over the whole interval: a
+   difference too small to be of interest does not buy a bigger change (and two sweeps
+   of settings that close would otherwise pick between them by noise). With no
+   qualifier, ``default``.
 """
 
 from __future__ import annotations
@@ -143,14 +146,22 @@ def _objective(objective: str, requests: bool, per: str) -> tuple[str, RunSample
     raise RecommendError(f"unknown objective {objective!r}: use {', '.join(OBJECTIVES)}")
 
 
-def _change_size(setting_id: str, default_t0: int) -> tuple[int, int, float]:
-    """How far a setting is from the interpreter's default: disabled, freeze, thresholds."""
+def _change_size(
+    setting_id: str, default: Sequence[int]
+) -> tuple[int, int, float, float]:
+    """How far a setting is from the interpreter's default: disabled, freeze, threshold0,
+    then threshold1 and threshold2 (log distances from ``default``'s thresholds)."""
     try:
         s = parse_setting(setting_id)
     except SettingError:
-        return (3, 0, 0.0)
-    t0 = s.thresholds[0] if s.thresholds else default_t0
-    return (int(s.mode == "disabled"), int(s.freeze), abs(math.log(max(t0, 1) / default_t0)))
+        return (3, 0, 0.0, 0.0)
+    mine = list(s.thresholds) if s.thresholds else list(default)
+    mine += list(default[len(mine):])
+
+    def far(i: int) -> float:
+        return abs(math.log(max(mine[i], 1) / max(default[i], 1))) if i < len(default) else 0.0
+
+    return (int(s.mode == "disabled"), int(s.freeze), far(0), far(1) + far(2))
 
 
 def _exclusion(s: PointStats, d: PointStats, budget: float, *, recycle: bool) -> Optional[str]:
@@ -289,16 +300,17 @@ def recommend(
             recycle_plans=tuple(plans),
         )  # fmt: skip
     leader, lead_change, lead_plan = qualified[0]
-    default_t0 = default.thresholds[0] if default.thresholds else 700
+    default_t = list(default.thresholds) if default.thresholds else [700, 10, 10]
     chosen, change, plan = leader, lead_change, lead_plan
-    for s, c, p in sorted(qualified[1:], key=lambda sc: _change_size(sc[0].setting, default_t0)):
-        if _change_size(s.setting, default_t0) >= _change_size(leader.setting, default_t0):
+    for s, c, p in sorted(qualified[1:], key=lambda sc: _change_size(sc[0].setting, default_t)):
+        if _change_size(s.setting, default_t) >= _change_size(leader.setting, default_t):
             break
         versus = paired_change(by_setting[leader.setting], by_setting[s.setting], sample)
-        if versus is not None and not versus.significant:
+        if versus is not None and versus.low <= 1.0 + min_gain:
             notes.append(
-                f"{leader.setting} was fastest, but {s.setting} changes less and is within "
-                f"noise of it ({metric} {fmt_ratio(versus.ratio)} of its, 95% interval "
+                f"{leader.setting} was fastest, but {s.setting} changes less and is not "
+                f"shown slower than it by more than {min_gain:.0%} ({metric} "
+                f"{fmt_ratio(versus.ratio)} of its, 95% interval "
                 f"{fmt_interval(versus.low, versus.high)})"
                 + (" and still frees cycles" if leader.setting == "disabled" else "")
             )

@@ -28,6 +28,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Callable, Optional
 
+from gctune.decide import outcome, undecided
 from gctune.horizon import FULL_TARGET, SpanPlan, plan_span
 from gctune.isolation import run_isolated
 from gctune.racing import DEFAULT_MIN_GAIN, race_decisions
@@ -57,6 +58,9 @@ class RoundsConfig:
     # verify --recycle: every span of a setting other than default runs exactly this many
     # steps (one recycled worker's life), whatever its budget
     recycle_steps: Optional[int] = None
+    # decision rounds (gctune.decide): after the last round, at most this many more
+    # rounds of only default and a candidate whose interval straddles the min-gain line
+    decide_rounds: int = 0
 
 
 # mode: (min rounds, max rounds, span budget in seconds)
@@ -241,11 +245,11 @@ def _write_round(
     return load_point(path)
 
 
-def _stop(path: Path, reason: str) -> None:
-    """Mark a point as out of the race, with why."""
+def _stop(path: Path, reason: str, *, replace_reason: bool = False) -> None:
+    """Mark a point as out of the race, with why (``replace_reason``: even if it was)."""
     doc = read_point_document(path)
     race = dict(doc["gctune"].get("race") or {})
-    if race.get("stopped"):
+    if race.get("stopped") and not replace_reason:
         return
     race["stopped"] = reason
     doc["gctune"]["race"] = race
@@ -333,32 +337,104 @@ def run_group(
         order = list(racing)
         random.Random(f"{config.seed}/{key}/{round_number}").shuffle(order)
         for target, setting in order:
-            if _measured_in(current((target, setting)), round_number):
-                continue
-            plan = plans[target.workload_id][setting]
-
-            _tell(progress, target, setting, round_number, config, len(racing), counter, None)
-            t0 = time.monotonic()
-            output, failure = _run_worker(
-                target,
-                setting,
-                sweep_dir / "logs" / f"{target.workload_id}@{setting}.log",
-                _span_args(plan, round_number),
-                sweep_dir,
-                hash_seed=round_hash_seed(config.seed, round_number),
-            )
-            point = _write_round(
-                target, setting, sweep_dir, round_number,
-                horizon=plan.to_json(), output=output, failure=failure,
-                duration_s=round(time.monotonic() - t0, 3),
-            )  # fmt: skip
-            counter.done += 1
-            _tell(progress, target, setting, round_number, config, len(racing), counter, point)
+            if not _measured_in(current((target, setting)), round_number):
+                plan = plans[target.workload_id][setting]
+                shown = (config.max_rounds, len(racing))
+                _measure(target, setting, plan, round_number, sweep_dir, config, counter,
+                         progress, shown)  # fmt: skip
         for target in targets:
             if target.workload_id in plans:
                 paths = {s: path((target, s)) for s in settings}
                 _after_round(settings, paths, config, round_number, counter)
+    for target in targets:
+        if config.decide_rounds > 0 and config.racing:
+            _decide(target, settings, sweep_dir, config, counter, progress, plans)
     return [p for p in (current(a) for a in arms) if p is not None]
+
+
+def _measure(
+    target: Target,
+    setting: str,
+    plan: SpanPlan,
+    round_number: int,
+    sweep_dir: Path,
+    config: RoundsConfig,
+    counter: Counter,
+    progress: Optional[ProgressFn],
+    shown: tuple[int, int],
+) -> Point:
+    """Run one span of ``setting`` in ``round_number`` and append it to its point file.
+
+    ``shown`` is what the progress bar shows: (the rounds of this phase, settings racing).
+    """
+    _tell(progress, target, setting, round_number, shown, counter, None)
+    t0 = time.monotonic()
+    output, failure = _run_worker(
+        target,
+        setting,
+        sweep_dir / "logs" / f"{target.workload_id}@{setting}.log",
+        _span_args(plan, round_number),
+        sweep_dir,
+        hash_seed=round_hash_seed(config.seed, round_number),
+    )
+    point = _write_round(
+        target, setting, sweep_dir, round_number,
+        horizon=plan.to_json(), output=output, failure=failure,
+        duration_s=round(time.monotonic() - t0, 3),
+    )  # fmt: skip
+    counter.done += 1
+    _tell(progress, target, setting, round_number, shown, counter, point)
+    return point
+
+
+def _decide(
+    target: Target,
+    settings: Sequence[str],
+    sweep_dir: Path,
+    config: RoundsConfig,
+    counter: Counter,
+    progress: Optional[ProgressFn],
+    plans: dict[str, dict[str, SpanPlan]],
+) -> None:
+    """Decision rounds (:mod:`gctune.decide`) for one target after its last round."""
+    paths = {s: point_path(sweep_dir, target.workload_id, s) for s in settings}
+    if "default" not in paths:
+        return
+    last = config.max_rounds + config.decide_rounds
+    candidate: Optional[str] = None
+    round_number = config.max_rounds
+    for round_number in range(config.max_rounds + 1, last + 1):
+        points = [load_point(p) for p in paths.values() if p.exists()]
+        found = undecided(points, min_gain=config.min_gain)
+        if found is None or (candidate is not None and found.setting != candidate):
+            round_number -= 1
+            break
+        if candidate is None:
+            if target.workload_id not in plans:  # a resumed sweep: plans from the pilot
+                planned, _ = _plans(target, settings, sweep_dir, config)
+                if planned is None:
+                    return
+                plans[target.workload_id] = planned
+            candidate = found.setting
+            counter.total += 2 * (last - round_number + 1)
+        pair = ["default", candidate]
+        random.Random(f"{config.seed}/{target.workload_id}/{round_number}").shuffle(pair)
+        for setting in pair:
+            if _measured_in(load_point(paths[setting]), round_number):
+                counter.total -= 1
+                continue
+            plan = plans[target.workload_id][setting]
+            point = _measure(target, setting, plan, round_number, sweep_dir, config, counter,
+                             progress, (last, 2))  # fmt: skip
+            if not point.ok:
+                return
+    if candidate is None:
+        return
+    counter.total -= 2 * (last - round_number)
+    points = [load_point(p) for p in paths.values() if p.exists()]
+    why = outcome(points, candidate, min_gain=config.min_gain, rounds=round_number)
+    for setting in ("default", candidate):
+        _stop(paths[setting], why, replace_reason=True)
 
 
 def _tell(
@@ -366,14 +442,13 @@ def _tell(
     target: Target,
     setting: str,
     round_number: int,
-    config: RoundsConfig,
-    racing: int,
+    shown: tuple[int, int],
     counter: Counter,
     point: Optional[Point],
 ) -> None:
     """Report a span about to run (``point`` None) or just saved."""
     if progress:
-        event = SpanEvent(target.workload_id, setting, round_number, config.max_rounds, racing,
+        event = SpanEvent(target.workload_id, setting, round_number, shown[0], shown[1],
                           counter.done, counter.total, point)  # fmt: skip
         progress(event)
 

@@ -37,6 +37,7 @@ from typing import Any, Callable, Optional
 
 from gctune import program
 from gctune.catalog import workload_ids
+from gctune.decide import DECIDE_ROUNDS
 from gctune.environment import environment, interpreter_of, lent_to
 from gctune.isolation import run_isolated
 from gctune.racing import DEFAULT_MIN_GAIN
@@ -104,6 +105,8 @@ class SweepSpec:
     max_point_time: Optional[float] = None
     min_gain: float = DEFAULT_MIN_GAIN
     racing: bool = True
+    # decision rounds after the last round (gctune.decide); None: the mode's
+    decide_rounds: Optional[int] = None
     recycle_steps: Optional[int] = None
     # Several interpreters measured side by side (``--python A --python B``): every
     # workload runs under each, interleaved in the same rounds; ``python`` is the first.
@@ -124,6 +127,11 @@ class SweepSpec:
             racing=self.racing,
             seed=seed,
             recycle_steps=self.recycle_steps,
+            decide_rounds=(
+                self.decide_rounds
+                if self.decide_rounds is not None
+                else DECIDE_ROUNDS.get(self.mode, 0)
+            ),
         )
 
     def to_json(self) -> dict[str, Any]:

@@ -16,7 +16,9 @@ pytestmark = pytest.mark.integration
 
 
 def spec(workloads: tuple[str, ...], settings: tuple[str, ...], **kw: object) -> SweepSpec:
-    opts: dict[str, object] = dict(size=20, rounds=2, max_point_time=0.05, timeout=120)
+    opts: dict[str, object] = dict(
+        size=20, rounds=2, max_point_time=0.05, timeout=120, decide_rounds=0
+    )
     opts.update(kw)
     return SweepSpec(workloads=workloads, settings=settings, **opts)  # type: ignore[arg-type]
 

@@ -161,3 +161,25 @@ def test_longer_pauses_are_pointed_out(tmp_path: Path) -> None:
     )
     assert rec.setting == "t70000"
     assert any("fewer but longer pauses" in line for line in describe(rec))
+
+
+def test_a_smaller_change_wins_unless_the_leader_beats_it_by_the_min_gain(tmp_path: Path) -> None:
+    close = rec_of(
+        tmp_path / "close",
+        [
+            Synth("w", "default", scaled(1.0e-3)),
+            Synth("w", "t7000-10-100", scaled(0.80e-3)),  # fastest
+            Synth("w", "t7000-10-10", scaled(0.81e-3)),  # 1.25% slower: surely, but by little
+        ],
+    )
+    assert close.setting == "t7000-10-10"
+    assert any("changes less" in note and "by more than 2%" in note for note in close.notes)
+    apart = rec_of(
+        tmp_path / "apart",
+        [
+            Synth("w", "default", scaled(1.0e-3)),
+            Synth("w", "t7000-10-100", scaled(0.80e-3)),
+            Synth("w", "t7000-10-10", scaled(0.85e-3)),  # 6% slower than the fastest
+        ],
+    )
+    assert apart.setting == "t7000-10-100"

@@ -163,3 +163,42 @@ def test_every_span_of_a_round_shares_one_hash_seed() -> None:
     assert len(seeds) == 49  # a new layout each round
     assert round_hash_seed("sweep-1", 3) == round_hash_seed("sweep-1", 3)  # the same in it
     assert all(1 <= int(s) <= 4_294_967_295 for s in seeds)  # PYTHONHASHSEED's range
+
+
+def test_racing_keeps_only_trades_that_matter_on_the_front(tmp_path: Path) -> None:
+    mib = 2**20
+    sweep = write_sweep(
+        tmp_path,
+        [
+            Synth("w", "default", scaled(1.0e-3, n=4), spans=True),
+            Synth("w", "t7000", scaled(0.80e-3, n=4), spans=True),  # the leader, 100 MiB
+            # slower, and 1% less memory: on the exact front, not on the practical one
+            Synth("w", "t2000", scaled(0.93e-3, n=4), spans=True, peak_rss_bytes=99 * mib),
+            # slower, and 10% less memory: a trade a memory-bound user wants measured
+            Synth("w", "t1000", scaled(0.95e-3, n=4), spans=True, peak_rss_bytes=90 * mib),
+            # slower, p99 pause 5% shorter (noise) / 30% shorter (a real trade)
+            Synth("w", "t3000", scaled(0.93e-3, n=4), spans=True, pauses={0: [19_000] * 10}),
+            Synth("w", "t500", scaled(0.96e-3, n=4), spans=True, pauses={0: [14_000] * 10}),
+        ],
+    )
+    _, points = load_sweep(sweep)
+    decision = race_decisions({p.setting: p for p in points}, round_number=4)
+    assert decision.leader == "t7000"
+    assert set(decision.stopped) == {"t2000", "t3000"}  # t1000 and t500 are kept, but
+    # every setting left is slower than the leader by more than 2%: the race is over
+    assert decision.over == "leader t7000 separated after round 4"
+
+
+def test_the_race_goes_on_while_a_setting_is_close_to_the_leader(tmp_path: Path) -> None:
+    sweep = write_sweep(
+        tmp_path,
+        [
+            Synth("w", "default", scaled(1.0e-3, n=4), spans=True),
+            Synth("w", "t7000", scaled(0.80e-3, n=4), spans=True),
+            Synth("w", "t7000-50", scaled(0.81e-3, n=4), spans=True),  # within 2% of it
+            Synth("w", "t2000", scaled(0.95e-3, n=4), spans=True),
+        ],
+    )
+    _, points = load_sweep(sweep)
+    decision = race_decisions({p.setting: p for p in points}, round_number=3)
+    assert set(decision.stopped) == {"t2000"} and decision.over is None

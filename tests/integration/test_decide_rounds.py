@@ -1,0 +1,54 @@
+"""Decision rounds with real span workers: only default and the candidate, after the cap."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from gctune.results import load_sweep
+from gctune.rounds import Counter, RoundsConfig, Target, run_group
+from tests.unit.synthetic import SWEEP_PYTHON, Synth, write_sweep
+
+pytestmark = pytest.mark.integration
+
+REPO = Path(__file__).resolve().parents[2]
+CANDIDATE = "t7000-10-10"
+
+
+def test_decision_rounds_measure_default_and_the_near_miss_only(tmp_path: Path) -> None:
+    # three rounds already measured (synthetic, with known numbers): t7000-10-10's ratio
+    # 0.91x [0.77, 1.08] straddles the 2% line, t20000-10-10 is no better than default
+    sweep = write_sweep(
+        tmp_path,
+        [
+            Synth("w", "default", [1.0e-3] * 3, spans=True),
+            Synth(
+                "w", CANDIDATE, [0.86e-3, 0.98e-3, 0.90e-3], spans=True, pauses={0: [20_000] * 2}
+            ),
+            Synth("w", "t20000-10-10", [1.01e-3] * 3, spans=True, pauses={0: [20_000]}),
+        ],
+    )
+    target = Target(
+        python=sys.executable, workload="short_cycles", workload_id="w", size=20,
+        cwd=str(REPO), env=None, timeout=60, max_memory=2 * 1024**3,
+        interpreter=SWEEP_PYTHON,
+    )  # fmt: skip
+    config = RoundsConfig(min_rounds=3, max_rounds=3, span_budget_s=0.2, decide_rounds=2)
+    counter = Counter(0, 9)
+    run_group([target], ["default", CANDIDATE, "t20000-10-10"], sweep, config, counter=counter)
+    _, points = load_sweep(sweep)
+    by = {p.setting: p for p in points}
+    rounds = {s: sorted(r.round or 0 for r in p.runs) for s, p in by.items()}
+    assert rounds["t20000-10-10"] == [1, 2, 3]  # out at the cap, not measured again
+    assert rounds["default"] == rounds[CANDIDATE]
+    assert rounds["default"][:4] == [1, 2, 3, 4] and len(rounds["default"]) <= 5
+    assert counter.done == 2 * (len(rounds["default"]) - 3)
+    last = rounds["default"][-1]
+    for setting in ("default", CANDIDATE):
+        why = (by[setting].race or {}).get("stopped") or ""
+        assert why.startswith(f"decided after round {last}") or why.startswith(
+            "still undecided after round 5"
+        ), why
+    assert (by["t20000-10-10"].race or {}).get("stopped") == "round cap (3 rounds)"
