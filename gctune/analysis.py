@@ -38,6 +38,7 @@ __all__ = [
     "run_means",
     "run_peak_rss",
     "steady_state",
+    "t95",
     "t_interval",
     "workload_stats",
 ]
@@ -174,7 +175,8 @@ _T95 = {
 }
 
 
-def _t95(dof: int) -> float:
+def t95(dof: int) -> float:
+    """The two-sided 95% quantile of Student's t with ``dof`` degrees of freedom."""
     for known in sorted(_T95):
         if dof <= known:
             return _T95[known]
@@ -186,7 +188,7 @@ def t_interval(values: Sequence[float]) -> tuple[float, float]:
     mean = statistics.fmean(values)
     if len(values) < 2:
         return mean, mean
-    half = _t95(len(values) - 1) * statistics.stdev(values) / math.sqrt(len(values))
+    half = t95(len(values) - 1) * statistics.stdev(values) / math.sqrt(len(values))
     return mean - half, mean + half
 
 

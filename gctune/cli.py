@@ -275,7 +275,8 @@ _DECIDE_ROUNDS = typer.Option(
     min=0,
     metavar="N",
     help="Most extra rounds of default and a candidate whose interval straddles the "
-    "min-gain line (default: the mode's: 4, fast 0; 0 turns them off).",
+    "min-gain line (default: the mode's: quick 3, normal and rigorous 4, fast 0; 0 turns "
+    "them off).",
 )
 _PYTHON = typer.Option(
     None,

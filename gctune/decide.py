@@ -12,7 +12,11 @@ paired ratio lies below ``1 - min_gain`` while its interval still reaches above 
 the sweep runs up to ``extra`` more rounds of only default and that candidate (two
 spans a round, in a shuffled order, compared within rounds as before). It stops as
 soon as the candidate qualifies, or its estimate no longer beats the line, or the cap
-is reached; the point files say which (``race.stopped``).
+is reached; the point files say which (``race.stopped``). Rounds that cannot decide are
+not run: before each one, the interval expected at the cap — the mean and spread of the
+per-round log ratios measured so far, with the cap's degrees of freedom — must be able to
+end below the line; on a machine whose spans scatter by 20% a round, four more rounds
+cannot confirm a 10% gain, and the sweep says so instead of spending them.
 
 Looking after every extra round is a sequential test: a candidate whose true gain is
 exactly ``min_gain`` qualifies a little more often than the nominal 2.5% of a single
@@ -24,28 +28,36 @@ Pure functions over saved points: a resumed sweep reaches the same decisions.
 
 from __future__ import annotations
 
+import math
+import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Optional
 
-from gctune.analysis import Change, workload_stats
+from gctune.analysis import Change, t95, workload_stats
 from gctune.fmt import fmt_interval, fmt_ratio
+from gctune.paired import paired_ratios
 from gctune.recommend import Recommendation, RecommendError, recommend
 from gctune.results import Point
 
-__all__ = ["DECIDE_ROUNDS", "Undecided", "outcome", "undecided"]
+__all__ = ["DECIDE_ROUNDS", "Undecided", "futile", "outcome", "undecided"]
 
 # extra rounds of default and the undecided candidate, by mode (fast: the CI baseline,
 # measured as it always was)
-DECIDE_ROUNDS: dict[str, int] = {"quick": 4, "fast": 0, "normal": 4, "rigorous": 4}
+DECIDE_ROUNDS: dict[str, int] = {"quick": 3, "fast": 0, "normal": 4, "rigorous": 4}
 
 
 @dataclass(frozen=True)
 class Undecided:
-    """The candidate a quick sweep could not yet confirm, and its paired change."""
+    """The candidate a quick sweep could not yet confirm, and its paired change.
+
+    ``reachable``: whether, at the per-round spread measured so far, the rounds left
+    could bring the interval's upper end below the line (False: more rounds are futile).
+    """
 
     setting: str
     change: Change
+    reachable: bool = True
 
 
 def _recommendation(points: Sequence[Point], min_gain: float) -> Optional[Recommendation]:
@@ -60,16 +72,41 @@ def _recommendation(points: Sequence[Point], min_gain: float) -> Optional[Recomm
         return None
 
 
-def undecided(points: Sequence[Point], *, min_gain: float) -> Optional[Undecided]:
+def undecided(
+    points: Sequence[Point], *, min_gain: float, rounds_left: Optional[int] = None
+) -> Optional[Undecided]:
     """The best candidate whose estimate beats ``1 - min_gain`` but whose interval does
-    not, when the throughput recommendation is ``default``; else None."""
+    not, when the throughput recommendation is ``default``; else None.
+
+    With ``rounds_left``, also whether those rounds could decide it: the interval
+    expected after them (today's mean and spread of the per-round log ratios, Student's t
+    with the degrees of freedom it would then have) must end below the line.
+    """
     rec = _recommendation(points, min_gain)
     if rec is None or not rec.is_default or rec.best_other is None:
         return None
     other, change = rec.best_other
-    if change.ratio < 1.0 - min_gain <= change.high:
-        return Undecided(other.setting, change)
-    return None
+    if not change.ratio < 1.0 - min_gain <= change.high:
+        return None
+    reachable = True
+    if rounds_left is not None:
+        by = {p.setting: p for p in points}
+        logs = [math.log(r) for r in paired_ratios(by["default"], by[other.setting])]
+        if len(logs) >= 2:
+            n = len(logs) + rounds_left
+            half = t95(n - 1) * statistics.stdev(logs) / math.sqrt(n)
+            reachable = statistics.fmean(logs) + half < math.log(1.0 - min_gain)
+    return Undecided(other.setting, change, reachable)
+
+
+def futile(found: Undecided, *, min_gain: float, rounds: int, rounds_left: int) -> str:
+    """Why no (more) decision rounds were run for ``found``, after ``rounds`` rounds."""
+    return (
+        f"not decided after round {rounds}: {found.setting} {fmt_ratio(found.change.ratio)} "
+        f"{fmt_interval(found.change.low, found.change.high)}; at the spread measured, "
+        f"{rounds_left} more rounds could not bring its interval below "
+        f"{1.0 - min_gain:.2f}x (gctune verify measures it longer)"
+    )
 
 
 def outcome(points: Sequence[Point], candidate: str, *, min_gain: float, rounds: int) -> str:
@@ -86,7 +123,7 @@ def outcome(points: Sequence[Point], candidate: str, *, min_gain: float, rounds:
     left = undecided(points, min_gain=min_gain)
     if left is not None:
         return (
-            f"still undecided after round {rounds} (the cap): {left.setting} "
+            f"still undecided after round {rounds}: {left.setting} "
             f"{fmt_ratio(left.change.ratio)} {fmt_interval(left.change.low, left.change.high)}"
             f" reaches above {1.0 - min_gain:.2f}x"
         )

@@ -290,6 +290,8 @@ def recommend(
                 f"no setting beats default by at least {min_gain:.0%} over its whole interval "
                 f"on {metric}: keep the default"
             )
+            if other.race_stopped and "decided after round" in other.race_stopped:
+                notes.append(f"decision rounds: {other.race_stopped}")
         else:
             notes.append("no other setting can be recommended (see excluded): keep the default")
         return Recommendation(

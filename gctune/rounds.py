@@ -28,7 +28,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Callable, Optional
 
-from gctune.decide import outcome, undecided
+from gctune.decide import futile, outcome, undecided
 from gctune.horizon import FULL_TARGET, SpanPlan, plan_span
 from gctune.isolation import run_isolated
 from gctune.racing import DEFAULT_MIN_GAIN, race_decisions
@@ -402,12 +402,17 @@ def _decide(
         return
     last = config.max_rounds + config.decide_rounds
     candidate: Optional[str] = None
-    round_number = config.max_rounds
+    why: Optional[str] = None
+    done = config.max_rounds  # the last round measured
     for round_number in range(config.max_rounds + 1, last + 1):
         points = [load_point(p) for p in paths.values() if p.exists()]
-        found = undecided(points, min_gain=config.min_gain)
+        left = last - round_number + 1
+        found = undecided(points, min_gain=config.min_gain, rounds_left=left)
         if found is None or (candidate is not None and found.setting != candidate):
-            round_number -= 1
+            break
+        if not found.reachable:
+            why = futile(found, min_gain=config.min_gain, rounds=done, rounds_left=left)
+            candidate = found.setting
             break
         if candidate is None:
             if target.workload_id not in plans:  # a resumed sweep: plans from the pilot
@@ -416,7 +421,7 @@ def _decide(
                     return
                 plans[target.workload_id] = planned
             candidate = found.setting
-            counter.total += 2 * (last - round_number + 1)
+            counter.total += 2 * left
         pair = ["default", candidate]
         random.Random(f"{config.seed}/{target.workload_id}/{round_number}").shuffle(pair)
         for setting in pair:
@@ -428,11 +433,15 @@ def _decide(
                              progress, (last, 2))  # fmt: skip
             if not point.ok:
                 return
+        done = round_number
     if candidate is None:
         return
-    counter.total -= 2 * (last - round_number)
-    points = [load_point(p) for p in paths.values() if p.exists()]
-    why = outcome(points, candidate, min_gain=config.min_gain, rounds=round_number)
+    if why is None:
+        counter.total -= 2 * (last - done)
+        points = [load_point(p) for p in paths.values() if p.exists()]
+        why = outcome(points, candidate, min_gain=config.min_gain, rounds=done)
+    elif done > config.max_rounds:
+        counter.total -= 2 * (last - done)
     for setting in ("default", candidate):
         _stop(paths[setting], why, replace_reason=True)
 

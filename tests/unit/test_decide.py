@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from gctune.decide import outcome, undecided
+from gctune.decide import futile, outcome, undecided
 from gctune.results import load_sweep
 from tests.unit.synthetic import Synth, write_sweep
 
@@ -31,6 +31,20 @@ def test_a_near_miss_is_undecided(tmp_path: Path) -> None:
     assert found is not None and found.setting == "t7000"
     assert found.change.ratio < 0.98 <= found.change.high
     assert "still undecided after round 3" in outcome(points, "t7000", min_gain=0.02, rounds=3)
+    assert found.reachable  # no rounds_left given: not judged
+    again = undecided(points, min_gain=0.02, rounds_left=4)
+    assert again is not None and again.reachable  # 7 rounds at this spread can decide
+
+
+def test_rounds_that_cannot_decide_are_not_run(tmp_path: Path) -> None:
+    # round ratios 0.6, 1.2, 0.8: 0.84x, but a 35% spread a round; 4 more rounds would
+    # still leave the interval far above 0.98x, 40 more might not
+    points = _points(tmp_path, [0.6e-3, 1.2e-3, 0.8e-3])
+    found = undecided(points, min_gain=0.02, rounds_left=4)
+    assert found is not None and found.setting == "t7000" and not found.reachable
+    text = futile(found, min_gain=0.02, rounds=3, rounds_left=4)
+    assert text.startswith("not decided after round 3: t7000 0.83x")
+    assert "4 more rounds could not bring its interval below 0.98x" in text
 
 
 def test_a_clear_gain_and_a_clear_miss_need_no_more_rounds(tmp_path: Path) -> None:
