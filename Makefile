@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+RUN_STAMP := $(VENV)/.installed-run
 SWEEP_ARGS ?=
 REPORT_ARGS ?=
 
@@ -18,7 +19,15 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
-	touch $(STAMP)
+	touch $(RUN_STAMP) $(STAMP)
+
+# `make sweep` and `make report` need gctune only, not the test and lint tools: on a fresh
+# clone they install just that (the full .venv of `make venv`/`make test` serves them too).
+$(RUN_STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e .
+	touch $(RUN_STAMP)
 
 venv: $(STAMP) ## Create or refresh the virtualenv with gctune and its tools
 
@@ -29,10 +38,10 @@ INTERPRETERS_ARGS ?=
 interpreters: $(STAMP) ## Fetch CPython 3.14 and 3.15 into .interpreters/ and print their paths
 	$(BIN)/python tools/interpreters.py $(INTERPRETERS_ARGS)
 
-sweep: $(STAMP) ## Run the default sweep (built-in workloads, quick grid) into results/
+sweep: $(RUN_STAMP) ## Run the default sweep (built-in workloads, quick grid) into results/
 	$(BIN)/gctune sweep $(SWEEP_ARGS)
 
-report: $(STAMP) ## Rebuild the report (Markdown + HTML) of the latest sweep under results/
+report: $(RUN_STAMP) ## Rebuild the report (Markdown + HTML) of the latest sweep under results/
 	$(BIN)/gctune report $(REPORT_ARGS)
 
 # Needs Chromium: apt-get install chromium. SCREENSHOT_ARGS: e.g. --fresh, or --sweep DIR.

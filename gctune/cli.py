@@ -226,7 +226,7 @@ _NAME = typer.Option(
     help="Name of the --command program in results (default: its script's name).",
 )
 _QUICK = typer.Option(
-    False, "--quick", help="3 rounds, spans of up to 1.2 s (the quick grid's default)."
+    False, "--quick", help="3 rounds, spans of up to 1 s (the quick grid's default)."
 )
 _FAST = typer.Option(False, "--fast", help="3 rounds, spans of up to 0.8 s.")
 _NORMAL = typer.Option(False, "--normal", help="3 to 8 rounds with racing, spans of up to 3 s.")
@@ -257,7 +257,7 @@ _MAX_POINT_TIME = typer.Option(
     "--max-point-time",
     min=0.001,
     metavar="SECONDS",
-    help="Seconds one span of a point may measure (default: the mode's: quick 1.2, fast 0.8, "
+    help="Seconds one span of a point may measure (default: the mode's: quick 1, fast 0.8, "
     "normal 3, rigorous 6).",
 )
 _MIN_GAIN = typer.Option(

@@ -65,7 +65,7 @@ class RoundsConfig:
 
 # mode: (min rounds, max rounds, span budget in seconds)
 MODES: dict[str, tuple[int, int, float]] = {
-    "quick": (3, 3, 1.2),
+    "quick": (3, 3, 1.0),
     "fast": (3, 3, 0.8),
     "normal": (3, 8, 3.0),
     "rigorous": (5, 15, 6.0),
@@ -398,8 +398,11 @@ def _decide(
 ) -> None:
     """Decision rounds (:mod:`gctune.decide`) for one target after its last round."""
     paths = {s: point_path(sweep_dir, target.workload_id, s) for s in settings}
-    if "default" not in paths:
+    if "default" not in paths or not paths["default"].exists():
         return
+    stopped = (load_point(paths["default"]).race or {}).get("stopped") or ""
+    if "decided after round" in stopped:
+        return  # a resumed sweep whose decision rounds had ended
     last = config.max_rounds + config.decide_rounds
     candidate: Optional[str] = None
     why: Optional[str] = None

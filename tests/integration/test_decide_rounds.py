@@ -54,6 +54,14 @@ def test_decision_rounds_measure_default_and_the_near_miss_only(tmp_path: Path) 
             (f"decided after round {last}", f"not decided after round {last}", "still undecided")
         ), why
     assert (by["t20000-10-10"].race or {}).get("stopped") == "round cap (3 rounds)"
+    # resuming the finished sweep measures nothing more and keeps how it ended
+    again = Counter(0, 0)
+    run_group([target], ["default", CANDIDATE, "t20000-10-10"], sweep, config, counter=again)
+    _, resumed = load_sweep(sweep)
+    assert again.done == 0
+    assert {p.setting: (len(p.runs), p.race) for p in resumed} == {
+        p.setting: (len(p.runs), p.race) for p in points
+    }
     # recommend tells how the decision ended when it keeps the default
     data = load(sweep)
     rec = recommend(data.stats["w"], data.points_of("w"))
