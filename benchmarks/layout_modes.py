@@ -10,10 +10,12 @@ prints the spread of their time per step:
 * ``stack`` — ASLR off and one hash seed, but an environment variable of a different
   length each time, which moves only the initial stack.
 
-If ``fixed`` is tight and ``random`` and ``stack`` are not, the span's speed is set by
-where things landed in memory when the process started, which no GC setting controls;
-every worker process a sweep starts draws one such layout, and only more processes
-average over them.
+The workload and setting by default run no collection at all (``acyclic_churn`` frees
+everything by reference counting and never reaches threshold 7000), so whatever spread
+the processes show is not the collector's: it is the floor under every ratio a sweep
+reports, and why a ratio from three worker processes cannot be good to a few percent
+on a machine where it is large. Where ``fixed`` is tight and ``random`` is not, the
+address layout is what sets it.
 
     python benchmarks/layout_modes.py [--workload acyclic_churn] [--setting 7000,10,10]
                                       [--runs 8] [--budget 0.6]

@@ -16,12 +16,21 @@ from __future__ import annotations
 import math
 import statistics
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Callable, Optional
 
-from gctune.analysis import Change, compare_samples, t_interval
+from gctune.analysis import Change, compare_samples, t95, t_interval
 from gctune.results import Point, RunMetrics
 
-__all__ = ["by_round", "paired_change", "paired_ratios", "ratio_change", "run_mean"]
+__all__ = [
+    "RoundSpread",
+    "by_round",
+    "paired_change",
+    "paired_ratios",
+    "ratio_change",
+    "round_spread",
+    "run_mean",
+]
 
 RunSample = Callable[[RunMetrics], Optional[float]]
 
@@ -72,3 +81,58 @@ def paired_change(base: Point, new: Point, sample: RunSample = run_mean) -> Opti
     if not b or not n or sum(b) <= 0:
         return None
     return compare_samples(b, n)
+
+
+@dataclass(frozen=True)
+class RoundSpread:
+    """How much a workload's time ratios to default moved from round to round.
+
+    ``spread``: the median, over its settings, of the standard deviation of the
+    per-round log ratios (0.05: about 5% a round); ``rounds``: the median number of
+    rounds paired; ``half_width``: the 95% interval's relative half-width that spread and
+    those rounds give a ratio; ``rounds_needed``: the rounds that would narrow it to
+    ``target``.
+    """
+
+    spread: float
+    rounds: int
+    half_width: float
+    rounds_needed: int
+    target: float
+
+    def line(self) -> str:
+        """One line for a summary or a report."""
+        return (
+            f"round to round, time ratios to default moved {self.spread:.0%} (median over "
+            f"settings): {self.rounds} rounds give an interval of about ±{self.half_width:.0%}"
+            f"; ±{self.target:.0%} would take about {self.rounds_needed} rounds (--rounds)"
+        )
+
+
+def round_spread(points: Sequence[Point], *, target: float = 0.03) -> Optional[RoundSpread]:
+    """The round-to-round spread of one workload's paired time ratios; None without a
+    finished default or without a setting paired in two rounds."""
+    default = next((p for p in points if p.setting == "default" and p.ok), None)
+    if default is None:
+        return None
+    spreads: list[float] = []
+    counts: list[int] = []
+    for point in points:
+        if point is default or not point.ok:
+            continue
+        logs = [math.log(r) for r in paired_ratios(default, point)]
+        if len(logs) >= 2:
+            spreads.append(statistics.stdev(logs))
+            counts.append(len(logs))
+    if not spreads:
+        return None
+    spread = statistics.median(spreads)
+    rounds = int(statistics.median(counts))
+
+    def half(n: int) -> float:
+        return math.exp(t95(n - 1) * spread / math.sqrt(n)) - 1
+
+    needed = rounds
+    while half(needed) > target and needed < 10_000:
+        needed += 1
+    return RoundSpread(spread, rounds, half(rounds), needed, target)

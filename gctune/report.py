@@ -28,6 +28,7 @@ from gctune.evidence import (
 )
 from gctune.fmt import fmt_bytes, fmt_interval, fmt_ns, fmt_pct, fmt_ratio
 from gctune.frame import SweepData, load
+from gctune.paired import round_spread
 from gctune.plots import chart_stem, workload_charts
 from gctune.recommend import (
     DEFAULT_MAX_MEMORY_RATIO,
@@ -545,6 +546,9 @@ def _workload(
             )
         )
     doubts = workload_warnings(rows)
+    spread = round_spread(data.points_of(workload))
+    if spread is not None:
+        doubts.append(spread.line())
     if doubts:
         blocks.append(Para("Read these numbers with:"))
         blocks.append(Bullets(tuple(doubts)))

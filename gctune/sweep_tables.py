@@ -24,6 +24,7 @@ from rich.table import Table
 from gctune.analysis import PointStats, workload_stats
 from gctune.evidence import workload_warnings
 from gctune.fmt import fmt_bytes, fmt_interval, fmt_ns, fmt_ratio
+from gctune.paired import round_spread
 from gctune.results import Point
 from gctune.rounds import SpanEvent
 
@@ -97,6 +98,9 @@ def summary_tables(points: list[Point]) -> None:
         console.print(table)
         for line in workload_warnings(rows):
             console.print(f"  [yellow]![/] {line}", highlight=False)
+        spread = round_spread([p for p in points if p.workload == workload])
+        if spread is not None:
+            console.print(f"  {spread.line()}", highlight=False)
 
 
 def _vs_default(s: PointStats) -> str:

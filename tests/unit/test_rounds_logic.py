@@ -10,6 +10,7 @@ from gctune.compare import parse_threshold
 from gctune.gate import gate
 from gctune.growth import point_growth, run_growth
 from gctune.horizon import FULL_TARGET, plan_span, predicted_full_period
+from gctune.paired import round_spread
 from gctune.racing import race_decisions
 from gctune.results import RunMetrics, load_sweep
 from tests.unit.synthetic import Synth, scaled, write_sweep
@@ -202,3 +203,22 @@ def test_the_race_goes_on_while_a_setting_is_close_to_the_leader(tmp_path: Path)
     _, points = load_sweep(sweep)
     decision = race_decisions({p.setting: p for p in points}, round_number=3)
     assert set(decision.stopped) == {"t2000"} and decision.over is None
+
+
+def test_round_spread_says_how_many_rounds_a_narrow_ratio_would_take(tmp_path: Path) -> None:
+    sweep = write_sweep(
+        tmp_path,
+        [
+            Synth("w", "default", [1.0e-3] * 3, spans=True),
+            Synth("w", "t7000", [0.9e-3, 1.0e-3, 1.1e-3], spans=True),  # ±10% a round
+            Synth("w", "t2000", [0.9e-3, 1.0e-3, 1.1e-3], spans=True),
+        ],
+    )
+    _, points = load_sweep(sweep)
+    spread = round_spread(points)
+    assert spread is not None
+    assert spread.spread == pytest.approx(0.100, abs=0.002) and spread.rounds == 3
+    assert 0.25 < spread.half_width < 0.31  # t with 2 df: 4.3 x 10% / sqrt(3)
+    assert 40 <= spread.rounds_needed <= 55  # about (2 x 10% / 3%)^2
+    assert spread.line().startswith("round to round, time ratios to default moved 10%")
+    assert round_spread([p for p in points if p.setting != "default"]) is None
