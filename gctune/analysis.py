@@ -424,7 +424,6 @@ def pareto_front(
             all(a <= b * (1 + m) for a, b, m in zip(w, v, margins))
             and any(a < b for a, b in zip(w, v))
             for w in vectors
-            if w is not v
         )
 
     return [s for s, v in zip(ok, vectors) if not dominated(v)]

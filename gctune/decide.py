@@ -23,6 +23,9 @@ exactly ``min_gain`` qualifies a little more often than the nominal 2.5% of a si
 look. The cap keeps the looks few; ``--no-racing`` (every setting in every round, no
 extra rounds) turns decision rounds off.
 
+Every reason written here contains ``gctune.racing.DECISION_ENDED`` ("decided after
+round"), which :func:`gctune.racing.decision_ended` reads back.
+
 Pure functions over saved points: a resumed sweep reaches the same decisions.
 """
 
@@ -34,9 +37,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Optional
 
-from gctune.analysis import Change, t95, workload_stats
+from gctune.analysis import Change, workload_stats
 from gctune.fmt import fmt_interval, fmt_ratio
-from gctune.paired import paired_ratios
+from gctune.paired import half_width, paired_logs
 from gctune.recommend import Recommendation, RecommendError, recommend
 from gctune.results import Point
 
@@ -91,10 +94,9 @@ def undecided(
     reachable = True
     if rounds_left is not None:
         by = {p.setting: p for p in points}
-        logs = [math.log(r) for r in paired_ratios(by["default"], by[other.setting])]
+        logs = paired_logs(by["default"], by[other.setting])
         if len(logs) >= 2:
-            n = len(logs) + rounds_left
-            half = t95(n - 1) * statistics.stdev(logs) / math.sqrt(n)
+            half = half_width(statistics.stdev(logs), len(logs) + rounds_left)
             reachable = statistics.fmean(logs) + half < math.log(1.0 - min_gain)
     return Undecided(other.setting, change, reachable)
 

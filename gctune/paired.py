@@ -25,7 +25,9 @@ from gctune.results import Point, RunMetrics
 __all__ = [
     "RoundSpread",
     "by_round",
+    "half_width",
     "paired_change",
+    "paired_logs",
     "paired_ratios",
     "ratio_change",
     "round_spread",
@@ -54,6 +56,17 @@ def paired_ratios(base: Point, new: Point, sample: RunSample = run_mean) -> list
     """``new / base`` within each round both measured (rounds where base is 0 left out)."""
     b, n = by_round(base, sample), by_round(new, sample)
     return [n[r] / b[r] for r in sorted(set(b) & set(n)) if b[r] > 0 and n[r] > 0]
+
+
+def paired_logs(base: Point, new: Point, sample: RunSample = run_mean) -> list[float]:
+    """Logarithms of :func:`paired_ratios`: the per-round samples intervals are made of."""
+    return [math.log(r) for r in paired_ratios(base, new, sample)]
+
+
+def half_width(spread: float, rounds: int) -> float:
+    """Half-width, in log units, of the 95% t-interval of a mean over ``rounds`` rounds
+    whose per-round log ratios have standard deviation ``spread``."""
+    return t95(rounds - 1) * spread / math.sqrt(rounds)
 
 
 def ratio_change(ratios: Sequence[float]) -> Optional[Change]:
@@ -120,7 +133,7 @@ def round_spread(points: Sequence[Point], *, target: float = 0.03) -> Optional[R
     for point in points:
         if point is default or not point.ok:
             continue
-        logs = [math.log(r) for r in paired_ratios(default, point)]
+        logs = paired_logs(default, point)
         if len(logs) >= 2:
             spreads.append(statistics.stdev(logs))
             counts.append(len(logs))
@@ -130,7 +143,7 @@ def round_spread(points: Sequence[Point], *, target: float = 0.03) -> Optional[R
     rounds = int(statistics.median(counts))
 
     def half(n: int) -> float:
-        return math.exp(t95(n - 1) * spread / math.sqrt(n)) - 1
+        return math.exp(half_width(spread, n)) - 1
 
     needed = rounds
     while half(needed) > target and needed < 10_000:

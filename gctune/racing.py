@@ -26,12 +26,27 @@ from gctune.growth import point_growth
 from gctune.paired import paired_change, run_mean
 from gctune.results import Point
 
-__all__ = ["DEFAULT_MIN_GAIN", "P99_MARGIN", "Decision", "front_margins", "race_decisions"]
+__all__ = [
+    "DECISION_ENDED",
+    "DEFAULT_MIN_GAIN",
+    "P99_MARGIN",
+    "Decision",
+    "decision_ended",
+    "front_margins",
+    "race_decisions",
+]
 
 DEFAULT_MIN_GAIN = 0.02
 # A tail pause is called shorter than another's only beyond 10% (as in gctune.recommend):
 # histogram quantiles are within 2%, and tails move by a few percent between spans.
 P99_MARGIN = 0.10
+# every reason gctune.decide writes into a point's race.stopped contains this
+DECISION_ENDED = "decided after round"
+
+
+def decision_ended(race_stopped: Optional[str]) -> bool:
+    """Whether a point's ``race.stopped`` tells how decision rounds ended."""
+    return race_stopped is not None and DECISION_ENDED in race_stopped
 
 
 def front_margins(min_gain: float) -> tuple[float, float, float]:

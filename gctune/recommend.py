@@ -35,6 +35,7 @@ from gctune.analysis import Change, PointStats
 from gctune.fmt import fmt_bytes, fmt_interval, fmt_ns, fmt_pct, fmt_ratio, fmt_size
 from gctune.histogram import Histogram
 from gctune.paired import paired_change, run_mean
+from gctune.racing import decision_ended
 from gctune.recycle import MIN_INTERVAL_STEPS, Recycle, recycle_plan
 from gctune.results import Point, RunMetrics
 from gctune.settings import SettingError, parse_setting
@@ -290,7 +291,7 @@ def recommend(
                 f"no setting beats default by at least {min_gain:.0%} over its whole interval "
                 f"on {metric}: keep the default"
             )
-            if other.race_stopped and "decided after round" in other.race_stopped:
+            if decision_ended(other.race_stopped):
                 notes.append(f"decision rounds: {other.race_stopped}")
         else:
             notes.append("no other setting can be recommended (see excluded): keep the default")

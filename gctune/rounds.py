@@ -31,7 +31,7 @@ from typing import Any, Callable, Optional
 from gctune.decide import futile, outcome, undecided
 from gctune.horizon import FULL_TARGET, SpanPlan, plan_span
 from gctune.isolation import run_isolated
-from gctune.racing import DEFAULT_MIN_GAIN, race_decisions
+from gctune.racing import DEFAULT_MIN_GAIN, decision_ended, race_decisions
 from gctune.results import (
     Point,
     atomic_write_json,
@@ -400,8 +400,7 @@ def _decide(
     paths = {s: point_path(sweep_dir, target.workload_id, s) for s in settings}
     if "default" not in paths or not paths["default"].exists():
         return
-    stopped = (load_point(paths["default"]).race or {}).get("stopped") or ""
-    if "decided after round" in stopped:
+    if decision_ended((load_point(paths["default"]).race or {}).get("stopped")):
         return  # a resumed sweep whose decision rounds had ended
     last = config.max_rounds + config.decide_rounds
     candidate: Optional[str] = None
