@@ -6,6 +6,9 @@ both sweeps, then a summary over all pairs: how many ratios agree within ``--tol
 (absolute, 0.03 by default), the median and largest difference, and how many
 recommendations are the same.
 
+``--seconds`` compares the ratios of the same spans in seconds, as gctune did before the
+speed reference (:mod:`gctune.reference`): the same sweeps, with and without it.
+
 Where a pair's two recommendations differ, ``--check`` measures the two choices against
 each other in a paired check of their own — one sweep of just those two settings (and
 default), ``--check-rounds`` interleaved rounds of spans up to ``--check-span`` seconds —
@@ -28,9 +31,13 @@ from typing import Optional
 REPO = Path(__file__).resolve().parents[1]
 
 
-def ratios_and_choice(sweep: Path) -> dict[str, tuple[str, dict[str, float]]]:
-    """Per workload: the recommended setting and every setting's time ratio to default."""
+def ratios_and_choice(
+    sweep: Path, seconds: bool = False
+) -> dict[str, tuple[str, dict[str, float]]]:
+    """Per workload: the recommended setting and every setting's time ratio to default
+    (``seconds``: the ratios of the same spans in seconds, without the speed reference)."""
     from gctune.frame import load
+    from gctune.paired import paired_change, run_mean
     from gctune.recommend import recommend
 
     data = load(sweep)
@@ -38,6 +45,10 @@ def ratios_and_choice(sweep: Path) -> dict[str, tuple[str, dict[str, float]]]:
     for w in data.workloads:
         rec = recommend(data.stats[w], data.points_of(w)).setting
         ratios = {s.setting: s.time_ratio for s in data.stats[w] if s.time_ratio is not None}
+        if seconds:
+            points = {p.setting: p for p in data.points_of(w) if p.ok}
+            changes = {s: paired_change(points["default"], p, run_mean) for s, p in points.items()}
+            ratios = {s: c.ratio for s, c in changes.items() if c is not None}
         out[w] = (rec, ratios)
     return out
 
@@ -68,13 +79,16 @@ def main() -> None:
     parser.add_argument("--check", action="store_true", help="paired check of differing picks")
     parser.add_argument("--check-rounds", type=int, default=8)
     parser.add_argument("--check-span", type=float, default=3.0)
+    parser.add_argument(
+        "--seconds", action="store_true", help="ratios in seconds, without the speed reference"
+    )
     args = parser.parse_args()
     if len(args.sweeps) % 2:
         parser.error("give sweep directories in pairs")
     diffs: list[float] = []
     same = recs = 0
     for first, second in zip(args.sweeps[::2], args.sweeps[1::2]):
-        a, b = ratios_and_choice(first), ratios_and_choice(second)
+        a, b = ratios_and_choice(first, args.seconds), ratios_and_choice(second, args.seconds)
         print(f"\n{first.name} / {second.name}")
         for w in sorted(set(a) & set(b)):
             (rec_a, ra), (rec_b, rb) = a[w], b[w]

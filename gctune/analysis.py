@@ -320,11 +320,12 @@ def point_stats(
         rss_change = compare_samples(run_peak_rss(default), run_peak_rss(point))
     if disabled is not None and disabled.ok:
         overhead = _time_change(disabled, point)
-        if default is not None and default.ok:
-            t_default = statistics.fmean(run_means(default))
-            t_floor = statistics.fmean(run_means(disabled))
-            if t_default > t_floor:
-                gap = (t_default - t_point) / (t_default - t_floor)
+        if time_change is not None:
+            # both ratios paired within rounds: floor / default = (point / default) /
+            # (point / floor), so drift and speed changes cancel as in the ratios
+            floor = time_change.ratio / overhead.ratio
+            if floor < 1.0:
+                gap = (1.0 - time_change.ratio) / (1.0 - floor)
     overall = _summary(pauses)
     steadiness = steady_state(point, _full_pause(default))
     return PointStats(

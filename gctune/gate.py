@@ -23,7 +23,7 @@ from typing import Any, Optional
 
 from gctune.compare import CompareError, Threshold
 from gctune.fmt import fmt_interval, fmt_ratio
-from gctune.paired import paired_change, run_mean
+from gctune.paired import paired_change, run_time
 from gctune.results import Point, RunMetrics, load_sweep
 
 __all__ = ["GATE_METRICS", "GateRow", "gate"]
@@ -129,7 +129,7 @@ def gate(
                 GateRow(setting, "status", 0.0, 0.0, 0.0, 0, None, True, f"failed: {failed.reason}")
             )
             continue
-        for metric, sample in (("time", run_mean), ("cpu", _cpu)):
+        for metric, sample in (("time", run_time), ("cpu", _cpu)):
             change = paired_change(b, n, sample)
             if change is None:
                 continue

@@ -7,6 +7,11 @@ each round both were measured in; the ratio reported is the geometric mean of th
 per-round ratios and its 95% interval a Student-t interval of their logarithms over
 rounds. Drift between rounds cancels; drift within a round is what the interval sees.
 
+Time is compared as :func:`run_time`: per step in *reference loops* when both runs
+timed the same speed reference (one interpreter, see :mod:`gctune.reference`), which
+also takes out the machine's changes of speed between the settings of a round; in
+seconds otherwise.
+
 Points without rounds (format 1 files, ``--command`` points) fall back to the unpaired
 bootstrap of :func:`gctune.analysis.compare_samples`.
 """
@@ -20,6 +25,7 @@ from dataclasses import dataclass
 from typing import Callable, Optional
 
 from gctune.analysis import Change, compare_samples, t95, t_interval
+from gctune.reference import normalized_mean, same_reference
 from gctune.results import Point, RunMetrics
 
 __all__ = [
@@ -32,6 +38,7 @@ __all__ = [
     "ratio_change",
     "round_spread",
     "run_mean",
+    "run_time",
 ]
 
 RunSample = Callable[[RunMetrics], Optional[float]]
@@ -42,23 +49,52 @@ def run_mean(run: RunMetrics) -> Optional[float]:
     return statistics.fmean(run.values) if run.values else None
 
 
-def by_round(point: Point, sample: RunSample = run_mean) -> dict[int, float]:
+def run_time(run: RunMetrics) -> Optional[float]:
+    """Mean time per step of one run in reference loops when it carries a speed reference
+    (see :mod:`gctune.reference`), else in seconds (:func:`run_mean`). Compare two runs'
+    ``run_time`` only through :func:`paired_ratios`, which falls back to seconds for a
+    pair whose references differ."""
+    if run.reference:
+        normalized = normalized_mean(run.values, run.reference.get("seconds") or ())
+        if normalized is not None:
+            return normalized
+    return run_mean(run)
+
+
+def _runs_by_round(point: Point) -> dict[int, RunMetrics]:
+    return {run.round: run for run in point.runs if run.round is not None}
+
+
+def by_round(point: Point, sample: RunSample = run_time) -> dict[int, float]:
     """``sample`` of each of the point's runs, keyed by round (runs without one: none)."""
     out: dict[int, float] = {}
-    for run in point.runs:
+    for number, run in _runs_by_round(point).items():
         value = sample(run)
-        if run.round is not None and value is not None:
-            out[run.round] = value
+        if value is not None:
+            out[number] = value
     return out
 
 
-def paired_ratios(base: Point, new: Point, sample: RunSample = run_mean) -> list[float]:
+def _pair(sample: RunSample, a: RunMetrics, b: RunMetrics) -> tuple[Optional[float], ...]:
+    """Both runs' samples, in seconds when ``sample`` is :func:`run_time` and the two did
+    not time the same reference (different interpreters, or a run without one)."""
+    if sample is run_time and not same_reference(a.reference, b.reference):
+        sample = run_mean
+    return sample(a), sample(b)
+
+
+def paired_ratios(base: Point, new: Point, sample: RunSample = run_time) -> list[float]:
     """``new / base`` within each round both measured (rounds where base is 0 left out)."""
-    b, n = by_round(base, sample), by_round(new, sample)
-    return [n[r] / b[r] for r in sorted(set(b) & set(n)) if b[r] > 0 and n[r] > 0]
+    b, n = _runs_by_round(base), _runs_by_round(new)
+    out = []
+    for number in sorted(set(b) & set(n)):
+        low, high = _pair(sample, b[number], n[number])
+        if low is not None and high is not None and low > 0 and high > 0:
+            out.append(high / low)
+    return out
 
 
-def paired_logs(base: Point, new: Point, sample: RunSample = run_mean) -> list[float]:
+def paired_logs(base: Point, new: Point, sample: RunSample = run_time) -> list[float]:
     """Logarithms of :func:`paired_ratios`: the per-round samples intervals are made of."""
     return [math.log(r) for r in paired_ratios(base, new, sample)]
 
@@ -80,7 +116,7 @@ def ratio_change(ratios: Sequence[float]) -> Optional[Change]:
     return Change(math.exp(statistics.fmean(logs)), lo, hi, not lo <= 1.0 <= hi)
 
 
-def paired_change(base: Point, new: Point, sample: RunSample = run_mean) -> Optional[Change]:
+def paired_change(base: Point, new: Point, sample: RunSample = run_time) -> Optional[Change]:
     """``new`` relative to ``base``: geometric mean of per-round ratios, 95% t-interval.
 
     Falls back to the unpaired bootstrap when the points share fewer than two rounds.
@@ -89,6 +125,8 @@ def paired_change(base: Point, new: Point, sample: RunSample = run_mean) -> Opti
     change = ratio_change(paired_ratios(base, new, sample))
     if change is not None:
         return change
+    if sample is run_time:  # unpaired: processes of different speeds, compared in seconds
+        sample = run_mean
     b = [v for v in (sample(r) for r in base.runs) if v is not None]
     n = [v for v in (sample(r) for r in new.runs) if v is not None]
     if not b or not n or sum(b) <= 0:

@@ -23,7 +23,7 @@ from typing import Optional
 from gctune.analysis import Change, pareto_front, workload_stats
 from gctune.fmt import fmt_interval, fmt_ratio
 from gctune.growth import point_growth
-from gctune.paired import paired_change, run_mean
+from gctune.paired import paired_change, run_time
 from gctune.results import Point
 
 __all__ = [
@@ -79,7 +79,7 @@ def race_decisions(
     for setting, point in points.items():
         if setting == "default" or not point.ok:
             continue
-        change = paired_change(default, point, run_mean)
+        change = paired_change(default, point, run_time)
         if change is not None:
             ratios[setting] = change
     safe = [s for s in ratios if point_growth(points[s]).status != "growing"]
@@ -94,7 +94,7 @@ def race_decisions(
     for setting in ratios:
         if setting == leader:
             continue
-        versus = paired_change(points[leader], points[setting], run_mean)
+        versus = paired_change(points[leader], points[setting], run_time)
         if versus is None or versus.low <= 1.0 + min_gain:
             separated = False
         elif setting != "default" and setting not in front:

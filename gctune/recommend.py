@@ -34,7 +34,7 @@ from typing import Callable, Optional
 from gctune.analysis import Change, PointStats
 from gctune.fmt import fmt_bytes, fmt_interval, fmt_ns, fmt_pct, fmt_ratio, fmt_size
 from gctune.histogram import Histogram
-from gctune.paired import paired_change, run_mean
+from gctune.paired import paired_change, run_time
 from gctune.racing import decision_ended
 from gctune.recycle import MIN_INTERVAL_STEPS, Recycle, recycle_plan
 from gctune.results import Point, RunMetrics
@@ -134,13 +134,13 @@ def _objective(objective: str, requests: bool, per: str) -> tuple[str, RunSample
     latency: RunSample = _request_p99 if requests else _max_pause
     lat_name = "p99 request latency" if requests else "longest GC pause"
     if objective == "throughput":
-        return f"time per {per}", run_mean
+        return f"time per {per}", run_time
     if objective == "latency":
         return lat_name, latency
     if objective == "balanced":
 
         def combined(run: RunMetrics) -> Optional[float]:
-            t, q = run_mean(run), latency(run)
+            t, q = run_time(run), latency(run)
             return math.sqrt(t * q) if t is not None and q is not None else None
 
         return f"sqrt(time × {lat_name})", combined

@@ -151,6 +151,19 @@ def check_run_fields(field: str, run: Any) -> None:
     if not isinstance(data.get("gc_enabled"), bool):
         raise _bad(f"{field}.gc_enabled", data.get("gc_enabled"), "true or false")
     _count(f"{field}.frozen", data.get("frozen"))
+    _optional(_check_reference, f"{field}.reference", data.get("reference"))
+
+
+def _check_reference(field: str, reference: Any) -> None:
+    """A span's speed-reference record (see :mod:`gctune.reference`)."""
+    data = _mapping(field, reference)
+    seconds = data.get("seconds")
+    if not isinstance(seconds, list) or not seconds:
+        raise _bad(f"{field}.seconds", seconds, "a non-empty list of times")
+    for i, v in enumerate(seconds):
+        _positive_seconds(f"{field}.seconds[{i}]", v)
+    _positive_int(f"{field}.ops", data.get("ops"))
+    _text(f"{field}.python", data.get("python"))
 
 
 def check_point_fields(section: Mapping[str, Any]) -> None:

@@ -96,6 +96,8 @@ class RunMetrics:
     """(steps done, RSS bytes, allocated blocks) samples through the span."""
     startup: Optional[dict[str, Any]] = None
     loops: Optional[int] = None
+    reference: Optional[dict[str, Any]] = None
+    """The span's speed reference: ``seconds`` (one more than values), ``ops``, ``python``."""
 
     @property
     def steps(self) -> Optional[int]:
@@ -513,6 +515,7 @@ def _run_from_json(data: dict[str, Any]) -> RunMetrics:
         ),
         startup=_optional_dict(data.get("startup")),
         loops=int(data["loops"]) if data.get("loops") is not None else None,
+        reference=_optional_dict(data.get("reference")),
     )
 
 

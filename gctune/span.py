@@ -39,6 +39,7 @@ from typing import Any, Optional
 
 from gctune.catalog import Workload, WorkloadError, load_workload
 from gctune.probe import Probe, gc_kind, peak_rss_bytes
+from gctune.reference import REFERENCE_OPS, interpreter_key, reference_seconds
 from gctune.settings import SettingError, apply_setting, parse_setting
 
 __all__ = ["MAX_SAMPLES", "full_generation", "main"]
@@ -122,14 +123,18 @@ def _run_span(workload: Workload, state: Any, args: argparse.Namespace) -> dict[
     stop = "max-steps"
     run_steps = workload.run_steps
     timer = time.perf_counter
+    reference = [reference_seconds()]
     began = timer()
-    probe.start()  # one span: collections between chunks count too
+    probe.start()  # collections between chunks count too
     while steps < args.max_steps:
         t0 = timer()
         run_steps(state, chunk)
         dt = timer() - t0
         steps += chunk
         values.append(dt / chunk)
+        probe.stop()  # the reference loop is not part of the measured wall or CPU time
+        reference.append(reference_seconds())
+        probe.start()
         full = _full_count(probe, full_gen)
         while len(full_at) < full and len(full_at) < MAX_SAMPLES:
             full_at.append(steps)
@@ -164,6 +169,7 @@ def _run_span(workload: Workload, state: Any, args: argparse.Namespace) -> dict[
         "every": trajectory.every,
         "samples": trajectory.samples,
     }
+    snap["reference"] = {"seconds": reference, "ops": REFERENCE_OPS, "python": interpreter_key()}
     snap["values"] = values
     return snap
 

@@ -23,7 +23,7 @@ from typing import Any, Optional
 
 from gctune.analysis import Change, PointStats, workload_stats
 from gctune.fmt import fmt_bytes, fmt_interval, fmt_ratio, fmt_size
-from gctune.paired import paired_change, run_mean
+from gctune.paired import paired_change, run_time
 from gctune.recycle import recycled_change, restart_seconds
 from gctune.results import Point
 
@@ -118,7 +118,7 @@ def verdict(
                 change,
             )
     else:
-        change = paired_change(default, point, run_mean)
+        change = paired_change(default, point, run_time)
         g = s.growth
         if g is not None and g.status == "growing":
             rate = f"{fmt_size(g.bytes_per_step)} per step" if g.bytes_per_step else "growing"

@@ -42,6 +42,16 @@ def test_a_span_stops_after_whole_cycles(tmp_path: Path) -> None:
     assert probe["pauses"]["2"]["count"] >= 2  # type: ignore[index]
 
 
+def test_a_span_times_its_speed_reference_around_every_chunk(tmp_path: Path) -> None:
+    probe = span(tmp_path, "--size", "200", "--chunk", "2", "--budget", "30")
+    values = json.loads((tmp_path / "span.json").read_text())["benchmarks"][0]["runs"][0]
+    reference = probe["reference"]
+    assert isinstance(reference, dict)
+    assert len(reference["seconds"]) == len(values["values"]) + 1
+    assert all(s > 0 for s in reference["seconds"]) and reference["ops"] > 0
+    assert reference["python"].startswith(sys.executable)
+
+
 def test_a_span_settles_on_a_natural_full_collection_first(tmp_path: Path) -> None:
     probe = span(tmp_path, "--size", "200", "--chunk", "2", "--budget", "30", "--settle", "1")
     settle = probe["span"]["settle"]  # type: ignore[index]
@@ -104,6 +114,8 @@ def test_two_interpreters_in_the_same_rounds(tmp_path: Path) -> None:
     assert versions == {tag: versions[tag], "short_cycles[py3.13.0]": "3.13.0"}
     thresholds = {p.workload: p.runs[0].thresholds for p in points if p.setting == "default"}
     assert thresholds["short_cycles[py3.13.0]"] == (2000, 10, 10)
+    pythons = {p.runs[0].reference["python"] for p in points if p.runs[0].reference}
+    assert len(pythons) == 2  # one reference per interpreter: compared in seconds
 
 
 def test_json_of_list_run_and_verify(tmp_path: Path) -> None:

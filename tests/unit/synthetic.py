@@ -57,6 +57,10 @@ class Synth:
     predicted: Optional[float] = 400.0  # predicted steps between full collections
     samples: int = 20  # memory samples per span
     cpu: bool = False  # record process CPU time (as much as wall time)
+    # Speed reference: run i timed its reference loop at ``reference[i]`` seconds (every
+    # pass alike), on the interpreter ``reference_python``; None: runs without one.
+    reference: Optional[Sequence[float]] = None
+    reference_python: str = "/usr/bin/python3.11 3.11.7"
 
 
 def _hist(values: Sequence[int]) -> dict[str, Any]:
@@ -105,6 +109,17 @@ def _probe(p: Synth, index: int = 0) -> str:
             "thresholds": list(p.thresholds),
             "gc_enabled": p.gc_enabled,
             "frozen": 0,
+            **(
+                {
+                    "reference": {
+                        "seconds": [p.reference[index]] * 3,  # two values per run
+                        "ops": 1500,
+                        "python": p.reference_python,
+                    }
+                }
+                if p.reference is not None
+                else {}
+            ),
         }
     )
 

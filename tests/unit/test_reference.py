@@ -1,0 +1,76 @@
+"""The speed reference: normalising chunk times, and when two runs may be compared by it."""
+
+from __future__ import annotations
+
+import gc
+from pathlib import Path
+
+import pytest
+
+from gctune.paired import paired_change, round_spread, run_mean, run_time
+from gctune.reference import normalized_mean, reference_seconds
+from gctune.results import Point, load_sweep
+from tests.unit.synthetic import Synth, write_sweep
+
+
+def test_chunks_are_divided_by_the_reference_around_them() -> None:
+    assert normalized_mean([2.0, 2.0], [1.0, 1.0, 1.0]) == pytest.approx(2.0)
+    # the machine halves its speed after the third chunk: the work per chunk is the same
+    values = [1.0] * 4 + [2.0] * 4
+    reference = [0.5] * 4 + [1.0] * 5
+    assert normalized_mean(values, reference) == pytest.approx(2.0, rel=0.15)
+    # one disturbed reference pass does not move a chunk: the local median is used
+    assert normalized_mean([1.0] * 5, [1.0, 1.0, 9.0, 1.0, 1.0, 1.0]) == pytest.approx(1.0)
+    assert normalized_mean([1.0, 1.0], [1.0, 1.0]) is None  # one reference short
+    assert normalized_mean([1.0], [1.0, 0.0]) is None
+
+
+def test_the_reference_allocates_nothing_the_collector_counts() -> None:
+    before = gc.get_count()[0]
+    assert reference_seconds(2000) > 0
+    assert gc.get_count()[0] <= before
+
+
+def _sweep(tmp_path: Path, python: str) -> list[Point]:
+    sweep = write_sweep(
+        tmp_path,
+        [
+            # round 2 ran on a machine twice as slow, for default only
+            Synth("w", "default", [1.0e-3, 2.0e-3, 1.0e-3], spans=True, reference=[1, 2, 1]),
+            Synth(
+                "w",
+                "t7000",
+                [0.8e-3] * 3,
+                spans=True,
+                reference=[1, 1, 1],
+                reference_python=python,
+            ),
+        ],
+    )
+    _, points = load_sweep(sweep)
+    return points
+
+
+def test_ratios_within_one_interpreter_take_the_machines_speed_out(tmp_path: Path) -> None:
+    default, point = _sweep(tmp_path, "/usr/bin/python3.11 3.11.7")
+    assert run_time(default.runs[1]) == pytest.approx(run_time(default.runs[0]))
+    change = paired_change(default, point)
+    assert change is not None and change.ratio == pytest.approx(0.8)
+    assert change.high - change.low < 1e-6 and change.significant
+    spread = round_spread([default, point])
+    assert spread is not None and spread.spread == pytest.approx(0.0, abs=1e-9)
+
+
+def test_runs_of_different_interpreters_are_compared_in_seconds(tmp_path: Path) -> None:
+    default, point = _sweep(tmp_path, "/usr/bin/python3.13 3.13.0")
+    change = paired_change(default, point)
+    seconds = paired_change(default, point, run_mean)
+    assert change is not None and seconds is not None
+    assert change.ratio == pytest.approx(seconds.ratio)  # 0.8, 0.4, 0.8: geometric 0.635
+    assert change.ratio == pytest.approx(0.635, abs=0.001) and not change.significant
+
+
+def test_runs_without_a_reference_keep_their_seconds(tmp_path: Path) -> None:
+    sweep = write_sweep(tmp_path, [Synth("w", "default", [1.0e-3] * 2, spans=True)])
+    (point,) = load_sweep(sweep)[1]
+    assert run_time(point.runs[0]) == pytest.approx(run_mean(point.runs[0]))
