@@ -31,11 +31,13 @@ from typing import Optional
 REPO = Path(__file__).resolve().parents[1]
 
 
-def ratios_and_choice(
-    sweep: Path, seconds: bool = False
-) -> dict[str, tuple[str, dict[str, float]]]:
+Ratios = dict[str, tuple[float, float, float]]  # setting: ratio, low, high
+
+
+def ratios_and_choice(sweep: Path, seconds: bool = False) -> dict[str, tuple[str, Ratios]]:
     """Per workload: the recommended setting and every setting's time ratio to default
-    (``seconds``: the ratios of the same spans in seconds, without the speed reference)."""
+    with its 95% interval (``seconds``: the ratios of the same spans in seconds, without
+    the speed reference)."""
     from gctune.frame import load
     from gctune.paired import paired_change, run_mean
     from gctune.recommend import recommend
@@ -44,11 +46,15 @@ def ratios_and_choice(
     out = {}
     for w in data.workloads:
         rec = recommend(data.stats[w], data.points_of(w)).setting
-        ratios = {s.setting: s.time_ratio for s in data.stats[w] if s.time_ratio is not None}
+        ratios: Ratios = {
+            s.setting: (s.time_ratio, s.time_ratio_low or 0.0, s.time_ratio_high or 0.0)
+            for s in data.stats[w]
+            if s.time_ratio is not None
+        }
         if seconds:
             points = {p.setting: p for p in data.points_of(w) if p.ok}
             changes = {s: paired_change(points["default"], p, run_mean) for s, p in points.items()}
-            ratios = {s: c.ratio for s, c in changes.items() if c is not None}
+            ratios = {s: (c.ratio, c.low, c.high) for s, c in changes.items() if c is not None}
         out[w] = (rec, ratios)
     return out
 
@@ -86,14 +92,17 @@ def main() -> None:
     if len(args.sweeps) % 2:
         parser.error("give sweep directories in pairs")
     diffs: list[float] = []
-    same = recs = 0
+    same = recs = inside_interval = compared = 0
     for first, second in zip(args.sweeps[::2], args.sweeps[1::2]):
         a, b = ratios_and_choice(first, args.seconds), ratios_and_choice(second, args.seconds)
         print(f"\n{first.name} / {second.name}")
         for w in sorted(set(a) & set(b)):
             (rec_a, ra), (rec_b, rb) = a[w], b[w]
             common = sorted(set(ra) & set(rb) - {"default"})
-            d = [rb[s] - ra[s] for s in common]
+            d = [rb[s][0] - ra[s][0] for s in common]
+            for x, y in ((ra, rb), (rb, ra)):  # the other sweep's ratio in this one's interval
+                inside_interval += sum(x[s][1] <= y[s][0] <= x[s][2] for s in common)
+                compared += len(common)
             diffs += [abs(x) for x in d]
             recs += 1
             same += rec_a == rec_b
@@ -108,7 +117,8 @@ def main() -> None:
     print(
         f"\nall pairs: {inside} of {len(diffs)} ratios within ±{args.tolerance:.0%} "
         f"(median difference {statistics.median(diffs):.3f}, largest {max(diffs):.3f}); "
-        f"same recommendation {same} of {recs}"
+        f"same recommendation {same} of {recs}; the other sweep's ratio inside this sweep's "
+        f"95% interval {inside_interval} of {compared}"
     )
 
 

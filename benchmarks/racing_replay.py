@@ -27,8 +27,12 @@ def _upto(point: Point, last: int) -> Point:
     return replace(point, runs=tuple(r for r in point.runs if (r.round or 0) <= last))
 
 
-def replay(points: list[Point], min_rounds: int, min_gain: float) -> dict[str, int]:
-    """Rounds each setting of one workload would have got under racing."""
+def replay(
+    points: list[Point], min_rounds: int, min_gain: float
+) -> tuple[dict[str, int], dict[str, str]]:
+    """Rounds each setting of one workload would have got under racing, and why the
+    settings racing stopped were stopped (what a live race writes in ``race.stopped``)."""
+    stopped: dict[str, str] = {}
     cap = max((r.round or 0) for p in points for r in p.runs)
     rounds = {p.setting: cap for p in points}
     racing = {p.setting: p for p in points if p.ok}
@@ -40,9 +44,11 @@ def replay(points: list[Point], min_rounds: int, min_gain: float) -> dict[str, i
         for s in out:
             rounds[s] = r
             racing.pop(s)
+            if s in decision.stopped:
+                stopped[s] = decision.stopped[s]
         if not racing:
             break
-    return rounds
+    return rounds, stopped
 
 
 def _pick(points: list[Point], min_gain: float) -> str:
@@ -66,8 +72,11 @@ def main() -> None:
     seconds = kept_seconds = 0.0
     for workload in sorted({p.workload for p in points}):
         mine = [p for p in points if p.workload == workload]
-        rounds = replay(mine, args.min_rounds, gain)
-        raced = [_upto(p, rounds[p.setting]) for p in mine]
+        rounds, stopped = replay(mine, args.min_rounds, gain)
+        raced = [
+            replace(_upto(p, rounds[p.setting]), race={"stopped": stopped.get(p.setting)})
+            for p in mine
+        ]
         n_all = sum(len(p.runs) for p in mine)
         n_kept = sum(len(p.runs) for p in raced)
         s_all = sum(p.duration_s or 0.0 for p in mine)

@@ -107,8 +107,10 @@ def main() -> None:
     secs_pairs = [(x[0], y[0]) for x, y in zip(got[a], got[b])]
     loop_pairs = [(x[1], y[1]) for x, y in zip(got[a], got[b])]
     print(f"| time ratio `{b}` / `{a}` | {ratio(secs_pairs)} | {ratio(loop_pairs)} |")
+    refs = [g[2] * 1e6 for g in got[a] + got[b]]
+    print(f"\nreference pass, median per span: {min(refs):.0f}–{max(refs):.0f} µs")
     ref_pairs = [(x[2], y[2]) for x, y in zip(got[a], got[b])]
-    print(f"\nreference time `{b}` / `{a}` (bias test, must hold 1): {ratio(ref_pairs)}")
+    print(f"reference time `{b}` / `{a}` (bias test, must hold 1): {ratio(ref_pairs)}")
 
 
 if __name__ == "__main__":

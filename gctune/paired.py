@@ -39,6 +39,7 @@ __all__ = [
     "round_spread",
     "run_mean",
     "run_time",
+    "speed_range",
 ]
 
 RunSample = Callable[[RunMetrics], Optional[float]]
@@ -142,7 +143,8 @@ class RoundSpread:
     per-round log ratios (0.05: about 5% a round); ``rounds``: the median number of
     rounds paired; ``half_width``: the 95% interval's relative half-width that spread and
     those rounds give a ratio; ``rounds_needed``: the rounds that would narrow it to
-    ``target``.
+    ``target``; ``speed_range``: the slowest span's speed reference over the fastest's
+    (1.7: the machine ran some spans 1.7x slower than others), None without references.
     """
 
     spread: float
@@ -150,14 +152,35 @@ class RoundSpread:
     half_width: float
     rounds_needed: int
     target: float
+    speed_range: Optional[float] = None
 
     def line(self) -> str:
         """One line for a summary or a report."""
-        return (
+        text = (
             f"round to round, time ratios to default moved {self.spread:.0%} (median over "
             f"settings): {self.rounds} rounds give an interval of about ±{self.half_width:.0%}"
             f"; ±{self.target:.0%} would take about {self.rounds_needed} rounds (--rounds)"
         )
+        if self.speed_range is not None and self.speed_range >= 1.1:
+            text += (
+                f"; the machine itself ran some spans {self.speed_range:.1f}x slower than "
+                "others (speed reference), which the ratios do not count"
+            )
+        return text
+
+
+def speed_range(points: Sequence[Point]) -> Optional[float]:
+    """The slowest over the fastest span's median speed-reference time (one interpreter's
+    spans only); None without two spans that timed the same reference."""
+    by_python: dict[str, list[float]] = {}
+    for run in (r for p in points for r in p.runs if r.reference):
+        assert run.reference is not None
+        seconds = run.reference.get("seconds") or []
+        if seconds and min(seconds) > 0:
+            key = str(run.reference.get("python"))
+            by_python.setdefault(key, []).append(statistics.median(seconds))
+    ranges = [max(v) / min(v) for v in by_python.values() if len(v) >= 2]
+    return max(ranges) if ranges else None
 
 
 def round_spread(points: Sequence[Point], *, target: float = 0.03) -> Optional[RoundSpread]:
@@ -186,4 +209,4 @@ def round_spread(points: Sequence[Point], *, target: float = 0.03) -> Optional[R
     needed = rounds
     while half(needed) > target and needed < 10_000:
         needed += 1
-    return RoundSpread(spread, rounds, half(rounds), needed, target)
+    return RoundSpread(spread, rounds, half(rounds), needed, target, speed_range(points))

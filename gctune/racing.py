@@ -25,6 +25,7 @@ from gctune.fmt import fmt_interval, fmt_ratio
 from gctune.growth import point_growth
 from gctune.paired import paired_change, run_time
 from gctune.results import Point
+from gctune.settings import change_size
 
 __all__ = [
     "DECISION_ENDED",
@@ -42,6 +43,17 @@ DEFAULT_MIN_GAIN = 0.02
 P99_MARGIN = 0.10
 # every reason gctune.decide writes into a point's race.stopped contains this
 DECISION_ENDED = "decided after round"
+
+
+IDENTICAL_WORK = "the same GC work as "
+
+
+def identical_twin(race_stopped: Optional[str]) -> Optional[str]:
+    """The setting a point stopped racing for because both did the same GC work (see
+    :func:`identical_work_stops`), or None."""
+    if race_stopped is None or IDENTICAL_WORK not in race_stopped:
+        return None
+    return race_stopped.split(IDENTICAL_WORK, 1)[1].split(" ", 1)[0]
 
 
 def decision_ended(race_stopped: Optional[str]) -> bool:
@@ -82,17 +94,20 @@ def race_decisions(
         change = paired_change(default, point, run_time)
         if change is not None:
             ratios[setting] = change
+    same, kept = identical_work_stops(points, ratios, round_number)
     safe = [s for s in ratios if point_growth(points[s]).status != "growing"]
     leader = min(safe, key=lambda s: ratios[s].ratio) if safe else None
     if leader is None:
-        return Decision(None, {}, None)
+        return Decision(None, same, None)
+    if leader in same and kept is not None:  # identical work: its kept twin leads instead
+        leader = kept
     stats = workload_stats(list(points.values()))
     margins = front_margins(min_gain)
     front = {s.setting for rows in stats.values() for s in pareto_front(rows, tolerance=margins)}
-    stopped: dict[str, str] = {}
+    stopped: dict[str, str] = dict(same)
     separated = True
     for setting in ratios:
-        if setting == leader:
+        if setting == leader or setting in same:
             continue
         versus = paired_change(points[leader], points[setting], run_time)
         if versus is None or versus.low <= 1.0 + min_gain:
@@ -105,3 +120,32 @@ def race_decisions(
             )
     over = f"leader {leader} separated after round {round_number}" if separated else None
     return Decision(leader, stopped, over)
+
+
+def _collections(point: Point) -> int:
+    return sum(h.count for run in point.runs for h in run.pauses.values())
+
+
+def identical_work_stops(
+    points: Mapping[str, Point], ratios: Mapping[str, Change], round_number: int
+) -> tuple[dict[str, str], Optional[str]]:
+    """Settings that stop because another still racing did the same GC work, and the one
+    kept for all of them.
+
+    Settings that ran no collection in any span so far (thresholds the workload never
+    reaches, ``disabled``) ran the same program: their times can differ only by noise, so
+    racing them against each other measures nothing. The smallest change among them is
+    kept (``default`` when it is one of them); the others stop.
+    """
+    quiet = [s for s in ratios if points[s].ok and points[s].runs and not _collections(points[s])]
+    if len(quiet) < 2:
+        return {}, None
+    default = points["default"]
+    thresholds = list(default.runs[0].thresholds) if default.runs else [700, 10, 10]
+    kept = min(quiet, key=lambda s: (s != "default", change_size(s, thresholds)))
+    why = (
+        f"out after round {round_number}: no collection in any span, {IDENTICAL_WORK}"
+        f"{kept} (still racing), so its time can differ from it only by noise"
+    )
+    return {s: why for s in quiet if s != kept}, kept
+

@@ -35,10 +35,10 @@ from gctune.analysis import Change, PointStats
 from gctune.fmt import fmt_bytes, fmt_interval, fmt_ns, fmt_pct, fmt_ratio, fmt_size
 from gctune.histogram import Histogram
 from gctune.paired import paired_change, run_time
-from gctune.racing import decision_ended
+from gctune.racing import decision_ended, identical_twin
 from gctune.recycle import MIN_INTERVAL_STEPS, Recycle, recycle_plan
 from gctune.results import Point, RunMetrics
-from gctune.settings import SettingError, parse_setting
+from gctune.settings import change_size
 
 __all__ = [
     "DEFAULT_MAX_MEMORY_RATIO",
@@ -147,24 +147,6 @@ def _objective(objective: str, requests: bool, per: str) -> tuple[str, RunSample
     raise RecommendError(f"unknown objective {objective!r}: use {', '.join(OBJECTIVES)}")
 
 
-def _change_size(
-    setting_id: str, default: Sequence[int]
-) -> tuple[int, int, float, float]:
-    """How far a setting is from the interpreter's default: disabled, freeze, threshold0,
-    then threshold1 and threshold2 (log distances from ``default``'s thresholds)."""
-    try:
-        s = parse_setting(setting_id)
-    except SettingError:
-        return (3, 0, 0.0, 0.0)
-    mine = list(s.thresholds) if s.thresholds else list(default)
-    mine += list(default[len(mine):])
-
-    def far(i: int) -> float:
-        return abs(math.log(max(mine[i], 1) / max(default[i], 1))) if i < len(default) else 0.0
-
-    return (int(s.mode == "disabled"), int(s.freeze), far(0), far(1) + far(2))
-
-
 def _exclusion(s: PointStats, d: PointStats, budget: float, *, recycle: bool) -> Optional[str]:
     """Why ``s`` cannot be recommended plainly, or None."""
     if not s.ok:
@@ -251,6 +233,9 @@ def recommend(
         if s.setting == "default":
             continue
         why = _exclusion(s, default, budget, recycle=recycle)
+        twin = identical_twin(s.race_stopped)
+        if why is None and twin is not None:
+            why = f"identical GC work to {twin} (no collections): measured in its place"
         if why is not None:
             excluded.append(Excluded(s.setting, why))
             continue
@@ -305,8 +290,8 @@ def recommend(
     leader, lead_change, lead_plan = qualified[0]
     default_t = list(default.thresholds) if default.thresholds else [700, 10, 10]
     chosen, change, plan = leader, lead_change, lead_plan
-    for s, c, p in sorted(qualified[1:], key=lambda sc: _change_size(sc[0].setting, default_t)):
-        if _change_size(s.setting, default_t) >= _change_size(leader.setting, default_t):
+    for s, c, p in sorted(qualified[1:], key=lambda sc: change_size(sc[0].setting, default_t)):
+        if change_size(s.setting, default_t) >= change_size(leader.setting, default_t):
             break
         versus = paired_change(by_setting[leader.setting], by_setting[s.setting], sample)
         if versus is not None and versus.low <= 1.0 + min_gain:

@@ -2,10 +2,10 @@
 
 A shared machine does not run a process at one speed. On the 2-core hosts gctune is
 developed on, fresh processes doing identical work with no collection at all ran at
-~1.1 or ~1.9 ms per step, and a single process switched between the two within seconds;
-a plain arithmetic loop slowed alike (``benchmarks/speed_reference.py``). A sweep's
-settings run one after another, so a round's settings land in different speeds and
-round-pairing cannot cancel it: that was most of the spread between two identical
+~1.1 or ~1.9 ms per step, a loop of string work slowed with them, and a process could
+switch from one speed to the other while it ran (``benchmarks/speed_switch.py``). A
+sweep's settings run one after another, so a round's settings land in different speeds
+and round-pairing cannot cancel it: that was most of the spread between two identical
 sweeps.
 
 So every span times, before its first chunk and after each chunk, the same small piece
@@ -18,8 +18,10 @@ Ratios between two spans of the same interpreter (``same_reference``) use it; ab
 times stay in seconds. Two different interpreters run the reference at different speeds,
 so their comparisons stay in seconds.
 
-The loop takes ~0.3 ms against chunks of ``gctune.horizon.CHUNK_S`` (20 ms): about 2%
-of a span's wall time, kept out of its measured wall and CPU time.
+The loop takes 0.16–0.27 ms here against chunks of ``gctune.horizon.CHUNK_S`` (20
+ms): 1–1.5% of a span's wall time, kept out of its measured wall and CPU time. Whether
+dividing by it changes the noise and not the answer is what
+``benchmarks/speed_reference.py`` checks.
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ __all__ = [
     "same_reference",
 ]
 
-REFERENCE_OPS = 1500  # iterations of the reference loop (~0.3 ms on a 2.6 GHz core)
+REFERENCE_OPS = 1500  # passes of the reference loop (0.16–0.27 ms on the 2-core hosts)
 WINDOW = 3  # reference times on each side of a chunk whose median is its local speed
 
 

@@ -19,8 +19,10 @@ interpreter gctune supports (3.9+) and import nothing heavy.
 
 from __future__ import annotations
 
+import math
 import re
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Optional
@@ -35,6 +37,7 @@ __all__ = [
     "SettingError",
     "apply_setting",
     "canonical_id",
+    "change_size",
     "grid_from_toml",
     "parse_setting",
     "parse_settings",
@@ -138,6 +141,24 @@ def canonical_id(setting_id: str) -> str:
         return parse_setting(setting_id).id
     except SettingError:
         return setting_id
+
+
+def change_size(
+    setting_id: str, default: Sequence[int]
+) -> tuple[int, int, float, float]:
+    """How far a setting is from the interpreter's default: disabled, freeze, threshold0,
+    then threshold1 and threshold2 (log distances from ``default``'s thresholds)."""
+    try:
+        s = parse_setting(setting_id)
+    except SettingError:
+        return (3, 0, 0.0, 0.0)
+    mine = list(s.thresholds) if s.thresholds else list(default)
+    mine += list(default[len(mine):])
+
+    def far(i: int) -> float:
+        return abs(math.log(max(mine[i], 1) / max(default[i], 1))) if i < len(default) else 0.0
+
+    return (int(s.mode == "disabled"), int(s.freeze), far(0), far(1) + far(2))
 
 
 def _threshold(part: str, text: str, *, alone: bool) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -183,3 +184,31 @@ def test_a_smaller_change_wins_unless_the_leader_beats_it_by_the_min_gain(tmp_pa
         ],
     )
     assert apart.setting == "t7000-10-100"
+
+
+def test_a_setting_racing_stopped_as_identical_work_is_not_the_leader(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    from gctune.analysis import workload_stats
+    from gctune.racing import identical_twin
+    from gctune.results import load_sweep
+
+    none: dict[int, Sequence[int]] = {}
+    sweep = write_sweep(
+        tmp_path,
+        [
+            Synth("w", "default", scaled(1.0e-3, n=3), spans=True),
+            Synth("w", "t7000", scaled(0.80e-3, n=3), spans=True, pauses=none),
+            # stopped after 3 rounds as the same program as t7000; faster only by noise
+            Synth("w", "t70000", scaled(0.70e-3, n=3), spans=True, pauses=none),
+        ],
+    )
+    _, points = load_sweep(sweep)
+    why = "out after round 3: no collection in any span, the same GC work as t7000 (still racing)"
+    points = [replace(p, race={"stopped": why}) if p.setting == "t70000" else p for p in points]
+    assert identical_twin(why) == "t7000" and identical_twin("round cap (8 rounds)") is None
+    (stats,) = workload_stats(points).values()
+    rec = recommend(stats, points)
+    assert rec.setting == "t7000"
+    assert any(e.setting == "t70000" and "identical GC work to t7000" in e.reason
+               for e in rec.excluded)  # fmt: skip

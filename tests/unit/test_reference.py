@@ -74,3 +74,9 @@ def test_runs_without_a_reference_keep_their_seconds(tmp_path: Path) -> None:
     sweep = write_sweep(tmp_path, [Synth("w", "default", [1.0e-3] * 2, spans=True)])
     (point,) = load_sweep(sweep)[1]
     assert run_time(point.runs[0]) == pytest.approx(run_mean(point.runs[0]))
+
+
+def test_the_spread_line_says_how_far_the_machines_speed_moved(tmp_path: Path) -> None:
+    spread = round_spread(_sweep(tmp_path, "/usr/bin/python3.11 3.11.7"))
+    assert spread is not None and spread.speed_range == pytest.approx(2.0)
+    assert "ran some spans 2.0x slower than others (speed reference)" in spread.line()

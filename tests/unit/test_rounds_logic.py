@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -203,6 +204,27 @@ def test_the_race_goes_on_while_a_setting_is_close_to_the_leader(tmp_path: Path)
     _, points = load_sweep(sweep)
     decision = race_decisions({p.setting: p for p in points}, round_number=3)
     assert set(decision.stopped) == {"t2000"} and decision.over is None
+
+
+def test_settings_that_never_collected_race_as_one(tmp_path: Path) -> None:
+    none: dict[int, Sequence[int]] = {}
+    sweep = write_sweep(
+        tmp_path,
+        [
+            Synth("w", "default", scaled(1.0e-3, n=3), spans=True),
+            # the same program (no collection at all), times apart only by noise
+            Synth("w", "t70000", [0.70e-3, 0.72e-3, 0.71e-3], spans=True, pauses=none),
+            Synth("w", "t7000", [0.72e-3, 0.71e-3, 0.73e-3], spans=True, pauses=none),
+            Synth("w", "disabled", [0.71e-3] * 3, spans=True, pauses=none, gc_enabled=False),
+            Synth("w", "t2000", scaled(0.90e-3, n=3), spans=True),
+        ],
+    )
+    _, points = load_sweep(sweep)
+    decision = race_decisions({p.setting: p for p in points}, round_number=3)
+    assert decision.leader == "t7000"  # the smallest change among the identical ones
+    assert set(decision.stopped) == {"t70000", "disabled", "t2000"}
+    assert "the same GC work as t7000" in decision.stopped["t70000"]
+    assert decision.over == "leader t7000 separated after round 3"
 
 
 def test_round_spread_says_how_many_rounds_a_narrow_ratio_would_take(tmp_path: Path) -> None:
