@@ -42,11 +42,15 @@ __all__ = [
 ]
 
 REFERENCE_OPS = 1500  # passes of the reference loop (0.16–0.27 ms on the 2-core hosts)
+WARM_OPS = 300  # untimed passes first
 WINDOW = 3  # reference times on each side of a chunk whose median is its local speed
 
 
 def reference_seconds(ops: int = REFERENCE_OPS) -> float:
     """Seconds one pass of the reference loop took here and now."""
+    for i in range(WARM_OPS):  # untimed: the caches the chunk before left cold
+        text = str(i) + "x"
+        text.encode()
     timer = time.perf_counter
     began = timer()
     for i in range(ops):
