@@ -148,4 +148,3 @@ def identical_work_stops(
         f"{kept} (still racing), so its time can differ from it only by noise"
     )
     return {s: why for s in quiet if s != kept}, kept
-

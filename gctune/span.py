@@ -10,6 +10,10 @@ hold whole collector cycles, so its time per step, GC share and pause distributi
 amortised over them; a span that ran out of budget first did not reach steady state and
 says so (its cost is then a lower bound).
 
+Before the first chunk and after each one the worker times the speed reference
+(:mod:`gctune.reference`), outside the probe's measured wall and CPU time, so that
+comparisons can take out how fast the machine ran it at that moment.
+
 Through the span the worker samples its resident memory (``/proc/self/statm``) and the
 allocator's block count (``sys.getallocatedblocks()``) after every chunk: two cheap
 reads, a few microseconds against chunks of ``gctune.horizon.CHUNK_S`` (under 0.2%). The
