@@ -173,8 +173,9 @@ def speed_range(points: Sequence[Point]) -> Optional[float]:
     """The slowest over the fastest span's median speed-reference time (one interpreter's
     spans only); None without two spans that timed the same reference."""
     by_python: dict[str, list[float]] = {}
-    for run in (r for p in points for r in p.runs if r.reference):
-        assert run.reference is not None
+    for run in (r for p in points for r in p.runs):
+        if not run.reference:
+            continue
         seconds = run.reference.get("seconds") or []
         if seconds and min(seconds) > 0:
             key = str(run.reference.get("python"))

@@ -125,14 +125,18 @@ def check_histogram(field: str, value: Any) -> None:
         raise ValueError(f"{field}: bucket counts do not add up to its count")
 
 
+def _times(field: str, values: Any) -> None:
+    """A non-empty list of positive, finite durations in seconds."""
+    if not isinstance(values, list) or not values:
+        raise _bad(field, values, "a non-empty list of times")
+    for i, v in enumerate(values):
+        _positive_seconds(f"{field}[{i}]", v)
+
+
 def check_run_fields(field: str, run: Any) -> None:
     """One worker run's probe data (``runs[i]`` of a point file)."""
     data = _mapping(field, run)
-    values = data.get("values")
-    if not isinstance(values, list) or not values:
-        raise _bad(f"{field}.values", values, "a non-empty list of times")
-    for i, v in enumerate(values):
-        _positive_seconds(f"{field}.values[{i}]", v)
+    _times(f"{field}.values", data.get("values"))
     _positive_int(f"{field}.wall_ns", data.get("wall_ns"))
     _optional(_positive_int, f"{field}.cpu_ns", data.get("cpu_ns"))
     _positive_int(f"{field}.peak_rss_bytes", data.get("peak_rss_bytes"))
@@ -157,11 +161,7 @@ def check_run_fields(field: str, run: Any) -> None:
 def _check_reference(field: str, reference: Any) -> None:
     """A span's speed-reference record (see :mod:`gctune.reference`)."""
     data = _mapping(field, reference)
-    seconds = data.get("seconds")
-    if not isinstance(seconds, list) or not seconds:
-        raise _bad(f"{field}.seconds", seconds, "a non-empty list of times")
-    for i, v in enumerate(seconds):
-        _positive_seconds(f"{field}.seconds[{i}]", v)
+    _times(f"{field}.seconds", data.get("seconds"))
     _positive_int(f"{field}.ops", data.get("ops"))
     _text(f"{field}.python", data.get("python"))
 
