@@ -28,7 +28,7 @@ from gctune.catalog import (
     workload_id,
     workload_ids,
 )
-from gctune.cli_errors import GctuneError, OneVoice, user_errors, warn_damaged
+from gctune.cli_errors import FAILED_POINTS, GctuneError, OneVoice, user_errors, warn_damaged
 from gctune.compare import GATES, compare_sweeps, parse_threshold
 from gctune.environment import check_interpreter
 from gctune.isolation import MAX_MEMORY_CAP, MIN_MEMORY_CAP
@@ -526,12 +526,6 @@ def _latest(results: Path) -> Path:
     return latest_sweep(results)
 
 
-# `gctune sweep` finished, but some points failed (their reasons are in the summary and in
-# each point's file): distinct from 0 (every point finished), 1 (gctune itself failed),
-# 2 (a user error) and 130 (interrupted), so that CI can tell.
-FAILED_POINTS = 3
-
-
 def _finish(points: list[Point], target: Path) -> None:
     """Summary and report of a finished sweep; exit status 3 when a point failed."""
     summary_tables(points)
@@ -1005,21 +999,31 @@ def gate(
     json_output: bool = typer.Option(False, "--json", help="Print JSON instead of lines."),
 ) -> None:
     """Compare two workloads (or interpreters) of one interleaved sweep within its rounds;
-    exit 1 on a regression beyond a gate."""
+    exit 1 on a regression beyond a gate, 3 when a side's point failed (not compared)."""
     from gctune.gate import gate as run_gate
 
     rows = run_gate(directory, base, new, [parse_threshold(t) for t in fail_on or []])
-    failed = [r for r in rows if r.regression]
+    regressed = [r for r in rows if r.regression]
+    failed = [r for r in rows if r.failed]
     if json_output:
-        doc = {"base": base, "new": new, "rows": [r.to_json() for r in rows]}
-        typer.echo(json.dumps({**doc, "regressions": len(failed)}, indent=1))
+        doc: dict[str, Any] = {"base": base, "new": new, "rows": [r.to_json() for r in rows]}
+        doc.update(regressions=len(regressed), failed=len(failed))
+        typer.echo(json.dumps(doc, indent=1))
     else:
         typer.echo(f"{new} vs {base}, round-paired within {directory}:")
         for row in rows:
             typer.echo("  " + row.line())
-        typer.echo(f"{len(failed)} regression(s)")
+        typer.echo(f"{len(regressed)} regression(s)")
     if failed:
+        typer.echo(
+            f"gctune: {len(failed)} setting(s) not compared: a side's point failed "
+            f"(reasons above); exit status {FAILED_POINTS}",
+            err=True,
+        )
+    if regressed:
         raise typer.Exit(1)
+    if failed:
+        raise typer.Exit(FAILED_POINTS)
 
 
 @app.command()

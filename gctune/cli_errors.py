@@ -29,7 +29,20 @@ from gctune.results import ResultError
 from gctune.runner import SweepError
 from gctune.settings import SettingError
 
-__all__ = ["USER_ERRORS", "GctuneError", "OneVoice", "one_line", "user_errors", "warn_damaged"]
+__all__ = [
+    "FAILED_POINTS",
+    "USER_ERRORS",
+    "GctuneError",
+    "OneVoice",
+    "one_line",
+    "user_errors",
+    "warn_damaged",
+]
+
+# A measurement failed (a sweep's point, a side of a gate): its reasons are printed and
+# saved. Distinct from 0 (all measured), 1 (a regression, or gctune itself failed),
+# 2 (a user error) and 130 (interrupted), so that CI can tell.
+FAILED_POINTS = 3
 
 
 def one_line(text: str) -> str:

@@ -16,6 +16,7 @@ workload ids of that sweep. Each setting both measured is compared:
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,9 +45,14 @@ class GateRow:
     limit: Optional[float]
     regression: bool
     note: str = ""
+    failed: str = ""
+    """``base``, ``new`` or ``both`` when that side's point failed: nothing was compared,
+    and ``ratio``, ``low`` and ``high`` are NaN."""
 
     def line(self) -> str:
         """The row as text."""
+        if self.failed:
+            return f"{self.setting:24s} not compared: {self.note}"
         verdict = "REGRESSION" if self.regression else "ok"
         limit = f" (gate {self.limit:.0%})" if self.limit is not None else ""
         return (
@@ -56,8 +62,12 @@ class GateRow:
         )
 
     def to_json(self) -> dict[str, Any]:
-        """JSON-ready form."""
-        return dict(self.__dict__)
+        """JSON-ready form; a failed side's missing ratios are ``null``."""
+        data = dict(self.__dict__)
+        for key in ("ratio", "low", "high"):
+            if not math.isfinite(data[key]):
+                data[key] = None
+        return data
 
 
 def _cpu(run: RunMetrics) -> Optional[float]:
@@ -103,6 +113,15 @@ def _collection_rows(
     return rows
 
 
+def _failed_row(setting: str, base: Point, new: Point) -> GateRow:
+    """A setting whose point failed on one side or both: which side, and why; no ratio."""
+    sides = [(name, p) for name, p in (("base", base), ("new", new)) if not p.ok]
+    side = "both" if len(sides) == 2 else sides[0][0]
+    why = "; ".join(f"{name} ({p.workload}) failed: {p.reason}" for name, p in sides)
+    nan = math.nan
+    return GateRow(setting, "status", nan, nan, nan, 0, None, False, why, failed=side)
+
+
 def gate(
     sweep_dir: Path, base_id: str, new_id: str, thresholds: Sequence[Threshold]
 ) -> list[GateRow]:
@@ -124,10 +143,7 @@ def gate(
     for setting in [s for s in base if s in new]:
         b, n = base[setting], new[setting]
         if not b.ok or not n.ok:
-            failed = n if not n.ok else b
-            rows.append(
-                GateRow(setting, "status", 0.0, 0.0, 0.0, 0, None, True, f"failed: {failed.reason}")
-            )
+            rows.append(_failed_row(setting, b, n))
             continue
         for metric, sample in (("time", run_time), ("cpu", _cpu)):
             change = paired_change(b, n, sample)
