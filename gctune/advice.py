@@ -11,6 +11,7 @@ from typing import Any, Optional
 
 from gctune.analysis import PointStats, workload_stats
 from gctune.fmt import fmt_bytes, fmt_interval, fmt_ns, fmt_pct, fmt_ratio, fmt_size
+from gctune.next_steps import WorkloadArgs, verify_command
 from gctune.recommend import Recommendation, has_gap
 from gctune.recycle import recycle_snippets
 from gctune.results import Point
@@ -80,11 +81,23 @@ def headline(rec: Recommendation) -> str:
     return f"{now}; use {s.setting}: {what}; confirm with `gctune verify`."
 
 
-def describe(rec: Recommendation) -> list[str]:
-    """The recommendation as plain lines of text: the choice, expected gains, caveats."""
+def _check(target: Optional[WorkloadArgs], setting: str, every: Optional[int]) -> str:
+    if target is None:
+        return "gctune verify measures workloads, not --command programs"
+    return verify_command(target, setting, every)
+
+
+def describe(rec: Recommendation, *, target: Optional[WorkloadArgs] = None) -> list[str]:
+    """The recommendation as plain lines of text: the choice, expected gains, caveats.
+
+    ``target``: how to name the workload to ``gctune verify`` (see
+    :func:`gctune.next_steps.workload_args`); None for a ``--command`` program."""
     s, d = rec.stats, rec.default
     per = rec.per
     lines = [headline(rec), f"  recommended setting {s.setting} (objective: {rec.objective})"]
+    if not rec.is_default:
+        every = rec.recycle.every_steps if rec.recycle is not None else None
+        lines.append(f"  check: {_check(target, s.setting, every)}")
     if rec.change is not None and rec.objective != "throughput":
         c = rec.change
         lines.append(
@@ -131,8 +144,7 @@ def describe(rec: Recommendation) -> list[str]:
             f"  with recycling every {plan.every_steps:,} {per}s, {plan.setting} stays under "
             f"{fmt_bytes(plan.peak_bytes)} (budget {fmt_bytes(plan.budget_bytes)}); net time "
             f"{fmt_ratio(plan.time_ratio)} {fmt_interval(plan.low, plan.high)} of default's "
-            f"(check: gctune verify {rec.workload} -s {plan.setting} --recycle "
-            f"{plan.every_steps})"
+            f"(check: {_check(target, plan.setting, plan.every_steps)})"
         )
     if rec.best_other is not None:
         other, c = rec.best_other

@@ -32,6 +32,13 @@ from gctune.cli_errors import FAILED_POINTS, GctuneError, OneVoice, user_errors,
 from gctune.compare import GATES, compare_sweeps, parse_threshold
 from gctune.environment import check_interpreter
 from gctune.isolation import MAX_MEMORY_CAP, MIN_MEMORY_CAP
+from gctune.next_steps import (
+    pyperf_show_command,
+    recommend_command,
+    report_command,
+    resume_command,
+    workload_args,
+)
 from gctune.program import check_command, command_id
 from gctune.recommend import DEFAULT_MAX_MEMORY_RATIO, OBJECTIVES, RecommendError
 from gctune.results import Point
@@ -200,7 +207,7 @@ def _sweep(spec: Optional[SweepSpec], out: Path, resume: bool) -> list[Point]:
         if started:
             message = (
                 f"gctune: interrupted; finished points are kept in {out}. "
-                f"Resume with: gctune sweep --resume --out {out}"
+                f"Resume with: {resume_command(out)}"
             )
         else:
             message = "gctune: interrupted before the sweep started; nothing was saved"
@@ -533,8 +540,10 @@ def _finish(points: list[Point], target: Path) -> None:
     console.print(
         f"Results: {target}  ({len(points) - len(failed)} finished, {len(failed)} failed)"
     )
-    console.print(f"Timing data for pyperf: python -m pyperf show {target}/points/<point>.json")
-    if len(failed) < len(points):
+    finished = [p for p in points if p.ok]
+    if finished:
+        # plain echo, not wrapped: a command to copy (every point file reads the same way)
+        typer.echo(f"Timing data for pyperf: {pyperf_show_command(finished[0].path)}")
         _write_sweep_report(target)
     if failed:
         typer.echo(
@@ -550,7 +559,7 @@ def _write_sweep_report(target: Path) -> None:
     from gctune.report import ReportError, write_report
 
     err_console.print("gctune: writing the report…", highlight=False)
-    rebuild = f"gctune report {target}"
+    rebuild = report_command(target)
     try:
         data = load(target)
         warn_damaged(data.damaged)
@@ -569,7 +578,7 @@ def _write_sweep_report(target: Path) -> None:
     # Plain echo: paths must not be wrapped, so that they can be copied.
     for path in paths:
         typer.echo(f"Report: {path}")
-    typer.echo(f"Recommendations: gctune recommend {target}")
+    typer.echo(f"Recommendations: {recommend_command(target)}")
 
 
 def _sweep_dir(directory: Optional[Path]) -> Path:
@@ -705,7 +714,7 @@ def recommend(
         made.append(item)
         if json_output:
             continue
-        typer.echo("\n".join(describe(rec)))
+        typer.echo("\n".join(describe(rec, target=workload_args(data.manifest.spec, name))))
         typer.echo("")
         typer.echo(snippet(rec.setting, at_startup=data.applied_at_startup))
         if rec.recycle is not None:
@@ -723,16 +732,13 @@ def _verify_recommended(
     data: Any, workload: str, rec: Any, max_memory_ratio: float, quiet: bool
 ) -> dict[str, Any]:
     """Run ``gctune verify`` on a recommendation: the workload spec from the sweep."""
-    from gctune.catalog import workload_ids as ids_of
-
     spec = data.manifest.spec
-    specs = list(spec.get("workloads") or [])
-    by_id = dict(zip(ids_of(specs), specs)) if not spec.get("command") else {}
-    if workload not in by_id:
+    target = workload_args(spec, workload)
+    if target is None:
         return {"verdict": "not run", "why": "verify runs workloads, not --command programs"}
     recycle_steps = rec.recycle.every_steps if rec.recycle is not None else None
     result = _run_verify(
-        by_id[workload],
+        target.argv[0],
         rec.setting,
         size=spec.get("size"),
         python=spec.get("python"),

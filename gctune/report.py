@@ -28,6 +28,7 @@ from gctune.evidence import (
 )
 from gctune.fmt import fmt_bytes, fmt_interval, fmt_ns, fmt_pct, fmt_ratio
 from gctune.frame import SweepData, load
+from gctune.next_steps import workload_args
 from gctune.paired import round_spread
 from gctune.plots import chart_stem, workload_charts
 from gctune.recommend import (
@@ -569,7 +570,8 @@ def _workload(
     if rec is None:
         blocks.append(Para("No recommendation: see Warnings."))
     else:
-        first, *rest = describe(rec)
+        target = workload_args(data.manifest.spec, workload)
+        first, *rest = describe(rec, target=target)
         blocks += [Para(first), Bullets(tuple(line.strip() for line in rest))]
         blocks.append(Code(snippet(rec.setting, at_startup=data.applied_at_startup)))
     blocks.append(Heading(3, "Charts"))

@@ -11,6 +11,7 @@ import errno
 import json
 import os
 import random
+import shlex
 import signal
 import subprocess
 import sys
@@ -291,7 +292,9 @@ def test_interrupt_mid_point_keeps_finished_points_and_resume_completes(
     wait_for(lambda: not processes_mentioning(str(gated)), "the point's processes to end", 10)
 
     (tmp_path / "gate").unlink()
-    resumed = cli("sweep", "--resume", "--out", str(out))
+    (printed,) = [x.split("Resume with: ")[1] for x in stderr.splitlines() if "Resume" in x]
+    assert shlex.split(printed)[0] == "gctune"
+    resumed = cli(*shlex.split(printed)[1:])  # the command printed, run as printed
     assert resumed.returncode == 0, resumed.stderr
     now = point_files(out)
     assert set(now) == EXPECTED

@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 from gctune.advice import ADVICE_SCHEMA, describe, recommendation_json
 from gctune.cli import app
 from gctune.frame import load
+from gctune.next_steps import WorkloadArgs
 from gctune.recommend import Recommendation, recommend
 from tests.unit.synthetic import MIB, Synth, scaled, write_sweep
 
@@ -81,10 +82,12 @@ def test_recycling_is_shown_for_a_growing_setting_that_gains_too_little(tmp_path
         max_memory_ratio=2.0,
     )
     assert rec.is_default and [p.setting for p in rec.recycle_plans] == ["disabled"]
-    text = "\n".join(describe(rec))
+    target = WorkloadArgs(("/home/me/my bench.py:make",))
+    text = "\n".join(describe(rec, target=target))
     every = rec.recycle_plans[0].every_steps
     assert f"with recycling every {every:,} steps, disabled stays under" in text
-    assert f"gctune verify w -s disabled --recycle {every}" in text
+    # the spec as the user gave it, quoted for the shell (the result id "w" is no workload)
+    assert f"gctune verify '/home/me/my bench.py:make' -s disabled --recycle {every}" in text
 
 
 def test_not_steady_setting_is_left_out(tmp_path: Path) -> None:
