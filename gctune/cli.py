@@ -41,6 +41,7 @@ from gctune.next_steps import (
 )
 from gctune.program import check_command, command_id
 from gctune.recommend import DEFAULT_MAX_MEMORY_RATIO, OBJECTIVES, RecommendError
+from gctune.result_fields import INT64_MAX
 from gctune.results import Point
 from gctune.runner import (
     DEFAULT_TIMEOUT,
@@ -238,7 +239,15 @@ _QUICK = typer.Option(
 _FAST = typer.Option(False, "--fast", help="3 rounds, spans of up to 0.8 s.")
 _NORMAL = typer.Option(False, "--normal", help="3 to 8 rounds with racing, spans of up to 3 s.")
 _RIGOROUS = typer.Option(False, "--rigorous", help="5 to 15 rounds, spans of up to 6 s.")
-_SIZE = typer.Option(None, min=1, metavar="N", help="Workload size (default: each workload's own).")
+# a size is stored as a 64-bit count (gctune.result_fields): refuse a larger one before
+# anything is measured, not after, when the sweep could no longer be read
+_SIZE = typer.Option(
+    None,
+    min=1,
+    max=INT64_MAX,
+    metavar="N",
+    help="Workload size (default: each workload's own).",
+)
 _TIMEOUT = typer.Option(
     DEFAULT_TIMEOUT, min=1, metavar="SECONDS", help="Time allowed per worker process."
 )

@@ -20,6 +20,7 @@ from collections.abc import Mapping
 from typing import Any
 
 __all__ = [
+    "INT64_MAX",
     "check_histogram",
     "check_manifest_fields",
     "check_point_fields",
