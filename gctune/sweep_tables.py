@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from typing import Callable
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -59,10 +60,10 @@ def progress_bar(label: str) -> Iterator[Callable[[SpanEvent], None]]:
         progress.update(task, total=event.total, completed=event.done, description=where)
         point = event.point
         if point is not None and not point.ok:
-            progress.console.print(
-                f"[yellow]point failed[/]: {event.workload} · {event.setting}: {point.reason}",
-                highlight=False,
-            )
+            # escaped: a workload measured under several interpreters is named
+            # ``w[py3.13.0]``, which rich would take for markup and drop
+            where = escape(f"{event.workload} · {event.setting}: {point.reason}")
+            progress.console.print(f"[yellow]point failed[/]: {where}", highlight=False)
 
     with progress:
         yield update
@@ -83,7 +84,7 @@ def summary_tables(points: list[Point]) -> None:
     warnings that concern its numbers."""
     for workload, rows in workload_stats(points).items():
         table = Table(
-            title=f"{workload}",
+            title=escape(workload),
             title_justify="left",
             caption=SUMMARY_CAPTION,
             caption_justify="left",
@@ -97,10 +98,10 @@ def summary_tables(points: list[Point]) -> None:
             table.add_row(*_summary_row(s))
         console.print(table)
         for line in workload_warnings(rows):
-            console.print(f"  [yellow]![/] {line}", highlight=False)
+            console.print(f"  [yellow]![/] {escape(line)}", highlight=False)
         spread = round_spread([p for p in points if p.workload == workload])
         if spread is not None:
-            console.print(f"  {spread.line()}", highlight=False)
+            console.print(f"  {escape(spread.line())}", highlight=False)
 
 
 def _vs_default(s: PointStats) -> str:
@@ -132,7 +133,7 @@ def _memory(s: PointStats) -> str:
 
 def _summary_row(s: PointStats) -> list[str]:
     if not s.ok:
-        return [s.setting, "[red]failed[/]", s.reason or "", "", "", "", "", "", "", ""]
+        return [s.setting, "[red]failed[/]", escape(s.reason or ""), "", "", "", "", "", "", ""]
     rounds = f"{s.rounds}" + (" out" if s.race_stopped and "out after" in s.race_stopped else "")
     return [
         s.setting,
@@ -151,11 +152,11 @@ def _summary_row(s: PointStats) -> list[str]:
 def point_table(point: Point, *, per: str = "step") -> None:
     """Every metric of one point, a row each."""
     (s,) = workload_stats([point])[point.workload]
-    table = Table(title=f"{point.workload} · {point.setting}", title_justify="left")
+    table = Table(title=escape(f"{point.workload} · {point.setting}"), title_justify="left")
     table.add_column("metric")
     table.add_column("value", justify="right")
     if not s.ok:
-        table.add_row("status", f"failed: {s.reason}")
+        table.add_row("status", escape(f"failed: {s.reason}"))
         console.print(table)
         return
     # the mean, as in the sweep's summary, the report, recommend, compare and history
