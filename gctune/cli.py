@@ -1058,11 +1058,15 @@ def history(
 ) -> None:
     """Chart mean time and GC pause p99 over commits; flag steps beyond their noise."""
     from gctune.ci_tables import print_history, wide
-    from gctune.history import HistoryError, load_history, plot_history
+    from gctune.history import HistoryError, load_history, nothing_to_compare, plot_history
 
     result = load_history(dirs, min_effect=min_effect / 100)
     warn_damaged(result.damaged)
     print_history(wide(console), result)
+    if nothing_to_compare(result) is not None:
+        # a chart of nothing would replace the last useful one
+        console.print(f"No chart written ({out} is left as it was)", highlight=False)
+        return
     try:
         chart = plot_history(result, out)
     except HistoryError as exc:

@@ -107,6 +107,19 @@ def test_history_with_nothing_to_compare_says_so(tmp_path: Path) -> None:
     assert "no finished (workload, setting) point is in two of the 2 result sets" in apart.output
 
 
+def test_history_with_nothing_to_compare_leaves_the_chart_alone(tmp_path: Path) -> None:
+    chart = tmp_path / "gctune-history.png"
+    chart.write_bytes(b"the last useful chart")
+    one = history_dirs(tmp_path)[0]
+    alone = runner.invoke(app, ["history", str(one), "--out", str(chart)])
+    assert alone.exit_code == 0, alone.output
+    assert chart.read_bytes() == b"the last useful chart"
+    assert "No chart written" in alone.output and "Chart:" not in alone.output
+    fresh = tmp_path / "none.png"
+    runner.invoke(app, ["history", str(one), "--out", str(fresh)])
+    assert not fresh.exists()
+
+
 def test_history_needs_a_directory() -> None:
     with pytest.raises(ResultError):
         load_history([])

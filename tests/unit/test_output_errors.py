@@ -62,13 +62,15 @@ def test_report_and_history_out_that_cannot_be_written_is_one_line(tmp_path: Pat
     assert error_line(["report", str(data), "--out", "/proc/gctune-report"]) == (
         "gctune: error: /proc/gctune-report: cannot write the report: No such file or directory"
     )
-    assert error_line(["history", str(data), "--out", str(afile / "x.png")]) == (
+    # history writes a chart only when two result sets share a point
+    both = [str(data), str(sweep(tmp_path / "again"))]
+    assert error_line(["history", *both, "--out", str(afile / "x.png")]) == (
         f"gctune: error: {afile / 'x.png'}: cannot write the chart: {afile}: not a directory"
     )
-    assert error_line(["history", str(data), "--out", "/proc/gctune-history.png"]) == (
+    assert error_line(["history", *both, "--out", "/proc/gctune-history.png"]) == (
         "gctune: error: /proc/gctune-history.png: cannot write the chart: No such file or directory"
     )
-    assert error_line(["history", str(data), "--out", str(tmp_path)]) == (
+    assert error_line(["history", *both, "--out", str(tmp_path)]) == (
         f"gctune: error: {tmp_path}: cannot write the chart: it is a directory; name a PNG file"
     )
     assert afile.read_text() == "not a folder"
