@@ -702,6 +702,7 @@ def recommend(
                 f"it has {', '.join(data.workloads) or 'no points'}"
             )
     made: list[dict[str, Any]] = []
+    unmade: list[dict[str, str]] = []  # workloads without a recommendation, and why
     for name in chosen:
         try:
             rec = choose(
@@ -716,6 +717,7 @@ def recommend(
         except RecommendError as exc:  # one workload's data; the others may still do
             if not json_output:
                 typer.echo(f"{name}: no recommendation: {exc}\n")
+            unmade.append({"workload": name, "reason": str(exc)})
             continue
         item = recommendation_json(rec, at_startup=data.applied_at_startup)
         if verify_it and not rec.is_default:
@@ -732,7 +734,7 @@ def recommend(
         typer.echo("")
     if json_output:
         doc = {"schema": ADVICE_SCHEMA, "kind": "recommendations", "sweep": str(data.directory)}
-        typer.echo(json.dumps({**doc, "workloads": made}, indent=1))
+        typer.echo(json.dumps({**doc, "workloads": made, "no_recommendation": unmade}, indent=1))
     if not made:
         raise typer.Exit(1)
 

@@ -183,3 +183,21 @@ def test_disable_needs_a_known_memory_trend(tmp_path: Path) -> None:
     )
     assert rec.is_default
     assert "memory trend is unknown" in rec.excluded[0].reason
+
+
+def test_recommend_json_gives_the_reason_when_every_point_failed(tmp_path: Path) -> None:
+    sweep = write_sweep(
+        tmp_path,
+        [
+            Synth("w", "default", scaled(1e-3), reason="worker raised ZeroDivisionError"),
+            Synth("w", "disabled", scaled(1e-3), reason="worker raised ZeroDivisionError"),
+        ],
+    )
+    text = CliRunner().invoke(app, ["recommend", str(sweep)])
+    assert text.exit_code == 1
+    (why,) = [line for line in text.stdout.splitlines() if "no recommendation" in line]
+    result = CliRunner().invoke(app, ["recommend", str(sweep), "--json"])
+    assert result.exit_code == 1
+    doc = json.loads(result.stdout)
+    assert doc["workloads"] == []
+    assert doc["no_recommendation"] == [{"workload": "w", "reason": why.split(": ", 2)[2]}]
