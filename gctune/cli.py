@@ -146,7 +146,8 @@ def _grid(grid: str, settings: list[str]) -> tuple[list[str], str]:
 def _check_workloads(workloads: list[str], size: Optional[int]) -> list[str]:
     # fail now, in one line, not in every point; files become absolute paths
     chosen = list(dict.fromkeys(workloads or builtin_names()))  # each once, in order
-    resolved = resolve_specs(chosen, python=sys.executable, size=size)
+    # each once as resolved too: tiny.py:make and ./tiny.py:make are one workload
+    resolved = list(dict.fromkeys(resolve_specs(chosen, python=sys.executable, size=size)))
     workload_ids(resolved)  # two workloads with one id would overwrite each other's points
     return resolved
 
