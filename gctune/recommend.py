@@ -152,7 +152,10 @@ def _exclusion(s: PointStats, d: PointStats, budget: float, *, recycle: bool) ->
     if not s.ok:
         return f"failed: {s.reason}"
     g = s.growth
-    if g is not None and g.status == "growing" and not recycle:
+    steady = s.steady in ("steady", "collector off")
+    # --recycle changes only the answer to steady growth (an interval is computed for
+    # it); every other reason is the same with or without it
+    if g is not None and g.status == "growing" and not (recycle and steady):
         rate = f"{fmt_size(g.bytes_per_step)} per step"
         if g.bytes_per_s:
             rate += f", {fmt_size(g.bytes_per_s)}/s"
@@ -163,7 +166,7 @@ def _exclusion(s: PointStats, d: PointStats, budget: float, *, recycle: bool) ->
             when = f"; at that rate it passes the budget ({fmt_bytes(budget)}) in {left:.3g} s"
         else:
             when = ""
-        if s.steady in ("steady", "collector off"):
+        if steady:
             return (
                 f"memory grows at steady state ({rate}){when}; --recycle computes a "
                 "recycling interval"

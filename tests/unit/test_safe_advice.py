@@ -201,3 +201,21 @@ def test_recommend_json_gives_the_reason_when_every_point_failed(tmp_path: Path)
     doc = json.loads(result.stdout)
     assert doc["workloads"] == []
     assert doc["no_recommendation"] == [{"workload": "w", "reason": why.split(": ", 2)[2]}]
+
+
+def test_recycle_gives_the_same_exclusion_reasons(tmp_path: Path) -> None:
+    # t70000's memory rises within spans that held no full collection: not steady, with
+    # or without --recycle (a recycling interval needs the steady growth rate)
+    full = {0: [20_000] * 100, 2: [50_000_000] * 2}
+    young = {0: [20_000] * 100, 1: [20_000] * 10}
+    points = [
+        cyclic("default", 1.0e-3, pauses=full),
+        cyclic("t70000", 0.7e-3, full=0, pauses=young, grow=10_000),
+        cyclic("t90000", 0.7e-3, full=0, pauses=young),
+        Synth("w", "t5000", scaled(1e-3), reason="worker raised MemoryError"),
+    ]
+    plain = rec_of(tmp_path / "a", points, max_memory_ratio=2.0)
+    recycled = rec_of(tmp_path / "b", points, max_memory_ratio=2.0, recycle=True)
+    assert {e.setting for e in plain.excluded} == {"t70000", "t90000", "t5000"}
+    assert plain.excluded == recycled.excluded
+    assert recycled.recycle_plans == ()
