@@ -152,6 +152,12 @@ def print_history(console: Console, history: History) -> None:
         table.add_section()
     console.print(table)
     nothing = nothing_to_compare(history)
+    if history.apart:
+        console.print(
+            "[yellow]time not compared between result sets of different machines[/] "
+            f"(--allow-different-machine compares them): {escape('; '.join(history.apart))}",
+            highlight=False,
+        )
     if nothing is not None:
         console.print(nothing)
     elif history.steps:

@@ -13,6 +13,7 @@ import os
 import shutil
 import sys
 import tempfile
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, Optional
@@ -28,10 +29,18 @@ from gctune.catalog import (
     workload_id,
     workload_ids,
 )
-from gctune.cli_errors import FAILED_POINTS, GctuneError, OneVoice, user_errors, warn_damaged
+from gctune.cli_errors import (
+    FAILED_POINTS,
+    GctuneError,
+    OneVoice,
+    one_line,
+    user_errors,
+    warn_damaged,
+)
 from gctune.compare import GATES, compare_sweeps, parse_threshold
 from gctune.environment import check_interpreter
 from gctune.isolation import MAX_MEMORY_CAP, MIN_MEMORY_CAP
+from gctune.machine import MACHINE_ENV
 from gctune.next_steps import (
     pyperf_show_command,
     recommend_command,
@@ -313,6 +322,21 @@ _PYTHONS = typer.Option(
 )
 
 
+_MACHINE = typer.Option(
+    None,
+    "--machine",
+    metavar="NAME",
+    help=f"Name of this machine in the results (default: ${MACHINE_ENV}, else the host "
+    "name); history and compare compare times only within one machine.",
+)
+_ALLOW_DIFFERENT_MACHINE = typer.Option(
+    False,
+    "--allow-different-machine",
+    help="Compare times of result sets measured on different machines (name, CPU model "
+    "or CPU count differ).",
+)
+
+
 def _interpreter_path(python: Optional[str]) -> str:
     if python is None:
         return sys.executable
@@ -448,6 +472,7 @@ def sweep(
     values: Optional[int] = _VALUES,
     min_time: Optional[float] = _MIN_TIME,
     python: Optional[list[str]] = _PYTHONS,
+    machine: Optional[str] = _MACHINE,
     interleave: bool = typer.Option(
         False,
         "--interleave",
@@ -513,8 +538,29 @@ def sweep(
         f"{n} points, {spec.mode} mode ({how}), into {target}",
         highlight=False,
     )
-    points = _sweep(spec, target, resume=False)
+    with _machine_named(machine):
+        points = _sweep(spec, target, resume=False)
     _finish(points, target)
+
+
+@contextlib.contextmanager
+def _machine_named(name: Optional[str]) -> Iterator[None]:
+    """``--machine NAME``: the name the manifest records (:func:`gctune.machine.machine_name`
+    reads it from the environment), for this sweep only."""
+    if name is None:
+        yield
+        return
+    if not name.strip() or not one_line(name) == name:
+        raise GctuneError(f"--machine {name!r}: give a name on one line")
+    before = os.environ.get(MACHINE_ENV)
+    os.environ[MACHINE_ENV] = name.strip()
+    try:
+        yield
+    finally:
+        if before is None:
+            del os.environ[MACHINE_ENV]
+        else:
+            os.environ[MACHINE_ENV] = before
 
 
 def _refuse_changes_on_resume(ctx: typer.Context) -> None:
@@ -973,6 +1019,7 @@ def compare(
         "--allow-missing",
         help="Pass the gate when points of BASE are missing or failed in NEW.",
     ),
+    allow_different_machine: bool = _ALLOW_DIFFERENT_MACHINE,
     json_output: bool = typer.Option(
         False, "--json", help="Print a machine-readable result on stdout instead of tables."
     ),
@@ -995,6 +1042,7 @@ def compare(
         thresholds=thresholds,
         allow_different_python=allow_different_python,
         allow_missing=allow_missing,
+        allow_different_machine=allow_different_machine,
     )
     warn_damaged(result.damaged)
     if json_output:
@@ -1058,12 +1106,15 @@ def history(
     min_effect: float = typer.Option(
         5.0, min=0.0, metavar="PERCENT", help="Smallest change, in percent, that counts as a step."
     ),
+    allow_different_machine: bool = _ALLOW_DIFFERENT_MACHINE,
 ) -> None:
     """Chart mean time and GC pause p99 over commits; flag steps beyond their noise."""
     from gctune.ci_tables import print_history, wide
     from gctune.history import HistoryError, load_history, nothing_to_compare, plot_history
 
-    result = load_history(dirs, min_effect=min_effect / 100)
+    result = load_history(
+        dirs, min_effect=min_effect / 100, any_machine=allow_different_machine
+    )
     warn_damaged(result.damaged)
     print_history(wide(console), result)
     if nothing_to_compare(result) is not None:

@@ -23,7 +23,10 @@ metric is compared on per-run samples, since the worker process is the independe
   threshold.
 
 Results from different Python versions or GC kinds are refused unless the caller allows
-them. Pure functions: nothing here prints.
+them. Times (``time``, ``cpu``, ``p99``) of result sets from different machines
+(:mod:`gctune.machine`) are not compared unless the caller allows it: a time gate is
+refused, and without one the counts and memory are compared and the times left out, with
+a warning saying so. Pure functions: nothing here prints.
 """
 
 from __future__ import annotations
@@ -44,6 +47,7 @@ from gctune.analysis import (
     run_means,
     run_peak_rss,
 )
+from gctune.machine import Machine, machines_apart
 from gctune.results import Manifest, Point, load_sweep_partial
 from gctune.settings import canonical_id
 
@@ -366,14 +370,30 @@ def _span(steps: set[int]) -> str:
     return str(min(steps)) if len(steps) == 1 else f"{min(steps)}-{max(steps)}"
 
 
-def compare_points(base: Point, new: Point, limits: dict[str, float]) -> tuple[MetricResult, ...]:
-    """Every metric of two finished points; ``limits`` maps a gate to its fraction."""
+TIMED = ("time", "cpu", "p99")
+"""The metrics that are durations: they depend on the machine that measured them."""
+
+
+def _not_timed(metric: str) -> MetricResult:
+    nan = math.nan
+    note = "not compared: measured on different machines"
+    return MetricResult(metric, metric, nan, nan, nan, nan, nan, False, None, False, note)
+
+
+def compare_points(
+    base: Point, new: Point, limits: dict[str, float], *, timed: bool = True
+) -> tuple[MetricResult, ...]:
+    """Every metric of two finished points; ``limits`` maps a gate to its fraction.
+
+    Without ``timed`` (two machines), the durations of :data:`TIMED` are not compared."""
     out = [
         _sampled("time", run_means(base), run_means(new), limits.get("time")),
         _sampled("cpu", run_cpu_per_step(base), run_cpu_per_step(new), limits.get("cpu")),
         _sampled("p99", run_p99s(base), run_p99s(new), limits.get("p99")),
         _sampled("rss", run_peak_rss(base), run_peak_rss(new), limits.get("rss")),
     ]
+    if not timed:
+        out = [_not_timed(m.metric) if m.metric in TIMED else m for m in out]
     generations = sorted({g for p in (base, new) for run in p.runs for g in run.pauses})
     for gen in generations:
         name = f"collections gen{gen}"
@@ -438,6 +458,7 @@ def compare_sweeps(
     thresholds: Sequence[Threshold] = (),
     allow_different_python: bool = False,
     allow_missing: bool = False,
+    allow_different_machine: bool = False,
 ) -> Comparison:
     """Compare the result set in ``new_dir`` against ``base_dir`` under ``thresholds``.
 
@@ -459,6 +480,17 @@ def compare_sweeps(
             f"base was measured on {', '.join(sorted(base_py))} and new on "
             f"{', '.join(sorted(new_py))}: GC behaviour differs between Python versions and GC "
             "kinds; pass --allow-different-python to compare anyway"
+        )
+    machines = machines_apart(
+        Machine.of(base_manifest.environment), Machine.of(new_manifest.environment)
+    )
+    timed = machines is None or allow_different_machine
+    time_gates = sorted(m for m in limits if m in TIMED)
+    if not timed and time_gates:
+        raise CompareError(
+            f"base and new were measured on different machines, {machines}: their times "
+            f"differ by the machines, so a {', '.join(time_gates)} gate would judge them; "
+            "pass --allow-different-machine to compare anyway"
         )
     with_python = base_py == new_py
     base_index = _index(base_points, base_manifest, with_python=with_python)
@@ -493,7 +525,7 @@ def compare_sweeps(
                 new_size=n.size,
                 base_loops=b.loops,
                 new_loops=n.loops,
-                metrics=compare_points(b, n, limits),
+                metrics=compare_points(b, n, limits, timed=timed),
             )
         )
     return Comparison(
@@ -511,6 +543,10 @@ def compare_sweeps(
             for w in (
                 busy_machine("base", base_points, base_manifest),
                 busy_machine("new", new_points, new_manifest),
+                None
+                if timed
+                else f"time, cpu and p99 not compared: measured on different machines, "
+                f"{machines} (--allow-different-machine compares them)",
             )
             if w
         ),

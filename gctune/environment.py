@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 from gctune import __version__
+from gctune.machine import machine_name
 
 __all__ = [
     "MINIMUM_PYTHON",
@@ -142,6 +143,8 @@ def environment(interpreter: dict[str, Any]) -> dict[str, Any]:
         "python": interpreter,
         "platform": platform.platform(),
         "hostname": platform.node(),
+        # the machine's name in history and compare (gctune.machine)
+        "machine": machine_name(),
         "cpu_count": os.cpu_count(),
         "cpu_model": _cpu_model(),
         "git_commit": _git("rev-parse", "HEAD"),

@@ -8,6 +8,10 @@ pause p99 form a series; between two
 consecutive sets a metric has *stepped* when the 95% bootstrap interval of its
 new/old ratio (per-run samples, as in :mod:`gctune.compare`) lies wholly beyond
 ``1 ± min_effect``: beyond its noise and larger than the smallest effect worth a look.
+
+Times are compared only between result sets of one machine (:mod:`gctune.machine`),
+unless ``any_machine``: a step from one machine to another is the machines' difference
+as much as the code's. Such pairs are listed in ``History.apart`` and left uncompared.
 """
 
 from __future__ import annotations
@@ -18,12 +22,13 @@ import math
 import os
 import tempfile
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Optional
 
 from gctune.analysis import Change, compare_samples, point_stats, run_means
 from gctune.compare import beyond, interpreter_label, run_p99s
+from gctune.machine import Machine, machines_apart
 from gctune.results import Point, ResultError, load_sweep_partial
 from gctune.settings import canonical_id
 
@@ -60,6 +65,7 @@ class ResultSet:
     commit: Optional[str]
     date: str
     python: str
+    machine: Machine
 
 
 @dataclass(frozen=True)
@@ -118,6 +124,9 @@ class History:
     min_effect: float
     damaged: tuple[str, ...] = ()
     """Point files that could not be read and were left out, one line each."""
+    apart: tuple[str, ...] = ()
+    """Consecutive result sets from different machines whose times were not compared:
+    ``aaaaaaa → bbbbbbb (host-a (...) and host-b (...))``, one each."""
 
 
 def _sort_key(date: str) -> tuple[int, float, str]:
@@ -141,7 +150,8 @@ def _load_sets(dirs: Sequence[Path], damaged: list[str]) -> list[tuple[ResultSet
         label = str(commit)[:7] if commit else manifest.sweep_id
         python = interpreter_label(dict(env.get("python") or {}))
         order = (_sort_key(date), _sort_key(manifest.created))
-        loaded.append((order, ResultSet(path, label, commit, date, python), points))
+        machine = Machine.of(env)
+        loaded.append((order, ResultSet(path, label, commit, date, python, machine), points))
     # sets made at one commit keep their creation order
     loaded.sort(key=lambda item: item[0])
     seen: dict[str, int] = {}
@@ -149,7 +159,7 @@ def _load_sets(dirs: Sequence[Path], damaged: list[str]) -> list[tuple[ResultSet
     for _, rs, points in loaded:
         seen[rs.label] = seen.get(rs.label, 0) + 1
         if seen[rs.label] > 1:
-            rs = ResultSet(rs.path, f"{rs.label}#{seen[rs.label]}", rs.commit, rs.date, rs.python)
+            rs = replace(rs, label=f"{rs.label}#{seen[rs.label]}")
         out.append((rs, points))
     return out
 
@@ -165,8 +175,13 @@ def _step(
     return change, up or down
 
 
-def load_history(dirs: Sequence[Path], *, min_effect: float = DEFAULT_MIN_EFFECT) -> History:
-    """Read result sets, order them by commit date, and find the steps in each series."""
+def load_history(
+    dirs: Sequence[Path], *, min_effect: float = DEFAULT_MIN_EFFECT, any_machine: bool = False
+) -> History:
+    """Read result sets, order them by commit date, and find the steps in each series.
+
+    Times of consecutive sets from different machines are compared only with
+    ``any_machine``."""
     if not dirs:
         raise ResultError("history needs at least one result directory")
     damaged: list[str] = []
@@ -179,6 +194,7 @@ def load_history(dirs: Sequence[Path], *, min_effect: float = DEFAULT_MIN_EFFECT
                 by_key.setdefault(key, []).append((index, rs, point))
     all_series: list[Series] = []
     all_steps: list[Step] = []
+    apart: dict[str, None] = {}  # ordered, each pair once
     for (workload, setting), items in sorted(by_key.items()):
         entries: list[Entry] = []
         previous: Optional[tuple[ResultSet, Point]] = None
@@ -186,7 +202,12 @@ def load_history(dirs: Sequence[Path], *, min_effect: float = DEFAULT_MIN_EFFECT
             stats = point_stats(point)
             time_change = p99_change = None
             stepped: list[str] = []
-            if previous is not None:
+            machines = (
+                machines_apart(previous[0].machine, rs.machine) if previous is not None else None
+            )
+            if previous is not None and machines is not None and not any_machine:
+                apart[f"{previous[0].label} → {rs.label} ({machines})"] = None
+            elif previous is not None:
                 prev_rs, prev = previous
                 note = f"{prev_rs.python} → {rs.python}" if prev_rs.python != rs.python else ""
                 for metric, before, after in (
@@ -224,6 +245,7 @@ def load_history(dirs: Sequence[Path], *, min_effect: float = DEFAULT_MIN_EFFECT
         steps=tuple(all_steps),
         min_effect=min_effect,
         damaged=tuple(damaged),
+        apart=tuple(apart),
     )
 
 

@@ -278,6 +278,7 @@ def _environment(data: SweepData) -> list[Block]:
             )
         )
     rows += [
+        ("Machine", str(env.get("machine") or env.get("hostname") or "?")),
         ("CPU", f"{env.get('cpu_model') or '?'} ({env.get('cpu_count') or '?'} logical CPUs)"),
         ("Platform", str(env.get("platform", "?"))),
         ("pyperf", f"{env.get('pyperf_version', '?')}, {spec.get('mode', '?')} mode"),

@@ -196,6 +196,9 @@ def check_manifest_fields(section: Mapping[str, Any]) -> None:
     if "environment" in section:
         env = _mapping("environment", section["environment"])
         _optional(_positive_int, "environment.cpu_count", env.get("cpu_count"))
+        # what names the machine (gctune.machine); absent or null in older manifests
+        for key in ("machine", "hostname", "cpu_model"):
+            _optional(_any_text, f"environment.{key}", env.get(key))
         if env.get("python") is not None:
             python = _mapping("environment.python", env["python"])
             for key in ("default_thresholds", "version_info"):
