@@ -12,8 +12,12 @@ metric is compared on per-run samples, since the worker process is the independe
   metric regresses only when the whole interval lies above ``1 + threshold``: the slowdown
   is beyond the threshold with 97.5% one-sided confidence, not merely a point estimate
   that crossed it on a noisy day.
-- ``collections`` (per generation) and ``collected`` (objects) are counts that a
-  deterministic workload repeats exactly. They are compared as rates per measured step
+- ``collections`` (per generation) of points measured in spans are compared as rates per
+  step with the bounds of :mod:`gctune.counts` (where a span starts and ends in the
+  collector's rhythm, and the spans' own spread); exact when every span measured the
+  same number of steps.
+- ``collections`` of older points (pyperf processes) and ``collected`` (objects) are
+  counts that a deterministic workload repeats exactly. They are compared as rates per measured step
   (a run measures ``values x loops`` steps), because two sweeps may calibrate different
   loop counts. When every run on both sides measured the same number of steps the
   comparison is exact (``collections:0%`` fails on a single extra collection per run);
@@ -47,6 +51,7 @@ from gctune.analysis import (
     run_means,
     run_peak_rss,
 )
+from gctune.counts import compare_rates
 from gctune.machine import Machine, machines_apart
 from gctune.results import Manifest, Point, load_sweep_partial
 from gctune.settings import canonical_id
@@ -80,8 +85,10 @@ GATES: dict[str, str] = {
 }
 RULE = (
     "time, cpu, p99, rss: regression when the 95% bootstrap interval of new/base lies wholly "
-    "above 1 + threshold; collections, collected: regression when the rate per step "
-    "exceeds base x (1 + threshold) + the stated quantisation allowance"
+    "above 1 + threshold; collections: regression when new's lower bound per step exceeds "
+    "base's upper bound x (1 + threshold) (bounds: where spans start and end in the "
+    "collector's rhythm, and their spread; exact at equal steps); collected: when the rate "
+    "per step exceeds base x (1 + threshold) + the stated quantisation allowance"
 )
 
 
@@ -330,6 +337,8 @@ def _counted(
     limit: Optional[float],
 ) -> MetricResult:
     """Compare a count as a rate per measured step (see the module docstring)."""
+    if gate == "collections" and generation is not None and _all_spans(base_point, new_point):
+        return _span_rates(name, base_point, new_point, generation, limit)
     sides = []
     for point in (base_point, new_point):
         counts = _count_samples(point, gate, generation)
@@ -357,6 +366,31 @@ def _counted(
     note = "exact" if allowance == 0 else f"allowance ±{allowance:.3g}/step: " + ", ".join(notes)
     return MetricResult(
         name, gate, base_rate, new_rate, ratio, low, high, significant, limit, regression, note
+    )
+
+
+def _all_spans(*points: Point) -> bool:
+    return all(run.span and run.steps for p in points for run in p.runs)
+
+
+def _span_rates(
+    name: str, base: Point, new: Point, generation: int, limit: Optional[float]
+) -> MetricResult:
+    """Collections per step of points measured in spans (format 2): :mod:`gctune.counts`."""
+    c = compare_rates(base.runs, new.runs, generation, limit)
+    significant = c.new.low > c.base.high or c.new.high < c.base.low
+    return MetricResult(
+        name,
+        "collections",
+        c.base.rate,
+        c.new.rate,
+        c.ratio,
+        c.low,
+        c.high,
+        significant,
+        limit,
+        c.regression,
+        "exact" if c.exact else c.note(),
     )
 
 

@@ -10,8 +10,9 @@ workload ids of that sweep. Each setting both measured is compared:
 * ``time`` and ``cpu``: round-paired ratio (geometric mean of per-round ratios, 95%
   t-interval over rounds); a regression when the whole interval lies above 1 + threshold;
 * ``collections``: collections per step, each generation, mean over rounds; a regression
-  when new exceeds base × (1 + threshold) by more than one collection per span on each
-  side (a span starts at an arbitrary point of the collector's rhythm).
+  when new's lower bound exceeds base's upper bound × (1 + threshold), the bounds set by
+  where a span can start and end in the collector's rhythm and by the spans' own spread
+  (:mod:`gctune.counts`; exact when every span measured the same number of steps).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 from gctune.compare import CompareError, Threshold
+from gctune.counts import compare_rates
 from gctune.fmt import fmt_interval, fmt_ratio
 from gctune.paired import paired_change, run_time
 from gctune.results import Point, RunMetrics, load_sweep
@@ -82,32 +84,20 @@ def _collection_rows(
     rows = []
     gens = sorted({g for p in (base, new) for r in p.runs for g in r.pauses})
     for gen in gens:
-        rates = []
-        for point in (base, new):
-            per = [
-                (r.pauses[gen].count if gen in r.pauses else 0) / r.steps
-                for r in point.runs
-                if r.steps
-            ]
-            rates.append(sum(per) / len(per) if per else 0.0)
-        b, n = rates
-        # A span starts wherever its settling left the collector's rhythm, so its count
-        # may be one collection off that rate on each side: the rates may differ by up
-        # to one collection per span of base plus one per span of new.
-        allowance = sum(max(1.0 / r.steps for r in p.runs if r.steps) for p in (base, new))
-        ratio = n / b if b else (1.0 if n == 0 else float("inf"))
-        bad = limit is not None and n > b * (1 + limit) + allowance
+        # per-step rates of each round's span, bounded by where a span can start and end
+        # in the collector's rhythm and by the spans' own spread (gctune.counts)
+        c = compare_rates(base.runs, new.runs, gen, limit)
         rows.append(
             GateRow(
                 setting,
                 f"gen{gen} GCs",
-                ratio,
-                ratio,
-                ratio,
+                c.ratio,
+                c.low,
+                c.high,
                 len(new.runs),
                 limit,
-                bad,
-                f"{b:.4g} vs {n:.4g} per step",
+                c.regression,
+                c.note(),
             )
         )
     return rows

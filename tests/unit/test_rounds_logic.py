@@ -132,6 +132,30 @@ def test_the_collections_gate_allows_one_collection_per_span_on_each_side(tmp_pa
     assert any(r.regression for r in gate(sweep, "base", "more", gates))
 
 
+def test_the_collections_gate_fails_doubled_full_collections(tmp_path: Path) -> None:
+    # spans stop at their 2nd full collection (as a real span does), 20 chunks each: base
+    # runs 2,000 steps per 2 full collections, "double" 1,000, "same" 1,950 (a span's
+    # length moves by a chunk or so between two copies of one workload)
+    runs = [1e-3] * 5
+    young = [20_000] * 200
+
+    def spans(name: str, steps: int, gen0: int) -> Synth:
+        pauses: dict[int, Sequence[int]] = {0: young[:gen0], 2: [5_000_000] * 2}
+        return Synth(name, "default", runs, spans=True, steps=steps, pauses=pauses)
+
+    sweep = write_sweep(
+        tmp_path,
+        [spans("base", 2000, 200), spans("double", 1000, 100), spans("same", 1950, 195)],
+    )
+    gates = [parse_threshold("collections:0%")]
+    same = {r.metric: r for r in gate(sweep, "base", "same", gates)}
+    assert not any(r.regression for r in same.values())
+    double = {r.metric: r for r in gate(sweep, "base", "double", gates)}
+    assert double["gen2 GCs"].regression and double["gen2 GCs"].ratio == pytest.approx(2.0)
+    assert double["gen2 GCs"].low > 1.5  # bounded by a chunk at each end, not a collection
+    assert not double["gen0 GCs"].regression  # young collections per step unchanged
+
+
 def _run(samples: list[tuple[int, int, int]], full_at: list[int]) -> RunMetrics:
     return RunMetrics(
         values=(1e-3,), wall_ns=1, pauses={}, collected={}, uncollectable={}, requests=None,
