@@ -157,6 +157,7 @@ def print_history(console: Console, history: History) -> None:
             "[yellow]time not compared between result sets of different machines[/] "
             f"(--allow-different-machine compares them): {escape('; '.join(history.apart))}",
             highlight=False,
+            soft_wrap=True,  # one line in a CI log, however long
         )
     if nothing is not None:
         console.print(nothing)
