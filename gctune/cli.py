@@ -13,7 +13,6 @@ import os
 import shutil
 import sys
 import tempfile
-from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, Optional
@@ -33,14 +32,13 @@ from gctune.cli_errors import (
     FAILED_POINTS,
     GctuneError,
     OneVoice,
-    one_line,
     user_errors,
     warn_damaged,
 )
 from gctune.compare import GATES, compare_sweeps, parse_threshold
 from gctune.environment import check_interpreter
 from gctune.isolation import MAX_MEMORY_CAP, MIN_MEMORY_CAP
-from gctune.machine import MACHINE_ENV
+from gctune.machine import MACHINE_ENV, named_machine
 from gctune.next_steps import (
     pyperf_show_command,
     recommend_command,
@@ -538,29 +536,9 @@ def sweep(
         f"{n} points, {spec.mode} mode ({how}), into {target}",
         highlight=False,
     )
-    with _machine_named(machine):
+    with named_machine(machine):
         points = _sweep(spec, target, resume=False)
     _finish(points, target)
-
-
-@contextlib.contextmanager
-def _machine_named(name: Optional[str]) -> Iterator[None]:
-    """``--machine NAME``: the name the manifest records (:func:`gctune.machine.machine_name`
-    reads it from the environment), for this sweep only."""
-    if name is None:
-        yield
-        return
-    if not name.strip() or not one_line(name) == name:
-        raise GctuneError(f"--machine {name!r}: give a name on one line")
-    before = os.environ.get(MACHINE_ENV)
-    os.environ[MACHINE_ENV] = name.strip()
-    try:
-        yield
-    finally:
-        if before is None:
-            del os.environ[MACHINE_ENV]
-        else:
-            os.environ[MACHINE_ENV] = before
 
 
 def _refuse_changes_on_resume(ctx: typer.Context) -> None:

@@ -23,6 +23,7 @@ from typer.core import TyperGroup
 from gctune.catalog import WorkloadError
 from gctune.compare import CompareError
 from gctune.environment import InterpreterError
+from gctune.machine import MachineError
 from gctune.program import ProgramError
 from gctune.recommend import RecommendError
 from gctune.results import ResultError
@@ -111,6 +112,7 @@ USER_ERRORS = (
     CompareError,
     ProgramError,
     RecommendError,
+    MachineError,
 )
 
 

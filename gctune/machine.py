@@ -17,13 +17,45 @@ from __future__ import annotations
 
 import os
 import platform
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Optional
 
-__all__ = ["MACHINE_ENV", "Machine", "machine_name", "machines_apart"]
+__all__ = [
+    "MACHINE_ENV",
+    "Machine",
+    "MachineError",
+    "machine_name",
+    "machines_apart",
+    "named_machine",
+]
 
 MACHINE_ENV = "GCTUNE_MACHINE"
+
+
+class MachineError(ValueError):
+    """A machine name that cannot be recorded; one line for the user."""
+
+
+@contextmanager
+def named_machine(name: Optional[str]) -> Iterator[None]:
+    """``--machine NAME``: the name :func:`machine_name` gives while the block runs (it
+    passes through the environment, as ``$GCTUNE_MACHINE`` would); None: unchanged."""
+    if name is None:
+        yield
+        return
+    if not name.strip() or not name.isprintable():
+        raise MachineError(f"--machine {name!r}: give a name on one line")
+    before = os.environ.get(MACHINE_ENV)
+    os.environ[MACHINE_ENV] = name.strip()
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop(MACHINE_ENV, None)
+        else:
+            os.environ[MACHINE_ENV] = before
 
 
 def machine_name() -> Optional[str]:

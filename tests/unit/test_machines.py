@@ -110,3 +110,10 @@ def test_a_machine_name_that_is_not_text_is_refused(tmp_path: Path) -> None:
     on_machine(a, machine=5)
     with pytest.raises(ResultError, match=r"environment\.machine is 5, not a string"):
         read_manifest(a)
+
+
+def test_a_machine_name_on_two_lines_is_refused(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["sweep", "short_cycles", "--machine", "a\nb", "--out",
+                                 str(tmp_path / "s")])  # fmt: skip
+    assert result.exit_code == 2 and "give a name on one line" in result.output
+    assert not (tmp_path / "s").exists()
