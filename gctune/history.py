@@ -11,7 +11,8 @@ new/old ratio (per-run samples, as in :mod:`gctune.compare`) lies wholly beyond
 
 Times are compared only between result sets of one machine (:mod:`gctune.machine`),
 unless ``any_machine``: a step from one machine to another is the machines' difference
-as much as the code's. Such pairs are listed in ``History.apart`` and left uncompared.
+as much as the code's. Such consecutive pairs are listed in ``History.apart``; a set is
+compared with the latest earlier set of its own machine instead, when there is one.
 """
 
 from __future__ import annotations
@@ -198,6 +199,7 @@ def load_history(
     for (workload, setting), items in sorted(by_key.items()):
         entries: list[Entry] = []
         previous: Optional[tuple[ResultSet, Point]] = None
+        seen: list[tuple[ResultSet, Point]] = []
         for index, rs, point in items:
             stats = point_stats(point)
             time_change = p99_change = None
@@ -207,7 +209,11 @@ def load_history(
             )
             if previous is not None and machines is not None and not any_machine:
                 apart[f"{previous[0].label} → {rs.label} ({machines})"] = None
-            elif previous is not None:
+                # the latest earlier set of this machine, if any, is its previous one
+                previous = next(
+                    (e for e in reversed(seen) if not e[0].machine.differs_from(rs.machine)), None
+                )
+            if previous is not None:
                 prev_rs, prev = previous
                 note = f"{prev_rs.python} → {rs.python}" if prev_rs.python != rs.python else ""
                 for metric, before, after in (
@@ -238,6 +244,7 @@ def load_history(
                 )
             )
             previous = (rs, point)
+            seen.append(previous)
         all_series.append(Series(workload, setting, tuple(entries)))
     return History(
         sets=tuple(rs for rs, _ in sets),

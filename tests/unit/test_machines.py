@@ -53,6 +53,21 @@ def test_history_of_two_machines_reports_no_step(tmp_path: Path) -> None:
     assert [s.metric for s in anyway.steps] == ["time"] and anyway.apart == ()
 
 
+def test_history_compares_each_set_with_the_last_of_its_machine(tmp_path: Path) -> None:
+    a, b = two_sets(tmp_path)  # a on ci-box, b (twice as slow) on laptop
+    c = make_sweep(tmp_path / "c", [Spec(mean_s=1.3e-3)], commit="c" * 40,
+                   date="2026-03-03T10:00:00+00:00", seed=3)  # fmt: skip
+    on_machine(c, machine="ci-box", cpu_model="Test CPU")
+    history = load_history([a, b, c])
+    (step,) = history.steps  # c against a, both on ci-box: +30%
+    assert (step.before, step.after, step.metric) == ("aaaaaaa", "ccccccc", "time")
+    assert step.change.ratio == pytest.approx(1.3, rel=0.05)
+    assert [line.split(" (")[0] for line in history.apart] == [
+        "aaaaaaa → bbbbbbb",
+        "bbbbbbb → ccccccc",
+    ]
+
+
 def test_history_cli_says_so_in_one_line(tmp_path: Path) -> None:
     dirs = [str(d) for d in two_sets(tmp_path)]
     out = runner.invoke(app, ["history", *dirs, "--out", str(tmp_path / "h.png")])
