@@ -13,7 +13,7 @@ metric is compared on per-run samples, since the worker process is the independe
   is beyond the threshold with 97.5% one-sided confidence, not merely a point estimate
   that crossed it on a noisy day.
 - ``collections`` (per generation) of points measured in spans are compared as rates per
-  step with the bounds of :mod:`gctune.counts` (where a span starts and ends in the
+  step with the bounds of :mod:`gctune.collection_rates` (where a span starts and ends in the
   collector's rhythm, and the spans' own spread); exact when every span measured the
   same number of steps.
 - ``collections`` of older points (pyperf processes) and ``collected`` (objects) are
@@ -51,7 +51,7 @@ from gctune.analysis import (
     run_means,
     run_peak_rss,
 )
-from gctune.counts import compare_rates
+from gctune.collection_rates import compare_rates
 from gctune.machine import Machine, machines_apart
 from gctune.results import Manifest, Point, load_sweep_partial
 from gctune.settings import canonical_id
@@ -376,7 +376,10 @@ def _all_spans(*points: Point) -> bool:
 def _span_rates(
     name: str, base: Point, new: Point, generation: int, limit: Optional[float]
 ) -> MetricResult:
-    """Collections per step of points measured in spans (format 2): :mod:`gctune.counts`."""
+    """Collections per step of points measured in spans (format 2).
+
+    Bounds from :mod:`gctune.collection_rates`.
+    """
     c = compare_rates(base.runs, new.runs, generation, limit)
     significant = c.new.low > c.base.high or c.new.high < c.base.low
     return MetricResult(

@@ -12,7 +12,7 @@ workload ids of that sweep. Each setting both measured is compared:
 * ``collections``: collections per step, each generation, mean over rounds; a regression
   when new's lower bound exceeds base's upper bound × (1 + threshold), the bounds set by
   where a span can start and end in the collector's rhythm and by the spans' own spread
-  (:mod:`gctune.counts`; exact when every span measured the same number of steps).
+  (:mod:`gctune.collection_rates`; exact when every span measured the same number of steps).
 """
 
 from __future__ import annotations
@@ -23,8 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional
 
+from gctune.collection_rates import compare_rates
 from gctune.compare import CompareError, Threshold
-from gctune.counts import compare_rates
 from gctune.fmt import fmt_interval, fmt_ratio
 from gctune.paired import paired_change, run_time
 from gctune.results import Point, RunMetrics, load_sweep
@@ -85,7 +85,7 @@ def _collection_rows(
     gens = sorted({g for p in (base, new) for r in p.runs for g in r.pauses})
     for gen in gens:
         # per-step rates of each round's span, bounded by where a span can start and end
-        # in the collector's rhythm and by the spans' own spread (gctune.counts)
+        # in the collector's rhythm and by the spans' own spread (gctune.collection_rates)
         c = compare_rates(base.runs, new.runs, gen, limit)
         rows.append(
             GateRow(

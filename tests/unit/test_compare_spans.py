@@ -1,5 +1,5 @@
 """``compare`` of result sets measured in spans: the collections gate bounds each side's
-rate by where its spans start and end in the collector's rhythm (gctune.counts)."""
+rate by where its spans start and end in the collector's rhythm (gctune.collection_rates)."""
 
 from __future__ import annotations
 
