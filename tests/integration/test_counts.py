@@ -6,9 +6,12 @@ import shutil
 import sys
 import textwrap
 from pathlib import Path
+from typing import Optional
 
 import pytest
 
+from gctune.count_sweep import CountTask, count_path, read_count_points, run_count_sweep
+from gctune.count_tables import count_frame
 from gctune.counts import CountsUnavailable, measure_point, prepare, run_counted_span, valgrind
 
 pytestmark = [
@@ -79,3 +82,29 @@ def test_without_valgrind_the_error_names_the_package(monkeypatch: pytest.Monkey
     monkeypatch.setenv("PATH", "")
     with pytest.raises(CountsUnavailable, match=r"apt-get install valgrind"):
         valgrind()
+
+
+def test_a_count_sweep_runs_side_by_side_keeps_failures_and_resumes(
+    cycles: str, tmp_path: Path
+) -> None:
+    broken = tmp_path / "broken.py"
+    broken.write_text("def make(size):\n    raise RuntimeError('no state for you')\n")
+    tasks = [
+        CountTask(sys.executable, cycles, "cycles", s, size=300, max_steps=40)
+        for s in ("default", "disabled")
+    ] + [CountTask(sys.executable, f"{broken}:make", "broken", "default", size=1)]
+    seen: list[tuple[str, Optional[str]]] = []
+    docs = run_count_sweep(
+        tmp_path / "sweep", tasks, jobs=2, on_done=lambda t, r: seen.append((t.setting, r))
+    )
+    assert [d["status"] for d in docs] == ["ok", "ok", "failed"]
+    assert "no state for you" in docs[2]["reason"]
+    assert len(seen) == 3
+    frame = count_frame(read_count_points(tmp_path / "sweep"))
+    cyc = frame[frame["workload"] == "cycles"].set_index("setting")
+    assert cyc.loc["default", "instructions_vs_default"] == 1.0
+    assert cyc.loc["disabled", "full_per_step"] == 0.0
+    stored = count_path(tmp_path / "sweep", "cycles", "default")
+    before = stored.stat().st_mtime_ns
+    again = run_count_sweep(tmp_path / "sweep", tasks[:1], jobs=1)
+    assert again[0] == docs[0] and stored.stat().st_mtime_ns == before  # not measured again
