@@ -143,6 +143,10 @@ def _span_command(
     settle: int,
     warmup: int,
 ) -> list[str]:
+    # Spans run in their own folder: a relative interpreter path would not resolve there
+    # (abspath, not realpath: a virtualenv's python is a link to a base interpreter).
+    if os.sep in python:
+        python = os.path.abspath(python)
     cmd = [
         python, "-m", "gctune.count_span", "--workload", workload, "--setting", setting,
         "--out", "span.json", "--fulls", str(fulls), "--max-steps", str(max_steps),

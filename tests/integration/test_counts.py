@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import sys
 import textwrap
@@ -108,3 +109,12 @@ def test_a_count_sweep_runs_side_by_side_keeps_failures_and_resumes(
     before = stored.stat().st_mtime_ns
     again = run_count_sweep(tmp_path / "sweep", tasks[:1], jobs=1)
     assert again[0] == docs[0] and stored.stat().st_mtime_ns == before  # not measured again
+
+
+def test_an_interpreter_given_by_a_relative_path_is_found(
+    cycles: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(Path(sys.executable).parent)
+    workdir = tmp_path / "span"
+    workdir.mkdir()
+    prepare(f".{os.sep}{Path(sys.executable).name}", cycles, "default", workdir=workdir, size=3)
