@@ -1,0 +1,77 @@
+"""Count points measured twice: are the counts exact, and what does a point cost?
+
+For each (workload, setting) given, measures the count point (gctune.counts) twice, one
+after the other, optionally with a CPU load running beside it (``--load N`` busy
+processes), and prints per step instructions, estimated cycles, GC share and collections
+of both, their difference, and the wall time of each measurement. Backs the docs' claims
+that counts repeat exactly on one interpreter build, loaded or not, and what a count
+point costs.
+
+    .venv/bin/python benchmarks/count_repeat.py acyclic_churn:default short_cycles:disabled
+    .venv/bin/python benchmarks/count_repeat.py longlived_heap:default --load 1
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing
+import sys
+import time
+from typing import Any
+
+from gctune.counts import measure_point
+
+
+def _busy(stop: Any) -> None:
+    x = 0
+    while not stop.is_set():
+        x = (x * 31 + 7) % 1_000_003
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("points", nargs="+", help="WORKLOAD:SETTING (setting as an id)")
+    parser.add_argument("--python", default=sys.executable)
+    parser.add_argument("--size", type=int, default=None)
+    parser.add_argument("--fulls", type=int, default=1)
+    parser.add_argument("--max-steps", type=int, default=2000)
+    parser.add_argument("--load", type=int, default=0, help="busy processes beside it")
+    args = parser.parse_args()
+    stop = multiprocessing.Event()
+    load = [multiprocessing.Process(target=_busy, args=(stop,)) for _ in range(args.load)]
+    for proc in load:
+        proc.start()
+    try:
+        for text in args.points:
+            workload, _, setting = text.rpartition(":")
+            runs: list[dict[str, Any]] = []
+            for _ in range(2):
+                began = time.perf_counter()
+                point = measure_point(
+                    args.python,
+                    workload,
+                    setting,
+                    fulls=args.fulls,
+                    max_steps=args.max_steps,
+                    size=args.size,
+                )
+                doc = point.as_dict()
+                doc.pop("spans")
+                doc["wall_s"] = round(time.perf_counter() - began, 1)
+                runs.append(doc)
+            same = all(
+                runs[0][k] == runs[1][k]
+                for k in ("instructions_per_step", "cycles_per_step", "gc_instructions_per_step")
+            )
+            print(json.dumps({"point": text, "load": args.load, "identical": same, "runs": runs}))
+            sys.stdout.flush()
+    finally:
+        stop.set()
+        for proc in load:
+            proc.join()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,120 @@
+"""The counts tier on real interpreters under valgrind (tiny spans; skipped without it)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import textwrap
+from pathlib import Path
+from typing import Optional
+
+import pytest
+
+from gctune.count_sweep import CountTask, count_path, read_count_points, run_count_sweep
+from gctune.count_tables import count_frame
+from gctune.counts import CountsUnavailable, measure_point, prepare, run_counted_span, valgrind
+
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.skipif(
+        shutil.which("valgrind") is None,
+        reason="valgrind is not installed (Debian's valgrind package): the counts tier "
+        "cannot run here",
+    ),
+]
+
+CYCLES = """
+    '''Parent links: every step leaves a few hundred small cycles.'''
+    class Node:
+        def __init__(self, parent):
+            self.parent = parent
+            self.children = []
+
+    def make(size):
+        def step():
+            root = Node(None)
+            for _ in range(size):
+                root.children.append(Node(root))
+        return step
+"""
+
+
+@pytest.fixture
+def cycles(tmp_path: Path) -> str:
+    path = tmp_path / "cycles.py"
+    path.write_text(textwrap.dedent(CYCLES))
+    return f"{path}:make"
+
+
+def test_the_same_counted_span_counts_the_same_every_time(cycles: str, tmp_path: Path) -> None:
+    workdir = tmp_path / "span"
+    workdir.mkdir()
+    prepare(sys.executable, cycles, "default", workdir=workdir, size=300)
+    runs = [
+        run_counted_span(
+            sys.executable, cycles, "default", workdir=workdir, fulls=1, max_steps=40, size=300
+        )
+        for _ in range(2)
+    ]
+    assert runs[0].events == runs[1].events
+    assert runs[0].events["Ir"] > 0 and "DLmr" in runs[0].events
+    assert runs[0].collections == runs[1].collections
+    assert runs[0].steps == runs[1].steps
+
+
+def test_a_count_point_differences_two_spans(cycles: str) -> None:
+    default = measure_point(sys.executable, cycles, "default", fulls=1, max_steps=40, size=300)
+    disabled = measure_point(sys.executable, cycles, "disabled", fulls=1, max_steps=40, size=300)
+    assert default.steps > 0 and default.instructions_per_step > 0
+    assert default.cycles_per_step >= default.instructions_per_step
+    assert default.collections_per_step[0] > 0
+    assert disabled.collections_per_step == (0.0, 0.0, 0.0)
+    assert not disabled.whole_cycles  # no full collection ends a disabled span
+    if default.gc_instructions_per_step is None:
+        pytest.skip("this interpreter has no collector symbols: GC cost not attributed")
+    assert default.gc_instructions_per_step > 0
+    assert disabled.gc_instructions_per_step == 0
+    share = default.gc_share
+    assert share is not None and 0 < share < 1
+
+
+def test_without_valgrind_the_error_names_the_package(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PATH", "")
+    with pytest.raises(CountsUnavailable, match=r"apt-get install valgrind"):
+        valgrind()
+
+
+def test_a_count_sweep_runs_side_by_side_keeps_failures_and_resumes(
+    cycles: str, tmp_path: Path
+) -> None:
+    broken = tmp_path / "broken.py"
+    broken.write_text("def make(size):\n    raise RuntimeError('no state for you')\n")
+    tasks = [
+        CountTask(sys.executable, cycles, "cycles", s, size=300, max_steps=40)
+        for s in ("default", "disabled")
+    ] + [CountTask(sys.executable, f"{broken}:make", "broken", "default", size=1)]
+    seen: list[tuple[str, Optional[str]]] = []
+    docs = run_count_sweep(
+        tmp_path / "sweep", tasks, jobs=2, on_done=lambda t, r: seen.append((t.setting, r))
+    )
+    assert [d["status"] for d in docs] == ["ok", "ok", "failed"]
+    assert "no state for you" in docs[2]["reason"]
+    assert len(seen) == 3
+    frame = count_frame(read_count_points(tmp_path / "sweep"))
+    cyc = frame[frame["workload"] == "cycles"].set_index("setting")
+    assert cyc.loc["default", "instructions_vs_default"] == 1.0
+    assert cyc.loc["disabled", "full_per_step"] == 0.0
+    stored = count_path(tmp_path / "sweep", "cycles", "default")
+    before = stored.stat().st_mtime_ns
+    again = run_count_sweep(tmp_path / "sweep", tasks[:1], jobs=1)
+    assert again[0] == docs[0] and stored.stat().st_mtime_ns == before  # not measured again
+
+
+def test_an_interpreter_given_by_a_relative_path_is_found(
+    cycles: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(Path(sys.executable).parent)
+    workdir = tmp_path / "span"
+    workdir.mkdir()
+    prepare(f".{os.sep}{Path(sys.executable).name}", cycles, "default", workdir=workdir, size=3)
