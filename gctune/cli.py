@@ -1014,7 +1014,7 @@ def gate(
         doc = {"base": base, "new": new, "rows": [r.to_json() for r in rows]}
         typer.echo(json.dumps({**doc, "regressions": len(failed)}, indent=1))
     else:
-        typer.echo(f"{new} vs {base}, round-paired within {directory}:")
+        typer.echo(f"{new} vs {base}, round-paired in seconds within {directory}:")
         for row in rows:
             typer.echo("  " + row.line())
         typer.echo(f"{len(failed)} regression(s)")

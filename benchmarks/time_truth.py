@@ -1,0 +1,356 @@
+"""Known time differences against gctune's round-paired ratios, in seconds and in
+reference loops, from the same spans.
+
+Writes workload files of known kinds and sizes (``LABEL=KIND:SIZE``), sweeps them
+interleaved in one sweep (``--interleave``, so every file's spans share the rounds), and
+prints, for every file after the first of its kind, its round-paired time ratio to that
+first file under each setting, and for every file each setting's ratio to ``default``:
+in seconds (what ``gctune`` reports now) and divided by the speed reference each span
+timed (``gctune.reference.normalized_mean``, what it reported before), with the 95%
+intervals and the round-to-round spread (standard deviation of the per-round log ratios:
+the noise each way adds). ``gate`` columns: would a ``time:5%`` gate fail, under the
+old rule (interval above 1.05, reference loops) and the current one
+(:func:`gctune.gate.time_regression`, seconds).
+
+Kinds: ``acyclic`` (the built-in ``acyclic_churn`` at SIZE records), ``cpu`` (integer
+arithmetic, SIZE iterations, no allocation), ``mem`` (SIZE random reads of a 32 MB
+list: cache misses), ``sleep`` (``time.sleep(SIZE µs)`` then 1,000 lists), ``mixed``
+(``time.sleep(SIZE µs)`` then 1,000 acyclic records).
+
+    python benchmarks/time_truth.py OUT base=acyclic:2000 copy=acyclic:2000 \\
+        p10=acyclic:2200 -- -s default -s 70000,20,100+freeze --quick --rounds 20 --no-racing
+    python benchmarks/time_truth.py OUT --table     # the table of a sweep already made
+    python benchmarks/time_truth.py OUT --truth 6 base=acyclic:2000 p10=acyclic:2200 \
+        -- -s default -s disabled       # the known differences, measured another way
+
+``--truth R`` measures the known differences without gctune's spans: R rounds, each
+running every (file, setting) once in a fresh process (``benchmarks/one_process.py``)
+for ``--truth-seconds`` seconds of steps, in a shuffled order; it prints each file's CPU
+time per step relative to the first file of its kind, and each setting's relative to
+default, as the geometric mean over rounds with a 95% interval. No speed reference runs
+in these processes.
+
+Run under ``flock /work/timing.lock`` on a shared machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import re
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Optional
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from gctune.analysis import Change  # noqa: E402
+from gctune.paired import ratio_change, run_mean  # noqa: E402
+from gctune.reference import normalized_mean  # noqa: E402
+from gctune.results import Point, RunMetrics, load_sweep  # noqa: E402
+
+_CPU = '''"""CPU-bound: integer arithmetic, no allocation of containers."""
+DEFAULT_SIZE = {size}
+
+
+def setup(size):
+    return size
+
+
+def step(size):
+    acc = 0
+    for i in range(size):
+        acc = (acc * 31 + i) & 0xFFFF
+    return acc
+'''
+
+_MEM = '''"""Memory-bound: random reads of a 32 MB list of distinct ints (cache misses)."""
+import random
+
+DEFAULT_SIZE = {size}
+
+
+def setup(size):
+    rng = random.Random(1)
+    data = [i * 7 for i in range(4_000_000)]
+    order = [rng.randrange(len(data)) for _ in range(size)]
+    return data, order
+
+
+def step(state):
+    data, order = state
+    total = 0
+    for i in order:
+        total += data[i]
+    return total
+'''
+
+_SLEEP = '''"""Sleep-bound: sleep, then build 1,000 small lists."""
+import time
+
+DEFAULT_SIZE = {size}
+
+
+def setup(size):
+    return size
+
+
+def step(micros):
+    time.sleep(micros / 1e6)
+    return [[i] for i in range(1000)]
+'''
+
+_MIXED = '''"""Mixed: sleep, then build and read 1,000 acyclic records."""
+import time
+
+DEFAULT_SIZE = {size}
+
+
+def setup(size):
+    return size
+
+
+def step(micros):
+    time.sleep(micros / 1e6)
+    batch = [{{"id": i, "pos": (i, i + 1), "tags": [i & 7, i >> 3]}} for i in range(1000)]
+    return sum(r["pos"][0] + r["tags"][0] for r in batch)
+'''
+
+
+def _source(kind: str, size: int) -> str:
+    if kind == "acyclic":
+        text = (REPO / "workloads" / "acyclic_churn.py").read_text(encoding="utf-8")
+        return re.sub(r"DEFAULT_SIZE: int = 2_000", f"DEFAULT_SIZE: int = {size}", text)
+    templates = {"cpu": _CPU, "mem": _MEM, "sleep": _SLEEP, "mixed": _MIXED}
+    return templates[kind].format(size=size)
+
+
+def normalized(run: RunMetrics) -> Optional[float]:
+    """The run's time per step in reference loops (None without a reference)."""
+    if not run.reference:
+        return None
+    return normalized_mean(run.values, run.reference.get("seconds") or ())
+
+
+def cpu(run: RunMetrics) -> Optional[float]:
+    """The run's CPU time per step (the probe's, outside the reference loop)."""
+    return run.cpu_ns / 1e9 / run.steps if run.cpu_ns and run.steps else None
+
+
+def _ratios(base: Point, new: Point, seconds: bool, sample: object = None) -> list[float]:
+    b = {r.round: r for r in base.runs if r.round is not None}
+    n = {r.round: r for r in new.runs if r.round is not None}
+    how = sample or (run_mean if seconds else normalized)
+    out = []
+    for k in sorted(set(b) & set(n)):
+        lo, hi = how(b[k]), how(n[k])  # type: ignore[operator]
+        if lo and hi:
+            out.append(hi / lo)
+    return out
+
+
+def _reference(run: RunMetrics) -> Optional[float]:
+    seconds = (run.reference or {}).get("seconds") or []
+    return statistics.median(seconds) if seconds and min(seconds) > 0 else None
+
+
+def _reference_ratios(base: Point, new: Point) -> list[float]:
+    """Per round: the new span's median reference time over the base span's (above 1:
+    the reference ran slower beside the new span's work, which pulls ratios in loops
+    down by as much)."""
+    b = {r.round: r for r in base.runs if r.round is not None}
+    n = {r.round: r for r in new.runs if r.round is not None}
+    out = []
+    for k in sorted(set(b) & set(n)):
+        lo, hi = _reference(b[k]), _reference(n[k])
+        if lo and hi:
+            out.append(hi / lo)
+    return out
+
+
+def _cell(change: Optional[Change], ratios: list[float]) -> str:
+    if change is None:
+        return "–"
+    sd = statistics.stdev(math.log(r) for r in ratios)
+    star = "*" if change.significant else " "
+    return f"{change.ratio:.3f}{star}[{change.low:.3f},{change.high:.3f}] sd {sd:.3f}"
+
+
+def _old_gate(change: Optional[Change]) -> bool:
+    return change is not None and change.low > 1.05
+
+
+def _new_gate(change: Optional[Change]) -> bool:
+    try:
+        from gctune.gate import time_regression
+    except ImportError:  # before the rule changed: the interval above 1 + limit
+        return _old_gate(change)
+    return change is not None and time_regression(change, 0.05)
+
+
+def table(sweep: Path, labels: Optional[list[str]] = None) -> list[dict[str, object]]:
+    """Print the pairs' ratios both ways; return them as records."""
+    _, points = load_sweep(sweep)
+    by = {(p.workload, p.setting): p for p in points if p.ok}
+    files = _kinds(sweep)
+    workloads = labels or [w for w in files if any(p.workload == w for p in points)]
+    workloads = workloads or sorted({p.workload for p in points})
+    settings = sorted({p.setting for p in points}, key=lambda s: (s != "default", s))
+    pairs: list[tuple[str, str, str, str]] = []  # label, base (w, s), new (w, s)
+    first: dict[str, str] = {}
+    for w in workloads:
+        kind = files.get(w, w)
+        if kind in first:
+            for s in settings:
+                pairs.append((f"{w}/{first[kind]} @{s}", first[kind], w, s))
+        else:
+            first[kind] = w
+    records: list[dict[str, object]] = []
+    heads = ("seconds", "reference loops", "gate old/new", "reference ratio")
+    print(f"{'pair':36s} {heads[0]:42s} {heads[1]:42s} {heads[2]:12s} {heads[3]:42s} cpu, gate")
+    for label, bw, nw, s in pairs:
+        records.append(_row(label, by.get((bw, s)), by.get((nw, s))))
+    for w in workloads:
+        for s in settings[1:]:
+            records.append(_row(f"{w} {s}/default", by.get((w, "default")), by.get((w, s))))
+    return records
+
+
+def _row(label: str, base: Optional[Point], new: Optional[Point]) -> dict[str, object]:
+    if base is None or new is None:
+        print(f"{label:36s} (failed point)")
+        return {"pair": label}
+    rs, rn = _ratios(base, new, True), _ratios(base, new, False)
+    cs, cn = ratio_change(rs), ratio_change(rn)
+    gate = f"{'FAIL' if _old_gate(cn) else 'ok'}/{'FAIL' if _new_gate(cs) else 'ok'}"
+    refs = _reference_ratios(base, new)
+    cr = ratio_change(refs)
+    rc = _ratios(base, new, True, cpu)
+    cc = ratio_change(rc)
+    print(f"{label:36s} {_cell(cs, rs):42s} {_cell(cn, rn):42s} {gate:12s} {_cell(cr, refs):42s}"
+          f" {_cell(cc, rc)} {'FAIL' if _new_gate(cc) else 'ok'}", flush=True)  # fmt: skip
+    return {
+        "pair": label,
+        "seconds": None if cs is None else [cs.ratio, cs.low, cs.high],
+        "loops": None if cn is None else [cn.ratio, cn.low, cn.high],
+        "sd_seconds": statistics.stdev(math.log(r) for r in rs) if len(rs) > 1 else None,
+        "sd_loops": statistics.stdev(math.log(r) for r in rn) if len(rn) > 1 else None,
+        "reference": None if cr is None else [cr.ratio, cr.low, cr.high],
+        "cpu": None if cc is None else [cc.ratio, cc.low, cc.high],
+        "sd_cpu": statistics.stdev(math.log(r) for r in rc) if len(rc) > 1 else None,
+        "gate_old": _old_gate(cn),
+        "gate_new": _new_gate(cs),
+    }
+
+
+def _kinds(sweep: Path) -> dict[str, str]:
+    spec = sweep.parent / "files" / "kinds.txt"
+    if not spec.exists():
+        return {}
+    return dict(line.split("=", 1) for line in spec.read_text(encoding="utf-8").split())
+
+
+def truth(out: Path, variants: list[str], settings: list[str], rounds: int, seconds: float) -> None:
+    """Long single processes per (file, setting), interleaved in shuffled rounds."""
+    import json
+    import random
+
+    files = out / "files"
+    files.mkdir(parents=True, exist_ok=True)
+    labels, kinds = [], {}
+    for variant in variants:
+        label, rest = variant.split("=", 1)
+        kind, size = rest.split(":", 1)
+        (files / f"{label}.py").write_text(_source(kind, int(size)), encoding="utf-8")
+        labels.append(label)
+        kinds[label] = kind
+    per_step: dict[tuple[str, str], float] = {}
+    for label in labels:  # steps that take about ``seconds`` under default
+        probe = _one(files / f"{label}.py", "default", 20)
+        per_step[(label, "")] = probe["cpu_ns"] / 20
+    samples: dict[tuple[str, str], list[float]] = {}
+    order = [(label, s) for label in labels for s in settings]
+    rng = random.Random(7)
+    for _ in range(rounds):
+        rng.shuffle(order)
+        for label, setting in order:
+            steps = max(20, int(seconds * 1e9 / per_step[(label, "")]))
+            doc = _one(files / f"{label}.py", setting, steps)
+            samples.setdefault((label, setting), []).append(doc["cpu_ns"] / steps)
+    (out / "truth.json").write_text(json.dumps({f"{k[0]}@{k[1]}": v for k, v in samples.items()}))
+    first: dict[str, str] = {}
+    for label in labels:
+        kind = kinds[label]
+        if kind not in first:
+            first[kind] = label
+            continue
+        for setting in settings:
+            _truth_line(f"{label}/{first[kind]} @{setting}", samples[(first[kind], setting)],
+                        samples[(label, setting)])  # fmt: skip
+    for label in labels:
+        for setting in settings[1:]:
+            _truth_line(f"{label} {setting}/{settings[0]}", samples[(label, settings[0])],
+                        samples[(label, setting)])  # fmt: skip
+
+
+def _one(path: Path, setting: str, steps: int) -> dict[str, float]:
+    import json
+
+    cmd = [sys.executable, str(REPO / "benchmarks" / "one_process.py"), "--workload", str(path)]
+    cmd += ["--setting", setting, "--steps", str(steps)]
+    done = subprocess.run(cmd, capture_output=True, text=True, check=True, cwd=REPO)
+    doc: dict[str, float] = json.loads(done.stdout)
+    return doc
+
+
+def _truth_line(label: str, base: list[float], new: list[float]) -> None:
+    ratios = [n / b for b, n in zip(base, new)]
+    change = ratio_change(ratios)
+    print(f"{label:36s} truth (CPU time, long processes): {_cell(change, ratios)}", flush=True)
+
+
+def main() -> None:
+    """Write the files, sweep them, print the table (or only the table with --table)."""
+    argv = sys.argv[1:]
+    sweep_args: list[str] = []
+    if "--" in argv:
+        at = argv.index("--")
+        argv, sweep_args = argv[:at], argv[at + 1 :]
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("out", type=Path, help="sweep directory (made, or read with --table)")
+    parser.add_argument("variants", nargs="*", help="LABEL=KIND:SIZE, the first of a kind is base")
+    parser.add_argument("--table", action="store_true", help="only print the table of OUT")
+    parser.add_argument("--truth", type=int, default=0, metavar="R", help="long processes")
+    parser.add_argument("--truth-seconds", type=float, default=3.0, help="seconds per process")
+    args = parser.parse_intermixed_args(argv)
+    if args.truth:
+        settings = [sweep_args[i + 1] for i, a in enumerate(sweep_args) if a == "-s"]
+        truth(args.out, args.variants, settings or ["default"], args.truth, args.truth_seconds)
+        return
+    if not args.table:
+        files = args.out / "files"
+        files.mkdir(parents=True)
+        kinds = []
+        paths = []
+        for variant in args.variants:
+            label, rest = variant.split("=", 1)
+            kind, size = rest.split(":", 1)
+            path = files / f"{label}.py"
+            path.write_text(_source(kind, int(size)), encoding="utf-8")
+            paths.append(str(path))
+            kinds.append(f"{label}={kind}")
+        (files / "kinds.txt").write_text("\n".join(kinds) + "\n", encoding="utf-8")
+        began = time.monotonic()
+        cmd = [sys.executable, "-m", "gctune.cli", "sweep", *paths, "--interleave", *sweep_args]
+        status = subprocess.run([*cmd, "--out", str(args.out / "sweep")], cwd=REPO).returncode
+        print(f"sweep: exit {status}, {time.monotonic() - began:.0f} s", flush=True)
+    sweep = args.out / "sweep" if (args.out / "sweep").exists() else args.out
+    table(sweep, None)
+
+
+if __name__ == "__main__":
+    main()
