@@ -20,6 +20,7 @@ list: cache misses), ``sleep`` (``time.sleep(SIZE µs)`` then 1,000 lists), ``mi
     python benchmarks/time_truth.py OUT base=acyclic:2000 copy=acyclic:2000 \\
         p10=acyclic:2200 -- -s default -s 70000,20,100+freeze --quick --rounds 20 --no-racing
     python benchmarks/time_truth.py OUT --table     # the table of a sweep already made
+    python benchmarks/time_truth.py OUT1 --pool OUT2 OUT3 --truth-file T/truth.json
     python benchmarks/time_truth.py OUT --truth 6 base=acyclic:2000 p10=acyclic:2200 \
         -- -s default -s disabled       # the known differences, measured another way
 
@@ -192,7 +193,9 @@ def _new_gate(change: Optional[Change]) -> bool:
     return change is not None and time_regression(change, 0.05)
 
 
-def table(sweep: Path, labels: Optional[list[str]] = None) -> list[dict[str, object]]:
+def table(
+    sweep: Path, labels: Optional[list[str]] = None, quiet: bool = False
+) -> list[dict[str, object]]:
     """Print the pairs' ratios both ways; return them as records."""
     _, points = load_sweep(sweep)
     by = {(p.workload, p.setting): p for p in points if p.ok}
@@ -211,16 +214,20 @@ def table(sweep: Path, labels: Optional[list[str]] = None) -> list[dict[str, obj
             first[kind] = w
     records: list[dict[str, object]] = []
     heads = ("seconds", "reference loops", "gate old/new", "reference ratio")
-    print(f"{'pair':36s} {heads[0]:42s} {heads[1]:42s} {heads[2]:12s} {heads[3]:42s} cpu, gate")
+    if not quiet:
+        print(f"{'pair':36s} {heads[0]:42s} {heads[1]:42s} {heads[2]:12s} {heads[3]:42s} cpu, gate")
     for label, bw, nw, s in pairs:
-        records.append(_row(label, by.get((bw, s)), by.get((nw, s))))
+        records.append(_row(label, by.get((bw, s)), by.get((nw, s)), quiet))
     for w in workloads:
         for s in settings[1:]:
-            records.append(_row(f"{w} {s}/default", by.get((w, "default")), by.get((w, s))))
+            pair = f"{w} {s}/default"
+            records.append(_row(pair, by.get((w, "default")), by.get((w, s)), quiet))
     return records
 
 
-def _row(label: str, base: Optional[Point], new: Optional[Point]) -> dict[str, object]:
+def _row(
+    label: str, base: Optional[Point], new: Optional[Point], quiet: bool = False
+) -> dict[str, object]:
     if base is None or new is None:
         print(f"{label:36s} (failed point)")
         return {"pair": label}
@@ -231,10 +238,13 @@ def _row(label: str, base: Optional[Point], new: Optional[Point]) -> dict[str, o
     cr = ratio_change(refs)
     rc = _ratios(base, new, True, cpu)
     cc = ratio_change(rc)
-    print(f"{label:36s} {_cell(cs, rs):42s} {_cell(cn, rn):42s} {gate:12s} {_cell(cr, refs):42s}"
-          f" {_cell(cc, rc)} {'FAIL' if _new_gate(cc) else 'ok'}", flush=True)  # fmt: skip
+    if not quiet:
+        cells = f"{_cell(cs, rs):42s} {_cell(cn, rn):42s} {gate:12s} {_cell(cr, refs):42s}"
+        print(f"{label:36s} {cells} {_cell(cc, rc)} {'FAIL' if _new_gate(cc) else 'ok'}",
+              flush=True)  # fmt: skip
     return {
         "pair": label,
+        "raw": {"seconds": rs, "loops": rn, "reference": refs, "cpu": rc},
         "seconds": None if cs is None else [cs.ratio, cs.low, cs.high],
         "loops": None if cn is None else [cn.ratio, cn.low, cn.high],
         "sd_seconds": statistics.stdev(math.log(r) for r in rs) if len(rs) > 1 else None,
@@ -245,6 +255,64 @@ def _row(label: str, base: Optional[Point], new: Optional[Point]) -> dict[str, o
         "gate_old": _old_gate(cn),
         "gate_new": _new_gate(cs),
     }
+
+
+def pool(sweeps: list[Path], truth_files: list[Path]) -> None:
+    """Every pair's per-round ratios pooled over several sweeps, beside the truth: the
+    bias table (Markdown)."""
+    import json
+
+    from gctune.settings import parse_setting
+
+    raw: dict[str, dict[str, list[float]]] = {}
+    for sweep in sweeps:
+        target = sweep / "sweep" if (sweep / "sweep").exists() else sweep
+        for record in table(target, quiet=True):
+            got = record.get("raw")
+            if isinstance(got, dict):
+                into = raw.setdefault(str(record["pair"]), {})
+                for key, values in got.items():
+                    into.setdefault(key, []).extend(values)
+    truth: dict[str, Change] = {}
+    if truth_files:
+        samples = {}
+        for path in truth_files:
+            samples.update(json.loads(path.read_text(encoding="utf-8")))
+        named = {}
+        for key, values in samples.items():
+            label, setting = key.split("@", 1)
+            named[(label, parse_setting(setting).id)] = values
+        for (label, setting), values in named.items():
+            for (other, s2), base in named.items():
+                if s2 == setting and other != label and other == "base":
+                    found = ratio_change([n / b for b, n in zip(base, values)])
+                    if found is not None:
+                        truth[f"{label}/base @{setting}"] = found
+            if setting != "default" and (label, "default") in named:
+                base = named[(label, "default")]
+                found = ratio_change([n / b for b, n in zip(base, values)])
+                if found is not None:
+                    truth[f"{label} {setting}/default"] = found
+
+    def cell(values: list[float]) -> str:
+        c = ratio_change(values)
+        if c is None:
+            return "–"
+        star = "*" if c.significant else ""
+        return f"{c.ratio:.3f}{star} [{c.low:.3f}, {c.high:.3f}]"
+
+    def sd(values: list[float]) -> float:
+        return statistics.stdev(math.log(v) for v in values)
+
+    print("| pair | truth (CPU time, long processes) | gctune, seconds | reference loops "
+          "| reference ratio new/base | cpu | sd seconds / loops / cpu | rounds |")  # fmt: skip
+    print("|---|---|---|---|---|---|---|---|")
+    for pair, got in raw.items():
+        known = truth.get(pair)
+        kcell = "–" if known is None else f"{known.ratio:.3f} [{known.low:.3f}, {known.high:.3f}]"
+        noise = f"{sd(got['seconds']):.3f} / {sd(got['loops']):.3f} / {sd(got['cpu']):.3f}"
+        print(f"| {pair} | {kcell} | {cell(got['seconds'])} | {cell(got['loops'])} | "
+              f"{cell(got['reference'])} | {cell(got['cpu'])} | {noise} | {len(got['seconds'])} |")
 
 
 def _kinds(sweep: Path) -> dict[str, str]:
@@ -326,7 +394,12 @@ def main() -> None:
     parser.add_argument("--table", action="store_true", help="only print the table of OUT")
     parser.add_argument("--truth", type=int, default=0, metavar="R", help="long processes")
     parser.add_argument("--truth-seconds", type=float, default=3.0, help="seconds per process")
+    parser.add_argument("--pool", type=Path, nargs="+", default=None, help="pool these tries")
+    parser.add_argument("--truth-file", type=Path, nargs="*", default=[], help="--truth json")
     args = parser.parse_intermixed_args(argv)
+    if args.pool:
+        pool([args.out, *args.pool], args.truth_file)
+        return
     if args.truth:
         settings = [sweep_args[i + 1] for i, a in enumerate(sweep_args) if a == "-s"]
         truth(args.out, args.variants, settings or ["default"], args.truth, args.truth_seconds)
