@@ -21,6 +21,7 @@ list: cache misses), ``sleep`` (``time.sleep(SIZE µs)`` then 1,000 lists), ``mi
         p10=acyclic:2200 -- -s default -s 70000,20,100+freeze --quick --rounds 20 --no-racing
     python benchmarks/time_truth.py OUT --table     # the table of a sweep already made
     python benchmarks/time_truth.py OUT1 --pool OUT2 OUT3 --truth-file T/truth.json
+    python benchmarks/time_truth.py OUT1 --aa OUT2 OUT3   # A/A pairs: how many significant
     python benchmarks/time_truth.py OUT --truth 6 base=acyclic:2000 p10=acyclic:2200 \
         -- -s default -s disabled       # the known differences, measured another way
 
@@ -315,6 +316,49 @@ def pool(sweeps: list[Path], truth_files: list[Path]) -> None:
               f"{cell(got['reference'])} | {cell(got['cpu'])} | {noise} | {len(got['seconds'])} |")
 
 
+def aa_counts(sweeps: list[Path]) -> None:
+    """A/A pairs (a file against the first file of its kind, same setting) over several
+    sweeps: how many came out significant in seconds and in reference loops (Markdown)."""
+    counts: dict[str, list[int]] = {}
+    spread: dict[str, list[float]] = {}
+    for sweep in sweeps:
+        target = sweep / "sweep" if (sweep / "sweep").exists() else sweep
+        kinds = _kinds(target)
+        sizes = _sizes(target)
+        for record in table(target, quiet=True):
+            pair = str(record["pair"])
+            if "/" not in pair or " @" not in pair or "seconds" not in record:
+                continue
+            new, base = pair.split(" @")[0].split("/")
+            if sizes.get(new) != sizes.get(base):
+                continue  # a known difference, not an A/A pair
+            kind = kinds.get(new, "?")
+            row = counts.setdefault(kind, [0, 0, 0, 0])
+            seconds, loops = record["seconds"], record["loops"]
+            assert isinstance(seconds, list) and isinstance(loops, list)
+            row[0] += 1
+            row[1] += not seconds[1] <= 1 <= seconds[2]
+            row[2] += not loops[1] <= 1 <= loops[2]
+            into = spread.setdefault(kind, [0.0, 0.0])
+            into[0] = max(into[0], abs(seconds[0] - 1))
+            into[1] = max(into[1], abs(loops[0] - 1))
+    print("| A/A step | comparisons | significant in seconds (now) | in reference loops (before) "
+          "| largest distance from 1: seconds / loops |")  # fmt: skip
+    print("|---|---|---|---|---|")
+    for kind, (n, sig_s, sig_l, _) in counts.items():
+        far = spread[kind]
+        print(f"| {kind} | {n} | {sig_s} of {n} | {sig_l} of {n} | {far[0]:.1%} / {far[1]:.1%} |")
+
+
+def _sizes(sweep: Path) -> dict[str, str]:
+    out = {}
+    for path in (sweep.parent / "files").glob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        found = re.search(r"^DEFAULT_SIZE(?:: int)? = ([0-9_]+)", text, re.M)
+        out[path.stem] = found.group(1) if found else ""
+    return out
+
+
 def _kinds(sweep: Path) -> dict[str, str]:
     spec = sweep.parent / "files" / "kinds.txt"
     if not spec.exists():
@@ -396,7 +440,11 @@ def main() -> None:
     parser.add_argument("--truth-seconds", type=float, default=3.0, help="seconds per process")
     parser.add_argument("--pool", type=Path, nargs="+", default=None, help="pool these tries")
     parser.add_argument("--truth-file", type=Path, nargs="*", default=[], help="--truth json")
+    parser.add_argument("--aa", type=Path, nargs="*", default=None, help="count A/A pairs")
     args = parser.parse_intermixed_args(argv)
+    if args.aa is not None:
+        aa_counts([args.out, *args.aa])
+        return
     if args.pool:
         pool([args.out, *args.pool], args.truth_file)
         return
