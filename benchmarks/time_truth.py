@@ -28,9 +28,9 @@ list: cache misses), ``sleep`` (``time.sleep(SIZE µs)`` then 1,000 lists), ``mi
 ``--truth R`` measures the known differences without gctune's spans: R rounds, each
 running every (file, setting) once in a fresh process (``benchmarks/one_process.py``)
 for ``--truth-seconds`` seconds of steps, in a shuffled order; it prints each file's CPU
-time per step relative to the first file of its kind, and each setting's relative to
-default, as the geometric mean over rounds with a 95% interval. No speed reference runs
-in these processes.
+time (wall time for ``sleep`` and ``mixed``) per step relative to the first file of its
+kind, and each setting's relative to default, as the geometric mean over rounds with a
+95% interval. No speed reference runs in these processes.
 
 Run under ``flock /work/timing.lock`` on a shared machine.
 """
@@ -308,12 +308,24 @@ def pool(sweeps: list[Path], truth_files: list[Path]) -> None:
     print("| pair | truth (CPU time, long processes) | gctune, seconds | reference loops "
           "| reference ratio new/base | cpu | sd seconds / loops / cpu | rounds |")  # fmt: skip
     print("|---|---|---|---|---|---|---|---|")
+    by_kind: dict[str, list[float]] = {}
     for pair, got in raw.items():
         known = truth.get(pair)
         kcell = "–" if known is None else f"{known.ratio:.3f} [{known.low:.3f}, {known.high:.3f}]"
         noise = f"{sd(got['seconds']):.3f} / {sd(got['loops']):.3f} / {sd(got['cpu']):.3f}"
         print(f"| {pair} | {kcell} | {cell(got['seconds'])} | {cell(got['loops'])} | "
               f"{cell(got['reference'])} | {cell(got['cpu'])} | {noise} | {len(got['seconds'])} |")
+        kind = pair.split("/")[0].split(" ")[0].rstrip("0123456789") or pair
+        by_kind.setdefault(kind, []).append(sd(got["loops"]) / sd(got["seconds"]))
+    print("\nround-to-round spread in reference loops over the spread in seconds, per file:")
+    names = {"s": "sleep", "x": "mixed", "c": "cpu", "m": "mem", "p": "acyclic +5/10/20%"}
+    names.update(base="acyclic", copy="acyclic (copy)")
+    for kind, quotients in by_kind.items():
+        kind = names.get(kind, kind)
+        fewer = sum(q < 0.9 for q in quotients)
+        print(f"  {kind}: median {statistics.median(quotients):.2f} "
+              f"(range {min(quotients):.2f}-{max(quotients):.2f}); "
+              f"at least 10% less noise in loops in {fewer} of {len(quotients)} pairs")
 
 
 def aa_counts(sweeps: list[Path]) -> None:
@@ -383,7 +395,7 @@ def truth(out: Path, variants: list[str], settings: list[str], rounds: int, seco
     per_step: dict[tuple[str, str], float] = {}
     for label in labels:  # steps that take about ``seconds`` under default
         probe = _one(files / f"{label}.py", "default", 20)
-        per_step[(label, "")] = probe["cpu_ns"] / 20
+        per_step[(label, "")] = probe["wall_ns"] / 20  # wall: a sleeping step uses no CPU
     samples: dict[tuple[str, str], list[float]] = {}
     order = [(label, s) for label in labels for s in settings]
     rng = random.Random(7)
@@ -392,7 +404,9 @@ def truth(out: Path, variants: list[str], settings: list[str], rounds: int, seco
         for label, setting in order:
             steps = max(20, int(seconds * 1e9 / per_step[(label, "")]))
             doc = _one(files / f"{label}.py", setting, steps)
-            samples.setdefault((label, setting), []).append(doc["cpu_ns"] / steps)
+            # CPU time, but wall time for steps that sleep (their CPU time is not their time)
+            used = doc["wall_ns"] if kinds[label] in ("sleep", "mixed") else doc["cpu_ns"]
+            samples.setdefault((label, setting), []).append(used / steps)
     (out / "truth.json").write_text(json.dumps({f"{k[0]}@{k[1]}": v for k, v in samples.items()}))
     first: dict[str, str] = {}
     for label in labels:
@@ -422,7 +436,7 @@ def _one(path: Path, setting: str, steps: int) -> dict[str, float]:
 def _truth_line(label: str, base: list[float], new: list[float]) -> None:
     ratios = [n / b for b, n in zip(base, new)]
     change = ratio_change(ratios)
-    print(f"{label:36s} truth (CPU time, long processes): {_cell(change, ratios)}", flush=True)
+    print(f"{label:36s} truth (long processes): {_cell(change, ratios)}", flush=True)
 
 
 def main() -> None:
