@@ -266,9 +266,13 @@ def pool(sweeps: list[Path], truth_files: list[Path]) -> None:
     from gctune.settings import parse_setting
 
     raw: dict[str, dict[str, list[float]]] = {}
+    quotients: list[float] = []  # per sweep and pair: spread in loops / in seconds
     for sweep in sweeps:
         target = sweep / "sweep" if (sweep / "sweep").exists() else sweep
         for record in table(target, quiet=True):
+            sd_s, sd_l = record.get("sd_seconds"), record.get("sd_loops")
+            if isinstance(sd_s, float) and isinstance(sd_l, float) and sd_s > 0:
+                quotients.append(sd_l / sd_s)
             got = record.get("raw")
             if isinstance(got, dict):
                 into = raw.setdefault(str(record["pair"]), {})
@@ -317,7 +321,11 @@ def pool(sweeps: list[Path], truth_files: list[Path]) -> None:
               f"{cell(got['reference'])} | {cell(got['cpu'])} | {noise} | {len(got['seconds'])} |")
         kind = pair.split("/")[0].split(" ")[0].rstrip("0123456789") or pair
         by_kind.setdefault(kind, []).append(sd(got["loops"]) / sd(got["seconds"]))
-    print("\nround-to-round spread in reference loops over the spread in seconds, per file:")
+    less, more = sum(q < 0.9 for q in quotients), sum(q > 1.1 for q in quotients)
+    print(f"\nper sweep and pair ({len(quotients)}): the spread in loops at least 10% below the "
+          f"spread in seconds in {less}, 10% above it in {more}, median quotient "
+          f"{statistics.median(quotients):.2f}")  # fmt: skip
+    print("pooled over the sweeps, spread in loops over spread in seconds, per file:")
     names = {"s": "sleep", "x": "mixed", "c": "cpu", "m": "mem", "p": "acyclic +5/10/20%"}
     names.update(base="acyclic", copy="acyclic (copy)")
     for kind, quotients in by_kind.items():
