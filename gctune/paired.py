@@ -9,12 +9,13 @@ rounds. Drift between rounds cancels; drift within a round is what the interval 
 
 Time is compared in seconds (:func:`run_time`). Every span also times a speed reference
 (:mod:`gctune.reference`), and gctune once divided by it. Measured against known
-differences (``benchmarks/time_truth.py``, ``docs/time-reference.md``), dividing removed
-no noise where the noise is other processes taking the CPU (the reference loop is too
-short to be preempted, the workload's chunks are not), added noise to sleep-bound steps
-(two identical settings came out a "significant" 1.26x apart), and could pull a real
-difference towards 1 when the reference slowed beside heavier work. So it is kept only
-as a witness of the machine's speed (:func:`speed_range`, :func:`run_loops`).
+differences (``benchmarks/time_truth.py``, ``docs/time-reference.md``), dividing took
+noise out only while the machine switched speed, and then the reference also ran 2-4%
+faster or slower beside one side's work than the other's — a bias of that size; it took
+nothing out when other processes took the CPU, and it multiplied the noise of
+sleep-bound steps (two identical settings came out a "significant" 1.26x apart). So it
+is kept only as a witness of the machine's speed (:func:`speed_range`,
+:func:`run_loops`).
 
 Points without rounds (format 1 files, ``--command`` points) fall back to the unpaired
 bootstrap of :func:`gctune.analysis.compare_samples`.

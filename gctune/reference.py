@@ -17,10 +17,11 @@ loops*.
 
 gctune once paired its time ratios in reference loops. It no longer does: measured
 against known differences (``benchmarks/time_truth.py``, ``docs/time-reference.md``),
-dividing removed no noise while other processes took the CPU (a 0.2 ms loop runs inside
-one time slice, a 20 ms chunk does not), multiplied the noise of sleep-bound steps, and
-the reference ran up to 7% slower or 8% faster beside some settings' work than beside
-default's — a bias of that size. Time ratios are paired in seconds
+dividing took noise out only while the machine switched speed, and then the reference
+also ran 2-4% (beside ``200,5,5``: 7-8%) faster or slower beside one side's work than the
+other's — a bias of that size; it took nothing out while other processes took the CPU (a
+0.2 ms loop runs inside one time slice, a 20 ms chunk does not), and it multiplied the
+noise of sleep-bound steps. Time ratios are paired in seconds
 (:mod:`gctune.paired`); the reference stays in every span as a witness of the machine's
 speed (:func:`gctune.paired.speed_range`, the round-spread line) and for
 ``benchmarks/``.
