@@ -107,7 +107,8 @@ def describe(rec: Recommendation, *, target: Optional[WorkloadArgs] = None) -> l
     if not rec.is_default:
         lines.append(
             f"  time per {per} (mean): {fmt_ns(s.mean_s * 1e9)} vs {fmt_ns(d.mean_s * 1e9)} "
-            f"({fmt_ratio(s.time_ratio)}, {fmt_interval(s.time_ratio_low, s.time_ratio_high)})"
+            f"(round-paired in seconds: {fmt_ratio(s.time_ratio)}, "
+            f"{fmt_interval(s.time_ratio_low, s.time_ratio_high)})"
         )
         if s.gap_recovered is not None:
             lines.append(f"  share of the default→disabled time gap recovered: {_gap_line(rec)}")

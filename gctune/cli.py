@@ -1054,7 +1054,7 @@ def gate(
         doc.update(regressions=len(regressed), failed=len(failed))
         typer.echo(json.dumps(doc, indent=1))
     else:
-        typer.echo(f"{new} vs {base}, round-paired within {directory}:")
+        typer.echo(f"{new} vs {base}, round-paired in seconds within {directory}:")
         for row in rows:
             typer.echo("  " + row.line())
         typer.echo(f"{len(regressed)} regression(s)")

@@ -7,10 +7,15 @@ each round both were measured in; the ratio reported is the geometric mean of th
 per-round ratios and its 95% interval a Student-t interval of their logarithms over
 rounds. Drift between rounds cancels; drift within a round is what the interval sees.
 
-Time is compared as :func:`run_time`: per step in *reference loops* when both runs
-timed the same speed reference (one interpreter, see :mod:`gctune.reference`), which
-also takes out the machine's changes of speed between the settings of a round; in
-seconds otherwise.
+Time is compared in seconds (:func:`run_time`). Every span also times a speed reference
+(:mod:`gctune.reference`), and gctune once divided by it. Measured against known
+differences (``benchmarks/time_truth.py``, ``docs/time-reference.md``), dividing took
+noise out only while the machine switched speed, and then the reference also ran 2-4%
+faster or slower beside one side's work than the other's — a bias of that size; it took
+nothing out when other processes took the CPU, and it multiplied the noise of
+sleep-bound steps (two identical settings came out a "significant" 1.26x apart). So it
+is kept only as a witness of the machine's speed (:func:`speed_range`,
+:func:`run_loops`).
 
 Points without rounds (format 1 files, ``--command`` points) fall back to the unpaired
 bootstrap of :func:`gctune.analysis.compare_samples`.
@@ -25,7 +30,7 @@ from dataclasses import dataclass
 from typing import Callable, Optional
 
 from gctune.analysis import Change, compare_samples, t95, t_interval
-from gctune.reference import normalized_mean, same_reference
+from gctune.reference import normalized_mean
 from gctune.results import Point, RunMetrics
 
 __all__ = [
@@ -37,12 +42,20 @@ __all__ = [
     "paired_ratios",
     "ratio_change",
     "round_spread",
+    "TIME_BASIS",
+    "run_loops",
     "run_mean",
     "run_time",
     "speed_range",
 ]
 
 RunSample = Callable[[RunMetrics], Optional[float]]
+
+TIME_BASIS = (
+    "time ratios round-paired in seconds (the speed reference is only a witness of the "
+    "machine's speed: docs/time-reference.md)"
+)
+"""What time ratios are taken in, for every table's legend."""
 
 
 def run_mean(run: RunMetrics) -> Optional[float]:
@@ -51,15 +64,16 @@ def run_mean(run: RunMetrics) -> Optional[float]:
 
 
 def run_time(run: RunMetrics) -> Optional[float]:
-    """Mean time per step of one run in reference loops when it carries a speed reference
-    (see :mod:`gctune.reference`), else in seconds (:func:`run_mean`). Compare two runs'
-    ``run_time`` only through :func:`paired_ratios`, which falls back to seconds for a
-    pair whose references differ."""
-    if run.reference:
-        normalized = normalized_mean(run.values, run.reference.get("seconds") or ())
-        if normalized is not None:
-            return normalized
+    """Mean time per step of one run in seconds: what time ratios are paired on."""
     return run_mean(run)
+
+
+def run_loops(run: RunMetrics) -> Optional[float]:
+    """Mean time per step of one run in speed-reference loops (None without a reference
+    record): a diagnostic, never what gctune's time ratios are taken in."""
+    if not run.reference:
+        return None
+    return normalized_mean(run.values, run.reference.get("seconds") or ())
 
 
 def _runs_by_round(point: Point) -> dict[int, RunMetrics]:
@@ -76,20 +90,12 @@ def by_round(point: Point, sample: RunSample = run_time) -> dict[int, float]:
     return out
 
 
-def _pair(sample: RunSample, a: RunMetrics, b: RunMetrics) -> tuple[Optional[float], ...]:
-    """Both runs' samples, in seconds when ``sample`` is :func:`run_time` and the two did
-    not time the same reference (different interpreters, or a run without one)."""
-    if sample is run_time and not same_reference(a.reference, b.reference):
-        sample = run_mean
-    return sample(a), sample(b)
-
-
 def paired_ratios(base: Point, new: Point, sample: RunSample = run_time) -> list[float]:
     """``new / base`` within each round both measured (rounds where base is 0 left out)."""
     b, n = _runs_by_round(base), _runs_by_round(new)
     out = []
     for number in sorted(set(b) & set(n)):
-        low, high = _pair(sample, b[number], n[number])
+        low, high = sample(b[number]), sample(n[number])
         if low is not None and high is not None and low > 0 and high > 0:
             out.append(high / low)
     return out
@@ -126,8 +132,6 @@ def paired_change(base: Point, new: Point, sample: RunSample = run_time) -> Opti
     change = ratio_change(paired_ratios(base, new, sample))
     if change is not None:
         return change
-    if sample is run_time:  # unpaired: processes of different speeds, compared in seconds
-        sample = run_mean
     b = [v for v in (sample(r) for r in base.runs) if v is not None]
     n = [v for v in (sample(r) for r in new.runs) if v is not None]
     if not b or not n or sum(b) <= 0:
@@ -164,7 +168,8 @@ class RoundSpread:
         if self.speed_range is not None and self.speed_range >= 1.1:
             text += (
                 f"; the machine itself ran some spans {self.speed_range:.1f}x slower than "
-                "others (speed reference), which the ratios do not count"
+                "others (speed reference): pairing in rounds cancels what a round's spans "
+                "share, the interval holds the rest"
             )
         return text
 

@@ -11,17 +11,23 @@ sweeps.
 So every span times, before its first chunk and after each chunk, the same small piece
 of work (:func:`reference_seconds`: integers turned into strings and bytes — the
 allocator and the eval loop, like the workloads, but no GC-tracked object, so it never
-advances or triggers the collector). Each chunk's time is divided by the reference
-times around it (:func:`normalized_mean`), which gives the span's time per step in
-*reference loops*: what the work costs at the speed the machine had at that moment.
-Ratios between two spans of the same interpreter (``same_reference``) use it; absolute
-times stay in seconds. Two different interpreters run the reference at different speeds,
-so their comparisons stay in seconds.
+advances or triggers the collector). :func:`normalized_mean` divides each chunk's time by
+the reference times around it, which gives the span's time per step in *reference
+loops*.
+
+gctune once paired its time ratios in reference loops. It no longer does: measured
+against known differences (``benchmarks/time_truth.py``, ``docs/time-reference.md``),
+dividing took noise out only while the machine switched speed, and then the reference
+also ran 2-4% (beside ``200,5,5``: 7-8%) faster or slower beside one side's work than the
+other's — a bias of that size; it took nothing out while other processes took the CPU (a
+0.2 ms loop runs inside one time slice, a 20 ms chunk does not), and it multiplied the
+noise of sleep-bound steps. Time ratios are paired in seconds
+(:mod:`gctune.paired`); the reference stays in every span as a witness of the machine's
+speed (:func:`gctune.paired.speed_range`, the round-spread line) and for
+``benchmarks/``.
 
 The loop takes 0.16–0.27 ms here against chunks of ``gctune.horizon.CHUNK_S`` (20
-ms): 1–1.5% of a span's wall time, kept out of its measured wall and CPU time. Whether
-dividing by it changes the noise and not the answer is what
-``benchmarks/speed_reference.py`` checks.
+ms): 1–1.5% of a span's wall time, kept out of its measured wall and CPU time.
 """
 
 from __future__ import annotations
@@ -30,7 +36,7 @@ import statistics
 import sys
 import time
 from collections.abc import Sequence
-from typing import Any, Optional
+from typing import Optional
 
 __all__ = [
     "REFERENCE_OPS",
@@ -38,7 +44,6 @@ __all__ = [
     "interpreter_key",
     "normalized_mean",
     "reference_seconds",
-    "same_reference",
 ]
 
 REFERENCE_OPS = 1500  # passes of the reference loop (0.16–0.27 ms on the 2-core hosts)
@@ -77,10 +82,3 @@ def normalized_mean(values: Sequence[float], reference: Sequence[float]) -> Opti
         lo, hi = max(0, i + 1 - WINDOW), min(n + 1, i + 1 + WINDOW)
         total += value / statistics.median(reference[lo:hi])
     return total / n
-
-
-def same_reference(a: Optional[dict[str, Any]], b: Optional[dict[str, Any]]) -> bool:
-    """Whether two runs' reference records came from the same interpreter and loop."""
-    if not a or not b:
-        return False
-    return a.get("python") == b.get("python") and a.get("ops") == b.get("ops")

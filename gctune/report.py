@@ -329,7 +329,8 @@ def _summary(data: SweepData, recs: dict[str, Recommendation]) -> list[Block]:
             ),
             tuple(rows),
             align="llrrrw",
-            caption=f"time: mean per {data.unit}. " + GAP_CAPTION,
+            caption=f"time: mean per {data.unit}; time vs default: round-paired in seconds. "
+            + GAP_CAPTION,
         ),
     ]
 
@@ -471,8 +472,9 @@ def _points_table(rows: list[PointStats], unit: str) -> Table:
         align="l" + "r" * (len(headers) - 1),
         caption=f"time/{unit}: mean over whole spans"
         + (" (a whole run of the program, start-up included)" if unit == "run" else "")
-        + "; vs default: geometric mean of the per-round ratios with its 95% t-interval "
-        "over rounds (n.s.: includes 1); overhead vs floor: (T - T_disabled) / T_disabled; "
+        + "; vs default: geometric mean of the per-round ratios in seconds (not in "
+        "speed-reference loops: docs/time-reference.md) with its 95% t-interval over rounds "
+        "(n.s.: includes 1); overhead vs floor: (T - T_disabled) / T_disabled; "
         "GC %: pause total / measured wall time; pauses and RSS over all spans; state: "
         "steady (every span held 2 full collections), rare full GC (fewer, their cost "
         "bounded under 1%), NOT steady (time is a lower bound); memory: bounded, or growth "

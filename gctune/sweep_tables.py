@@ -70,8 +70,10 @@ def progress_bar(label: str) -> Iterator[Callable[[SpanEvent], None]]:
 
 
 SUMMARY_CAPTION = (
-    "time: mean per step over whole spans; vs def: time / default's, round-paired, 95% "
-    "interval (n.s.: includes 1); GC %: pause total / wall time; p99, max: pause; state: "
+    "time: mean per step over whole spans; vs def: time / default's, round-paired in "
+    "seconds (the geometric mean of the per-round ratios: it differs from the two time "
+    "cells' quotient only by how rounds weigh), 95% interval (n.s.: includes 1); GC %: "
+    "pause total / wall time; p99, max: pause; state: "
     "steady = every span held ≥ 2 full collections (rare full: fewer, but their cost is "
     "under 1%; NOT steady: time is a lower bound); "
     "memory: bounded, or growth rate; RSS/def: peak RSS / default's; rounds: spans "

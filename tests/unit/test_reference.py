@@ -1,4 +1,5 @@
-"""The speed reference: normalising chunk times, and when two runs may be compared by it."""
+"""The speed reference: normalising chunk times (a diagnostic), and time ratios that are
+paired in seconds whatever the reference did."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from gctune.paired import paired_change, round_spread, run_mean, run_time
+from gctune.paired import paired_change, round_spread, run_loops, run_mean, run_time
 from gctune.reference import normalized_mean, reference_seconds
 from gctune.results import Point, load_sweep
 from tests.unit.synthetic import Synth, write_sweep
@@ -51,18 +52,13 @@ def _sweep(tmp_path: Path, python: str) -> list[Point]:
     return points
 
 
-def test_ratios_within_one_interpreter_take_the_machines_speed_out(tmp_path: Path) -> None:
+def test_time_ratios_are_paired_in_seconds_whatever_the_reference_did(tmp_path: Path) -> None:
     default, point = _sweep(tmp_path, "/usr/bin/python3.11 3.11.7")
-    assert run_time(default.runs[1]) == pytest.approx(run_time(default.runs[0]))
-    change = paired_change(default, point)
-    assert change is not None and change.ratio == pytest.approx(0.8)
-    assert change.high - change.low < 1e-6 and change.significant
-    spread = round_spread([default, point])
-    assert spread is not None and spread.spread == pytest.approx(0.0, abs=1e-9)
-
-
-def test_runs_of_different_interpreters_are_compared_in_seconds(tmp_path: Path) -> None:
-    default, point = _sweep(tmp_path, "/usr/bin/python3.13 3.13.0")
+    # the reference of default's second span ran twice as slow: in loops that span's
+    # time is the same as the others', but what the ratios use is its seconds
+    assert run_loops(default.runs[1]) == pytest.approx(run_loops(default.runs[0]))
+    assert run_time(default.runs[1]) == pytest.approx(2e-3)
+    assert run_time(default.runs[0]) == pytest.approx(1e-3)
     change = paired_change(default, point)
     seconds = paired_change(default, point, run_mean)
     assert change is not None and seconds is not None
@@ -70,13 +66,34 @@ def test_runs_of_different_interpreters_are_compared_in_seconds(tmp_path: Path) 
     assert change.ratio == pytest.approx(0.635, abs=0.001) and not change.significant
 
 
+def test_identical_times_with_different_references_are_not_a_difference(
+    tmp_path: Path,
+) -> None:
+    # a sleep-bound step: the same seconds in every span, while the reference (1-3
+    # samples per span of a 2 s step) moved 1.5x; dividing by it made a "significant"
+    # 1.26x of two identical settings
+    sweep = write_sweep(
+        tmp_path,
+        [
+            Synth("w", "default", [2.0004] * 4, spans=True, reference=[1.0, 1.0, 1.0, 1.0]),
+            Synth("w", "same", [2.0004] * 4, spans=True, reference=[1.5, 1.4, 1.6, 1.5]),
+        ],
+    )
+    default, point = load_sweep(sweep)[1]
+    change = paired_change(default, point)
+    assert change is not None and change.ratio == pytest.approx(1.0)
+    assert not change.significant
+
+
 def test_runs_without_a_reference_keep_their_seconds(tmp_path: Path) -> None:
     sweep = write_sweep(tmp_path, [Synth("w", "default", [1.0e-3] * 2, spans=True)])
     (point,) = load_sweep(sweep)[1]
     assert run_time(point.runs[0]) == pytest.approx(run_mean(point.runs[0]))
+    assert run_loops(point.runs[0]) is None
 
 
 def test_the_spread_line_says_how_far_the_machines_speed_moved(tmp_path: Path) -> None:
     spread = round_spread(_sweep(tmp_path, "/usr/bin/python3.11 3.11.7"))
     assert spread is not None and spread.speed_range == pytest.approx(2.0)
     assert "ran some spans 2.0x slower than others (speed reference)" in spread.line()
+    assert "pairing in rounds cancels what a round's spans share" in spread.line()
