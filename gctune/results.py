@@ -389,6 +389,10 @@ def span_point_document(
         doc = {k: v for k, v in previous.items() if k != "gctune"}
         section = dict(previous["gctune"])
     section["duration_s"] = round(float(section.get("duration_s") or 0.0) + duration_s, 3)
+    unusable = _unusable_span(worker_output) if worker_output is not None else None
+    if unusable is not None:
+        worker_output = None
+        failure = failure or unusable
     if worker_output is not None:
         bench_in = worker_output["benchmarks"][0]
         common = {**worker_output.get("metadata", {}), **bench_in.get("metadata", {})}
@@ -417,6 +421,25 @@ def span_point_document(
         section["reason"] = "no run carried probe data"
     doc["gctune"] = section
     return doc
+
+
+def _unusable_span(worker_output: dict[str, Any]) -> Optional[str]:
+    """Why a span worker's pyperf file cannot be appended as a round; None when it can."""
+    try:
+        bench = worker_output["benchmarks"][0]
+        (run,) = bench["runs"]
+        values = run.get("values")
+        probe = {  # pyperf moves metadata shared by all runs up to the benchmark or file
+            **worker_output.get("metadata", {}), **bench.get("metadata", {}),
+            **run.get("metadata", {}),
+        }.get("gctune_probe")
+    except (KeyError, IndexError, TypeError, ValueError, AttributeError):
+        return "the span's result is not one pyperf run"
+    if not values:  # pyperf leaves "values" out of a run that has none
+        return "the span measured no step (every step went to warm-up or settling)"
+    if not isinstance(probe, str):
+        return "the span's result carries no probe data"
+    return None
 
 
 def read_point_document(path: Path) -> dict[str, Any]:

@@ -130,7 +130,7 @@ def _run_span(workload: Workload, state: Any, args: argparse.Namespace) -> dict[
     reference = [reference_seconds()]
     began = timer()
     probe.start()  # collections between chunks count too
-    while steps < args.max_steps:
+    while steps == 0 or steps < args.max_steps:  # at least one whole chunk, whatever the budget
         t0 = timer()
         run_steps(state, chunk)
         dt = timer() - t0
