@@ -132,6 +132,32 @@ def identical_work(stats: Sequence[PointStats]) -> Optional[IdenticalWork]:
     )
 
 
+# A span that holds fewer steps than this cannot be at steady state in any useful sense:
+# one step more or less is a third of it.
+FEW_STEPS = 3
+
+
+def long_step_warning(stats: Sequence[PointStats]) -> Optional[str]:
+    """One line when a workload's steps are too long for its spans' budget, and what will
+    measure it: a budget of about ten steps (``--max-point-time``), or a longer mode."""
+    short = [
+        s for s in stats
+        if s.ok and s.span_steps_min is not None and s.span_steps_min < FEW_STEPS
+        and s.span_budget_s is not None
+    ]  # fmt: skip
+    if not short:
+        return None
+    s = max(short, key=lambda p: p.mean_s)
+    budget = s.span_budget_s or 0.0
+    want = max(1, math.ceil(10 * s.mean_s))
+    modes = " (or --normal)" if want <= 3 else " (or --rigorous)" if want <= 6 else ""
+    return (
+        f"one step took {s.mean_s:.3g} s against a span budget of {budget:.3g} s: spans of "
+        f"{s.setting} measured {s.span_steps_min} step(s), too few for steady state; "
+        f"use --max-point-time {want}{modes}"
+    )
+
+
 def workload_warnings(stats: Sequence[PointStats]) -> list[str]:
     """The doubts that concern one workload's numbers, one line each, most important first:
     settings not at steady state, memory that grows, and the drift that identical work
@@ -159,6 +185,14 @@ def workload_warnings(stats: Sequence[PointStats]) -> list[str]:
                 f"{s.setting}: memory grows {fmt_size(g.bytes_per_step)} per step{per_s} "
                 f"in {g.runs_growing} of {g.runs} spans: not safe to run unattended"
             )
+    long = long_step_warning(stats)
+    if long is not None:
+        out.append(long)
+    own = [s for s in stats if s.ok and s.gc_interference]
+    if own:
+        first = own[0]
+        more = f" (and in {len(own) - 1} other setting(s))" if len(own) > 1 else ""
+        out.insert(0, f"{first.setting}{more}: {first.gc_interference}")
     same = identical_work(stats)
     if same is not None:
         out.append(

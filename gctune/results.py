@@ -26,6 +26,9 @@ Format history (``FORMAT_VERSION``):
     their runs have no span, so their steady state is unknown. On 3.15+, runs of either
     version may also carry ``reported_pauses`` and ``pause_excess_ppm`` (the
     interpreter's own duration of each collection, see :mod:`gctune.agreement`).
+    Span runs may also carry ``gc_calls`` (the program's own calls to gc.collect(),
+    gc.set_threshold(), gc.disable(), ... while measured, see :mod:`gctune.gcwatch`);
+    files without it load as runs whose calls were not counted.
 """
 
 from __future__ import annotations
@@ -98,6 +101,8 @@ class RunMetrics:
     loops: Optional[int] = None
     reference: Optional[dict[str, Any]] = None
     """The span's speed reference: ``seconds`` (one more than values), ``ops``, ``python``."""
+    gc_calls: dict[str, int] = field(default_factory=dict)
+    """The program's own calls to gc functions while measured (see :mod:`gctune.gcwatch`)."""
 
     @property
     def steps(self) -> Optional[int]:
@@ -539,6 +544,7 @@ def _run_from_json(data: dict[str, Any]) -> RunMetrics:
         startup=_optional_dict(data.get("startup")),
         loops=int(data["loops"]) if data.get("loops") is not None else None,
         reference=_optional_dict(data.get("reference")),
+        gc_calls={str(k): int(v) for k, v in (data.get("gc_calls") or {}).items()},
     )
 
 

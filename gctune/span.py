@@ -42,6 +42,7 @@ from contextlib import contextmanager, suppress
 from typing import Any, Optional
 
 from gctune.catalog import Workload, WorkloadError, load_workload
+from gctune.gcwatch import GcWatch
 from gctune.probe import Probe, gc_kind, peak_rss_bytes
 from gctune.reference import REFERENCE_OPS, interpreter_key, reference_seconds
 from gctune.settings import SettingError, apply_setting, parse_setting
@@ -108,12 +109,15 @@ class Trajectory:
             self.every *= 2
 
 
-def _run_span(workload: Workload, state: Any, args: argparse.Namespace) -> dict[str, Any]:
+def _run_span(
+    workload: Workload, state: Any, args: argparse.Namespace, watch: GcWatch
+) -> dict[str, Any]:
     """Warm up, collect, then time chunks until whole full cycles, the limit or the budget."""
     t_warm = time.perf_counter()
     workload.run_steps(state, args.warmup)
     warm_s = time.perf_counter() - t_warm
-    gc.collect()  # start at the beginning of a cycle, whatever the warm-up left
+    with watch.paused():
+        gc.collect()  # start at the beginning of a cycle, whatever the warm-up left
     full_gen = full_generation()
     chunk = max(1, args.chunk)
     settle = _settle(workload, state, args, full_gen, chunk)
@@ -175,6 +179,7 @@ def _run_span(workload: Workload, state: Any, args: argparse.Namespace) -> dict[
     }
     snap["reference"] = {"seconds": reference, "ops": REFERENCE_OPS, "python": interpreter_key()}
     snap["values"] = values
+    snap["gc_calls"] = dict(sorted(watch.calls.items()))
     return snap
 
 
@@ -366,6 +371,8 @@ def main(argv: Optional[list[str]] = None) -> int:
         setting = parse_setting(args.setting)
     except SettingError as exc:
         sys.exit(f"gctune: {exc}")
+    watch = GcWatch()
+    watch.install()  # before the workload is imported: its own gc calls are counted
     with _exit_when_out_of_memory(args.max_memory):
         if args.max_memory:
             _limit_memory(args.max_memory)
@@ -377,13 +384,15 @@ def main(argv: Optional[list[str]] = None) -> int:
         except WorkloadError as exc:
             sys.exit(f"gctune: {exc}")
         setup_s = time.perf_counter() - t_setup
-        applied = apply_setting(setting)
+        with watch.paused():
+            applied = apply_setting(setting)
+        watch.start()
         if args.pilot:
             result: dict[str, Any] = _pilot(workload, state, args)
             result.update(size=size, setup_s=setup_s)
             _write(args.out, result)
             return 0
-        snap = _run_span(workload, state, args)
+        snap = _run_span(workload, state, args, watch)
     snap["applied"] = dict(applied)
     snap["startup"] = {"process_s": ready_s, "setup_s": setup_s}
     snap["peak_rss_bytes"] = peak_rss_bytes()
