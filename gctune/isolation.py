@@ -120,8 +120,14 @@ def cap_log(log: IO[str], *, cap: int = LOG_CAP, head: int = LOG_HEAD, tail: int
     between the read of the tail and the truncation are lost with the middle (and not
     counted: the line says "at least").
     """
-    with suppress(ValueError):
-        log.flush()
+    try:
+        return _cap_log(log, cap, head, tail)
+    except (OSError, ValueError):  # a log that cannot be read back is left whole
+        return 0
+
+
+def _cap_log(log: IO[str], cap: int, head: int, tail: int) -> int:
+    log.flush()
     fd = log.fileno()
     size = os.fstat(fd).st_size
     if size <= cap:
@@ -130,7 +136,7 @@ def cap_log(log: IO[str], *, cap: int = LOG_CAP, head: int = LOG_HEAD, tail: int
 
     if not fcntl.fcntl(fd, fcntl.F_GETFL) & os.O_APPEND:
         return 0  # a writer at its own offset would leave a hole: not cut
-    with open(fd, "rb", closefd=False) as raw:
+    with open(log.name, "rb") as raw:  # the log itself is open for writing only
         raw.seek(head)
         kept = raw.read(min(len(_CUT) + 200, size - head))
         earlier = 0

@@ -119,7 +119,9 @@ def _now() -> str:
 
 def _span_command(target: Target, setting: str, out: Path, extra: Sequence[str]) -> list[str]:
     cmd = [target.python, "-m", "gctune.span", "--workload", target.workload]
-    cmd += ["--setting", setting, "--out", str(out), "--max-memory", str(target.max_memory)]
+    # absolute: a step may change the worker's working directory before it writes
+    cmd += ["--setting", setting, "--out", str(out.absolute())]
+    cmd += ["--max-memory", str(target.max_memory)]
     cmd += ["--parent-pid", str(os.getpid())]  # the worker ends if this sweep is killed
     if target.size is not None:
         cmd += ["--size", str(target.size)]

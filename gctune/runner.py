@@ -271,7 +271,7 @@ def _run_command_point(
     assert spec.command is not None
     started, t0 = _now(), time.monotonic()
     with _point_files(sweep_dir, plan) as (final, log_path, tmp):
-        output = tmp / "pyperf.json"
+        output = tmp.absolute() / "pyperf.json"  # the program may change its directory
         launch = program.prepare_launch(tmp, spec.command, plan.setting, spec.max_memory)
         cmd = program.pyperf_command(
             spec.python, launch, plan.workload_id, output, _pyperf_options(spec)
