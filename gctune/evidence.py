@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Optional
 
 from gctune.analysis import PointStats
+from gctune.horizon import FULL_TARGET
 
 __all__ = [
     "CYCLIC_PER_COLLECTION",
@@ -138,22 +139,28 @@ FEW_STEPS = 3
 
 
 def long_step_warning(stats: Sequence[PointStats]) -> Optional[str]:
-    """One line when a workload's steps are too long for its spans' budget, and what will
-    measure it: a budget of about ten steps (``--max-point-time``), or a longer mode."""
+    """One line when a setting's spans missed steady state because a step is long against
+    their budget (fewer than ``FEW_STEPS`` steps in a span), and what will measure it: a
+    budget for its full-collection cycles, or a longer mode.
+
+    A span of one long step that holds its full collections (a step of async_tree runs
+    hundreds) is at steady state: no line for it.
+    """
     short = [
         s for s in stats
-        if s.ok and s.span_steps_min is not None and s.span_steps_min < FEW_STEPS
-        and s.span_budget_s is not None
+        if s.ok and s.steady == "not steady" and s.span_steps_min is not None
+        and s.span_steps_min < FEW_STEPS and s.span_budget_s is not None
     ]  # fmt: skip
     if not short:
         return None
     s = max(short, key=lambda p: p.mean_s)
     budget = s.span_budget_s or 0.0
-    want = max(1, math.ceil(10 * s.mean_s))
+    cycles = 2 * FULL_TARGET * (s.predicted_period or 1.0)  # room for periods twice as long
+    want = max(1, math.ceil(max(FEW_STEPS, cycles) * s.mean_s))
     modes = " (or --normal)" if want <= 3 else " (or --rigorous)" if want <= 6 else ""
     return (
         f"one step took {s.mean_s:.3g} s against a span budget of {budget:.3g} s: spans of "
-        f"{s.setting} measured {s.span_steps_min} step(s), too few for steady state; "
+        f"{s.setting} held {s.span_steps_min} step(s) and not its full collections; "
         f"use --max-point-time {want}{modes}"
     )
 

@@ -157,23 +157,25 @@ def _cap_log(log: IO[str], cap: int, head: int, tail: int) -> int:
     return cut
 
 
-def log_since(path: Path, start: int, cut_before: int) -> str:
+def log_since(
+    path: Path, start: int, cut_before: int, *, head: int = LOG_HEAD, tail: int = LOG_TAIL
+) -> str:
     """The text a process appended to the log ``path`` from offset ``start`` on, or its
     last ``LOG_TAIL`` bytes when :func:`cap_log` cut the log since (``cut_before``: the
     log's :func:`cut_bytes` before the process started)."""
     data = path.read_bytes()
-    if cut_bytes(path) != cut_before and start > LOG_HEAD:
-        data = data[-LOG_TAIL:]
+    if cut_bytes(path, head=head) != cut_before and start > head:
+        data = data[-tail:]
     else:
         data = data[start:]
     return data.decode("utf-8", errors="replace")
 
 
-def cut_bytes(path: Path) -> int:
+def cut_bytes(path: Path, *, head: int = LOG_HEAD) -> int:
     """Bytes :func:`cap_log` has cut from the log ``path`` so far (0: none)."""
     try:
         with path.open("rb") as raw:
-            raw.seek(LOG_HEAD)
+            raw.seek(head)
             kept = raw.read(len(_CUT) + 40)
     except OSError:
         return 0

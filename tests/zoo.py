@@ -10,9 +10,10 @@ shape. ``check`` runs on every finished point of the shape, ``check_sweep`` on t
 sweep directory after the sweep and its resume.
 
 To add a shape: append a ``Shape`` to ``ZOO``. Keep its setup and steps small (the whole
-zoo is measured twice per ``make test``); for a shape that needs its own command-line
-option, give it ``args`` — it is then measured in a sweep of its own (slower: use
-sparingly).
+zoo is measured twice per ``make test``). A shape that needs command-line options of its
+own (a memory cap, a size) gives them as ``args``: it is then swept alone, in quick mode
+(slower: use sparingly). One that gctune must refuse before measuring (say a --size beyond
+64 bits) gives ``refused``, a part of the one-line error expected.
 """
 
 from __future__ import annotations
@@ -42,6 +43,9 @@ class Shape:
     check: Optional[Callable[[Point], None]] = None
     check_sweep: Optional[Callable[[Path], None]] = None
     args: Sequence[str] = field(default_factory=tuple)
+    """Options of its own: the shape is then swept alone, in quick mode, with them."""
+    refused: Optional[str] = None
+    """The sweep must refuse the shape (its ``args``) before measuring: one line with this."""
 
     @property
     def spec(self) -> str:
@@ -232,7 +236,7 @@ ZOO: tuple[Shape, ...] = (
     Shape(
         "large_heap",
         '''
-        """A large heap built in setup (near the zoo's --max-memory), then small steps."""
+        """A large heap built in setup, near the --max-memory cap of its sweep."""
         def make(size=1):
             heap = [bytearray(1024 * 1024) for _ in range(300 * size)]  # 300 MiB resident
             objects = [[i] for i in range(100_000)]
@@ -241,6 +245,7 @@ ZOO: tuple[Shape, ...] = (
                 return len([[] for _ in range(50)]) + len(heap) + len(objects)
             return step
         ''',
+        args=("--max-memory", "400M"),
     ),
     Shape(
         "slow_setup",

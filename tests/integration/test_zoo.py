@@ -4,7 +4,8 @@ point or a failed point with a one-line reason, never a traceback or a stopped s
 What runs, and why this combination (the zoo must stay within a few minutes of
 ``make test``):
 
-* quick mode: one sweep of every shape together (so each shape's neighbours are measured
+* quick mode: one sweep of every shape together (but those with options of their own,
+  swept alone) (so each shape's neighbours are measured
   whatever it does), killed with SIGKILL while it runs and finished with ``--resume``;
   its detached child must be gone after the resume;
 * normal mode: a second sweep of every shape, left to finish;
@@ -33,9 +34,11 @@ pytestmark = pytest.mark.integration
 
 GCTUNE = str(Path(sys.executable).with_name("gctune"))
 COMMON = ["-s", "2000,10,10", "--rounds", "2", "--max-point-time", str(SPAN_S)]
-COMMON += ["--max-memory", "400M", "--timeout", "60"]
+COMMON += ["--timeout", "60"]
 SETTINGS = {"default", "disabled", "t2000-10-10"}
 BY_NAME = {shape.name: shape for shape in ZOO}
+SHARED = [shape for shape in ZOO if not shape.args]  # swept together
+OWN = [shape for shape in ZOO if shape.args]  # swept alone, with their options
 
 
 def gctune(cwd: Path, *args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
@@ -73,7 +76,7 @@ def zoo(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def workload_args() -> list[str]:
-    return [arg for shape in ZOO for arg in ("-w", shape.spec)]
+    return [arg for shape in SHARED for arg in ("-w", shape.spec)]
 
 
 @pytest.fixture(scope="module")
@@ -132,14 +135,27 @@ def check_shape(sweep: Path, shape: Shape) -> None:
         shape.check_sweep(sweep)
 
 
-@pytest.mark.parametrize("shape", ZOO, ids=[s.name for s in ZOO])
+@pytest.mark.parametrize("shape", SHARED, ids=[s.name for s in SHARED])
 def test_quick_mode_after_a_kill_and_resume(quick: Path, shape: Shape) -> None:
     check_shape(quick, shape)
 
 
-@pytest.mark.parametrize("shape", ZOO, ids=[s.name for s in ZOO])
+@pytest.mark.parametrize("shape", SHARED, ids=[s.name for s in SHARED])
 def test_normal_mode(normal: Path, shape: Shape) -> None:
     check_shape(normal, shape)
+
+
+@pytest.mark.parametrize("shape", OWN, ids=[s.name for s in OWN])
+def test_shape_with_options_of_its_own(zoo: Path, shape: Shape) -> None:
+    out = f"own-{shape.name}"
+    done = gctune(zoo, "sweep", "-w", shape.spec, "--quick", *COMMON, *shape.args, "--out", out)
+    assert "Traceback" not in done.stdout + done.stderr
+    if shape.refused is not None:
+        (line,) = done.stderr.strip().splitlines()
+        assert done.returncode == 2 and shape.refused in line, done.stderr
+        return
+    assert done.returncode == (0 if shape.reason is None else 3), done.stderr
+    check_shape(zoo / out, shape)
 
 
 def test_the_report_reads_every_shape_and_says_what_measures_a_long_step(
@@ -158,7 +174,7 @@ def test_recommend_reads_every_shape(zoo: Path, quick: Path, normal: Path, mode:
     rec = gctune(zoo, "recommend", str(sweep), "--json")
     assert rec.returncode == 0 and "Traceback" not in rec.stderr, rec.stderr
     found = {w["workload"]: w for w in json.loads(rec.stdout)["workloads"]}
-    finished = {s.workload_id for s in ZOO if s.reason is None}
+    finished = {s.workload_id for s in SHARED if s.reason is None}
     assert finished <= set(found), finished - set(found)
     # a program that sets the collector itself: said, and nothing recommended over it
     for name in ("sets_threshold", "disables_gc", "freezes"):
