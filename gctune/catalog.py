@@ -19,6 +19,10 @@ A workload spec is one of:
       the module's ``setup(size)``; with neither, the state is the size itself, so a
       benchmark written ``bench(n)`` runs ``bench(size)`` at each step.
 
+    A step must run its work to the end when called: an ``async def`` or generator
+    function (called, it only creates a coroutine or generator) is refused with how to
+    wrap it, e.g. ``lambda: asyncio.run(step())``.
+
     ``size`` reaches only the factory or the setup function (or, with no setup, the
     step). Its default is the default value of that size parameter, else the module's
     ``DEFAULT_SIZE``; ``--size`` overrides both, and is required when neither exists.
