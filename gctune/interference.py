@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Optional
 
 from gctune.gcwatch import CHANGES, describe_calls
-from gctune.results import Point
+from gctune.results import Point, RunMetrics
 
 __all__ = ["Interference", "interference"]
 
@@ -29,6 +29,14 @@ class Interference:
     line: str
 
 
+def _steps_since_applied(run: RunMetrics) -> int:
+    """Steps a span ran from the setting's application on (warm-up, settling, measured):
+    the window in which the program's gc calls were counted."""
+    span = run.span or {}
+    settle = span.get("settle") or {}
+    return int(span.get("warmup_steps", 0)) + int(settle.get("steps", 0)) + (run.steps or 0)
+
+
 def interference(point: Point) -> Optional[Interference]:
     """How the program of ``point`` drove the collector while measured; None: it did not."""
     if not point.ok:
@@ -37,7 +45,7 @@ def interference(point: Point) -> Optional[Interference]:
     for run in point.runs:
         for name, n in run.gc_calls.items():
             calls[name] = calls.get(name, 0) + n
-    steps = sum(run.steps or 0 for run in point.runs) or None
+    steps = sum(_steps_since_applied(run) for run in point.runs) or None
     if any(name in CHANGES for name in calls):
         return Interference(
             True,

@@ -110,7 +110,9 @@ LOG_TAIL = 1024**2
 _CUT = b"\n[gctune: "
 
 
-def cap_log(log: IO[str], *, cap: int = LOG_CAP, head: int = LOG_HEAD, tail: int = LOG_TAIL) -> int:
+def cap_log(
+    log: IO[str], *, cap: int = LOG_CAP, head: int = LOG_HEAD, tail: int = LOG_TAIL
+) -> int:
     """Cut the middle of ``log`` (a file opened for appending) beyond ``cap`` bytes; return
     the bytes cut now.
 
@@ -146,13 +148,14 @@ def _cap_log(log: IO[str], cap: int, head: int, tail: int) -> int:
         raw.seek(size - tail)
         last = raw.read(tail)
     cut = size - head - tail
-    marker_len = 0
-    if earlier:
-        marker_len = kept.index(b"]\n") + 2 if b"]\n" in kept else 0
-    total = earlier + cut - marker_len
+    # the earlier cut's own line is part of what is cut now, not output
+    marker_len = kept.index(b"]\n") + 2 if earlier and b"]\n" in kept else 0
+    note = (
+        f"{earlier + cut - marker_len:,} bytes of output cut here (at least), the log's "
+        f"first {head // 1024:,} KiB and last {tail // 1024:,} KiB kept]\n"
+    )
     os.ftruncate(fd, head)
-    os.write(fd, _CUT + f"{total:,} bytes of output cut here (at least), the log's first and last "
-             f"{head // 1024:,} KiB kept]\n".encode())
+    os.write(fd, _CUT + note.encode())
     os.write(fd, last)
     return cut
 

@@ -8,7 +8,8 @@ What runs, and why this combination (the zoo must stay within a few minutes of
   swept alone) (so each shape's neighbours are measured
   whatever it does), killed with SIGKILL while it runs and finished with ``--resume``;
   its detached child must be gone after the resume;
-* normal mode: a second sweep of every shape, left to finish;
+* normal mode: a second sweep of every shape, of one round (and its decision rounds), left
+  to finish;
 * ``report`` and ``recommend --json`` on both sweeps (they read every shape's points);
 * ``run`` on a long step and on a refused async step, ``verify`` on a long step: not
   every shape, since their spans, pilots and failure reasons are the sweep's code.
@@ -109,8 +110,9 @@ def quick(zoo: Path) -> Path:
 
 @pytest.fixture(scope="module")
 def normal(zoo: Path) -> Path:
-    """The zoo in normal mode, left to finish."""
-    done = gctune(zoo, "sweep", *workload_args(), "--normal", *COMMON, "--out", "normal")
+    """The zoo in normal mode, one round, left to finish."""
+    options = [*COMMON[:2], "--rounds", "1", *COMMON[4:]]  # one round: the time of make test
+    done = gctune(zoo, "sweep", *workload_args(), "--normal", *options, "--out", "normal")
     assert "Traceback" not in done.stdout + done.stderr
     assert done.returncode == 3, done.stderr
     assert not processes_mentioning(str(zoo / "detached_child.py"))
