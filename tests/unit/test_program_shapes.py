@@ -104,12 +104,17 @@ def test_a_recorded_detached_child_is_ended(tmp_path: Path) -> None:
     code = textwrap.dedent(
         """
         import subprocess, sys, time
-        child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(300)"],
-                                 start_new_session=True, stdout=subprocess.DEVNULL)
+        child = subprocess.Popen(
+            [sys.executable, "-c", "import time; time.sleep(300)", sys.argv[1]],
+            start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
         print(child.pid, flush=True)
         """
     )
-    started = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    # the child's own argument: this test's directory, so no other cleanup takes it for its own
+    started = subprocess.run(
+        [sys.executable, "-c", code, str(tmp_path)], capture_output=True, text=True, timeout=60
+    )
     pid = int(started.stdout)
     record = tmp_path / PROCESS_RECORD
     start = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[19]
