@@ -22,6 +22,7 @@ from gctune.fmt import fmt_ns
 from gctune.growth import Growth, point_growth
 from gctune.histogram import GAMMA, Histogram
 from gctune.horizon import FULL_TARGET
+from gctune.interference import interference
 from gctune.results import Point, RunMetrics
 
 __all__ = [
@@ -148,6 +149,14 @@ class PointStats:
     race_stopped: Optional[str] = None
     paired: bool = False
     """True when ratios come from round-paired samples (see :mod:`gctune.paired`)."""
+    gc_interference: Optional[str] = None
+    """One line when the program called gc functions itself (see :mod:`gctune.interference`)."""
+    gc_changed: bool = False
+    """True when the program changed the setting under gctune: the point is not its setting."""
+    span_steps_min: Optional[int] = None
+    """Fewest measured steps in one span (None: runs without a span)."""
+    span_budget_s: Optional[float] = None
+    """The largest time budget of its spans, seconds."""
 
     @property
     def latency_p99_ns(self) -> float:
@@ -328,6 +337,10 @@ def point_stats(
                 gap = (1.0 - time_change.ratio) / (1.0 - floor)
     overall = _summary(pauses)
     steadiness = steady_state(point, _full_pause(default))
+    own = interference(point)
+    spans = [r.span for r in point.runs if r.span is not None]
+    steps = [int(sp["steps"]) for sp in spans]
+    budgets = [float(sp["budget_s"]) for sp in spans if sp.get("budget_s")]
     return PointStats(
         workload=point.workload,
         setting=point.setting,
@@ -379,6 +392,10 @@ def point_stats(
         growth=point_growth(point, t_point),
         race_stopped=(point.race or {}).get("stopped"),
         paired=_has_rounds(point) and default is not None and _has_rounds(default),
+        gc_interference=own.line if own else None,
+        gc_changed=own.changed if own else False,
+        span_steps_min=min(steps) if steps else None,
+        span_budget_s=max(budgets) if budgets else None,
     )
 
 

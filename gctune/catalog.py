@@ -19,6 +19,10 @@ A workload spec is one of:
       the module's ``setup(size)``; with neither, the state is the size itself, so a
       benchmark written ``bench(n)`` runs ``bench(size)`` at each step.
 
+    A step must run its work to the end when called: an ``async def`` or generator
+    function (called, it only creates a coroutine or generator) is refused with how to
+    wrap it, e.g. ``lambda: asyncio.run(step())``.
+
     ``size`` reaches only the factory or the setup function (or, with no setup, the
     step). Its default is the default value of that size parameter, else the module's
     ``DEFAULT_SIZE``; ``--size`` overrides both, and is required when neither exists.
@@ -283,6 +287,7 @@ def _from_module(spec: str, module: ModuleType) -> Workload:
         raise WorkloadError(
             f"workload {spec!r} has no step(state) function (or name a function: {spec}:FUNCTION)"
         )
+    _check_step(spec, step)
     if setup is None:
         setup = _no_state
     elif not callable(setup):
@@ -358,9 +363,12 @@ def _from_callable(spec: str, module: ModuleType, name: str) -> Workload:
         )
 
     if params and params[0].name == "size":
+        if inspect.iscoroutinefunction(func) or inspect.isgeneratorfunction(func):
+            _check_step(spec, func)  # an async factory: its step is never returned
         if len(required) > 1:
             raise WorkloadError(f"{spec!r}: a factory takes only size")
         return workload(_size_default(module, func), _factory(spec, func), None)
+    _check_step(spec, func)
     if not required:
         return workload(1, lambda size: func, None)  # size unused
     if len(required) > 1:
@@ -387,9 +395,34 @@ def _factory(spec: str, func: Callable[[int], Any]) -> Callable[[int], Any]:
             raise WorkloadError(
                 f"{spec!r}: a factory must return the step (a callable), got {type(step).__name__}"
             )
+        _check_step(spec, step)
         return step
 
     return setup
+
+
+def _check_step(spec: str, step: Any) -> None:
+    """Refuse a step whose call only creates a coroutine or generator and runs nothing.
+
+    Calling an ``async def`` function (or a generator function) returns an object
+    without running its body: timed as a step it measures a few microseconds of nothing.
+    A step must run the work to its end, so gctune asks for a wrapper rather than
+    guessing an event loop (the program's own loop policy, or a long-lived loop, is the
+    program's choice).
+    """
+    if inspect.iscoroutinefunction(step) or inspect.isasyncgenfunction(step):
+        kind = "an async generator" if inspect.isasyncgenfunction(step) else "a coroutine"
+        raise WorkloadError(
+            f"{spec!r}: the step is an async function; calling it only creates {kind} "
+            "that never runs: wrap it so a call runs it to the end, e.g. "
+            "return lambda: asyncio.run(step()) from the factory"
+        )
+    if inspect.isgeneratorfunction(step):
+        raise WorkloadError(
+            f"{spec!r}: the step is a generator function; calling it only creates a "
+            "generator that never runs: wrap it so a call exhausts it, e.g. "
+            "return lambda: collections.deque(step(), maxlen=0)"
+        )
 
 
 def _no_state(size: int) -> None:

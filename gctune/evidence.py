@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Optional
 
 from gctune.analysis import PointStats
+from gctune.horizon import FULL_TARGET
 
 __all__ = [
     "CYCLIC_PER_COLLECTION",
@@ -132,6 +133,38 @@ def identical_work(stats: Sequence[PointStats]) -> Optional[IdenticalWork]:
     )
 
 
+# A span that holds fewer steps than this cannot be at steady state in any useful sense:
+# one step more or less is a third of it.
+FEW_STEPS = 3
+
+
+def long_step_warning(stats: Sequence[PointStats]) -> Optional[str]:
+    """One line when a setting's spans missed steady state because a step is long against
+    their budget (fewer than ``FEW_STEPS`` steps in a span), and what will measure it: a
+    budget for its full-collection cycles, or a longer mode.
+
+    A span of one long step that holds its full collections (a step of async_tree runs
+    hundreds) is at steady state: no line for it.
+    """
+    short = [
+        s for s in stats
+        if s.ok and s.steady == "not steady" and s.span_steps_min is not None
+        and s.span_steps_min < FEW_STEPS and s.span_budget_s is not None
+    ]  # fmt: skip
+    if not short:
+        return None
+    s = max(short, key=lambda p: p.mean_s)
+    budget = s.span_budget_s or 0.0
+    cycles = 2 * FULL_TARGET * (s.predicted_period or 1.0)  # room for periods twice as long
+    want = max(1, math.ceil(max(FEW_STEPS, cycles) * s.mean_s))
+    modes = " (or --normal)" if want <= 3 else " (or --rigorous)" if want <= 6 else ""
+    return (
+        f"one step took {s.mean_s:.3g} s against a span budget of {budget:.3g} s: spans of "
+        f"{s.setting} held {s.span_steps_min} step(s) and not its full collections; "
+        f"use --max-point-time {want}{modes}"
+    )
+
+
 def workload_warnings(stats: Sequence[PointStats]) -> list[str]:
     """The doubts that concern one workload's numbers, one line each, most important first:
     settings not at steady state, memory that grows, and the drift that identical work
@@ -159,6 +192,14 @@ def workload_warnings(stats: Sequence[PointStats]) -> list[str]:
                 f"{s.setting}: memory grows {fmt_size(g.bytes_per_step)} per step{per_s} "
                 f"in {g.runs_growing} of {g.runs} spans: not safe to run unattended"
             )
+    long = long_step_warning(stats)
+    if long is not None:
+        out.append(long)
+    own = [s for s in stats if s.ok and s.gc_interference]
+    if own:
+        first = own[0]
+        more = f" (and in {len(own) - 1} other setting(s))" if len(own) > 1 else ""
+        out.insert(0, f"{first.setting}{more}: {first.gc_interference}")
     same = identical_work(stats)
     if same is not None:
         out.append(

@@ -158,7 +158,9 @@ def plan_span(pilot: dict[str, Any], setting_id: str, *, budget_s: float) -> Spa
         warmup=warmup,
         chunk=chunk,
         min_steps=min(min_steps, budget_steps),
-        max_steps=int(span_s / step_s) * 2,  # the budget, not the count, ends a long span
+        # the budget, not the count, ends a long span; a step longer than the whole span
+        # still measures one whole chunk (a span without a value measures nothing)
+        max_steps=max(chunk, int(span_s / step_s) * 2),
         budget_s=span_s,
         predicted_period=period,
         reachable=reachable,

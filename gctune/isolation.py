@@ -10,6 +10,7 @@ process it started is ended too, including those that left its group or session 
 from __future__ import annotations
 
 import ctypes
+import json
 import os
 import signal
 import subprocess
@@ -22,10 +23,16 @@ from pathlib import Path
 from typing import IO, Any, Optional
 
 __all__ = [
+    "LOG_CAP",
     "MAX_MEMORY_CAP",
     "MEMORY_POLL_S",
     "MIN_MEMORY_CAP",
+    "PROCESS_RECORD",
+    "cap_log",
+    "cut_bytes",
+    "log_since",
     "end_point_tree",
+    "end_recorded",
     "kill_group",
     "run_isolated",
     "worker_rss",
@@ -48,8 +55,14 @@ def run_isolated(
     cwd: Optional[str] = None,
     max_memory: int = 0,
     env: Optional[dict[str, str]] = None,
+    record: Optional[Path] = None,
 ) -> tuple[int, bool]:
     """Run ``cmd`` in its own session; kill the whole group on timeout or interrupt.
+
+    With ``record``, the processes of the point (pid and start time, every one seen while
+    polling) are written to that file as they appear, so that a later run can end what a
+    sweep killed outright (SIGKILL: no cleanup of its own runs) left running: see
+    :func:`end_recorded`.
 
     Returns the exit status and whether the timeout (seconds) struck. With ``max_memory``
     (bytes), the point is also killed as soon as one of its pyperf workers holds that much
@@ -73,17 +86,115 @@ def run_isolated(
         )
         _LEADERS.add(proc.pid)
         seen: dict[int, int] = {}
+        start = _start_time(proc.pid)
+        if start is not None:
+            seen[proc.pid] = start
         try:
-            return _watch(proc, log, timeout, max_memory, seen)
+            return _watch(proc, log, timeout, max_memory, seen, record)
         finally:
             try:
                 end_point_tree(proc, seen, before)
             finally:
                 _LEADERS.discard(proc.pid)
+                cap_log(log)
+
+
+# A point's log keeps its first LOG_HEAD and last LOG_TAIL bytes once it passes LOG_CAP:
+# a step that prints 200 lines filled 390 MB in 24 s. The head holds the command and the
+# program's first words, the tail its last ones (the exception a failure reason reads).
+LOG_CAP = 4 * 1024**2
+# The file, in a point's temporary directory, that lists its processes (see end_recorded)
+PROCESS_RECORD = "processes.json"
+LOG_HEAD = 1024**2
+LOG_TAIL = 1024**2
+_CUT = b"\n[gctune: "
+
+
+def cap_log(
+    log: IO[str], *, cap: int = LOG_CAP, head: int = LOG_HEAD, tail: int = LOG_TAIL
+) -> int:
+    """Cut the middle of ``log`` (a file opened for appending) beyond ``cap`` bytes; return
+    the bytes cut now.
+
+    The file keeps its first ``head`` bytes, one line saying how much was cut in all
+    (this cut and earlier ones), and its last ``tail`` bytes. Workers append through
+    their own O_APPEND descriptors, so they go on writing at the new end. Bytes written
+    between the read of the tail and the truncation are lost with the middle (and not
+    counted: the line says "at least").
+    """
+    try:
+        return _cap_log(log, cap, head, tail)
+    except (OSError, ValueError):  # a log that cannot be read back is left whole
+        return 0
+
+
+def _cap_log(log: IO[str], cap: int, head: int, tail: int) -> int:
+    log.flush()
+    fd = log.fileno()
+    size = os.fstat(fd).st_size
+    if size <= cap:
+        return 0
+    import fcntl
+
+    if not fcntl.fcntl(fd, fcntl.F_GETFL) & os.O_APPEND:
+        return 0  # a writer at its own offset would leave a hole: not cut
+    with open(log.name, "rb") as raw:  # the log itself is open for writing only
+        raw.seek(head)
+        kept = raw.read(min(len(_CUT) + 200, size - head))
+        earlier = 0
+        if kept.startswith(_CUT):  # an earlier cut: add its count
+            line = kept[len(_CUT):].split(b" ", 1)[0].replace(b",", b"")
+            earlier = int(line) if line.isdigit() else 0
+        raw.seek(size - tail)
+        last = raw.read(tail)
+    cut = size - head - tail
+    # the earlier cut's own line is part of what is cut now, not output
+    marker_len = kept.index(b"]\n") + 2 if earlier and b"]\n" in kept else 0
+    note = (
+        f"{earlier + cut - marker_len:,} bytes of output cut here (at least), the log's "
+        f"first {head // 1024:,} KiB and last {tail // 1024:,} KiB kept]\n"
+    )
+    os.ftruncate(fd, head)
+    os.write(fd, _CUT + note.encode())
+    os.write(fd, last)
+    return cut
+
+
+def log_since(
+    path: Path, start: int, cut_before: int, *, head: int = LOG_HEAD, tail: int = LOG_TAIL
+) -> str:
+    """The text a process appended to the log ``path`` from offset ``start`` on, or its
+    last ``LOG_TAIL`` bytes when :func:`cap_log` cut the log since (``cut_before``: the
+    log's :func:`cut_bytes` before the process started)."""
+    data = path.read_bytes()
+    if cut_bytes(path, head=head) != cut_before and start > head:
+        data = data[-tail:]
+    else:
+        data = data[start:]
+    return data.decode("utf-8", errors="replace")
+
+
+def cut_bytes(path: Path, *, head: int = LOG_HEAD) -> int:
+    """Bytes :func:`cap_log` has cut from the log ``path`` so far (0: none)."""
+    try:
+        with path.open("rb") as raw:
+            raw.seek(head)
+            kept = raw.read(len(_CUT) + 40)
+    except OSError:
+        return 0
+    if not kept.startswith(_CUT):
+        return 0
+    count = kept[len(_CUT):].split(b" ", 1)[0].replace(b",", b"")
+    return int(count) if count.isdigit() else 0
 
 
 def _watch(
-    proc: subprocess.Popen[Any], log: IO[str], timeout: float, max_memory: int, seen: dict[int, int]
+    proc: subprocess.Popen[Any],
+    log: IO[str],
+    timeout: float,
+    max_memory: int,
+    seen: dict[int, int],
+    record: Optional[Path] = None,
 ) -> tuple[int, bool]:
     """Wait for the point, killing it at the timeout or the memory cap; record in ``seen``
     (pid → start time) every process of its tree found while polling."""
@@ -96,7 +207,11 @@ def _watch(
             if left <= MEMORY_POLL_S:
                 kill_group(proc)
                 return proc.returncode, True
+        known = len(seen)
         _record_tree(proc.pid, seen)
+        if record is not None and (len(seen) != known or not record.exists()):
+            _write_record(record, seen)
+        cap_log(log)
         rss = worker_rss(proc.pid) if max_memory else 0
         if rss >= max_memory > 0:
             kill_group(proc)
@@ -223,6 +338,39 @@ def _left_of(leader: int, seen: dict[int, int], before: set[int]) -> list[int]:
         pending += [c for c in map(int, _children(pending.pop())) if c not in found]
         found.update(pending)
     return sorted(pid for pid in found if pid != me and _alive(pid))
+
+
+def _write_record(record: Path, seen: dict[int, int]) -> None:
+    tmp = record.with_name(record.name + ".new")
+    with suppress(OSError):
+        tmp.write_text(json.dumps({str(pid): start for pid, start in seen.items()}))
+        os.replace(tmp, record)
+
+
+def end_recorded(record: Path) -> list[int]:
+    """SIGKILL what is left of a point whose processes ``record`` lists; return the pids.
+
+    A process counts as the point's when its pid and start time match the record (a pid
+    reused since is left alone), or when its session or process group is led by one of
+    the recorded pids (what a detached child, ``start_new_session=True``, started since:
+    Linux does not reuse a pid while it names a live session or group).
+    """
+    try:
+        listed = {int(pid): int(start) for pid, start in json.loads(record.read_text()).items()}
+    except (OSError, ValueError, TypeError, AttributeError):
+        return []
+    me = os.getpid()
+    now = {pid: _start_time(pid) for pid in listed}
+    ours = {pid for pid, start in listed.items() if now[pid] in (None, start)}  # not reused
+    targets = {pid for pid in ours if now[pid] is not None}
+    targets |= {pid for pid, (sid, pgid) in _sessions().items() if {sid, pgid} & ours}
+    killed = []
+    for pid in sorted(targets - {me}):
+        if _alive(pid):
+            with suppress(ProcessLookupError, PermissionError):
+                os.kill(pid, signal.SIGKILL)
+                killed.append(pid)
+    return killed
 
 
 def _record_tree(root: int, seen: dict[int, int]) -> None:

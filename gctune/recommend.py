@@ -232,10 +232,14 @@ def recommend(
     excluded: list[Excluded] = []
     plans: list[Recycle] = []
     scored: list[tuple[PointStats, Change, Optional[Recycle]]] = []
+    own = next((s for s in stats if s.ok and s.gc_interference), None)
+    changed = any(s.ok and s.gc_changed for s in stats)
     for s in stats:
         if s.setting == "default":
             continue
         why = _exclusion(s, default, budget, recycle=recycle)
+        if why is None and changed:
+            why = "the program changes the collector's setting itself: not the setting measured"
         twin = identical_twin(s.race_stopped)
         if why is None and twin is not None:
             why = f"identical GC work to {twin} (no collections): measured in its place"
@@ -269,7 +273,7 @@ def recommend(
         scored.append((s, compared, plan))
     scored.sort(key=lambda sc: sc[1].ratio)
     qualified = [sc for sc in scored if sc[1].high < 1.0 - min_gain]
-    notes: list[str] = []
+    notes: list[str] = [f"{own.setting}: {own.gc_interference}"] if own else []
     best_other: Optional[tuple[PointStats, Change]] = None
     if not qualified:
         if scored:

@@ -38,6 +38,8 @@ INT64_MAX = 2**63 - 1
 MAX_GENERATION = 9
 # A setting's id (gctune.settings.Setting.id); the range of thresholds is not checked, so
 # that a sweep stored before thresholds were range-checked stays readable.
+# The gc functions whose calls a span counts (gctune.gcwatch.WATCHED)
+GC_FUNCTIONS = ("collect", "set_threshold", "disable", "enable", "freeze", "unfreeze")
 SETTING_ID = re.compile(r"(default|disabled|t[0-9]+(-[0-9]+){0,2})(\+freeze)?")
 
 
@@ -157,6 +159,15 @@ def check_run_fields(field: str, run: Any) -> None:
         raise _bad(f"{field}.gc_enabled", data.get("gc_enabled"), "true or false")
     _count(f"{field}.frozen", data.get("frozen"))
     _optional(_check_reference, f"{field}.reference", data.get("reference"))
+    _optional(_check_gc_calls, f"{field}.gc_calls", data.get("gc_calls"))
+
+
+def _check_gc_calls(field: str, calls: Any) -> None:
+    """The program's own calls to gc functions: ``{"collect": 3, ...}`` (see gcwatch)."""
+    for name, n in _mapping(field, calls).items():
+        if name not in GC_FUNCTIONS:
+            raise ValueError(f"{field} has key {_show(name)}, not one of {', '.join(GC_FUNCTIONS)}")
+        _count(f"{field}[{name}]", n)
 
 
 def _check_reference(field: str, reference: Any) -> None:

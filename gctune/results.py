@@ -26,6 +26,9 @@ Format history (``FORMAT_VERSION``):
     their runs have no span, so their steady state is unknown. On 3.15+, runs of either
     version may also carry ``reported_pauses`` and ``pause_excess_ppm`` (the
     interpreter's own duration of each collection, see :mod:`gctune.agreement`).
+    Span runs may also carry ``gc_calls`` (the program's own calls to gc.collect(),
+    gc.set_threshold(), gc.disable(), ... while measured, see :mod:`gctune.gcwatch`);
+    files without it load as runs whose calls were not counted.
 """
 
 from __future__ import annotations
@@ -98,6 +101,8 @@ class RunMetrics:
     loops: Optional[int] = None
     reference: Optional[dict[str, Any]] = None
     """The span's speed reference: ``seconds`` (one more than values), ``ops``, ``python``."""
+    gc_calls: dict[str, int] = field(default_factory=dict)
+    """The program's own calls to gc functions while measured (see :mod:`gctune.gcwatch`)."""
 
     @property
     def steps(self) -> Optional[int]:
@@ -389,6 +394,10 @@ def span_point_document(
         doc = {k: v for k, v in previous.items() if k != "gctune"}
         section = dict(previous["gctune"])
     section["duration_s"] = round(float(section.get("duration_s") or 0.0) + duration_s, 3)
+    unusable = _unusable_span(worker_output) if worker_output is not None else None
+    if unusable is not None:
+        worker_output = None
+        failure = failure or unusable
     if worker_output is not None:
         bench_in = worker_output["benchmarks"][0]
         common = {**worker_output.get("metadata", {}), **bench_in.get("metadata", {})}
@@ -417,6 +426,25 @@ def span_point_document(
         section["reason"] = "no run carried probe data"
     doc["gctune"] = section
     return doc
+
+
+def _unusable_span(worker_output: dict[str, Any]) -> Optional[str]:
+    """Why a span worker's pyperf file cannot be appended as a round; None when it can."""
+    try:
+        bench = worker_output["benchmarks"][0]
+        (run,) = bench["runs"]
+        values = run.get("values")
+        probe = {  # pyperf moves metadata shared by all runs up to the benchmark or file
+            **worker_output.get("metadata", {}), **bench.get("metadata", {}),
+            **run.get("metadata", {}),
+        }.get("gctune_probe")
+    except (KeyError, IndexError, TypeError, ValueError, AttributeError):
+        return "the span's result is not one pyperf run"
+    if not values:  # pyperf leaves "values" out of a run that has none
+        return "the span measured no step (every step went to warm-up or settling)"
+    if not isinstance(probe, str):
+        return "the span's result carries no probe data"
+    return None
 
 
 def read_point_document(path: Path) -> dict[str, Any]:
@@ -516,6 +544,7 @@ def _run_from_json(data: dict[str, Any]) -> RunMetrics:
         startup=_optional_dict(data.get("startup")),
         loops=int(data["loops"]) if data.get("loops") is not None else None,
         reference=_optional_dict(data.get("reference")),
+        gc_calls={str(k): int(v) for k, v in (data.get("gc_calls") or {}).items()},
     )
 
 

@@ -30,7 +30,7 @@ from typing import Any, Callable, Optional
 
 from gctune.decide import futile, outcome, undecided
 from gctune.horizon import FULL_TARGET, SpanPlan, plan_span
-from gctune.isolation import run_isolated
+from gctune.isolation import PROCESS_RECORD, cut_bytes, log_since, run_isolated
 from gctune.racing import DEFAULT_MIN_GAIN, decision_ended, race_decisions
 from gctune.results import (
     Point,
@@ -119,7 +119,9 @@ def _now() -> str:
 
 def _span_command(target: Target, setting: str, out: Path, extra: Sequence[str]) -> list[str]:
     cmd = [target.python, "-m", "gctune.span", "--workload", target.workload]
-    cmd += ["--setting", setting, "--out", str(out), "--max-memory", str(target.max_memory)]
+    # absolute: a step may change the worker's working directory before it writes
+    cmd += ["--setting", setting, "--out", str(out.absolute())]
+    cmd += ["--max-memory", str(target.max_memory)]
     cmd += ["--parent-pid", str(os.getpid())]  # the worker ends if this sweep is killed
     if target.size is not None:
         cmd += ["--size", str(target.size)]
@@ -152,6 +154,7 @@ def _run_worker(
     with tempfile.TemporaryDirectory(prefix=".point-", dir=sweep_dir) as tmp:
         out = Path(tmp) / "span.json"
         cmd = _span_command(target, setting, out, extra)
+        cut_before = cut_bytes(log_path)
         with log_path.open("a", encoding="utf-8") as log:
             log.write("$ " + " ".join(cmd) + "\n")
             log.flush()
@@ -163,10 +166,11 @@ def _run_worker(
                 cwd=target.cwd,
                 max_memory=target.max_memory,
                 env=_with_hash_seed(target.env, hash_seed),
+                record=Path(tmp) / PROCESS_RECORD,
             )
         if timed_out:
             return None, f"timed out after {target.timeout:g} s"
-        text = log_path.read_text(encoding="utf-8", errors="replace")[start:]
+        text = log_since(log_path, start, cut_before)
         if returncode != 0:
             return None, failure_reason(returncode, text, target.max_memory)
         try:

@@ -39,7 +39,7 @@ from gctune import program
 from gctune.catalog import workload_ids
 from gctune.decide import DECIDE_ROUNDS
 from gctune.environment import environment, interpreter_of, lent_to
-from gctune.isolation import run_isolated
+from gctune.isolation import PROCESS_RECORD, end_recorded, run_isolated
 from gctune.racing import DEFAULT_MIN_GAIN
 from gctune.result_fields import check_spec_fields
 from gctune.results import (
@@ -230,12 +230,14 @@ def _run_pyperf(
 
     ``explain(returncode, log_text)`` words the failure of a command that exited non-zero.
     """
-    with log_path.open("w", encoding="utf-8") as log:
+    log_path.write_bytes(b"")
+    with log_path.open("a", encoding="utf-8") as log:  # appending: the log can be capped
         log.write("$ " + " ".join(cmd) + "\n")
         log.flush()
         returncode, timed_out = run_isolated(
-            cmd, log, spec.timeout, cwd=spec.cwd, max_memory=spec.max_memory, env=env
-        )
+            cmd, log, spec.timeout, cwd=spec.cwd, max_memory=spec.max_memory, env=env,
+            record=output.parent / PROCESS_RECORD,
+        )  # fmt: skip
     if timed_out:
         return None, f"timed out after {spec.timeout:g} s"
     if returncode != 0:
@@ -269,7 +271,7 @@ def _run_command_point(
     assert spec.command is not None
     started, t0 = _now(), time.monotonic()
     with _point_files(sweep_dir, plan) as (final, log_path, tmp):
-        output = tmp / "pyperf.json"
+        output = tmp.absolute() / "pyperf.json"  # the program may change its directory
         launch = program.prepare_launch(tmp, spec.command, plan.setting, spec.max_memory)
         cmd = program.pyperf_command(
             spec.python, launch, plan.workload_id, output, _pyperf_options(spec)
@@ -562,6 +564,7 @@ def _remove_leftovers(sweep_dir: Path) -> None:
     """
     remove_partial_files(sweep_dir)
     for tmp in sweep_dir.glob(f"{_POINT_TMP}*"):
+        end_recorded(tmp / PROCESS_RECORD)  # what the killed sweep's point left running
         shutil.rmtree(tmp, ignore_errors=True)
 
 

@@ -42,6 +42,7 @@ from contextlib import contextmanager, suppress
 from typing import Any, Optional
 
 from gctune.catalog import Workload, WorkloadError, load_workload
+from gctune.gcwatch import GcWatch
 from gctune.probe import Probe, gc_kind, peak_rss_bytes
 from gctune.reference import REFERENCE_OPS, interpreter_key, reference_seconds
 from gctune.settings import SettingError, apply_setting, parse_setting
@@ -108,12 +109,15 @@ class Trajectory:
             self.every *= 2
 
 
-def _run_span(workload: Workload, state: Any, args: argparse.Namespace) -> dict[str, Any]:
+def _run_span(
+    workload: Workload, state: Any, args: argparse.Namespace, watch: GcWatch
+) -> dict[str, Any]:
     """Warm up, collect, then time chunks until whole full cycles, the limit or the budget."""
     t_warm = time.perf_counter()
     workload.run_steps(state, args.warmup)
     warm_s = time.perf_counter() - t_warm
-    gc.collect()  # start at the beginning of a cycle, whatever the warm-up left
+    with watch.paused():
+        gc.collect()  # start at the beginning of a cycle, whatever the warm-up left
     full_gen = full_generation()
     chunk = max(1, args.chunk)
     settle = _settle(workload, state, args, full_gen, chunk)
@@ -130,7 +134,7 @@ def _run_span(workload: Workload, state: Any, args: argparse.Namespace) -> dict[
     reference = [reference_seconds()]
     began = timer()
     probe.start()  # collections between chunks count too
-    while steps < args.max_steps:
+    while steps == 0 or steps < args.max_steps:  # at least one whole chunk, whatever the budget
         t0 = timer()
         run_steps(state, chunk)
         dt = timer() - t0
@@ -175,6 +179,7 @@ def _run_span(workload: Workload, state: Any, args: argparse.Namespace) -> dict[
     }
     snap["reference"] = {"seconds": reference, "ops": REFERENCE_OPS, "python": interpreter_key()}
     snap["values"] = values
+    snap["gc_calls"] = dict(sorted(watch.calls.items()))
     return snap
 
 
@@ -226,15 +231,25 @@ def _pilot(workload: Workload, state: Any, args: argparse.Namespace) -> dict[str
     enabled = gc.isenabled()
     gc.collect()
     gc.disable()
-    count0 = gc.get_count()[0]
-    t0 = time.perf_counter()
+    began = time.perf_counter()
     n = 0
-    while n < 3 or time.perf_counter() - t0 < min(0.2, args.budget / 4):
+    net_total = 0
+    timed = 0.0
+    # at least 3 steps, or one when a step is longer than the budget; the garbage of each
+    # step is collected before the next, so that a step full of cycles cannot pile up
+    # the collector-off garbage of several (a 2 s step may hold gigabytes of it)
+    while n < 1 or (n < 3 and time.perf_counter() - began < args.budget) or (
+        time.perf_counter() - began < min(0.2, args.budget / 4)
+    ):
+        count0 = gc.get_count()[0]
+        t0 = time.perf_counter()
         workload.run_steps(state, 1)
+        timed += time.perf_counter() - t0
+        net_total += gc.get_count()[0] - count0
         n += 1
-    step_s = (time.perf_counter() - t0) / n
-    net = (gc.get_count()[0] - count0) / n
-    gc.collect()
+        gc.collect()
+    step_s = timed / n
+    net = net_total / n
     if enabled:
         gc.enable()
     full_gen = full_generation()
@@ -366,6 +381,8 @@ def main(argv: Optional[list[str]] = None) -> int:
         setting = parse_setting(args.setting)
     except SettingError as exc:
         sys.exit(f"gctune: {exc}")
+    watch = GcWatch()
+    watch.install()  # before the workload is imported: its own gc calls are counted
     with _exit_when_out_of_memory(args.max_memory):
         if args.max_memory:
             _limit_memory(args.max_memory)
@@ -377,13 +394,15 @@ def main(argv: Optional[list[str]] = None) -> int:
         except WorkloadError as exc:
             sys.exit(f"gctune: {exc}")
         setup_s = time.perf_counter() - t_setup
-        applied = apply_setting(setting)
+        with watch.paused():
+            applied = apply_setting(setting)
+        watch.start()
         if args.pilot:
             result: dict[str, Any] = _pilot(workload, state, args)
             result.update(size=size, setup_s=setup_s)
             _write(args.out, result)
             return 0
-        snap = _run_span(workload, state, args)
+        snap = _run_span(workload, state, args, watch)
     snap["applied"] = dict(applied)
     snap["startup"] = {"process_s": ready_s, "setup_s": setup_s}
     snap["peak_rss_bytes"] = peak_rss_bytes()
