@@ -92,9 +92,16 @@ ZOO: tuple[Shape, ...] = (
     Shape(
         "detached_child",
         '''
-        """Starts a detached child (a session of its own) that outlives the step."""
+        """Starts a detached child (a session of its own) that outlives the step.
+
+        While a file ``hold`` lies beside it (at most 10 s), the first step then waits, so
+        that a test can kill the sweep while the child is surely alive."""
+        import os
         import subprocess
         import sys
+        import time
+
+        HOLD = os.path.join(os.path.dirname(os.path.abspath(__file__)), "hold")
 
         def make(size=1):
             started = []
@@ -104,6 +111,9 @@ ZOO: tuple[Shape, ...] = (
                     started.append(subprocess.Popen(
                         [sys.executable, "-c", code, __file__], start_new_session=True
                     ))
+                    until = time.monotonic() + 10
+                    while os.path.exists(HOLD) and time.monotonic() < until:
+                        time.sleep(0.02)
                 for _ in range(200):
                     a = []
                     a.append(a)
@@ -386,6 +396,29 @@ ZOO: tuple[Shape, ...] = (
                     raise RuntimeError(f"child exited {child.exitcode}")
             return step
         ''',
+    ),
+    Shape(
+        "sleep_bound",
+        f'''
+        """A step that mostly sleeps, then builds 1,000 lists: not CPU-bound."""
+        import time
+
+        def make(size=1):
+            def step():
+                time.sleep({SPAN_S / 10})
+                return len([[i] for i in range(1000)])
+            return step
+        ''',
+    ),
+    Shape(
+        "huge_size",
+        '''
+        """Any program, given a --size no result file could hold (beyond 64 bits)."""
+        def make(size=1):
+            return lambda: [[] for _ in range(10)]
+        ''',
+        args=("--size", str(2**64)),
+        refused="'--size'",
     ),
     Shape(
         "changes_cwd",

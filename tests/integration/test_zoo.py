@@ -87,17 +87,22 @@ def quick(zoo: Path) -> Path:
     ``--out`` is relative to the directory the sweep runs in, which a shape's steps leave.
     """
     detached = str(zoo / "detached_child.py")
+    # The shape's first step waits while this file exists: the sweep is killed while the
+    # child is alive (the sweep itself ends a point's detached children when it ends).
+    hold = zoo / "hold"
+    hold.touch()
     args = [GCTUNE, "sweep", *workload_args(), "--quick", *COMMON, "--out", "quick"]
     proc = subprocess.Popen(
         args, cwd=zoo, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
-    points = zoo / "quick" / "points"
+    manifest = zoo / "quick" / "manifest.json"
     wait_for(
-        lambda: processes_mentioning(detached) and len(list(points.glob("*.json"))) >= 3,
-        "the detached child and a few points",
+        lambda: manifest.exists() and processes_mentioning(detached),
+        "the sweep's manifest and the detached child",
     )
     proc.kill()
     _, stderr = proc.communicate(timeout=60)
+    hold.unlink()
     assert "Traceback" not in stderr
     assert processes_mentioning(detached), "a detached child outlives a killed sweep"
     resumed = gctune(zoo, "sweep", "--resume", "--out", "quick")
