@@ -32,18 +32,9 @@ from typing import Any, NoReturn, Optional
 from gctune.catalog import WorkloadError, load_workload
 from gctune.probe import gc_kind
 from gctune.settings import SettingError, apply_setting, parse_setting
+from gctune.span import full_generation
 
-__all__ = ["full_generation", "main"]
-
-
-def full_generation() -> int:
-    """The generation whose collection is a full one here (see ``gctune.span``)."""
-    kind = gc_kind()
-    if kind == "free-threaded":
-        return 0
-    if kind == "incremental":
-        return 1
-    return 2
+__all__ = ["main"]
 
 
 def _parser() -> argparse.ArgumentParser:
