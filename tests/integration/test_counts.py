@@ -57,7 +57,12 @@ def test_the_same_counted_span_counts_the_same_every_time(cycles: str, tmp_path:
         )
         for _ in range(2)
     ]
-    assert runs[0].events == runs[1].events
+    # Instructions are exact; the cache simulation's misses depend on addresses, which
+    # can differ by a few lines between two processes (2 of 631,816 D1 write misses seen).
+    assert runs[0].events["Ir"] == runs[1].events["Ir"]
+    assert runs[0].events.keys() == runs[1].events.keys()
+    for event, count in runs[0].events.items():
+        assert abs(count - runs[1].events[event]) <= max(10, count * 1e-4), event
     assert runs[0].events["Ir"] > 0 and "DLmr" in runs[0].events
     assert runs[0].collections == runs[1].collections
     assert runs[0].steps == runs[1].steps
