@@ -49,6 +49,8 @@ def gctune(cwd: Path, *args: str, timeout: float = 600) -> subprocess.CompletedP
 
 
 def processes_mentioning(text: str) -> list[int]:
+    """Processes with ``text`` as one whole argument: the detached child has the shape's
+    path as its last one, while a worker of the shape names ``PATH:make``."""
     found = []
     for entry in os.listdir("/proc"):
         if entry.isdigit() and int(entry) != os.getpid():
@@ -56,7 +58,7 @@ def processes_mentioning(text: str) -> list[int]:
                 cmdline = Path(f"/proc/{entry}/cmdline").read_bytes().decode(errors="replace")
             except OSError:
                 continue
-            if text in cmdline:
+            if text in cmdline.split("\0"):
                 found.append(int(entry))
     return found
 
