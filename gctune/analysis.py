@@ -642,8 +642,7 @@ def _steady_warnings(point: Point, steadiness: Steadiness) -> tuple[str, ...]:
     if steadiness.status != "not steady":
         return ()
     missed = (
-        f"; up to {steadiness.missed_bound:.0%} of its time may be full collections it did "
-        "not see"
+        f"; up to {steadiness.missed_bound:.0%} of its time may be full collections it did not see"
         if steadiness.missed_bound is not None
         else ""
     )

@@ -1090,9 +1090,7 @@ def history(
     from gctune.ci_tables import print_history, wide
     from gctune.history import HistoryError, load_history, nothing_to_compare, plot_history
 
-    result = load_history(
-        dirs, min_effect=min_effect / 100, any_machine=allow_different_machine
-    )
+    result = load_history(dirs, min_effect=min_effect / 100, any_machine=allow_different_machine)
     warn_damaged(result.damaged)
     print_history(wide(console), result)
     if nothing_to_compare(result) is not None:

@@ -141,10 +141,9 @@ def run_growth(run: RunMetrics) -> Optional[RunGrowth]:
     increase = per_step * span
     mean_rss = statistics.fmean(rss)
     blocks_per_step = slope(steps, blocks)
-    growing = (
-        increase >= max(GROWTH_MIN_BYTES, GROWTH_MIN_SHARE * mean_rss)
-        and blocks_per_step * span >= GROWTH_MIN_SHARE * statistics.fmean(blocks)
-    )
+    growing = increase >= max(
+        GROWTH_MIN_BYTES, GROWTH_MIN_SHARE * mean_rss
+    ) and blocks_per_step * span >= GROWTH_MIN_SHARE * statistics.fmean(blocks)
     return RunGrowth(
         bytes_per_step=per_step,
         blocks_per_step=blocks_per_step,

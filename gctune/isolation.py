@@ -12,6 +12,7 @@ from __future__ import annotations
 import ctypes
 import json
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -26,6 +27,7 @@ __all__ = [
     "LOG_CAP",
     "MAX_MEMORY_CAP",
     "MEMORY_POLL_S",
+    "MARK_VARIABLE",
     "MIN_MEMORY_CAP",
     "PROCESS_RECORD",
     "cap_log",
@@ -62,7 +64,9 @@ def run_isolated(
     With ``record``, the processes of the point (pid and start time, every one seen while
     polling) are written to that file as they appear, so that a later run can end what a
     sweep killed outright (SIGKILL: no cleanup of its own runs) left running: see
-    :func:`end_recorded`.
+    :func:`end_recorded`. The point's environment then also carries a mark of its own
+    (``GCTUNE_POINT``, written to the record first), which its descendants inherit: one
+    born between two polls is found by it.
 
     Returns the exit status and whether the timeout (seconds) struck. With ``max_memory``
     (bytes), the point is also killed as soon as one of its pyperf workers holds that much
@@ -73,6 +77,12 @@ def run_isolated(
     started is killed with it (see :func:`end_point_tree`): a workload that starts
     ``sleep 299`` and returns leaves nothing running.
     """
+    seen: dict[int, int] = {}
+    mark = ""
+    if record is not None:
+        mark = secrets.token_hex(16)
+        env = {**(os.environ if env is None else env), MARK_VARIABLE: mark}
+        _write_record(record, seen, mark)
     with _adopting_orphans():
         before = set(_own_children())
         proc = subprocess.Popen(
@@ -85,12 +95,11 @@ def run_isolated(
             start_new_session=True,
         )
         _LEADERS.add(proc.pid)
-        seen: dict[int, int] = {}
         start = _start_time(proc.pid)
         if start is not None:
             seen[proc.pid] = start
         try:
-            return _watch(proc, log, timeout, max_memory, seen, record)
+            return _watch(proc, log, timeout, max_memory, seen, (record, mark))
         finally:
             try:
                 end_point_tree(proc, seen, before)
@@ -105,14 +114,14 @@ def run_isolated(
 LOG_CAP = 4 * 1024**2
 # The file, in a point's temporary directory, that lists its processes (see end_recorded)
 PROCESS_RECORD = "processes.json"
+# The environment variable that marks a recorded point's processes (see run_isolated)
+MARK_VARIABLE = "GCTUNE_POINT"
 LOG_HEAD = 1024**2
 LOG_TAIL = 1024**2
 _CUT = b"\n[gctune: "
 
 
-def cap_log(
-    log: IO[str], *, cap: int = LOG_CAP, head: int = LOG_HEAD, tail: int = LOG_TAIL
-) -> int:
+def cap_log(log: IO[str], *, cap: int = LOG_CAP, head: int = LOG_HEAD, tail: int = LOG_TAIL) -> int:
     """Cut the middle of ``log`` (a file opened for appending) beyond ``cap`` bytes; return
     the bytes cut now.
 
@@ -143,7 +152,7 @@ def _cap_log(log: IO[str], cap: int, head: int, tail: int) -> int:
         kept = raw.read(min(len(_CUT) + 200, size - head))
         earlier = 0
         if kept.startswith(_CUT):  # an earlier cut: add its count
-            line = kept[len(_CUT):].split(b" ", 1)[0].replace(b",", b"")
+            line = kept[len(_CUT) :].split(b" ", 1)[0].replace(b",", b"")
             earlier = int(line) if line.isdigit() else 0
         raw.seek(size - tail)
         last = raw.read(tail)
@@ -184,7 +193,7 @@ def cut_bytes(path: Path, *, head: int = LOG_HEAD) -> int:
         return 0
     if not kept.startswith(_CUT):
         return 0
-    count = kept[len(_CUT):].split(b" ", 1)[0].replace(b",", b"")
+    count = kept[len(_CUT) :].split(b" ", 1)[0].replace(b",", b"")
     return int(count) if count.isdigit() else 0
 
 
@@ -194,10 +203,12 @@ def _watch(
     timeout: float,
     max_memory: int,
     seen: dict[int, int],
-    record: Optional[Path] = None,
+    record: tuple[Optional[Path], str] = (None, ""),
 ) -> tuple[int, bool]:
     """Wait for the point, killing it at the timeout or the memory cap; record in ``seen``
-    (pid → start time) every process of its tree found while polling."""
+    (pid → start time) every process of its tree found while polling, and in the file
+    ``record[0]`` (with the point's mark ``record[1]``) when one is given."""
+    record_path, mark = record
     deadline = time.monotonic() + timeout
     while True:
         left = deadline - time.monotonic()
@@ -209,8 +220,8 @@ def _watch(
                 return proc.returncode, True
         known = len(seen)
         _record_tree(proc.pid, seen)
-        if record is not None and (len(seen) != known or not record.exists()):
-            _write_record(record, seen)
+        if record_path is not None and len(seen) != known:
+            _write_record(record_path, seen, mark)
         cap_log(log)
         rss = worker_rss(proc.pid) if max_memory else 0
         if rss >= max_memory > 0:
@@ -340,10 +351,11 @@ def _left_of(leader: int, seen: dict[int, int], before: set[int]) -> list[int]:
     return sorted(pid for pid in found if pid != me and _alive(pid))
 
 
-def _write_record(record: Path, seen: dict[int, int]) -> None:
+def _write_record(record: Path, seen: dict[int, int], mark: str) -> None:
     tmp = record.with_name(record.name + ".new")
+    document = {"mark": mark, "processes": {str(pid): start for pid, start in seen.items()}}
     with suppress(OSError):
-        tmp.write_text(json.dumps({str(pid): start for pid, start in seen.items()}))
+        tmp.write_text(json.dumps(document))
         os.replace(tmp, record)
 
 
@@ -353,17 +365,22 @@ def end_recorded(record: Path) -> list[int]:
     A process counts as the point's when its pid and start time match the record (a pid
     reused since is left alone), or when its session or process group is led by one of
     the recorded pids (what a detached child, ``start_new_session=True``, started since:
-    Linux does not reuse a pid while it names a live session or group).
+    Linux does not reuse a pid while it names a live session or group), or when its
+    environment carries the point's mark (a descendant born after the last poll).
     """
     try:
-        listed = {int(pid): int(start) for pid, start in json.loads(record.read_text()).items()}
-    except (OSError, ValueError, TypeError, AttributeError):
+        document = json.loads(record.read_text())
+        mark = str(document["mark"])
+        listed = {int(pid): int(start) for pid, start in document["processes"].items()}
+    except (OSError, ValueError, TypeError, AttributeError, KeyError):
         return []
     me = os.getpid()
     now = {pid: _start_time(pid) for pid in listed}
     ours = {pid for pid, start in listed.items() if now[pid] in (None, start)}  # not reused
     targets = {pid for pid in ours if now[pid] is not None}
     targets |= {pid for pid, (sid, pgid) in _sessions().items() if {sid, pgid} & ours}
+    if mark:
+        targets |= _marked(f"{MARK_VARIABLE}={mark}".encode())
     killed = []
     for pid in sorted(targets - {me}):
         if _alive(pid):
@@ -371,6 +388,20 @@ def end_recorded(record: Path) -> list[int]:
                 os.kill(pid, signal.SIGKILL)
                 killed.append(pid)
     return killed
+
+
+def _marked(entry: bytes) -> set[int]:
+    """Processes whose environment holds ``entry`` (NAME=VALUE) as one of its entries."""
+    found = set()
+    for name in os.listdir("/proc") if os.path.isdir("/proc") else []:
+        if name.isdigit():
+            try:
+                environ = Path(f"/proc/{name}/environ").read_bytes()
+            except OSError:
+                continue
+            if entry in environ.split(b"\0"):
+                found.add(int(name))
+    return found
 
 
 def _record_tree(root: int, seen: dict[int, int]) -> None:

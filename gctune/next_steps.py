@@ -69,9 +69,7 @@ def workload_args(spec: Mapping[str, Any], workload: str) -> Optional[WorkloadAr
     return WorkloadArgs(tuple(argv), str(cwd) if here else None)
 
 
-def verify_command(
-    target: WorkloadArgs, setting: str, recycle_steps: Optional[int] = None
-) -> str:
+def verify_command(target: WorkloadArgs, setting: str, recycle_steps: Optional[int] = None) -> str:
     """``gctune verify`` of ``setting`` on ``target``, recycled every ``recycle_steps``
     steps when given; a shell line."""
     recycle = ["--recycle", str(recycle_steps)] if recycle_steps is not None else []

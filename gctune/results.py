@@ -435,7 +435,8 @@ def _unusable_span(worker_output: dict[str, Any]) -> Optional[str]:
         (run,) = bench["runs"]
         values = run.get("values")
         probe = {  # pyperf moves metadata shared by all runs up to the benchmark or file
-            **worker_output.get("metadata", {}), **bench.get("metadata", {}),
+            **worker_output.get("metadata", {}),
+            **bench.get("metadata", {}),
             **run.get("metadata", {}),
         }.get("gctune_probe")
     except (KeyError, IndexError, TypeError, ValueError, AttributeError):

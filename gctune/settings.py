@@ -143,9 +143,7 @@ def canonical_id(setting_id: str) -> str:
         return setting_id
 
 
-def change_size(
-    setting_id: str, default: Sequence[int]
-) -> tuple[int, int, float, float]:
+def change_size(setting_id: str, default: Sequence[int]) -> tuple[int, int, float, float]:
     """How far a setting is from the interpreter's default: disabled, freeze, threshold0,
     then threshold1 and threshold2 (log distances from ``default``'s thresholds)."""
     try:
@@ -153,7 +151,7 @@ def change_size(
     except SettingError:
         return (3, 0, 0.0, 0.0)
     mine = list(s.thresholds) if s.thresholds else list(default)
-    mine += list(default[len(mine):])
+    mine += list(default[len(mine) :])
 
     def far(i: int) -> float:
         return abs(math.log(max(mine[i], 1) / max(default[i], 1))) if i < len(default) else 0.0

@@ -238,8 +238,10 @@ def _pilot(workload: Workload, state: Any, args: argparse.Namespace) -> dict[str
     # at least 3 steps, or one when a step is longer than the budget; the garbage of each
     # step is collected before the next, so that a step full of cycles cannot pile up
     # the collector-off garbage of several (a 2 s step may hold gigabytes of it)
-    while n < 1 or (n < 3 and time.perf_counter() - began < args.budget) or (
-        time.perf_counter() - began < min(0.2, args.budget / 4)
+    while (
+        n < 1
+        or (n < 3 and time.perf_counter() - began < args.budget)
+        or (time.perf_counter() - began < min(0.2, args.budget / 4))
     ):
         count0 = gc.get_count()[0]
         t0 = time.perf_counter()

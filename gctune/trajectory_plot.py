@@ -53,9 +53,7 @@ def trajectory_chart(
         full_at = [int(x) for x in (run.span or {}).get("full_at", [])]
         marks = [(x, rss[min(range(len(steps)), key=lambda k: abs(steps[k] - x))]) for x in full_at]
         if marks:
-            ax.scatter(
-                [m[0] for m in marks], [m[1] for m in marks], marker="|", s=120, color=color
-            )
+            ax.scatter([m[0] for m in marks], [m[1] for m in marks], marker="|", s=120, color=color)
     ax.set_xlabel("steps into the measured span")
     ax.set_ylabel("resident memory (MiB)")
     ax.set_title(f"{workload}: memory over time")

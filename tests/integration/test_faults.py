@@ -228,9 +228,7 @@ def test_point_faults_are_recorded_and_the_sweep_goes_on(tmp_path: Path) -> None
 def test_runaway_point_is_stopped_at_the_memory_cap(tmp_path: Path) -> None:
     # With the collector off every step's rings stay alive: memory grows without bound.
     # Many loops under a small cap must end at the cap, not at the timeout.
-    s = spec(
-        ("short_cycles",), ("disabled",), size=2000, max_memory=256 * MiB, max_point_time=100
-    )
+    s = spec(("short_cycles",), ("disabled",), size=2000, max_memory=256 * MiB, max_point_time=100)
     (point,) = run_sweep(s, tmp_path / "sweep")
     assert not point.ok
     assert (point.reason or "").startswith(
@@ -445,7 +443,8 @@ def test_random_kills_then_resume_end_with_every_point_once(
             if name.startswith(f"{workload}@") and any(r > 2 for r in spans)
         }
         assert not extra or (
-            len(extra) == 2 and f"{workload}@default.json" in extra
+            len(extra) == 2
+            and f"{workload}@default.json" in extra
             and len({tuple(v) for v in extra.values()}) == 1
         ), extra
     assert leftovers(out) == []

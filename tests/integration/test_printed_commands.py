@@ -113,4 +113,3 @@ def test_no_pyperf_command_when_no_point_finished(
     assert "0 finished, 2 failed" in swept.stdout
     assert "Timing data for pyperf" not in swept.stdout
     assert "Recommendations:" not in swept.stdout
-

@@ -14,7 +14,14 @@ from pathlib import Path
 import pytest
 
 from gctune.catalog import WorkloadError, load_workload
-from gctune.isolation import PROCESS_RECORD, cap_log, cut_bytes, end_recorded, log_since
+from gctune.isolation import (
+    MARK_VARIABLE,
+    PROCESS_RECORD,
+    cap_log,
+    cut_bytes,
+    end_recorded,
+    log_since,
+)
 from gctune.result_fields import check_run_fields
 from gctune.results import atomic_write_json, load_point, span_point_document
 from tests.unit.test_span_document import worker_output
@@ -100,31 +107,58 @@ def test_gc_calls_are_stored_validated_and_optional(tmp_path: Path) -> None:
     assert load_point(path).runs[0].gc_calls == {}
 
 
-def test_a_recorded_detached_child_is_ended(tmp_path: Path) -> None:
-    code = textwrap.dedent(
-        """
-        import subprocess, sys, time
-        child = subprocess.Popen(
-            [sys.executable, "-c", "import time; time.sleep(300)", sys.argv[1]],
-            start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )
-        print(child.pid, flush=True)
-        """
+DETACHED = textwrap.dedent(
+    """
+    import subprocess, sys, time
+    child = subprocess.Popen(
+        [sys.executable, "-c", "import time; time.sleep(300)", sys.argv[1]],
+        start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
-    # the child's own argument: this test's directory, so no other cleanup takes it for its own
+    print(child.pid, flush=True)
+    """
+)
+
+
+def _start_detached(tmp_path: Path, env: dict[str, str] | None = None) -> int:
+    """A detached child that outlives its parent; its argument is this test's directory, so
+    no other cleanup takes it for its own."""
     started = subprocess.run(
-        [sys.executable, "-c", code, str(tmp_path)], capture_output=True, text=True, timeout=60
-    )
-    pid = int(started.stdout)
-    record = tmp_path / PROCESS_RECORD
-    start = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[19]
-    record.write_text(json.dumps({str(pid): int(start), "999999999": 1}))
-    assert end_recorded(record) == [pid]
+        [sys.executable, "-c", DETACHED, str(tmp_path)],
+        capture_output=True, text=True, timeout=60, env=env,
+    )  # fmt: skip
+    return int(started.stdout)
+
+
+def _wait_ended(pid: int) -> None:
     deadline = time.monotonic() + 10
     while os.path.exists(f"/proc/{pid}") and "Z" not in _state(pid):
         assert time.monotonic() < deadline, "the detached child still runs"
         time.sleep(0.02)
+
+
+def test_a_recorded_detached_child_is_ended(tmp_path: Path) -> None:
+    pid = _start_detached(tmp_path)
+    record = tmp_path / PROCESS_RECORD
+    start = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[19]
+    processes = {str(pid): int(start), "999999999": 1}
+    record.write_text(json.dumps({"mark": "", "processes": processes}))
+    assert end_recorded(record) == [pid]
+    _wait_ended(pid)
     assert end_recorded(tmp_path / "missing.json") == []
+
+
+def test_a_child_born_after_the_last_poll_is_ended_by_the_mark(tmp_path: Path) -> None:
+    """A sweep killed between a child's birth and the next poll never recorded its pid."""
+    pid = _start_detached(tmp_path, {**os.environ, MARK_VARIABLE: "0123abcd"})
+    other = _start_detached(tmp_path, {**os.environ, MARK_VARIABLE: "0123abcdef"})
+    record = tmp_path / PROCESS_RECORD
+    record.write_text(json.dumps({"mark": "0123abcd", "processes": {}}))
+    try:
+        assert end_recorded(record) == [pid]
+        _wait_ended(pid)
+        assert _state(other) not in ("Z", "X"), "another point's mark is not this one's"
+    finally:
+        os.kill(other, 9)
 
 
 def _state(pid: int) -> str:
