@@ -7,7 +7,7 @@ both sweeps, then a summary over all pairs: how many ratios agree within ``--tol
 recommendations are the same.
 
 ``--seconds`` compares the ratios of the same spans in seconds, as gctune did before the
-speed reference (:mod:`gctune.reference`): the same sweeps, with and without it.
+speed reference (:mod:`gctune.measure.reference`): the same sweeps, with and without it.
 
 Where a pair's two recommendations differ, ``--check`` measures the two choices against
 each other in a paired check of their own — one sweep of just those two settings (and
@@ -38,9 +38,9 @@ def ratios_and_choice(sweep: Path, seconds: bool = False) -> dict[str, tuple[str
     """Per workload: the recommended setting and every setting's time ratio to default
     with its 95% interval (``seconds``: the ratios of the same spans in seconds, without
     the speed reference)."""
-    from gctune.frame import load
-    from gctune.paired import paired_change, run_mean
-    from gctune.recommend import recommend
+    from gctune.analysis.frame import load
+    from gctune.analysis.paired import paired_change, run_mean
+    from gctune.analysis.recommend import recommend
 
     data = load(sweep)
     out = {}
@@ -61,12 +61,12 @@ def ratios_and_choice(sweep: Path, seconds: bool = False) -> dict[str, tuple[str
 
 def paired_check(workload: str, a: str, b: str, rounds: int, span: float) -> Optional[str]:
     """Sweep ``a`` and ``b`` interleaved; their round-paired ratio b / a as text."""
-    from gctune.paired import paired_change
-    from gctune.results import load_sweep
+    from gctune.analysis.paired import paired_change
+    from gctune.store.results import load_sweep
 
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "check"
-        cmd = [sys.executable, "-m", "gctune.cli", "sweep", workload, "-s", a, "-s", b]
+        cmd = [sys.executable, "-m", "gctune.cli.main", "sweep", workload, "-s", a, "-s", b]
         cmd += ["--rounds", str(rounds), "--no-racing", "--max-point-time", str(span)]
         subprocess.run([*cmd, "--out", str(out)], check=True, capture_output=True, cwd=REPO)
         _, points = load_sweep(out)

@@ -24,10 +24,10 @@ import sys
 import tempfile
 from pathlib import Path
 
-from gctune.results import Point, load_sweep
+from gctune.store.results import Point, load_sweep
 
 REPO = Path(__file__).resolve().parents[1]
-GCTUNE = [sys.executable, "-m", "gctune.cli"]
+GCTUNE = [sys.executable, "-m", "gctune.cli.main"]
 
 
 def _copies(root: Path) -> list[str]:

@@ -1,6 +1,6 @@
 """Count points measured twice: are the counts exact, and what does a point cost?
 
-For each (workload, setting) given, measures the count point (gctune.counts) twice, one
+For each (workload, setting) given, measures the count point (gctune.sweep.counts) twice, one
 after the other, optionally with a CPU load running beside it (``--load N`` busy
 processes), and prints per step instructions, estimated cycles, GC share and collections
 of both, their difference, and the wall time of each measurement. Backs the docs' claims
@@ -20,7 +20,7 @@ import sys
 import time
 from typing import Any
 
-from gctune.counts import measure_point
+from gctune.sweep.counts import measure_point
 
 
 def _busy(stop: Any) -> None:

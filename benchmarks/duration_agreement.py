@@ -4,7 +4,7 @@ For every built-in workload, one fresh 3.15 process (``one_process.py``, gctune 
 it as ``--python`` does) builds the workload, applies the setting and runs ``--steps``
 steps with the probe recording; the probe keeps, for each collection, its own pause
 (``perf_counter_ns`` from the ``start`` to the ``stop`` callback) and the interpreter's
-``duration``. Printed per workload (see :mod:`gctune.agreement`): collections, the mean
+``duration``. Printed per workload (see :mod:`gctune.analysis.agreement`): collections, the mean
 of probe − duration in microseconds, and the per-collection relative difference
 (probe − duration) / duration at the median, p99 and maximum, with the count of
 collections where the probe was not longer.
@@ -22,9 +22,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from gctune.agreement import pause_agreement
-from gctune.catalog import builtin_names
-from gctune.environment import lent_to
+from gctune.analysis.agreement import pause_agreement
+from gctune.measure.catalog import builtin_names
+from gctune.sweep.environment import lent_to
 
 HERE = Path(__file__).resolve().parent
 MANIFEST = HERE.parent / ".interpreters" / "interpreters.json"

@@ -27,7 +27,7 @@ import tempfile
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-GCTUNE = [sys.executable, "-m", "gctune.cli"]
+GCTUNE = [sys.executable, "-m", "gctune.cli.main"]
 
 
 def _copies(root: Path, slower: bool) -> tuple[Path, Path]:

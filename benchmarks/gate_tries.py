@@ -27,8 +27,8 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from benchmarks.time_truth import _ratios  # noqa: E402
-from gctune.paired import ratio_change  # noqa: E402
-from gctune.results import load_sweep  # noqa: E402
+from gctune.analysis.paired import ratio_change  # noqa: E402
+from gctune.store.results import load_sweep  # noqa: E402
 
 WORKFLOW = ["-s", "default", "-s", "70000,20,100+freeze", "--quick", "--rounds", "20"]
 WORKFLOW += ["--no-racing"]
@@ -50,7 +50,7 @@ def run(out: Path, rounds: int) -> Path:
 
 
 def _gctune_gate(sweep: Path, new: str, metric: str) -> bool:
-    cmd = [sys.executable, "-m", "gctune.cli", "gate", str(sweep), "base", new]
+    cmd = [sys.executable, "-m", "gctune.cli.main", "gate", str(sweep), "base", new]
     done = subprocess.run([*cmd, "--fail-on", f"{metric}:5%"], cwd=REPO, capture_output=True)
     if done.returncode not in (0, 1):
         raise SystemExit(f"gate {sweep} {new}: exit {done.returncode}: {done.stderr!r}")
@@ -110,8 +110,10 @@ def main() -> None:
              "p10": "+10% work: caught"}  # fmt: skip
     for new in NEW:
         old, now, cpu, either = counts[new]
-        print(f"| {names[new]} | {old} of {total} | {now} of {total} | {cpu} of {total} "
-              f"| {either} of {total} |")
+        print(
+            f"| {names[new]} | {old} of {total} | {now} of {total} | {cpu} of {total} "
+            f"| {either} of {total} |"
+        )
 
 
 if __name__ == "__main__":

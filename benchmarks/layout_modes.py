@@ -40,7 +40,7 @@ REPO = Path(__file__).resolve().parents[1]
 def span_time(args: argparse.Namespace, mode: str, rng: random.Random, out: Path) -> float:
     """One worker span's mean time per step (seconds)."""
     env = dict(os.environ)
-    cmd = [sys.executable, "-m", "gctune.span", "--workload", args.workload,
+    cmd = [sys.executable, "-m", "gctune.measure.span", "--workload", args.workload,
            "--setting", args.setting, "--out", str(out), "--budget", str(args.budget),
            "--settle", "1", "--chunk", str(args.chunk)]  # fmt: skip
     if mode == "random":

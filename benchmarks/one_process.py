@@ -17,9 +17,9 @@ from __future__ import annotations
 import argparse
 import json
 
-from gctune.catalog import load_workload
-from gctune.probe import Probe, peak_rss_bytes
-from gctune.settings import apply_setting, parse_setting
+from gctune.measure.catalog import load_workload
+from gctune.measure.probe import Probe, peak_rss_bytes
+from gctune.measure.settings import apply_setting, parse_setting
 
 
 def main() -> None:

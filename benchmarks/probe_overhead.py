@@ -7,9 +7,9 @@ Two measurements, per churn workload:
   between 2N and N steps is the cost of N steps without start-up or setup. Instruction
   counts do not depend on what else the machine runs, so this figure is stable on a
   shared 2-core machine where wall times are not.
-* **time**: pairs of pyperf points (``python -m gctune.bench``) alternately with the
+* **time**: pairs of pyperf points (``python -m gctune.measure.bench``) alternately with the
   probe and with ``--no-probe``, same loop count; the ratio of per-process mean times
-  with a 95% bootstrap interval (:func:`gctune.analysis.compare_samples`).
+  with a 95% bootstrap interval (:func:`gctune.analysis.stats.compare_samples`).
 
 Run: ``make bench-probe`` or ``python benchmarks/probe_overhead.py [--rounds N]``.
 """
@@ -26,7 +26,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from gctune.analysis import compare_samples
+from gctune.analysis.stats import compare_samples
 
 WORKLOADS = ("acyclic_churn", "short_cycles")
 
@@ -35,8 +35,8 @@ def drive(workload: str, steps: int, probe: bool) -> None:
     """Inside a fresh interpreter: set up, then run ``steps`` steps (optionally probed)."""
     import gc
 
-    from gctune.catalog import load_workload
-    from gctune.probe import Probe
+    from gctune.measure.catalog import load_workload
+    from gctune.measure.probe import Probe
 
     wl = load_workload(workload)
     state = wl.setup(wl.size_for(None))
@@ -85,7 +85,7 @@ def wall_time(workload: str, *, probe: bool, loops: int, processes: int) -> list
         cmd = [
             sys.executable,
             "-m",
-            "gctune.bench",
+            "gctune.measure.bench",
             "--workload",
             workload,
             "--setting",

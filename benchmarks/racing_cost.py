@@ -22,7 +22,7 @@ REPO = Path(__file__).resolve().parents[1]
 
 def sweep(out: Path, workloads: list[str], rounds: int, budget: float, racing: bool) -> None:
     """One full-grid sweep into ``out``."""
-    cmd = [sys.executable, "-m", "gctune.cli", "sweep", *workloads, "--grid", "full"]
+    cmd = [sys.executable, "-m", "gctune.cli.main", "sweep", *workloads, "--grid", "full"]
     cmd += ["--rounds", str(rounds), "--max-point-time", str(budget), "--out", str(out)]
     if not racing:
         cmd.append("--no-racing")
@@ -31,8 +31,8 @@ def sweep(out: Path, workloads: list[str], rounds: int, budget: float, racing: b
 
 def summary(out: Path) -> tuple[float, int, dict[str, str]]:
     """Worker seconds, spans run, and the recommendation of each workload."""
-    from gctune.frame import load
-    from gctune.recommend import recommend
+    from gctune.analysis.frame import load
+    from gctune.analysis.recommend import recommend
 
     data = load(out)
     seconds = sum(p.duration_s or 0.0 for p in data.points)

@@ -3,7 +3,7 @@
 A racing sweep and a full sweep measured one after the other differ in two ways: the
 racing rule, and the machine's noise between the two runs. Replaying the rule on a full
 (``--no-racing``) sweep's own spans separates them: after each round from the minimum
-on, :func:`gctune.racing.race_decisions` sees each still-racing setting's runs up to
+on, :func:`gctune.sweep.racing.race_decisions` sees each still-racing setting's runs up to
 that round, exactly as a live race would, and a stopped setting keeps only the rounds
 it had. The recommendation from the kept runs is then compared with the full sweep's,
 and the spans (and worker seconds, pro rata) kept with all of them.
@@ -17,10 +17,10 @@ import argparse
 from dataclasses import replace
 from pathlib import Path
 
-from gctune.analysis import workload_stats
-from gctune.racing import race_decisions
-from gctune.recommend import recommend
-from gctune.results import Point, load_sweep
+from gctune.analysis.recommend import recommend
+from gctune.analysis.stats import workload_stats
+from gctune.store.results import Point, load_sweep
+from gctune.sweep.racing import race_decisions
 
 
 def _upto(point: Point, last: int) -> Point:
@@ -39,7 +39,7 @@ def replay(
     for r in range(min_rounds, cap):
         seen = {s: _upto(p, r) for s, p in racing.items()}
         decision = race_decisions(seen, round_number=r, min_gain=min_gain)
-        # a race that is over stops everyone, default and the leader too (gctune.rounds)
+        # a race that is over stops everyone, default and the leader too (gctune.sweep.rounds)
         out = set(racing) if decision.over is not None else set(decision.stopped)
         for s in out:
             rounds[s] = r
@@ -83,7 +83,10 @@ def main() -> None:
         s_kept = sum((p.duration_s or 0.0) * len(q.runs) / max(1, len(p.runs))
                      for p, q in zip(mine, raced))  # fmt: skip
         total, kept, seconds, kept_seconds = (
-            total + n_all, kept + n_kept, seconds + s_all, kept_seconds + s_kept
+            total + n_all,
+            kept + n_kept,
+            seconds + s_all,
+            kept_seconds + s_kept,
         )
         print(
             f"| {workload} | {n_kept} of {n_all} ({n_kept / n_all:.0%}) | "

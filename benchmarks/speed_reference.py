@@ -1,11 +1,11 @@
 """Does dividing by the speed reference take the machine's speed out, and only that?
 
 Runs one workload under two settings in ``--rounds`` interleaved rounds of fresh worker
-spans (``python -m gctune.span``, as a sweep does, shuffled within each round) and
+spans (``python -m gctune.measure.span``, as a sweep does, shuffled within each round) and
 prints, side by side:
 
 * the spread of each setting's per-process time per step, in seconds and in reference
-  loops (:func:`gctune.reference.normalized_mean`) — how much of a process's time was
+  loops (:func:`gctune.measure.reference.normalized_mean`) — how much of a process's time was
   the machine's speed at that moment;
 * the time ratio of the two settings, round-paired, in seconds and in reference loops,
   each with its 95% interval — the two must agree: the reference changes the noise, not
@@ -35,14 +35,15 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from gctune.analysis import t_interval  # noqa: E402
-from gctune.horizon import CHUNK_S  # noqa: E402
-from gctune.reference import normalized_mean  # noqa: E402
+from gctune.analysis.stats import t_interval  # noqa: E402
+from gctune.measure.reference import normalized_mean  # noqa: E402
+from gctune.sweep.horizon import CHUNK_S  # noqa: E402
 
 
 def span(workload: str, setting: str, budget: float, out: Path) -> tuple[float, float, float]:
     """(seconds per step, reference loops per step, median reference seconds) of a span."""
-    cmd = [sys.executable, "-m", "gctune.span", "--workload", workload, "--setting", setting,
+    cmd = [sys.executable, "-m", "gctune.measure.span", "--workload", workload,
+           "--setting", setting,
            "--out", str(out), "--budget", str(budget), "--settle", "1", "--warmup", "3",
            "--chunk", str(chunk_for(workload))]  # fmt: skip
     subprocess.run(cmd, cwd=REPO, check=True, stdout=subprocess.DEVNULL)
@@ -64,7 +65,7 @@ def chunk_for(workload: str) -> int:
     if workload not in _CHUNKS:
         with tempfile.TemporaryDirectory() as tmp:
             out = Path(tmp) / "pilot.json"
-            cmd = [sys.executable, "-m", "gctune.span", "--workload", workload, "--pilot",
+            cmd = [sys.executable, "-m", "gctune.measure.span", "--workload", workload, "--pilot",
                    "--out", str(out), "--budget", "0.5"]  # fmt: skip
             subprocess.run(cmd, cwd=REPO, check=True, stdout=subprocess.DEVNULL)
             step_s = json.loads(out.read_text())["step_s"]

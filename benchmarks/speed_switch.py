@@ -1,7 +1,7 @@
 """Is a worker's speed set when it starts, or does it change while it runs?
 
 Each of ``--processes`` fresh interpreters times, six times in turn, the speed
-reference's string loop (:func:`gctune.reference.reference_seconds`, 20 passes) and 50
+reference's string loop (:func:`gctune.measure.reference.reference_seconds`, 20 passes) and 50
 steps of ``acyclic_churn`` with its collector off, and prints one line per process: the
 loop's milliseconds and the workload's microseconds per step, in order. A process whose
 numbers jump midway changed speed while it ran (so a reference timed once at start-up
@@ -23,7 +23,7 @@ REPO = Path(__file__).resolve().parents[1]
 CHILD = """
 import gc, time
 gc.disable()  # this child measures the machine, not the collector
-from gctune.reference import reference_seconds
+from gctune.measure.reference import reference_seconds
 from workloads import acyclic_churn as w
 state = w.setup(2000)
 out = []

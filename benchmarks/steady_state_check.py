@@ -28,8 +28,8 @@ from typing import Any, Optional
 CHILD = r"""
 import gc, json, os, sys, time
 from array import array
-from gctune.catalog import load_workload
-from gctune.settings import apply_setting, parse_setting
+from gctune.measure.catalog import load_workload
+from gctune.measure.settings import apply_setting, parse_setting
 
 workload, setting, steps, every = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
 size = int(sys.argv[5]) if sys.argv[5] != "-" else None
@@ -98,9 +98,9 @@ def measure(
 
 def sweep_figures(sweep: Path, workload: str, setting: str) -> dict[str, Any]:
     """The sweep's figures for one point, from its saved files."""
-    from gctune.analysis import workload_stats
-    from gctune.catalog import workload_id
-    from gctune.results import load_sweep
+    from gctune.analysis.stats import workload_stats
+    from gctune.measure.catalog import workload_id
+    from gctune.store.results import load_sweep
 
     wid = workload_id(workload)  # a spec such as bench.py:run is saved as bench-run
     _, points = load_sweep(sweep)

@@ -19,8 +19,8 @@ from typing import Any
 import pytest
 
 from benchmarks.clock import advance, external_clock
-from gctune.catalog import builtin_names
-from gctune.histogram import Histogram
+from gctune.measure.catalog import builtin_names
+from gctune.measure.histogram import Histogram
 
 TUNED = "70000,20,100+freeze"
 STEPS = 40

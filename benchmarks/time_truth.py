@@ -6,11 +6,11 @@ interleaved in one sweep (``--interleave``, so every file's spans share the roun
 prints, for every file after the first of its kind, its round-paired time ratio to that
 first file under each setting, and for every file each setting's ratio to ``default``:
 in seconds (what ``gctune`` reports now) and divided by the speed reference each span
-timed (``gctune.reference.normalized_mean``, what it reported before), with the 95%
+timed (``gctune.measure.reference.normalized_mean``, what it reported before), with the 95%
 intervals and the round-to-round spread (standard deviation of the per-round log ratios:
 the noise each way adds). ``gate`` columns: would a ``time:5%`` gate fail, under the
 old rule (interval above 1.05, reference loops) and the current one
-(:func:`gctune.gate.time_regression`, seconds).
+(:func:`gctune.analysis.gate.time_regression`, seconds).
 
 Kinds: ``acyclic`` (the built-in ``acyclic_churn`` at SIZE records), ``cpu`` (integer
 arithmetic, SIZE iterations, no allocation), ``mem`` (SIZE random reads of a 32 MB
@@ -50,10 +50,10 @@ from typing import Optional
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from gctune.analysis import Change  # noqa: E402
-from gctune.paired import ratio_change, run_mean  # noqa: E402
-from gctune.reference import normalized_mean  # noqa: E402
-from gctune.results import Point, RunMetrics, load_sweep  # noqa: E402
+from gctune.analysis.paired import ratio_change, run_mean  # noqa: E402
+from gctune.analysis.stats import Change  # noqa: E402
+from gctune.measure.reference import normalized_mean  # noqa: E402
+from gctune.store.results import Point, RunMetrics, load_sweep  # noqa: E402
 
 _CPU = '''"""CPU-bound: integer arithmetic, no allocation of containers."""
 DEFAULT_SIZE = {size}
@@ -188,7 +188,7 @@ def _old_gate(change: Optional[Change]) -> bool:
 
 def _new_gate(change: Optional[Change]) -> bool:
     try:
-        from gctune.gate import time_regression
+        from gctune.analysis.gate import time_regression
     except ImportError:  # before the rule changed: the interval above 1 + limit
         return _old_gate(change)
     return change is not None and time_regression(change, 0.05)
@@ -263,7 +263,7 @@ def pool(sweeps: list[Path], truth_files: list[Path]) -> None:
     bias table (Markdown)."""
     import json
 
-    from gctune.settings import parse_setting
+    from gctune.measure.settings import parse_setting
 
     raw: dict[str, dict[str, list[float]]] = {}
     quotients: list[float] = []  # per sweep and pair: spread in loops / in seconds
@@ -317,8 +317,10 @@ def pool(sweeps: list[Path], truth_files: list[Path]) -> None:
         known = truth.get(pair)
         kcell = "–" if known is None else f"{known.ratio:.3f} [{known.low:.3f}, {known.high:.3f}]"
         noise = f"{sd(got['seconds']):.3f} / {sd(got['loops']):.3f} / {sd(got['cpu']):.3f}"
-        print(f"| {pair} | {kcell} | {cell(got['seconds'])} | {cell(got['loops'])} | "
-              f"{cell(got['reference'])} | {cell(got['cpu'])} | {noise} | {len(got['seconds'])} |")
+        print(
+            f"| {pair} | {kcell} | {cell(got['seconds'])} | {cell(got['loops'])} | "
+            f"{cell(got['reference'])} | {cell(got['cpu'])} | {noise} | {len(got['seconds'])} |"
+        )
         kind = pair.split("/")[0].split(" ")[0].rstrip("0123456789") or pair
         by_kind.setdefault(kind, []).append(sd(got["loops"]) / sd(got["seconds"]))
     less, more = sum(q < 0.9 for q in quotients), sum(q > 1.1 for q in quotients)
@@ -331,9 +333,11 @@ def pool(sweeps: list[Path], truth_files: list[Path]) -> None:
     for kind, quotients in by_kind.items():
         kind = names.get(kind, kind)
         fewer = sum(q < 0.9 for q in quotients)
-        print(f"  {kind}: median {statistics.median(quotients):.2f} "
-              f"(range {min(quotients):.2f}-{max(quotients):.2f}); "
-              f"at least 10% less noise in loops in {fewer} of {len(quotients)} pairs")
+        print(
+            f"  {kind}: median {statistics.median(quotients):.2f} "
+            f"(range {min(quotients):.2f}-{max(quotients):.2f}); "
+            f"at least 10% less noise in loops in {fewer} of {len(quotients)} pairs"
+        )
 
 
 def aa_counts(sweeps: list[Path]) -> None:
@@ -488,7 +492,15 @@ def main() -> None:
             kinds.append(f"{label}={kind}")
         (files / "kinds.txt").write_text("\n".join(kinds) + "\n", encoding="utf-8")
         began = time.monotonic()
-        cmd = [sys.executable, "-m", "gctune.cli", "sweep", *paths, "--interleave", *sweep_args]
+        cmd = [
+            sys.executable,
+            "-m",
+            "gctune.cli.main",
+            "sweep",
+            *paths,
+            "--interleave",
+            *sweep_args,
+        ]
         status = subprocess.run([*cmd, "--out", str(args.out / "sweep")], cwd=REPO).returncode
         print(f"sweep: exit {status}, {time.monotonic() - began:.0f} s", flush=True)
     sweep = args.out / "sweep" if (args.out / "sweep").exists() else args.out

@@ -15,9 +15,9 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from gctune.fmt import fmt_interval, fmt_ns, fmt_pct, fmt_ratio
-from gctune.frame import load
-from gctune.recommend import recommend
+from gctune.analysis.fmt import fmt_interval, fmt_ns, fmt_pct, fmt_ratio
+from gctune.analysis.frame import load
+from gctune.analysis.recommend import recommend
 
 
 def main() -> None:

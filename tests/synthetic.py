@@ -1,4 +1,4 @@
-"""Result sets with chosen numbers, written through gctune.results like a real sweep.
+"""Result sets with chosen numbers, written through gctune.store.results like a real sweep.
 
 Unit tests of compare and history need timings whose truth they know; real sweeps on a
 shared machine cannot give that. Everything else about the files is the real format.
@@ -13,8 +13,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional
 
-from gctune.histogram import Histogram
-from gctune.results import Manifest, atomic_write_json, point_document, point_path, write_manifest
+from gctune.measure.histogram import Histogram
+from gctune.store.results import (
+    Manifest,
+    atomic_write_json,
+    point_document,
+    point_path,
+    write_manifest,
+)
 
 PY311 = {
     "version": "3.11.7",

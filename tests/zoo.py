@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Optional
 
-from gctune.results import Point
+from gctune.store.results import Point
 
 __all__ = ["LONG_S", "SPAN_S", "ZOO", "Shape", "write_zoo"]
 
@@ -79,7 +79,7 @@ def _collections_seen(point: Point) -> None:
 
 
 def _log_capped(sweep: Path) -> None:
-    from gctune.isolation import LOG_CAP
+    from gctune.sweep.isolation import LOG_CAP
 
     for log in (sweep / "logs").glob("printer-make@*.log"):
         text = log.read_text(errors="replace")

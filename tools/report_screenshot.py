@@ -64,7 +64,7 @@ def tiny_sweep(out: Path, *, fresh: bool) -> Path:
     if fresh and sweep.exists():
         shutil.rmtree(sweep)
     if not (sweep / "manifest.json").exists():
-        cmd = [sys.executable, "-m", "gctune.cli", "sweep", *SWEEP_ARGS, "--out", str(sweep)]
+        cmd = [sys.executable, "-m", "gctune.cli.main", "sweep", *SWEEP_ARGS, "--out", str(sweep)]
         subprocess.run(cmd, check=True, cwd=ROOT)
     return sweep
 
@@ -111,7 +111,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     parser.add_argument("--fresh", action="store_true", help="sweep again even if one is there")
     parser.add_argument("--browser", help="the browser to run (default: chromium)")
     args = parser.parse_args(argv)
-    from gctune.report import build_report
+    from gctune.present.report import build_report
 
     browser = find_browser(args.browser)
     sweep = args.sweep or tiny_sweep(args.out, fresh=args.fresh)

@@ -12,7 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from gctune import __version__
-from gctune.cli import app
+from gctune.cli.main import app
 
 pytestmark = pytest.mark.integration
 runner = CliRunner()

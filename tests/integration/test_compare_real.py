@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from gctune.cli import app
-from gctune.runner import SweepSpec, run_sweep
+from gctune.cli.main import app
+from gctune.sweep.runner import SweepSpec, run_sweep
 
 pytestmark = pytest.mark.integration
 SETTINGS = ("default", "400,10,10")

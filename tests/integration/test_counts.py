@@ -11,9 +11,15 @@ from typing import Optional
 
 import pytest
 
-from gctune.count_sweep import CountTask, count_path, read_count_points, run_count_sweep
-from gctune.count_tables import count_frame
-from gctune.counts import CountsUnavailable, measure_point, prepare, run_counted_span, valgrind
+from gctune.present.count_tables import count_frame
+from gctune.sweep.count_sweep import CountTask, count_path, read_count_points, run_count_sweep
+from gctune.sweep.counts import (
+    CountsUnavailable,
+    measure_point,
+    prepare,
+    run_counted_span,
+    valgrind,
+)
 
 pytestmark = [
     pytest.mark.integration,

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from gctune.frame import load
-from gctune.recommend import recommend
-from gctune.results import load_sweep
-from gctune.rounds import Counter, RoundsConfig, Target, run_group
+from gctune.analysis.frame import load
+from gctune.analysis.recommend import recommend
+from gctune.store.results import load_sweep
+from gctune.sweep.rounds import Counter, RoundsConfig, Target, run_group
 from tests.unit.synthetic import SWEEP_PYTHON, Synth, write_sweep
 
 pytestmark = pytest.mark.integration

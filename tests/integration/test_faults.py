@@ -23,9 +23,9 @@ from typing import Any, Callable
 import pytest
 from typer.testing import CliRunner
 
-from gctune.cli import app
-from gctune.results import load_point, load_sweep
-from gctune.runner import SweepSpec, plan_points, run_sweep
+from gctune.cli.main import app
+from gctune.store.results import load_point, load_sweep
+from gctune.sweep.runner import SweepSpec, plan_points, run_sweep
 
 pytestmark = pytest.mark.integration
 

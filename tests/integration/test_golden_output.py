@@ -26,8 +26,8 @@ GCTUNE = str(Path(sys.executable).with_name("gctune"))
 SUMMARY = """
 import sys
 from pathlib import Path
-from gctune.results import load_sweep
-from gctune.sweep_tables import summary_tables
+from gctune.store.results import load_sweep
+from gctune.present.sweep_tables import summary_tables
 summary_tables(load_sweep(Path(sys.argv[1]))[1])
 """
 

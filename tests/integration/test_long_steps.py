@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from gctune.cli import app
-from gctune.results import load_sweep
+from gctune.cli.main import app
+from gctune.store.results import load_sweep
 
 pytestmark = pytest.mark.integration
 

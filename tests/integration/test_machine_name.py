@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from gctune.results import read_manifest
+from gctune.store.results import read_manifest
 
 GCTUNE = str(Path(sys.executable).with_name("gctune"))
 

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from gctune.results import load_sweep
+from gctune.store.results import load_sweep
 from tests.unit.synthetic import Synth, scaled, write_sweep
 
 pytestmark = pytest.mark.integration

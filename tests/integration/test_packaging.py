@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from gctune.catalog import builtin_names
+from gctune.measure.catalog import builtin_names
 
 pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parents[2]
@@ -106,11 +106,11 @@ def test_installed_wheel_has_no_top_level_workloads_and_lists_the_builtins(
         installed,
         tmp_path,
         "-c",
-        "import gctune.catalog as c; print(c.builtin_package().__file__)",
+        "import gctune.measure.catalog as c; print(c.builtin_package().__file__)",
     )
     assert where.returncode == 0, where.stderr
     assert Path(where.stdout.strip()).is_relative_to(installed)
-    listed = _run(installed, tmp_path, "-m", "gctune.cli", "list")
+    listed = _run(installed, tmp_path, "-m", "gctune.cli.main", "list")
     assert listed.returncode == 0, listed.stderr
     for name in builtin_names():
         assert name in listed.stdout
@@ -124,7 +124,7 @@ def test_installed_wheel_lends_its_workloads_to_another_interpreter(
         installed,
         tmp_path,
         "-m",
-        "gctune.cli",
+        "gctune.cli.main",
         "run",
         "short_cycles",
         "--python",

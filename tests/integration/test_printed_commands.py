@@ -10,7 +10,7 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
-from gctune.results import read_manifest, write_manifest
+from gctune.store.results import read_manifest, write_manifest
 from tests.unit.synthetic import Synth, scaled, write_sweep
 
 GCTUNE = str(Path(sys.executable).with_name("gctune"))

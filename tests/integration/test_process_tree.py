@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from gctune.isolation import run_isolated
-from gctune.runner import SweepSpec, run_sweep
+from gctune.sweep.isolation import run_isolated
+from gctune.sweep.runner import SweepSpec, run_sweep
 from tests.integration.test_faults import processes_mentioning, wait_for
 
 pytestmark = pytest.mark.integration

@@ -16,10 +16,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from gctune.analysis import workload_stats
-from gctune.cli import app
-from gctune.results import Point, load_sweep
-from gctune.runner import SweepSpec, run_sweep
+from gctune.analysis.stats import workload_stats
+from gctune.cli.main import app
+from gctune.store.results import Point, load_sweep
+from gctune.sweep.runner import SweepSpec, run_sweep
 
 pytestmark = pytest.mark.integration
 cli = CliRunner()

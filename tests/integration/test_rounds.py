@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from gctune.cli import app
-from gctune.results import load_sweep
-from gctune.span import MAX_SAMPLES
+from gctune.cli.main import app
+from gctune.measure.span import MAX_SAMPLES
+from gctune.store.results import load_sweep
 
 pytestmark = pytest.mark.integration
 
@@ -23,7 +23,15 @@ PY313 = Path.home() / ".pyenv" / "versions" / "3.13.0" / "bin" / "python"
 
 def span(tmp_path: Path, *args: str) -> dict[str, object]:
     out = tmp_path / "span.json"
-    cmd = [sys.executable, "-m", "gctune.span", "--workload", "short_cycles", "--out", str(out)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "gctune.measure.span",
+        "--workload",
+        "short_cycles",
+        "--out",
+        str(out),
+    ]
     subprocess.run([*cmd, *args], check=True, cwd=REPO)
     doc = json.loads(out.read_text())
     bench = doc["benchmarks"][0]

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from gctune.results import load_point, load_sweep
-from gctune.runner import SweepSpec, run_sweep
+from gctune.store.results import load_point, load_sweep
+from gctune.sweep.runner import SweepSpec, run_sweep
 
 pytestmark = pytest.mark.integration
 
@@ -128,7 +128,7 @@ def test_a_sweep_with_failed_points_exits_3(
 ) -> None:
     from typer.testing import CliRunner
 
-    from gctune.cli import app
+    from gctune.cli.main import app
 
     runner = CliRunner()
     out = tmp_path / "sweep"

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from gctune.cli import app
-from gctune.paired import paired_change
-from gctune.results import load_sweep
+from gctune.analysis.paired import paired_change
+from gctune.cli.main import app
+from gctune.store.results import load_sweep
 
 pytestmark = pytest.mark.integration
 

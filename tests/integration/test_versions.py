@@ -26,11 +26,11 @@ import pytest
 from typer.testing import CliRunner
 
 import gctune
-from gctune.agreement import pause_agreement
-from gctune.cli import app
-from gctune.environment import interpreter_of, lent_to
-from gctune.horizon import plan_span
-from gctune.results import load_sweep
+from gctune.analysis.agreement import pause_agreement
+from gctune.cli.main import app
+from gctune.store.results import load_sweep
+from gctune.sweep.environment import interpreter_of, lent_to
+from gctune.sweep.horizon import plan_span
 from tests.versions import Interpreter, locate
 
 pytestmark = pytest.mark.integration
@@ -98,7 +98,7 @@ def test_the_probe_times_every_collection_of_every_generation(
         real_python,
         """
         import gc, json
-        from gctune.probe import Probe
+        from gctune.measure.probe import Probe
         gc.collect()
         before = [s["collections"] for s in gc.get_stats()]
         probe = Probe()
@@ -172,7 +172,7 @@ def test_the_startup_hook_measures_an_unchanged_program(
     real_python: Interpreter, tmp_path: Path
 ) -> None:
     # No lending: gctune's sitecustomize imports the probe from the gctune it belongs to.
-    startup = Path(gctune.__file__).parent / "startup"
+    startup = Path(gctune.__file__).parent / "measure" / "startup"
     env = {
         **os.environ,
         "PYTHONPATH": str(startup),
@@ -222,9 +222,9 @@ def test_on_315_the_probes_pauses_agree_with_the_interpreters_duration(
             python315,
             """
             import json
-            from gctune.catalog import load_workload
-            from gctune.probe import Probe
-            from gctune.settings import apply_setting, parse_setting
+            from gctune.measure.catalog import load_workload
+            from gctune.measure.probe import Probe
+            from gctune.measure.settings import apply_setting, parse_setting
             workload = load_workload("short_cycles")
             state = workload.setup(200)
             apply_setting(parse_setting("default"))
@@ -245,8 +245,8 @@ def test_on_315_the_probes_pauses_agree_with_the_interpreters_duration(
 
 
 def span_output(python: Interpreter, env: dict[str, str], out: Path, *args: str) -> dict[str, Any]:
-    """Run ``python -m gctune.span`` (a worker span, or a pilot); what it measured."""
-    cmd = [python.path, "-m", "gctune.span", "--workload", "short_cycles", "--size", "50"]
+    """Run ``python -m gctune.measure.span`` (a worker span, or a pilot); what it measured."""
+    cmd = [python.path, "-m", "gctune.measure.span", "--workload", "short_cycles", "--size", "50"]
     done = subprocess.run(
         [*cmd, "--out", str(out), *args], env=env, capture_output=True, text=True, timeout=120
     )

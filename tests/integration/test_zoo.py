@@ -28,7 +28,7 @@ from pathlib import Path
 
 import pytest
 
-from gctune.results import load_sweep
+from gctune.store.results import load_sweep
 from tests.zoo import SPAN_S, ZOO, Shape, write_zoo
 
 pytestmark = pytest.mark.integration

@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional
 
-from gctune.histogram import Histogram
-from gctune.results import (
+from gctune.measure.histogram import Histogram
+from gctune.store.results import (
     Manifest,
     atomic_write_json,
     point_document,

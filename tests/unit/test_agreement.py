@@ -8,9 +8,9 @@ from typing import Any, Optional
 
 import pytest
 
-from gctune.agreement import pause_agreement
-from gctune.probe import Probe
-from gctune.program import _merge
+from gctune.analysis.agreement import pause_agreement
+from gctune.measure.probe import Probe
+from gctune.sweep.program import _merge
 
 
 @pytest.fixture

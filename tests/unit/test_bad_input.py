@@ -14,9 +14,9 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from gctune.cli import app
-from gctune.environment import InterpreterError
-from gctune.results import (
+from gctune.cli.main import app
+from gctune.measure.settings import SettingError, grid_from_toml, parse_setting
+from gctune.store.results import (
     Manifest,
     ResultError,
     atomic_write_json,
@@ -27,8 +27,8 @@ from gctune.results import (
     read_manifest,
     write_manifest,
 )
-from gctune.runner import SweepSpec
-from gctune.settings import SettingError, grid_from_toml, parse_setting
+from gctune.sweep.environment import InterpreterError
+from gctune.sweep.runner import SweepSpec
 
 runner = CliRunner()
 
@@ -364,7 +364,7 @@ def test_a_sweep_refused_before_it_starts_leaves_no_directory(
         assert result.exit_code == 2 and "Traceback" not in result.output
         return result.stderr.strip().splitlines()[-1]
 
-    monkeypatch.setattr("gctune.runner.interpreter_of", refuse)  # refused under the lock
+    monkeypatch.setattr("gctune.sweep.runner.interpreter_of", refuse)  # refused under the lock
     monkeypatch.chdir(tmp_path)
     assert refused(["sweep", "acyclic_churn"]).endswith("cannot run gctune's worker: broken")
     assert list(tmp_path.iterdir()) == []  # neither results/<id> nor results/

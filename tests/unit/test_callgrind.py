@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from gctune.callgrind import estimated_cycles, read_profile
+from gctune.analysis.callgrind import estimated_cycles, read_profile
 
 # main calls collect (inclusive 500) twice; collect has own lines, an inlined part
 # (fi=/fe=), a call to traverse (inclusive 40) and a recursive call to itself (200, which
@@ -15,7 +15,7 @@ PROFILE = """\
 # callgrind format
 version: 1
 creator: callgrind-3.19.0
-cmd: python -m gctune.count_span
+cmd: python -m gctune.measure.count_span
 events: Ir Dr
 fl=(1) main.c
 fn=(1) main

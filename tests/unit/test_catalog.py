@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from gctune.catalog import (
+from gctune.measure.catalog import (
     WorkloadError,
     load_workload,
     resolve_specs,

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from gctune.cli import app
-from gctune.compare import CompareError, Threshold, compare_sweeps, parse_threshold
+from gctune.analysis.compare import CompareError, Threshold, compare_sweeps, parse_threshold
+from gctune.cli.main import app
 from tests.synthetic import PY311, Spec, make_sweep
 
 runner = CliRunner()

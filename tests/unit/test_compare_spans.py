@@ -1,12 +1,13 @@
 """``compare`` of result sets measured in spans: the collections gate bounds each side's
-rate by where its spans start and end in the collector's rhythm (gctune.collection_rates)."""
+rate by where its spans start and end in the collector's rhythm
+(gctune.analysis.collection_rates)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
 
-from gctune.compare import Threshold, compare_sweeps
+from gctune.analysis.compare import Threshold, compare_sweeps
 from tests.unit.synthetic import Synth, write_sweep
 
 COUNTS0 = (Threshold("collections", 0.0),)

@@ -6,7 +6,7 @@ from typing import Any, Optional
 
 from rich.console import Console
 
-from gctune.count_tables import count_frame, count_table
+from gctune.present.count_tables import count_frame, count_table
 
 
 def doc(setting: str, instr: float, gc: Optional[float], full: float) -> dict[str, Any]:

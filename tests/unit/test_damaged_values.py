@@ -30,9 +30,9 @@ from hypothesis import strategies as st
 from matplotlib.figure import Figure
 from typer.testing import CliRunner
 
-from gctune.analysis import compare_samples
-from gctune.cli import app
-from gctune.results import ResultError, load_point, load_sweep_partial, point_path
+from gctune.analysis.stats import compare_samples
+from gctune.cli.main import app
+from gctune.store.results import ResultError, load_point, load_sweep_partial, point_path
 from tests.unit.synthetic import Synth, scaled, write_sweep
 
 runner = CliRunner()

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from gctune.decide import futile, outcome, undecided
-from gctune.results import load_sweep
+from gctune.store.results import load_sweep
+from gctune.sweep.decide import futile, outcome, undecided
 from tests.unit.synthetic import Synth, write_sweep
 
 DEFAULT = [1.0e-3, 1.0e-3, 1.0e-3]

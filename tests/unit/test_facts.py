@@ -11,11 +11,11 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from gctune.advice import describe
-from gctune.cli import app
-from gctune.frame import load
-from gctune.recommend import recommend
-from gctune.report import build_report
+from gctune.analysis.frame import load
+from gctune.analysis.recommend import recommend
+from gctune.cli.main import app
+from gctune.present.advice import describe
+from gctune.present.report import build_report
 from tests.unit.synthetic import SWEEP_PYTHON, Synth, scaled, write_sweep
 
 PY313 = {

@@ -16,11 +16,11 @@ from typing import Any
 import pytest
 
 import gctune
-from gctune import results
-from gctune.isolation import worker_rss
-from gctune.results import atomic_write_json, remove_partial_files
-from gctune.runner import SweepSpec
-from gctune.worker import failure_reason
+from gctune.store import results
+from gctune.store.results import atomic_write_json, remove_partial_files
+from gctune.sweep.isolation import worker_rss
+from gctune.sweep.runner import SweepSpec
+from gctune.sweep.worker_failure import failure_reason
 
 MiB = 1024**2
 
@@ -88,7 +88,7 @@ SPEC = SweepSpec(workloads=("w",), settings=("disabled",), max_memory=256 * MiB)
 # The end of a real log: short_cycles, collector disabled, at a 256 MiB address-space
 # limit on CPython 3.11.7 (pyperf's traceback lines shortened).
 ABORTED_AT_THE_LIMIT = """\
-$ python -m gctune.bench --workload short_cycles --setting disabled --max-memory 268435456
+$ python -m gctune.measure.bench --workload short_cycles --setting disabled --max-memory 268435456
 Fatal Python error: _PyErr_NormalizeException: Cannot recover from MemoryErrors while \
 normalizing exceptions.
 Python runtime state: initialized

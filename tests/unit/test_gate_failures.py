@@ -7,8 +7,8 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from gctune.cli import app
-from gctune.cli_errors import FAILED_POINTS
+from gctune.cli.errors import FAILED_POINTS
+from gctune.cli.main import app
 from tests.unit.synthetic import Synth, write_sweep
 
 RUNS = [1e-3] * 3

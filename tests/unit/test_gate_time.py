@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from gctune.analysis import Change
-from gctune.gate import time_regression
+from gctune.analysis.gate import time_regression
+from gctune.analysis.stats import Change
 
 
 def _change(ratio: float, half: float) -> Change:

@@ -5,7 +5,7 @@ import random
 
 import pytest
 
-from gctune.histogram import RELATIVE_ERROR, Histogram
+from gctune.measure.histogram import RELATIVE_ERROR, Histogram
 
 
 def exact_quantile(values: list[int], q: float) -> int:

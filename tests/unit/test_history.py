@@ -8,9 +8,9 @@ import numpy
 import pytest
 from typer.testing import CliRunner
 
-from gctune.cli import app
-from gctune.history import history_figure, load_history, plot_history
-from gctune.results import ResultError
+from gctune.analysis.history import history_figure, load_history, plot_history
+from gctune.cli.main import app
+from gctune.store.results import ResultError
 from tests.synthetic import Spec, make_sweep
 
 runner = CliRunner()

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from gctune.results import load_sweep
-from gctune.rounds import SpanEvent
-from gctune.sweep_tables import progress_bar, summary_tables
+from gctune.present.sweep_tables import progress_bar, summary_tables
+from gctune.store.results import load_sweep
+from gctune.sweep.rounds import SpanEvent
 from tests.unit.synthetic import Synth, write_sweep
 
 FIRST, SECOND = "w[py3.11.7]", "w[py3.11.7-2]"

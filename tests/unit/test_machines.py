@@ -11,11 +11,11 @@ from typing import Any, Optional
 import pytest
 from typer.testing import CliRunner
 
-from gctune.cli import app
-from gctune.compare import CompareError, Threshold, compare_sweeps
-from gctune.history import load_history
-from gctune.machine import Machine
-from gctune.results import ResultError, read_manifest, write_manifest
+from gctune.analysis.compare import CompareError, Threshold, compare_sweeps
+from gctune.analysis.history import load_history
+from gctune.cli.main import app
+from gctune.store.machine import Machine
+from gctune.store.results import ResultError, read_manifest, write_manifest
 from tests.synthetic import Spec, make_sweep
 
 runner = CliRunner()

@@ -15,8 +15,8 @@ import pytest
 from matplotlib.figure import Figure
 from typer.testing import CliRunner
 
-from gctune.cli import app
-from gctune.results import atomic_write_json
+from gctune.cli.main import app
+from gctune.store.results import atomic_write_json
 from tests.unit.synthetic import Synth, scaled, write_sweep
 
 runner = CliRunner()
@@ -130,7 +130,7 @@ def test_interrupt_while_the_report_is_written_says_the_points_are_kept(
     def interrupted(*args: Any, **kwargs: Any) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("gctune.report.report_blocks", interrupted)
+    monkeypatch.setattr("gctune.present.report.report_blocks", interrupted)
     before = snapshot(data)
     result = runner.invoke(app, ["sweep", "--resume", "--out", str(data)])
     assert result.exit_code == 130

@@ -7,16 +7,16 @@ from pathlib import Path
 
 import pytest
 
-from gctune.analysis import (
+from gctune.analysis.evidence import identical_work, reclaim_evidence
+from gctune.analysis.frame import load, points_frame, runs_frame
+from gctune.analysis.stats import (
     PointStats,
     pareto_front,
     pause_cdf,
     workload_stats,
 )
-from gctune.evidence import identical_work, reclaim_evidence
-from gctune.frame import load, points_frame, runs_frame
-from gctune.histogram import RELATIVE_ERROR
-from gctune.results import load_sweep
+from gctune.measure.histogram import RELATIVE_ERROR
+from gctune.store.results import load_sweep
 from tests.unit.synthetic import MIB, Synth, scaled, write_sweep
 
 

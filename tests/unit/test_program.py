@@ -8,10 +8,10 @@ from typing import Any, Optional
 
 import pytest
 
-from gctune.histogram import Histogram
-from gctune.probe import setting_from_id
-from gctune.program import ProgramError, attach_snapshots, check_command, command_id
-from gctune.settings import FULL_GRID, QUICK_GRID, parse_setting
+from gctune.measure.histogram import Histogram
+from gctune.measure.probe import setting_from_id
+from gctune.measure.settings import FULL_GRID, QUICK_GRID, parse_setting
+from gctune.sweep.program import ProgramError, attach_snapshots, check_command, command_id
 
 
 @pytest.mark.parametrize(
@@ -146,7 +146,7 @@ def test_missing_snapshots_fail_the_point_instead_of_mispairing(tmp_path: Path) 
 
 
 def test_a_command_sweep_spec_survives_the_manifest() -> None:
-    from gctune.runner import SweepSpec, plan_points
+    from gctune.sweep.runner import SweepSpec, plan_points
 
     spec = SweepSpec(
         workloads=("app",),

@@ -13,8 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from gctune.catalog import WorkloadError, load_workload
-from gctune.isolation import (
+from gctune.measure.catalog import WorkloadError, load_workload
+from gctune.store.fields import check_run_fields
+from gctune.store.results import atomic_write_json, load_point, span_point_document
+from gctune.sweep.isolation import (
     MARK_VARIABLE,
     PROCESS_RECORD,
     cap_log,
@@ -22,8 +24,6 @@ from gctune.isolation import (
     end_recorded,
     log_since,
 )
-from gctune.result_fields import check_run_fields
-from gctune.results import atomic_write_json, load_point, span_point_document
 from tests.unit.test_span_document import worker_output
 
 

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from gctune.advice import describe, snippet
-from gctune.frame import load
-from gctune.recommend import Recommendation, RecommendError, recommend
+from gctune.analysis.frame import load
+from gctune.analysis.recommend import Recommendation, RecommendError, recommend
+from gctune.present.advice import describe, snippet
 from tests.unit.synthetic import MIB, Synth, scaled, write_sweep
 
 
@@ -133,7 +133,7 @@ def test_snippets_are_valid_python_in_the_right_order() -> None:
 def test_recommend_command_reports_each_workload(tmp_path: Path) -> None:
     from typer.testing import CliRunner
 
-    from gctune.cli import app
+    from gctune.cli.main import app
 
     sweep = write_sweep(
         tmp_path,
@@ -189,9 +189,9 @@ def test_a_smaller_change_wins_unless_the_leader_beats_it_by_the_min_gain(tmp_pa
 def test_a_setting_racing_stopped_as_identical_work_is_not_the_leader(tmp_path: Path) -> None:
     from dataclasses import replace
 
-    from gctune.analysis import workload_stats
-    from gctune.racing import identical_twin
-    from gctune.results import load_sweep
+    from gctune.analysis.stats import workload_stats
+    from gctune.store.results import load_sweep
+    from gctune.sweep.racing import identical_twin
 
     none: dict[int, Sequence[int]] = {}
     sweep = write_sweep(

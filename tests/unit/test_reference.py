@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from gctune.paired import paired_change, round_spread, run_loops, run_mean, run_time
-from gctune.reference import normalized_mean, reference_seconds
-from gctune.results import Point, load_sweep
+from gctune.analysis.paired import paired_change, round_spread, run_loops, run_mean, run_time
+from gctune.measure.reference import normalized_mean, reference_seconds
+from gctune.store.results import Point, load_sweep
 from tests.unit.synthetic import Synth, write_sweep
 
 

@@ -9,9 +9,9 @@ import pytest
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from gctune.plots import _plain_log
-from gctune.render import Heading, HtmlRenderer, MarkdownRenderer, Table
-from gctune.report import build_report
+from gctune.present.plots import _plain_log
+from gctune.present.render import Heading, HtmlRenderer, MarkdownRenderer, Table
+from gctune.present.report import build_report
 from tests.unit.synthetic import MIB, Synth, scaled, write_sweep
 
 EVIL_WORKLOAD = "<script>alert(1) $\\q$"  # also not mathtext

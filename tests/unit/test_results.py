@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from gctune.histogram import Histogram
-from gctune.results import (
+from gctune.measure.histogram import Histogram
+from gctune.store.results import (
     FORMAT_VERSION,
     Manifest,
     ResultError,

@@ -7,13 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from gctune.compare import parse_threshold
-from gctune.gate import gate
-from gctune.growth import point_growth, run_growth
-from gctune.horizon import FULL_TARGET, plan_span, predicted_full_period
-from gctune.paired import round_spread
-from gctune.racing import race_decisions
-from gctune.results import RunMetrics, load_sweep
+from gctune.analysis.compare import parse_threshold
+from gctune.analysis.gate import gate
+from gctune.analysis.growth import point_growth, run_growth
+from gctune.analysis.paired import round_spread
+from gctune.store.results import RunMetrics, load_sweep
+from gctune.sweep.horizon import FULL_TARGET, plan_span, predicted_full_period
+from gctune.sweep.racing import race_decisions
 from tests.unit.synthetic import Synth, scaled, write_sweep
 
 PILOT = {
@@ -183,7 +183,7 @@ def test_growth_reads_the_heap_right_after_each_full_collection() -> None:
 
 
 def test_every_span_of_a_round_shares_one_hash_seed() -> None:
-    from gctune.rounds import round_hash_seed
+    from gctune.sweep.rounds import round_hash_seed
 
     seeds = {round_hash_seed("sweep-1", r) for r in range(1, 50)}
     assert len(seeds) == 49  # a new layout each round

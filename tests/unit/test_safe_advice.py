@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from gctune.advice import ADVICE_SCHEMA, describe, recommendation_json
-from gctune.cli import app
-from gctune.frame import load
-from gctune.next_steps import WorkloadArgs
-from gctune.recommend import Recommendation, recommend
+from gctune.analysis.frame import load
+from gctune.analysis.recommend import Recommendation, recommend
+from gctune.cli.main import app
+from gctune.present.advice import ADVICE_SCHEMA, describe, recommendation_json
+from gctune.present.next_steps import WorkloadArgs
 from tests.unit.synthetic import MIB, Synth, scaled, write_sweep
 
 NO_GC: dict[int, list[int]] = {}

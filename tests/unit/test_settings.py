@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from gctune.probe import setting_from_id
-from gctune.settings import (
+from gctune.measure.probe import setting_from_id
+from gctune.measure.settings import (
     FULL_GRID,
     QUICK_GRID,
     Setting,

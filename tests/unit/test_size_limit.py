@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from gctune.cli import app
+from gctune.cli.main import app
 
 TOO_BIG = str(2**64)
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from gctune.results import atomic_write_json, load_point, span_point_document
+from gctune.store.results import atomic_write_json, load_point, span_point_document
 
 
 def worker_output(values: list[float] | None, *, probe: bool = True) -> dict[str, Any]:

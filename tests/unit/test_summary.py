@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from gctune.results import load_sweep
-from gctune.sweep_tables import console, summary_tables
+from gctune.present.sweep_tables import console, summary_tables
+from gctune.store.results import load_sweep
 from tests.unit.synthetic import Synth, scaled, write_sweep
 
 

@@ -11,8 +11,8 @@ from typing import Any
 import typer
 import yaml
 
-from gctune.cli import app
-from gctune.compare import parse_threshold
+from gctune.analysis.compare import parse_threshold
+from gctune.cli.main import app
 
 ROOT = Path(__file__).resolve().parents[2]
 WORKFLOW = ROOT / ".github" / "workflows" / "gc-perf.yml"

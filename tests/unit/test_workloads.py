@@ -7,7 +7,7 @@ from types import ModuleType
 
 import pytest
 
-from gctune.catalog import BUILTIN_PACKAGE, builtin_package
+from gctune.measure.catalog import BUILTIN_PACKAGE, builtin_package
 
 workloads = builtin_package()
 TINY = 10

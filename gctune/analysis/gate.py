@@ -1,0 +1,167 @@
+"""``gctune gate``: a CI gate measured interleaved, compared within rounds.
+
+Two result sets swept minutes apart absorb the machine's drift (see the README's noise
+table). A gate that compares a base and a change measured *in the same rounds* of one
+sweep does not: ``gctune sweep base/bench.py new/bench.py --interleave`` (two checkouts'
+workloads), or ``gctune sweep W --python OLD --python NEW`` (two interpreters or two
+virtualenvs), then ``gctune gate DIR BASE NEW --fail-on time:5%``, where BASE and NEW are
+workload ids of that sweep. Each setting both measured is compared:
+
+* ``time`` and ``cpu``: round-paired ratio in seconds (geometric mean of per-round
+  ratios, 95% t-interval over rounds; see :mod:`gctune.analysis.paired` for why not in
+  speed-reference
+  loops); a regression (:func:`time_regression`) when new is significantly slower (the
+  interval lies above 1) and the interval does not show the slowdown within the threshold
+  (its upper end lies above 1 + threshold);
+* ``collections``: collections per step, each generation, mean over rounds; a regression
+  when new's lower bound exceeds base's upper bound × (1 + threshold), the bounds set by
+  where a span can start and end in the collector's rhythm and by the spans' own spread
+  (:mod:`gctune.analysis.collection_rates`; exact when every span measured the same number of
+  steps).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Optional
+
+from gctune.analysis.collection_rates import compare_rates
+from gctune.analysis.compare import CompareError, Threshold
+from gctune.analysis.fmt import fmt_interval, fmt_ratio
+from gctune.analysis.paired import paired_change, run_time
+from gctune.analysis.stats import Change
+from gctune.store.results import Point, RunMetrics, load_sweep
+
+__all__ = ["GATE_METRICS", "GateRow", "gate", "time_regression"]
+
+GATE_METRICS = ("time", "cpu", "collections")
+
+
+@dataclass(frozen=True)
+class GateRow:
+    """One metric of one setting: new relative to base, and whether it fails the gate."""
+
+    setting: str
+    metric: str
+    ratio: float
+    low: float
+    high: float
+    rounds: int
+    limit: Optional[float]
+    regression: bool
+    note: str = ""
+    failed: str = ""
+    """``base``, ``new`` or ``both`` when that side's point failed: nothing was compared,
+    and ``ratio``, ``low`` and ``high`` are NaN."""
+
+    def line(self) -> str:
+        """The row as text."""
+        if self.failed:
+            return f"{self.setting:24s} not compared: {self.note}"
+        verdict = "REGRESSION" if self.regression else "ok"
+        limit = f" (gate {self.limit:.0%})" if self.limit is not None else ""
+        return (
+            f"{self.setting:24s} {self.metric:12s} {fmt_ratio(self.ratio)} "
+            f"{fmt_interval(self.low, self.high)} over {self.rounds} rounds{limit}: {verdict}"
+            + (f" — {self.note}" if self.note else "")
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON-ready form; a failed side's missing ratios are ``null``."""
+        data = dict(self.__dict__)
+        for key in ("ratio", "low", "high"):
+            if not math.isfinite(data[key]):
+                data[key] = None
+        return data
+
+
+def time_regression(change: Change, limit: float) -> bool:
+    """Whether a round-paired ratio fails a ``limit`` (0.05: 5%) gate: significantly
+    slower, and not shown to be within the limit. Requiring the whole interval above
+    1 + limit, as gctune did, lets a slowdown of the limit's size pass half the time at
+    any number of rounds; this rule catches it once the interval is narrower than the
+    limit, and passes identical code unless the interval is both shifted and wide
+    (``docs/time-reference.md``)."""
+    return change.low > 1.0 and change.high > 1.0 + limit
+
+
+def _cpu(run: RunMetrics) -> Optional[float]:
+    if run.cpu_ns is None or not run.steps:
+        return None
+    return run.cpu_ns / 1e9 / run.steps
+
+
+def _collection_rows(
+    setting: str, base: Point, new: Point, limit: Optional[float]
+) -> list[GateRow]:
+    rows = []
+    gens = sorted({g for p in (base, new) for r in p.runs for g in r.pauses})
+    for gen in gens:
+        # per-step rates of each round's span, bounded by where a span can start and end
+        # in the collector's rhythm and by the spans' own spread (gctune.analysis.collection_rates)
+        c = compare_rates(base.runs, new.runs, gen, limit)
+        rows.append(
+            GateRow(
+                setting,
+                f"gen{gen} GCs",
+                c.ratio,
+                c.low,
+                c.high,
+                len(new.runs),
+                limit,
+                c.regression,
+                c.note(),
+            )
+        )
+    return rows
+
+
+def _failed_row(setting: str, base: Point, new: Point) -> GateRow:
+    """A setting whose point failed on one side or both: which side, and why; no ratio."""
+    sides = [(name, p) for name, p in (("base", base), ("new", new)) if not p.ok]
+    side = "both" if len(sides) == 2 else sides[0][0]
+    why = "; ".join(f"{name} ({p.workload}) failed: {p.reason}" for name, p in sides)
+    nan = math.nan
+    return GateRow(setting, "status", nan, nan, nan, 0, None, False, why, failed=side)
+
+
+def gate(
+    sweep_dir: Path, base_id: str, new_id: str, thresholds: Sequence[Threshold]
+) -> list[GateRow]:
+    """Compare workload ``new_id`` with ``base_id`` within the rounds of one sweep."""
+    _, points = load_sweep(sweep_dir)
+    ids = sorted({p.workload for p in points})
+    for wanted in (base_id, new_id):
+        if wanted not in ids:
+            raise CompareError(f"{sweep_dir} has no workload {wanted!r}: it has {', '.join(ids)}")
+    limits = {t.metric: t.limit for t in thresholds}
+    for metric in limits:
+        if metric not in GATE_METRICS:
+            raise CompareError(
+                f"gate compares {', '.join(GATE_METRICS)} within rounds, not {metric!r}"
+            )
+    base = {p.setting: p for p in points if p.workload == base_id}
+    new = {p.setting: p for p in points if p.workload == new_id}
+    rows: list[GateRow] = []
+    for setting in [s for s in base if s in new]:
+        b, n = base[setting], new[setting]
+        if not b.ok or not n.ok:
+            rows.append(_failed_row(setting, b, n))
+            continue
+        for metric, sample in (("time", run_time), ("cpu", _cpu)):
+            change = paired_change(b, n, sample)
+            if change is None:
+                continue
+            limit = limits.get(metric)
+            bad = limit is not None and time_regression(change, limit)
+            rounds = len({r.round for r in n.runs} & {r.round for r in b.runs})
+            rows.append(
+                GateRow(setting, metric, change.ratio, change.low, change.high, rounds, limit, bad)
+            )
+        rows += _collection_rows(setting, b, n, limits.get("collections"))
+    if not rows:
+        raise CompareError(f"{base_id} and {new_id} share no setting in {sweep_dir}")
+    return rows

@@ -1,0 +1,5 @@
+"""``python -m gctune.cli``: the gctune command."""
+
+from gctune.cli.main import main
+
+main()

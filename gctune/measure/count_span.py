@@ -1,0 +1,118 @@
+"""One counted span: ``python -m gctune.measure.count_span``, run under valgrind by
+:mod:`gctune.sweep.counts`.
+
+The counts tier measures work in instructions, not seconds. CPython's collector is driven
+by allocation counts, so with a fixed ``PYTHONHASHSEED`` the same program under the same
+setting makes the same collections on the same objects every run, and valgrind counts the
+same instructions for it whatever else the machine does.
+
+The worker builds the workload's state, applies the setting, runs warm-up steps, calls
+``gc.collect()``, lets ``--settle`` natural full collections pass, and then runs steps
+one at a time until ``--fulls`` more full collections have happened (it stops right after
+the last one) or ``--max-steps`` steps have run. Everything before the measured steps
+(start-up, imports, setup, warm-up, settling) is the same in two runs that differ only in
+``--fulls``/``--max-steps``, so the difference of their instruction counts is the cost of
+the steps between them: whole collector cycles, ending at the same point of the cycle.
+
+A ``gc.callbacks`` hook counts collections per generation; it runs only when the
+collector does (the same in both runs), never per step. The result, written to ``--out``
+after the last step, is small JSON: steps, settle steps, collections per generation and
+how the span ended. This module runs inside measured interpreters: 3.9+, standard
+library and gctune only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import os
+import sys
+from typing import Any, NoReturn, Optional
+
+from gctune.measure.catalog import WorkloadError, load_workload
+from gctune.measure.probe import gc_kind
+from gctune.measure.settings import SettingError, apply_setting, parse_setting
+from gctune.measure.span import full_generation
+
+__all__ = ["main"]
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m gctune.measure.count_span", description=__doc__
+    )
+    parser.add_argument("--workload", required=True, help="workload name, module or file")
+    parser.add_argument("--setting", default="default", help="GC setting")
+    parser.add_argument("--size", type=int, default=None, help="workload size")
+    parser.add_argument("--out", required=True, help="where to write the JSON result")
+    parser.add_argument("--warmup", type=int, default=3, help="unmeasured steps first")
+    parser.add_argument("--settle", type=int, default=1, help="full collections to skip")
+    parser.add_argument("--settle-steps", type=int, default=100_000, help="most settle steps")
+    parser.add_argument("--fulls", type=int, default=2, help="full collections to run")
+    parser.add_argument("--max-steps", type=int, default=1000, help="most measured steps")
+    return parser
+
+
+def main(argv: Optional[list[str]] = None) -> NoReturn:
+    """Run one counted span, write its JSON to ``--out`` and end the process at once."""
+    args = _parser().parse_args(argv)
+    try:
+        setting = parse_setting(args.setting)
+        workload = load_workload(args.workload)
+        size = workload.size_for(args.size)
+        state = workload.setup(size)
+    except (SettingError, WorkloadError) as exc:
+        sys.exit(f"gctune: {exc}")
+    apply_setting(setting)
+    full_gen = full_generation()
+    counts = [0, 0, 0]
+
+    def on_collection(phase: str, info: dict[str, Any]) -> None:
+        if phase == "stop":
+            counts[min(int(info["generation"]), 2)] += 1
+
+    workload.run_steps(state, args.warmup)
+    gc.collect()
+    gc.callbacks.append(on_collection)
+    settle_steps = 0
+    while sum(counts[full_gen:]) < args.settle and settle_steps < args.settle_steps:
+        workload.run_steps(state, 1)
+        settle_steps += 1
+    settled = sum(counts[full_gen:]) >= args.settle
+    before = list(counts)
+    full_before = sum(before[full_gen:])
+    steps = 0
+    ended = "max-steps"
+    while steps < args.max_steps:
+        workload.run_steps(state, 1)
+        steps += 1
+        if sum(counts[full_gen:]) - full_before >= args.fulls:
+            ended = "full-collections"
+            break
+    gc.callbacks.remove(on_collection)
+    result = {
+        "workload": args.workload,
+        "setting": setting.id,
+        "size": size,
+        "steps": steps,
+        "ended": ended,
+        "settle_steps": settle_steps,
+        "settled": settled,
+        "collections": [c - b for c, b in zip(counts, before)],
+        "full_generation": full_gen,
+        "version_info": list(sys.version_info[:3]),
+        "gc_kind": gc_kind(),
+    }
+    with open(args.out, "w", encoding="utf-8") as out:
+        json.dump(result, out)
+    # No finalization: at exit the interpreter collects whatever garbage the span left,
+    # which differs between a short and a long span (a ``disabled`` one leaves all of
+    # it), and would be counted as the steps' cost.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
+
+
+if __name__ == "__main__":
+    main()

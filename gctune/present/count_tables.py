@@ -1,0 +1,117 @@
+"""Count points as a table: per step in instructions and estimated cycles, against default.
+
+Every figure here is from the counts tier (callgrind, one fixed hash seed): exact from
+run to run on one interpreter build, so ratios carry no interval. They model time; they
+are not time (see :mod:`gctune.sweep.counts`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Optional
+
+import pandas as pd
+from rich.table import Table
+
+__all__ = ["COUNT_COLUMNS", "count_frame", "count_table"]
+
+COUNT_COLUMNS = (
+    "workload",
+    "setting",
+    "status",
+    "instructions_per_step",
+    "cycles_per_step",
+    "instructions_vs_default",
+    "cycles_vs_default",
+    "gc_share",
+    "young_per_step",
+    "middle_per_step",
+    "full_per_step",
+    "whole_cycles",
+    "steps",
+    "reason",
+)
+
+
+def count_frame(docs: Sequence[dict[str, Any]]) -> pd.DataFrame:
+    """One row per count point (COUNT_COLUMNS); ratios against the workload's default."""
+    rows: list[dict[str, Any]] = []
+    for doc in docs:
+        point: Optional[dict[str, Any]] = doc.get("point")
+        row: dict[str, Any] = {c: None for c in COUNT_COLUMNS}
+        row.update(workload=doc["workload"], setting=doc["setting"], status=doc["status"])
+        row["reason"] = doc.get("reason") or ""
+        if point is not None:
+            per_gen = point["collections_per_step"]
+            row.update(
+                instructions_per_step=float(point["instructions_per_step"]),
+                cycles_per_step=float(point["cycles_per_step"]),
+                gc_share=point.get("gc_share"),
+                young_per_step=float(per_gen[0]),
+                middle_per_step=float(per_gen[1]),
+                full_per_step=float(per_gen[2]),
+                whole_cycles=bool(point["whole_cycles"]),
+                steps=int(point["steps"]),
+            )
+        rows.append(row)
+    frame = pd.DataFrame(rows, columns=list(COUNT_COLUMNS))
+    for workload, group in frame.groupby("workload"):
+        base = group[(group["setting"] == "default") & (group["status"] == "ok")]
+        if base.empty:
+            continue
+        mask = frame["workload"] == workload
+        for metric in ("instructions", "cycles"):
+            reference = float(base[f"{metric}_per_step"].iloc[0])
+            if reference > 0:
+                frame.loc[mask, f"{metric}_vs_default"] = (
+                    frame.loc[mask, f"{metric}_per_step"].astype(float) / reference
+                )
+    return frame
+
+
+def _count(value: Any) -> str:
+    if value is None or pd.isna(value):
+        return "—"
+    number = float(value)
+    for unit, size in (("G", 1e9), ("M", 1e6), ("k", 1e3)):
+        if abs(number) >= size:
+            return f"{number / size:.3g}{unit}"
+    return f"{number:.3g}"
+
+
+def _ratio(value: Any) -> str:
+    return "—" if value is None or pd.isna(value) else f"{float(value):.3f}x"
+
+
+def _share(value: Any) -> str:
+    return "n/a" if value is None or pd.isna(value) else f"{100 * float(value):.1f}%"
+
+
+def count_table(frame: pd.DataFrame, workload: str) -> Table:
+    """A rich table of one workload's count points."""
+    table = Table(
+        title=f"{workload} — counts tier (callgrind, exact per build; a model of time)",
+        title_justify="left",
+    )
+    for name in ("setting", "instr/step", "vs def", "est. cycles/step", "vs def", "GC instr"):
+        table.add_column(name, justify="left" if name == "setting" else "right")
+    table.add_column("collections/step (gen 0/1/2)", justify="right")
+    table.add_column("whole cycles", justify="left")
+    for _, row in frame[frame["workload"] == workload].iterrows():
+        if row["status"] != "ok":
+            table.add_row(str(row["setting"]), f"failed: {row['reason']}", *[""] * 6)
+            continue
+        gens = "/".join(
+            f"{float(row[c]):.3g}" for c in ("young_per_step", "middle_per_step", "full_per_step")
+        )
+        table.add_row(
+            str(row["setting"]),
+            _count(row["instructions_per_step"]),
+            _ratio(row["instructions_vs_default"]),
+            _count(row["cycles_per_step"]),
+            _ratio(row["cycles_vs_default"]),
+            _share(row["gc_share"]),
+            gens,
+            "yes" if row["whole_cycles"] else f"no ({int(row['steps'])} steps)",
+        )
+    return table

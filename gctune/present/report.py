@@ -1,0 +1,639 @@
+"""The report of a sweep: environment, per-workload tables, charts, recommendations.
+
+Built from saved files only (record, then report): :func:`build_report` loads a sweep
+directory, draws the charts, lays the content out as plain blocks
+(:mod:`gctune.present.render`) and writes one document per format. Every number comes from
+:mod:`gctune.analysis.stats` and :mod:`gctune.analysis.recommend`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, Optional
+
+import matplotlib
+
+from gctune.analysis.evidence import (
+    CYCLIC_PER_COLLECTION,
+    MIN_RSS_GROWTH,
+    reclaim_evidence,
+    workload_warnings,
+)
+from gctune.analysis.fmt import fmt_bytes, fmt_interval, fmt_ns, fmt_pct, fmt_ratio
+from gctune.analysis.frame import SweepData, load
+from gctune.analysis.paired import round_spread
+from gctune.analysis.recommend import (
+    DEFAULT_MAX_MEMORY_RATIO,
+    Recommendation,
+    RecommendError,
+    gap_text,
+    recommend,
+)
+from gctune.analysis.stats import PointStats, pareto_front
+from gctune.present.advice import describe, headline, snippet
+from gctune.present.next_steps import workload_args
+from gctune.present.plots import chart_stem, workload_charts
+from gctune.present.render import (
+    Block,
+    Bullets,
+    Code,
+    Heading,
+    HtmlRenderer,
+    Image,
+    MarkdownRenderer,
+    Para,
+    Renderer,
+    Table,
+)
+from gctune.present.trajectory_plot import trajectory_chart
+
+__all__ = ["FORMATS", "ReportError", "build_report", "report_blocks", "write_report"]
+
+FORMATS = ("md", "html")
+_RENDERERS: dict[str, Renderer] = {"md": MarkdownRenderer(), "html": HtmlRenderer()}
+REPORT_NAME = "report"
+
+
+def build_report(
+    directory: Path,
+    *,
+    out_dir: Optional[Path] = None,
+    formats: Sequence[str] = FORMATS,
+    objective: str = "throughput",
+    max_memory_ratio: float = DEFAULT_MAX_MEMORY_RATIO,
+) -> list[Path]:
+    """Write the report of the sweep in ``directory``; return the documents' paths.
+
+    ``out_dir`` defaults to ``<directory>/report``; charts go to ``<out_dir>/charts``.
+    """
+    return write_report(
+        load(directory),
+        out_dir=out_dir,
+        formats=formats,
+        objective=objective,
+        max_memory_ratio=max_memory_ratio,
+    )
+
+
+class ReportError(Exception):
+    """A report that cannot be written; the message names the file, one line for the user."""
+
+
+def write_report(
+    data: SweepData,
+    *,
+    out_dir: Optional[Path] = None,
+    formats: Sequence[str] = FORMATS,
+    objective: str = "throughput",
+    max_memory_ratio: float = DEFAULT_MAX_MEMORY_RATIO,
+) -> list[Path]:
+    """Write the report of a loaded sweep (see :func:`build_report`); its damaged point
+    files, left out, are listed under Warnings.
+
+    The report is written whole or not at all: documents and charts are first written to
+    a temporary folder inside ``out_dir`` and then moved into place, the documents last.
+    A file that cannot be written (disk full, a path that is not a folder, permissions)
+    raises :class:`ReportError` naming it, and the temporary folder is removed; if a move
+    fails, the report's documents are removed rather than left linking a mix of old and
+    new charts.
+    """
+    unknown = [f for f in formats if f not in _RENDERERS]
+    if unknown:
+        raise ValueError(f"unknown report format {unknown[0]!r}: use md or html")
+    out = out_dir if out_dir is not None else data.directory / REPORT_NAME
+    stage: Optional[Path] = None
+    created = not os.path.lexists(out)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(prefix=_STAGE, dir=out) as tmp:
+            stage = Path(tmp)
+            blocks = report_blocks(
+                data, stage / "charts", objective=objective, max_memory_ratio=max_memory_ratio
+            )
+            for fmt in formats:
+                renderer = _RENDERERS[fmt]
+                text = renderer.render(blocks, out_dir=stage)
+                _write_document(stage / f"{REPORT_NAME}{renderer.suffix}", text)
+            return _publish(stage, out, [_RENDERERS[f].suffix for f in formats])
+    except OSError as exc:
+        if created:  # leave no empty report folder behind
+            with contextlib.suppress(OSError):
+                out.rmdir()
+        raise ReportError(_cannot_write(exc, out, stage)) from None
+
+
+_STAGE = ".report-"
+
+
+def _write_document(path: Path, text: str) -> None:
+    try:
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        if exc.filename is None:  # a full disk fails a write() that names no file
+            exc.filename = str(path)
+        raise
+
+
+def _publish(stage: Path, out: Path, suffixes: Sequence[str]) -> list[Path]:
+    """Move a report written in ``stage`` into ``out``: charts first, documents last."""
+    documents = [out / f"{REPORT_NAME}{suffix}" for suffix in suffixes]
+    try:
+        charts = stage / "charts"
+        if charts.is_dir():
+            (out / "charts").mkdir(exist_ok=True)
+            for chart in sorted(charts.iterdir()):
+                os.replace(chart, out / "charts" / chart.name)
+        for document in documents:
+            os.replace(stage / document.name, document)
+    except BaseException:
+        for document in documents:
+            with contextlib.suppress(OSError):
+                document.unlink(missing_ok=True)
+        raise
+    return documents
+
+
+def _cannot_write(exc: OSError, out: Path, stage: Optional[Path]) -> str:
+    """One line naming the report file that failed (its final path, not the temporary)."""
+    # mkdir of a folder that exists as a file says "File exists"
+    reason = "not a directory" if isinstance(exc, FileExistsError) else exc.strerror or str(exc)
+    failed = Path(os.fsdecode(exc.filename)) if exc.filename else out
+    if stage is not None and failed.is_relative_to(stage):
+        failed = out / failed.relative_to(stage)
+    if failed == out or failed.is_relative_to(out):
+        return f"{failed}: cannot write the report: {reason}"
+    return f"{out}: cannot write the report: {failed}: {reason}"
+
+
+def report_blocks(
+    data: SweepData, charts_dir: Path, *, objective: str, max_memory_ratio: float
+) -> list[Block]:
+    """The whole report as blocks, drawing each workload's charts into ``charts_dir``."""
+    warnings: list[str] = []
+    recs: dict[str, Recommendation] = {}
+    for workload in data.workloads:
+        try:
+            recs[workload] = recommend(
+                data.stats[workload],
+                data.points_of(workload),
+                objective=objective,
+                max_memory_ratio=max_memory_ratio,
+                per=data.unit,
+            )
+        except RecommendError as exc:
+            warnings.append(f"{workload}: no recommendation: {exc}")
+
+    n_ok = sum(p.ok for p in data.points)
+    blocks: list[Block] = [
+        Heading(1, f"gctune report: sweep {data.manifest.sweep_id}"),
+        Para(
+            f"{len(data.workloads)} workload(s), {len(data.points)} point(s) "
+            f"({n_ok} finished, {len(data.points) - n_ok} failed), created "
+            f"{data.manifest.created}. Recommendations optimise {objective} within a "
+            f"memory budget of {max_memory_ratio:g}x default's peak RSS."
+        ),
+        *_headlines(data, recs),
+        *_summary(data, recs),
+        *_environment(data),
+    ]
+    for workload in data.workloads:
+        blocks += _workload(
+            data, workload, recs.get(workload), charts_dir, max_memory_ratio, warnings
+        )
+    # the check of the premise of GC tuning comes after the user's own workloads
+    blocks += _claims(data)
+    blocks += _warnings(data, warnings)
+    blocks += _glossary(data.unit)
+    return blocks
+
+
+def _headlines(data: SweepData, recs: dict[str, Recommendation]) -> list[Block]:
+    """The answer first: per workload, what GC costs now and what to do."""
+    lines = [headline(recs[w]) for w in data.workloads if w in recs]
+    if not lines:
+        return []
+    return [Heading(2, "The answer, per workload"), Bullets(tuple(lines))]
+
+
+def _measured_interpreters(data: SweepData) -> list[tuple[dict[str, Any], list[str]]]:
+    """The interpreters the finished points ran on, each with its workloads, in order.
+
+    A point records the interpreter it measured: for a ``--command`` program, the one
+    that ran the program's top process, which need not be the sweep's own. The
+    manifest's is the fallback for points that recorded none.
+    """
+    own: dict[str, Any] = data.manifest.environment.get("python") or {}
+    found: dict[str, tuple[dict[str, Any], list[str]]] = {}
+    for point in (p for p in data.points if p.ok):
+        info = point.interpreter if point.interpreter.get("version") else own
+        key = json.dumps(info, sort_keys=True, default=str)
+        workloads = found.setdefault(key, (info, []))[1]
+        if point.workload not in workloads:
+            workloads.append(point.workload)
+    return list(found.values()) or [(own, list(data.workloads))]
+
+
+def _python_rows(py: dict[str, Any], compiler: Optional[str]) -> list[tuple[str, str]]:
+    build = "free-threaded" if py.get("free_threaded") else "with the GIL"
+    if compiler:
+        build += f", {compiler}"
+    thresholds = py.get("default_thresholds")
+    return [
+        ("Python", f"{py.get('implementation', '?')} {py.get('version', '?')} ({build})"),
+        ("Interpreter", str(py.get("executable", "?"))),
+        (
+            "GC",
+            f"{py.get('gc_kind', '?')}, default thresholds "
+            + (str(tuple(thresholds)) if thresholds else "?"),
+        ),
+    ]
+
+
+def _environment(data: SweepData) -> list[Block]:
+    env = data.manifest.environment
+    own: dict[str, Any] = env.get("python") or {}
+    spec = data.manifest.spec
+    measured = _measured_interpreters(data)
+    # pyperf's metadata describes the process pyperf timed: for a --command program,
+    # pyperf's own interpreter, not the program's, so its compiler is left out there
+    meta = next((p.metadata for p in data.points if p.metadata), {})
+    compiler = None if data.applied_at_startup else meta.get("python_compiler")
+    rows: list[tuple[str, str]] = []
+    for py, workloads in measured:
+        python_rows = _python_rows(py, compiler)
+        if len(measured) > 1:
+            python_rows = [(f"{k} ({', '.join(workloads)})", v) for k, v in python_rows]
+        rows += python_rows
+    if any(py.get("executable") != own.get("executable") for py, _ in measured):
+        rows.append(
+            (
+                "gctune ran on",
+                f"{own.get('implementation', '?')} {own.get('version', '?')} "
+                f"({own.get('executable', '?')}); the rows above are what was measured",
+            )
+        )
+    rows += [
+        ("Machine", str(env.get("machine") or env.get("hostname") or "?")),
+        ("CPU", f"{env.get('cpu_model') or '?'} ({env.get('cpu_count') or '?'} logical CPUs)"),
+        ("Platform", str(env.get("platform", "?"))),
+        ("pyperf", f"{env.get('pyperf_version', '?')}, {spec.get('mode', '?')} mode"),
+        ("gctune", str(env.get("gctune_version", "?"))),
+        ("git commit", f"{env.get('git_commit') or 'unknown'} {env.get('git_date') or ''}"),
+        ("Results", str(data.directory)),
+    ]
+    return [Heading(2, "Environment"), Table(("", "value"), tuple(rows), align="lw")]
+
+
+def _ratio_cell(s: PointStats) -> str:
+    if s.time_ratio is None:
+        return "-"
+    ns = " n.s." if s.setting != "default" and not s.time_significant else ""
+    lower = " (lower bound)" if s.steady == "not steady" else ""
+    interval = fmt_interval(s.time_ratio_low, s.time_ratio_high)
+    return f"{fmt_ratio(s.time_ratio)} {interval}{ns}{lower}"
+
+
+def _summary(data: SweepData, recs: dict[str, Recommendation]) -> list[Block]:
+    rows = []
+    for workload in data.workloads:
+        rec = recs.get(workload)
+        if rec is None:
+            rows.append((workload, "none", "-", "-", "-", "-"))
+            continue
+        s = rec.stats
+        rows.append(
+            (
+                workload,
+                s.setting,
+                _ratio_cell(s),
+                gap_text(s, rec.floor),
+                fmt_ratio(s.rss_ratio),
+                "kept default: no significant gain" if rec.is_default else rec.metric,
+            )
+        )
+    return [
+        Heading(2, "Recommendations"),
+        Table(
+            (
+                "workload",
+                "recommended",
+                "time vs default [95%]",
+                "gap closed",
+                "RSS vs default",
+                "chosen on",
+            ),
+            tuple(rows),
+            align="llrrrw",
+            caption=f"time: mean per {data.unit}; time vs default: round-paired in seconds. "
+            + GAP_CAPTION,
+        ),
+    ]
+
+
+def _claims(data: SweepData) -> list[Block]:
+    rows = []
+    lines = []
+    shown = agree = 0
+    for workload in data.workloads:
+        ev = reclaim_evidence(data.stats[workload])
+        if ev is None:
+            continue
+        shown += 1
+        agree += ev.consistent
+        garbage = (
+            f"the collector freed {ev.collected_per_collection:,.1f} objects per collection"
+            if ev.cyclic
+            else f"the collector found next to no garbage "
+            f"({ev.collected_per_collection:.2f} objects per collection)"
+        )
+        if ev.rss_ratio is None:
+            memory = f"with GC disabled the point failed ({ev.disabled_reason})"
+        else:
+            memory = (
+                f"with GC disabled peak RSS is {fmt_ratio(ev.rss_ratio)} default's "
+                f"({fmt_bytes(ev.disabled_rss_bytes)} vs {fmt_bytes(ev.default_rss_bytes)})"
+            )
+        verdict = "as the claim says" if ev.consistent else "NOT as the claim says"
+        lines.append(f"{workload}: {garbage}; {memory}: {verdict}.")
+        rows.append(
+            (
+                workload,
+                f"{ev.collected_per_collection:,.2f}",
+                fmt_bytes(ev.default_rss_bytes),
+                fmt_bytes(ev.disabled_rss_bytes),
+                fmt_ratio(ev.rss_ratio) if ev.rss_ratio is not None else "failed",
+                ("cycles" if ev.cyclic else "no cycles") + ", " + ("grows" if ev.grows else "flat"),
+            )
+        )
+    blocks: list[Block] = [
+        Heading(2, "Who frees the garbage: reference counting or the collector"),
+        Para(
+            "The claim: reference counting frees acyclic garbage at once, so a workload "
+            "without cycles keeps a flat peak RSS with the collector disabled; garbage in "
+            "reference cycles is freed only by the collector, so a cyclic workload's peak "
+            "RSS grows without it. Below, from this sweep's default and disabled points: "
+            f"a workload counts as cyclic when its default collector freed at least "
+            f"{CYCLIC_PER_COLLECTION:g} object per collection, and its memory as grown when "
+            "the disabled spans' RSS trajectory is classified growing (a least-squares line "
+            "through the settled samples rises by at least 1 MiB and 2%; see the memory-over-"
+            "time chart); results without trajectories fall back to peak RSS significantly "
+            f"above default's (95% bootstrap) by more than {MIN_RSS_GROWTH:.0%}."
+        ),
+    ]
+    if not rows:
+        return [*blocks, Para("This sweep has no workload with both default and disabled.")]
+    blocks += [
+        Table(
+            (
+                "workload",
+                "objects freed per collection (default)",
+                "peak RSS default",
+                "peak RSS disabled",
+                "disabled / default",
+                "reading",
+            ),
+            tuple(rows),
+            align="lrrrrl",
+        ),
+        Bullets(tuple(lines)),
+        Para(
+            f"The data shows the claim on {agree} of {shown} workload(s). The growth rate, not "
+            "the peak, is the verdict: how high memory climbs with the collector off depends "
+            "on how long the spans ran."
+        ),
+    ]
+    return blocks
+
+
+GAP_CAPTION = (
+    "gap closed: share of the time between default and disabled (the no-collector floor) "
+    "a setting recovers; no gap: disabled is not significantly faster than default, so "
+    "there is nothing to recover and any share would be noise; past floor: faster than "
+    "disabled (noise, or disabled paying for its growing memory)."
+)
+
+
+def _points_table(rows: list[PointStats], unit: str) -> Table:
+    requests = any(s.request_p99_ns is not None for s in rows)
+    floor = next((s for s in rows if s.setting == "disabled"), None)
+    headers = [
+        "setting",
+        f"time/{unit}",
+        "vs default [95%]",
+        "overhead vs floor",
+        "gap closed",
+        "GC %",
+        "GCs",
+        "pause p50",
+        "p99",
+        "max",
+        "peak RSS",
+        "RSS/def",
+        "state",
+        "memory",
+        "rounds",
+    ]
+    if requests:
+        headers += ["req p50", "req p99", "req max"]
+    body: list[tuple[str, ...]] = []
+    for s in rows:
+        if not s.ok:
+            body.append((s.setting, f"failed: {s.reason or 'no reason recorded'}"))  # spans
+            continue
+        paused = s.collections > 0
+        cells = [
+            s.setting,
+            fmt_ns(s.mean_s * 1e9),
+            _ratio_cell(s),
+            fmt_pct(s.overhead, signed=True),
+            gap_text(s, floor),
+            f"{s.gc_share * 100:.1f}",
+            f"{s.collections:,}",
+            fmt_ns(s.pause_p50_ns if paused else None),
+            fmt_ns(s.pause_p99_ns if paused else None),
+            fmt_ns(s.pause_max_ns if paused else None),
+            fmt_bytes(s.peak_rss_bytes),
+            fmt_ratio(s.rss_ratio),
+            _state_cell(s),
+            _memory_cell(s),
+            str(s.rounds or s.n_runs),
+        ]
+        if requests:
+            cells += [fmt_ns(s.request_p50_ns), fmt_ns(s.request_p99_ns), fmt_ns(s.request_max_ns)]
+        body.append(tuple(cells))
+    return Table(
+        tuple(headers),
+        tuple(body),
+        align="l" + "r" * (len(headers) - 1),
+        caption=f"time/{unit}: mean over whole spans"
+        + (" (a whole run of the program, start-up included)" if unit == "run" else "")
+        + "; vs default: geometric mean of the per-round ratios in seconds (not in "
+        "speed-reference loops: docs/time-reference.md) with its 95% t-interval over rounds "
+        "(n.s.: includes 1); overhead vs floor: (T - T_disabled) / T_disabled; "
+        "GC %: pause total / measured wall time; pauses and RSS over all spans; state: "
+        "steady (every span held 2 full collections), rare full GC (fewer, their cost "
+        "bounded under 1%), NOT steady (time is a lower bound); memory: bounded, or growth "
+        "per step; rounds: spans measured. " + GAP_CAPTION,
+    )
+
+
+def _state_cell(s: PointStats) -> str:
+    if s.steady == "not steady":
+        return "NOT steady (lower bound)"
+    if s.steady == "rare full GC" and s.missed_bound is not None:
+        return f"rare full GC (≤{s.missed_bound:.1%})"
+    return s.steady
+
+
+def _memory_cell(s: PointStats) -> str:
+    return s.growth.words() if s.growth else "-"
+
+
+def _generations_table(rows: list[PointStats]) -> Table:
+    body = []
+    for s in rows:
+        for gen, p in sorted(s.pauses_by_gen.items()):
+            body.append(
+                (
+                    s.setting,
+                    str(gen),
+                    f"{p.count:,}",
+                    f"{s.collections_per_s_by_gen.get(gen, 0.0):,.1f}",
+                    fmt_ns(p.p50_ns),
+                    fmt_ns(p.p90_ns),
+                    fmt_ns(p.p99_ns),
+                    fmt_ns(p.p999_ns),
+                    fmt_ns(p.max_ns),
+                    fmt_ns(p.total_ns),
+                )
+            )
+    return Table(
+        ("setting", "gen", "collections", "per s", "p50", "p90", "p99", "p99.9", "max", "total"),
+        tuple(body),
+        align="lrrrrrrrrr",
+        caption="Pause durations by generation (per s: collections per second of measured "
+        "time). Settings without a row had no collection while measuring.",
+    )
+
+
+def _workload(
+    data: SweepData,
+    workload: str,
+    rec: Optional[Recommendation],
+    charts_dir: Path,
+    max_memory_ratio: float,
+    warnings: list[str],
+) -> list[Block]:
+    rows = data.stats[workload]
+    ok = [s for s in rows if s.ok]
+    point = next((p for p in data.points_of(workload) if p.ok), None)
+    blocks: list[Block] = [Heading(2, f"Workload {workload}")]
+    if point is not None and data.unit == "run":
+        blocks.append(
+            Para(
+                f"A program run as a whole: each value times {point.loops or '?'} run(s) of "
+                f"it, start-up included; {ok[0].n_runs} worker process(es) per point. The "
+                "setting is applied at interpreter start-up, before the program's imports."
+            )
+        )
+    elif point is not None:
+        blocks.append(
+            Para(
+                f"size {point.size if point.size is not None else '?'}; each point measured "
+                f"in up to {max(s.rounds or s.n_runs for s in ok)} interleaved round(s), one "
+                "fresh worker span per round."
+            )
+        )
+    doubts = workload_warnings(rows)
+    spread = round_spread(data.points_of(workload))
+    if spread is not None:
+        doubts.append(spread.line())
+    if doubts:
+        blocks.append(Para("Read these numbers with:"))
+        blocks.append(Bullets(tuple(doubts)))
+        warnings += [f"{workload}: {d}" for d in doubts]
+    blocks += [Heading(3, "Points"), _points_table(rows, data.unit)]
+    front = pareto_front(ok)
+    if front:
+        blocks.append(
+            Para(
+                f"Pareto front over (time per {data.unit}, peak RSS, p99 pause): "
+                + ", ".join(s.setting for s in front)
+                + " (no other setting is better on all three)."
+            )
+        )
+    if any(s.pauses_by_gen for s in ok):
+        blocks += [Heading(3, "Pauses per generation"), _generations_table(ok)]
+    blocks.append(Heading(3, "Recommendation"))
+    if rec is None:
+        blocks.append(Para("No recommendation: see Warnings."))
+    else:
+        target = workload_args(data.manifest.spec, workload)
+        first, *rest = describe(rec, target=target)
+        blocks += [Para(first), Bullets(tuple(line.strip() for line in rest))]
+        blocks.append(Code(snippet(rec.setting, at_startup=data.applied_at_startup)))
+    blocks.append(Heading(3, "Charts"))
+    charts = workload_charts(data, workload, charts_dir, max_memory_ratio=max_memory_ratio)
+    if ok:
+        path = charts_dir / f"{chart_stem(workload)}-trajectory.png"
+        with matplotlib.rc_context({"text.parse_math": False}):
+            charts.append(trajectory_chart(data.points_of(workload), ok, path, workload))
+    for chart in charts:
+        if chart.path is None:
+            blocks.append(Para(f"{chart.title}: {chart.caption}"))
+            warnings.append(f"{workload}: chart {chart.kind}: {chart.caption}")
+        else:
+            blocks.append(Image(chart.path, f"{workload}: {chart.title}", chart.caption))
+    return blocks
+
+
+def _warnings(data: SweepData, extra: list[str]) -> list[Block]:
+    items = [f"{line}; left out of this report" for line in data.damaged]
+    items += extra
+    for workload in data.workloads:
+        for s in data.stats[workload]:
+            if not s.ok:
+                items.append(f"{workload} · {s.setting}: failed: {s.reason}")
+            items += [f"{workload} · {s.setting}: {w}" for w in s.warnings]
+    blocks: list[Block] = [Heading(2, "Warnings")]
+    if not items:
+        return [*blocks, Para("None: every point finished and passed the checks.")]
+    return [
+        *blocks,
+        Para(
+            "Doubtful points, as pyperf check reports them (stdev ≥ 10% of the mean, "
+            "min or max ≥ 50% from the mean, fewer than 3 worker processes, raw values "
+            "under 1 ms), failed points and skipped charts. Rerun doubtful points with "
+            "more processes or values (--normal or --rigorous) on a quieter machine."
+        ),
+        Bullets(tuple(items)),
+    ]
+
+
+def _glossary(unit: str) -> list[Block]:
+    return [
+        Heading(2, "How to read this report"),
+        Bullets(
+            (
+                f"T: mean time per {unit} of a setting, the mean of its worker processes' "
+                "means; every time in this report is a mean.",
+                "vs default: T / T_default with a 95% percentile-bootstrap interval over "
+                "worker processes; significant when the interval excludes 1.",
+                "overhead vs floor: (T - T_disabled) / T_disabled, the cost of collecting "
+                "compared with not collecting at all.",
+                "gap closed: (T_default - T) / (T_default - T_disabled), shown only when "
+                "disabled is significantly faster than default.",
+                "GC %: sum of pause durations / measured wall time.",
+                "pause p50/p99/max: from every collection's duration (start to stop "
+                "callback), within 1% (log-bucketed histogram).",
+                "peak RSS: the largest VmHWM of the setting's worker processes.",
+                f"Pareto front: settings no other setting beats on all of time per {unit}, "
+                "peak RSS and p99 pause.",
+            )
+        ),
+    ]

@@ -1,0 +1,306 @@
+"""The counts tier: a point's cost in instructions and estimated cycles, exact run to run.
+
+Time on a shared machine moves by several percent from round to round; instruction counts
+do not. With a fixed ``PYTHONHASHSEED`` the collector makes the same collections on the
+same objects every run, so a counted span (:mod:`gctune.measure.count_span`) run under
+``valgrind --tool=callgrind --cache-sim=yes`` gives the same counts on any machine with
+the same interpreter build, loaded or not.
+
+A count point is two counted spans that differ only in length: the short one runs
+``fulls`` full collections past settling (or ``max_steps`` steps where the setting makes
+none), the long one twice as many. Start-up, imports, setup, warm-up and settling are the
+same in both, so the difference of their counts over the difference of their steps is
+the cost per step at steady state, over whole collector cycles when both spans ended on
+a full collection (``whole_cycles``).
+
+The collector's own cost is the inclusive cost of its collection function where the
+interpreter has symbols (``gc_collect_main`` on 3.10-3.13, ``collect`` on 3.9; pyenv's
+builds keep them). Debian's stripped builds have none: there the GC cost is not measured
+directly (``gc_functions`` is empty) and only the difference to ``disabled`` speaks of it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Optional
+
+from gctune.analysis.callgrind import CallgrindProfile, estimated_cycles, read_profile
+
+__all__ = [
+    "COUNT_HASH_SEED",
+    "CountPoint",
+    "CountsUnavailable",
+    "CountedSpan",
+    "gc_functions",
+    "measure_point",
+    "valgrind",
+]
+
+COUNT_HASH_SEED = "0"  # one layout for every counted span: the counts are of this layout
+VALGRIND_INSTALL = "apt-get install valgrind"
+
+
+class CountsUnavailable(RuntimeError):
+    """The counts tier cannot run here (no valgrind); the message says what to install."""
+
+
+def valgrind() -> str:
+    """The valgrind executable, or :class:`CountsUnavailable` naming the package."""
+    found = shutil.which("valgrind")
+    if found is None:
+        raise CountsUnavailable(
+            "counting instructions needs valgrind, which is not installed: "
+            f"install Debian's valgrind package ({VALGRIND_INSTALL})"
+        )
+    return found
+
+
+def gc_functions(version_info: tuple[int, ...]) -> tuple[str, ...]:
+    """The collector's collection function on this CPython version (C symbol names)."""
+    if version_info[:2] == (3, 9):
+        return ("collect",)
+    if (3, 10) <= version_info[:2] <= (3, 13):
+        return ("gc_collect_main",)
+    return ()
+
+
+@dataclass(frozen=True)
+class CountedSpan:
+    """One counted span: what the worker saw and what callgrind counted."""
+
+    steps: int
+    ended: str  # "full-collections" or "max-steps"
+    settled: bool
+    collections: tuple[int, int, int]
+    events: dict[str, int]
+    gc_events: dict[str, int]  # empty where the collector's function is not in the profile
+    version_info: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class CountPoint:
+    """Per-step cost at steady state: the long span minus the short one."""
+
+    workload: str
+    setting: str
+    steps: int  # steps between the two spans' ends
+    whole_cycles: bool  # both spans ended right after a full collection
+    instructions_per_step: float
+    cycles_per_step: float  # estimated (see gctune.analysis.callgrind.estimated_cycles)
+    gc_instructions_per_step: Optional[float]  # None: no collector symbols
+    collections_per_step: tuple[float, float, float]
+    short: CountedSpan
+    long: CountedSpan
+
+    @property
+    def gc_share(self) -> Optional[float]:
+        """The collector's share of the instructions per step (0-1), where measured."""
+        if self.gc_instructions_per_step is None or self.instructions_per_step <= 0:
+            return None
+        return self.gc_instructions_per_step / self.instructions_per_step
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain data for a point file."""
+        return {
+            "workload": self.workload,
+            "setting": self.setting,
+            "steps": self.steps,
+            "whole_cycles": self.whole_cycles,
+            "instructions_per_step": self.instructions_per_step,
+            "cycles_per_step": self.cycles_per_step,
+            "gc_instructions_per_step": self.gc_instructions_per_step,
+            "gc_share": self.gc_share,
+            "collections_per_step": list(self.collections_per_step),
+            "spans": [_span_dict(s) for s in (self.short, self.long)],
+        }
+
+
+def _span_dict(span: CountedSpan) -> dict[str, Any]:
+    return {
+        "steps": span.steps,
+        "ended": span.ended,
+        "settled": span.settled,
+        "collections": list(span.collections),
+        "events": span.events,
+        "gc_events": span.gc_events,
+    }
+
+
+def _span_command(
+    python: str,
+    workload: str,
+    setting: str,
+    *,
+    fulls: int,
+    max_steps: int,
+    size: Optional[int],
+    settle: int,
+    warmup: int,
+) -> list[str]:
+    # Spans run in their own folder: a relative interpreter path would not resolve there
+    # (abspath, not realpath: a virtualenv's python is a link to a base interpreter).
+    if os.sep in python:
+        python = os.path.abspath(python)
+    cmd = [
+        python, "-m", "gctune.measure.count_span", "--workload", workload, "--setting", setting,
+        "--out", "span.json", "--fulls", str(fulls), "--max-steps", str(max_steps),
+        "--settle", str(settle), "--settle-steps", str(max_steps), "--warmup", str(warmup),
+    ]  # fmt: skip
+    return cmd + (["--size", str(size)] if size is not None else [])
+
+
+def _run(cmd: list[str], workdir: Path, env: dict[str, str], timeout: float) -> dict[str, Any]:
+    out = workdir / "span.json"
+    out.unlink(missing_ok=True)
+    try:
+        done = subprocess.run(
+            cmd, capture_output=True, text=True, env=env, timeout=timeout, check=False,
+            cwd=workdir,
+        )  # fmt: skip
+    except subprocess.TimeoutExpired:
+        raise RuntimeError(f"counted span timed out after {timeout:g} s") from None
+    if done.returncode != 0 or not out.exists():
+        said = (done.stderr.strip().splitlines() or ["no output"])[-1]
+        raise RuntimeError(f"counted span failed (status {done.returncode}): {said}")
+    seen: dict[str, Any] = json.loads(out.read_text(encoding="utf-8"))
+    return seen
+
+
+def run_counted_span(
+    python: str,
+    workload: str,
+    setting: str,
+    *,
+    workdir: Path,
+    fulls: int,
+    max_steps: int,
+    size: Optional[int] = None,
+    settle: int = 1,
+    warmup: int = 3,
+    env: Optional[dict[str, str]] = None,
+    timeout: float = 3600.0,
+) -> CountedSpan:
+    """Run one counted span under callgrind in ``workdir``; RuntimeError with the reason.
+
+    Every file name on the command line is relative to ``workdir`` and the same in every
+    run, and no bytecode is written: a different string in argv, or a module compiled in
+    one run and loaded from its cache in the next, would be a different count. Two spans
+    in the same folder differ only by what they run.
+    """
+    tool = valgrind()
+    cmd = [
+        tool, "--tool=callgrind", "--cache-sim=yes", "--callgrind-out-file=callgrind.out",
+        "--log-file=valgrind.log",
+        *_span_command(
+            python, workload, setting, fulls=fulls, max_steps=max_steps, size=size,
+            settle=settle, warmup=warmup,
+        ),
+    ]  # fmt: skip
+    run_env = {
+        **(env if env is not None else os.environ),
+        "PYTHONHASHSEED": COUNT_HASH_SEED,
+        "PYTHONDONTWRITEBYTECODE": "1",
+    }
+    seen = _run(cmd, workdir, run_env, timeout)
+    version = tuple(int(v) for v in seen["version_info"])
+    prof: CallgrindProfile = read_profile(workdir / "callgrind.out", gc_functions(version))
+    return CountedSpan(
+        steps=int(seen["steps"]),
+        ended=str(seen["ended"]),
+        settled=bool(seen["settled"]),
+        collections=(
+            int(seen["collections"][0]),
+            int(seen["collections"][1]),
+            int(seen["collections"][2]),
+        ),
+        events=prof.events,
+        gc_events=prof.inclusive,
+        version_info=version,
+    )
+
+
+def prepare(
+    python: str,
+    workload: str,
+    setting: str,
+    *,
+    workdir: Path,
+    size: Optional[int] = None,
+    env: Optional[dict[str, str]] = None,
+    timeout: float = 600.0,
+) -> None:
+    """Run the span once natively for a few steps: it fails fast where the program does,
+    and writes the bytecode caches the counted runs will then all find."""
+    cmd = _span_command(
+        python, workload, setting, fulls=0, max_steps=1, size=size, settle=0, warmup=1
+    )
+    _run(cmd, workdir, {**(env if env is not None else os.environ)}, timeout)
+
+
+def measure_point(
+    python: str,
+    workload: str,
+    setting: str,
+    *,
+    fulls: int = 2,
+    max_steps: int = 200,
+    size: Optional[int] = None,
+    env: Optional[dict[str, str]] = None,
+) -> CountPoint:
+    """A count point: spans of ``fulls`` and ``2 * fulls`` full collections, differenced.
+
+    ``max_steps`` bounds the short span (the long one gets twice as many); a setting that
+    makes no full collection within it is measured over that many steps instead, and its
+    point says it does not hold whole cycles.
+    """
+    with tempfile.TemporaryDirectory(prefix="gctune-count-") as tmp:
+        workdir = Path(tmp)
+        prepare(python, workload, setting, workdir=workdir, size=size, env=env)
+        short, long = (
+            run_counted_span(
+                python,
+                workload,
+                setting,
+                workdir=workdir,
+                fulls=n * fulls,
+                max_steps=n * max_steps,
+                size=size,
+                env=env,
+            )
+            for n in (1, 2)
+        )
+    steps = long.steps - short.steps
+    if steps <= 0:
+        raise RuntimeError(
+            f"{workload}@{setting}: the long counted span ran no more steps than the short one"
+        )
+    whole = short.ended == long.ended == "full-collections"
+
+    def per_step(a: dict[str, int], b: dict[str, int], key: str) -> float:
+        return (b.get(key, 0) - a.get(key, 0)) / steps
+
+    gc_per_step: Optional[float] = None
+    if short.gc_events and long.gc_events:
+        gc_per_step = per_step(short.gc_events, long.gc_events, "Ir")
+    return CountPoint(
+        workload=workload,
+        setting=setting,
+        steps=steps,
+        whole_cycles=whole,
+        instructions_per_step=per_step(short.events, long.events, "Ir"),
+        cycles_per_step=(estimated_cycles(long.events) - estimated_cycles(short.events)) / steps,
+        gc_instructions_per_step=gc_per_step,
+        collections_per_step=(
+            (long.collections[0] - short.collections[0]) / steps,
+            (long.collections[1] - short.collections[1]) / steps,
+            (long.collections[2] - short.collections[2]) / steps,
+        ),
+        short=short,
+        long=long,
+    )
