@@ -15,7 +15,7 @@ collector does not track), all reachable only through reference cycles once the
 request returns, so reference counting frees none of them and only the cyclic
 collector can. Each request's wall time, including any collection that lands inside
 it, is measured with ``time.perf_counter_ns`` and passed to
-``gctune.probe.record_request``. Only the raw pool, a request counter and the checksum
+``gctune.measure.probe.record_request``. Only the raw pool, a request counter and the checksum
 of the rendered output outlive a step.
 """
 
@@ -28,7 +28,7 @@ import zlib
 from dataclasses import dataclass
 from typing import Any, Optional
 
-from gctune.probe import record_request
+from gctune.measure.probe import record_request
 
 DEFAULT_SIZE: int = 100
 SIZE_HELP: str = "requests served per step"
