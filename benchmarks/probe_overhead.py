@@ -9,7 +9,7 @@ Two measurements, per churn workload:
   shared 2-core machine where wall times are not.
 * **time**: pairs of pyperf points (``python -m gctune.measure.bench``) alternately with the
   probe and with ``--no-probe``, same loop count; the ratio of per-process mean times
-  with a 95% bootstrap interval (:func:`gctune.analysis.stats.compare_samples`).
+  with a 95% bootstrap interval (:func:`gctune.analysis.intervals.compare_samples`).
 
 Run: ``make bench-probe`` or ``python benchmarks/probe_overhead.py [--rounds N]``.
 """
@@ -26,7 +26,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from gctune.analysis.stats import compare_samples
+from gctune.analysis.intervals import compare_samples
 
 WORKLOADS = ("acyclic_churn", "short_cycles")
 

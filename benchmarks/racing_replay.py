@@ -45,7 +45,7 @@ def replay(
             rounds[s] = r
             racing.pop(s)
             if s in decision.stopped:
-                stopped[s] = decision.stopped[s]
+                stopped[s] = decision.stopped[s].text
         if not racing:
             break
     return rounds, stopped

@@ -35,7 +35,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from gctune.analysis.stats import t_interval  # noqa: E402
+from gctune.analysis.intervals import t_interval  # noqa: E402
 from gctune.measure.reference import normalized_mean  # noqa: E402
 from gctune.sweep.horizon import CHUNK_S  # noqa: E402
 

@@ -50,8 +50,8 @@ from typing import Optional
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from gctune.analysis.intervals import Change  # noqa: E402
 from gctune.analysis.paired import ratio_change, run_mean  # noqa: E402
-from gctune.analysis.stats import Change  # noqa: E402
 from gctune.measure.reference import normalized_mean  # noqa: E402
 from gctune.store.results import Point, RunMetrics, load_sweep  # noqa: E402
 

@@ -27,7 +27,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Optional
 
-from gctune.analysis.stats import t95
+from gctune.analysis.intervals import t95
 from gctune.store.results import RunMetrics
 
 __all__ = ["CountChange", "SideRate", "compare_rates", "side_rate"]

@@ -8,7 +8,7 @@ metric is compared on per-run samples, since the worker process is the independe
 
 - ``time`` (seconds per step), ``p99`` (GC pause p99 of each run, ns) and ``rss``
   (peak RSS of each run, bytes) are noisy. They are compared with
-  :func:`gctune.analysis.stats.compare_samples` (ratio of means, 95% bootstrap interval), and a
+  :func:`gctune.analysis.intervals.compare_samples` (ratio of means, 95% bootstrap interval), and a
   metric regresses only when the whole interval lies above ``1 + threshold``: the slowdown
   is beyond the threshold with 97.5% one-sided confidence, not merely a point estimate
   that crossed it on a noisy day.
@@ -45,14 +45,8 @@ from pathlib import Path
 from typing import Any, Optional
 
 from gctune.analysis.collection_rates import compare_rates
-from gctune.analysis.stats import (
-    Change,
-    compare_samples,
-    run_cpu_per_step,
-    run_latency_p99,
-    run_means,
-    run_peak_rss,
-)
+from gctune.analysis.intervals import Change, compare_samples
+from gctune.analysis.stats import run_cpu_per_step, run_latency_p99, run_means, run_peak_rss
 from gctune.measure.settings import canonical_id
 from gctune.store.machine import Machine, machines_apart
 from gctune.store.results import Manifest, Point, load_sweep_partial

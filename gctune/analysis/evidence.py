@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Optional
 
 from gctune.analysis.stats import PointStats
-from gctune.sweep.horizon import FULL_TARGET
+from gctune.analysis.steady import FULL_TARGET
 
 __all__ = [
     "CYCLIC_PER_COLLECTION",

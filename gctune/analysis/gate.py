@@ -31,8 +31,8 @@ from typing import Any, Optional
 from gctune.analysis.collection_rates import compare_rates
 from gctune.analysis.compare import CompareError, Threshold
 from gctune.analysis.fmt import fmt_interval, fmt_ratio
+from gctune.analysis.intervals import Change
 from gctune.analysis.paired import paired_change, run_time
-from gctune.analysis.stats import Change
 from gctune.store.results import Point, RunMetrics, load_sweep
 
 __all__ = ["GATE_METRICS", "GateRow", "gate", "time_regression"]

@@ -28,7 +28,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Optional
 
 from gctune.analysis.compare import beyond, interpreter_label, run_p99s
-from gctune.analysis.stats import Change, compare_samples, point_stats, run_means
+from gctune.analysis.intervals import Change, compare_samples
+from gctune.analysis.stats import point_stats, run_means
 from gctune.measure.settings import canonical_id
 from gctune.store.machine import Machine, machines_apart
 from gctune.store.results import Point, ResultError, load_sweep_partial

@@ -18,7 +18,7 @@ is kept only as a witness of the machine's speed (:func:`speed_range`,
 :func:`run_loops`).
 
 Points without rounds (format 1 files, ``--command`` points) fall back to the unpaired
-bootstrap of :func:`gctune.analysis.stats.compare_samples`.
+bootstrap of :func:`gctune.analysis.intervals.compare_samples`.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Callable, Optional
 
-from gctune.analysis.stats import Change, compare_samples, t95, t_interval
+from gctune.analysis.intervals import Change, compare_samples, t95, t_interval
 from gctune.measure.reference import normalized_mean
 from gctune.store.results import Point, RunMetrics
 

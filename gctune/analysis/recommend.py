@@ -29,16 +29,17 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Callable, Optional
+from typing import Optional
 
 from gctune.analysis.fmt import fmt_bytes, fmt_interval, fmt_ns, fmt_pct, fmt_ratio, fmt_size
-from gctune.analysis.paired import paired_change, run_time
+from gctune.analysis.intervals import Change
+from gctune.analysis.paired import RunSample, paired_change, run_time
 from gctune.analysis.recycle import MIN_INTERVAL_STEPS, Recycle, recycle_plan
-from gctune.analysis.stats import Change, PointStats
+from gctune.analysis.stats import PointStats
 from gctune.measure.histogram import Histogram
 from gctune.measure.settings import change_size
+from gctune.store.race import DECIDED
 from gctune.store.results import Point, RunMetrics
-from gctune.sweep.racing import decision_ended, identical_twin
 
 __all__ = [
     "DEFAULT_MAX_MEMORY_RATIO",
@@ -107,9 +108,6 @@ class Recommendation:
     def is_default(self) -> bool:
         """True when no setting qualified."""
         return self.stats.setting == "default"
-
-
-RunSample = Callable[[RunMetrics], Optional[float]]
 
 
 def _merged(hists: Sequence[Histogram]) -> Histogram:
@@ -240,7 +238,7 @@ def recommend(
         why = _exclusion(s, default, budget, recycle=recycle)
         if why is None and changed:
             why = "the program changes the collector's setting itself: not the setting measured"
-        twin = identical_twin(s.race_stopped)
+        twin = s.race.twin if s.race is not None else None
         if why is None and twin is not None:
             why = f"identical GC work to {twin} (no collections): measured in its place"
         if why is not None:
@@ -283,8 +281,8 @@ def recommend(
                 f"no setting beats default by at least {min_gain:.0%} over its whole interval "
                 f"on {metric}: keep the default"
             )
-            if decision_ended(other.race_stopped):
-                notes.append(f"decision rounds: {other.race_stopped}")
+            if other.race is not None and other.race.end == DECIDED:
+                notes.append(f"decision rounds: {other.race.text}")
         else:
             notes.append("no other setting can be recommended (see excluded): keep the default")
         return Recommendation(

@@ -17,8 +17,9 @@ import statistics
 from dataclasses import dataclass
 from typing import Any, Optional
 
+from gctune.analysis.intervals import Change
 from gctune.analysis.paired import by_round, ratio_change, run_mean
-from gctune.analysis.stats import Change, PointStats
+from gctune.analysis.stats import PointStats
 from gctune.store.results import Point
 
 __all__ = [

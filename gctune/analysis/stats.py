@@ -12,7 +12,6 @@ independent samples, resampled by :func:`compare_samples`.
 from __future__ import annotations
 
 import math
-import random
 import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -21,9 +20,14 @@ from typing import Optional
 from gctune.analysis.fmt import fmt_ns
 from gctune.analysis.growth import Growth, point_growth
 from gctune.analysis.interference import interference
+from gctune.analysis.intervals import Change, compare_samples, t95, t_interval
+from gctune.analysis.steady import (
+    _steady_warnings,
+    steady_state,
+)
 from gctune.measure.histogram import GAMMA, Histogram
-from gctune.store.results import Point, RunMetrics
-from gctune.sweep.horizon import FULL_TARGET
+from gctune.store.race import Stop, race_stop
+from gctune.store.results import Point
 
 __all__ = [
     "FRONT_KEYS",
@@ -52,19 +56,6 @@ NOISY_STDEV = 0.10
 OUTLIER = 0.50
 MIN_RAW_S = 1e-3
 MIN_RUNS = 3
-
-
-@dataclass(frozen=True)
-class Change:
-    """``new`` relative to ``base``: ratio of means with a 95% bootstrap interval.
-
-    ``significant`` is True when the interval excludes 1.0 (no change).
-    """
-
-    ratio: float
-    low: float
-    high: float
-    significant: bool
 
 
 @dataclass(frozen=True)
@@ -146,7 +137,8 @@ class PointStats:
     predicted_period: Optional[float] = None
     observed_period: Optional[float] = None
     growth: Optional[Growth] = None
-    race_stopped: Optional[str] = None
+    race: Optional[Stop] = None
+    """Why the point's measuring stopped (its race record), None while it raced to the end."""
     paired: bool = False
     """True when ratios come from round-paired samples (see :mod:`gctune.analysis.paired`)."""
     gc_interference: Optional[str] = None
@@ -163,43 +155,6 @@ class PointStats:
     def latency_p99_ns(self) -> float:
         """The tail latency users feel: request p99 when recorded, else pause p99."""
         return self.request_p99_ns if self.request_p99_ns is not None else self.pause_p99_ns
-
-
-# Two-sided 95% Student t quantiles for small samples; normal beyond.
-_T95 = {
-    1: 12.706,
-    2: 4.303,
-    3: 3.182,
-    4: 2.776,
-    5: 2.571,
-    6: 2.447,
-    7: 2.365,
-    8: 2.306,
-    9: 2.262,
-    10: 2.228,
-    12: 2.179,
-    15: 2.131,
-    20: 2.086,
-    30: 2.042,
-    60: 2.000,
-}
-
-
-def t95(dof: int) -> float:
-    """The two-sided 95% quantile of Student's t with ``dof`` degrees of freedom."""
-    for known in sorted(_T95):
-        if dof <= known:
-            return _T95[known]
-    return 1.96
-
-
-def t_interval(values: Sequence[float]) -> tuple[float, float]:
-    """95% confidence interval of the mean (Student t); (mean, mean) for one value."""
-    mean = statistics.fmean(values)
-    if len(values) < 2:
-        return mean, mean
-    half = t95(len(values) - 1) * statistics.stdev(values) / math.sqrt(len(values))
-    return mean - half, mean + half
 
 
 def _merged(hists: Sequence[Histogram]) -> Histogram:
@@ -391,7 +346,7 @@ def point_stats(
         predicted_period=steadiness.predicted,
         observed_period=steadiness.observed,
         growth=point_growth(point, t_point),
-        race_stopped=(point.race or {}).get("stopped"),
+        race=race_stop(point.race),
         paired=_has_rounds(point) and default is not None and _has_rounds(default),
         gc_interference=own.line if own else None,
         gc_changed=own.changed if own else False,
@@ -504,30 +459,6 @@ def run_latency_p99(point: Point, *, requests: bool) -> list[float]:
     return out
 
 
-def compare_samples(
-    base: Sequence[float], new: Sequence[float], *, resamples: int = 2000, seed: int = 0
-) -> Change:
-    """Ratio ``mean(new) / mean(base)`` with a percentile-bootstrap 95% interval.
-
-    Both samples are resampled independently; the seed makes the interval reproducible.
-    Samples of one element give a zero-width interval that is never significant.
-    """
-    if not base or not new:
-        raise ValueError("both samples need at least one value")
-    ratio = statistics.fmean(new) / statistics.fmean(base)
-    if len(base) < 2 or len(new) < 2:
-        return Change(ratio, ratio, ratio, False)
-    rng = random.Random(seed)
-    ratios = sorted(
-        statistics.fmean(rng.choices(new, k=len(new)))
-        / statistics.fmean(rng.choices(base, k=len(base)))
-        for _ in range(resamples)
-    )
-    low = ratios[int(0.025 * resamples)]
-    high = ratios[min(resamples - 1, int(0.975 * resamples))]
-    return Change(ratio, low, high, not low <= 1.0 <= high)
-
-
 def _full_pause(default: Optional[Point]) -> Optional[float]:
     """Default's longest full collection (ns): the size of one full collection."""
     if default is None or not default.ok:
@@ -555,105 +486,3 @@ def _time_change(base: Point, new: Point) -> Change:
         if change is not None:
             return change
     return compare_samples(run_means(base), run_means(new))
-
-
-@dataclass(frozen=True)
-class Steadiness:
-    """Whether a point's spans held whole collector cycles (see ``PointStats.steady``).
-
-    ``period_bound``: the fewest steps between full collections consistent with what the
-    spans saw (each span starts right after a collection); ``missed_bound``: at most this
-    share of the time per step is unmeasured full-collection work, when the spans saw
-    fewer than ``FULL_TARGET`` full collections.
-    """
-
-    status: str
-    full_min: Optional[int]
-    predicted: Optional[float]
-    observed: Optional[float]
-    period_bound: Optional[float] = None
-    missed_bound: Optional[float] = None
-
-
-RARE_FULL_SHARE = 0.01  # a missed full-collection cost below this counts as steady
-
-
-def _period_bound(run: RunMetrics) -> Optional[float]:
-    """Fewest steps between full collections consistent with one span's collections.
-
-    Generational: ``threshold2`` middle collections per full one, ``threshold1`` young
-    ones per middle one; a span that saw none of a generation ran longer than one of its
-    periods. Other collectors (every collection is full) give the span's own length.
-    """
-    steps = run.steps
-    if not steps or run.span is None:
-        return None
-    full_gen = int(run.span.get("full_generation", 2))
-    counts = {g: h.count for g, h in run.pauses.items()}
-    t = [*run.thresholds, 10, 10, 10]
-    if full_gen != 2:
-        return float(steps) / max(1, sum(counts.values()))
-    if counts.get(1, 0):
-        return steps / counts[1] * max(1, t[2])
-    if counts.get(0, 0):
-        return steps / counts[0] * max(1, t[1]) * max(1, t[2])
-    return float(steps) * max(1, t[1]) * max(1, t[2])
-
-
-def steady_state(point: Point, full_pause_ns: Optional[float] = None) -> Steadiness:
-    """Steady-state status of a finished point's spans, with the full-collection period
-    predicted for it (steps) and the one its spans saw.
-
-    A point whose spans saw fewer than ``FULL_TARGET`` full collections still counts as
-    steady (``rare full GC``) when the work it may have missed is bounded below
-    ``RARE_FULL_SHARE`` of its time: one full collection's pause (``full_pause_ns``,
-    typically default's longest full collection; else its own longest pause) per
-    :func:`_period_bound` steps.
-    """
-    predicted = (point.horizon or {}).get("predicted_period")
-    if not point.runs or any(r.span is None for r in point.runs):
-        return Steadiness("unknown", None, predicted, None)
-    fulls = [int(r.span["full_collections"]) for r in point.runs if r.span is not None]
-    gaps: list[float] = []
-    for run in point.runs:
-        at = [int(s) for s in (run.span or {}).get("full_at", [])]
-        gaps += [b - a for a, b in zip(at, at[1:])]
-        if at:
-            gaps.append(float(at[0]))  # spans start right after a collection
-    observed = statistics.median(gaps) if gaps else None
-    if not any(r.gc_enabled for r in point.runs):
-        return Steadiness("collector off", min(fulls), predicted, observed)
-    if min(fulls) >= FULL_TARGET:
-        return Steadiness("steady", min(fulls), predicted, observed)
-    bounds = [b for b in (_period_bound(r) for r in point.runs) if b]
-    bound = min(bounds) if bounds else None
-    pause = full_pause_ns
-    if pause is None:
-        own = [h.max for r in point.runs for h in r.pauses.values() if h.count]
-        pause = float(max(own)) if own else None
-    means = [statistics.fmean(r.values) for r in point.runs if r.values]
-    missed = None
-    if bound and pause is not None and means:
-        missed = pause / 1e9 / (bound * statistics.fmean(means))
-    status = "rare full GC" if missed is not None and missed <= RARE_FULL_SHARE else "not steady"
-    return Steadiness(status, min(fulls), predicted, observed, bound, missed)
-
-
-def _steady_warnings(point: Point, steadiness: Steadiness) -> tuple[str, ...]:
-    if steadiness.status != "not steady":
-        return ()
-    missed = (
-        f"; up to {steadiness.missed_bound:.0%} of its time may be full collections it did not see"
-        if steadiness.missed_bound is not None
-        else ""
-    )
-    steps = min((r.steps or 0) for r in point.runs)
-    period = steadiness.predicted
-    when = f"; predicted period {period:,.0f} steps" if period else ""
-    if period and point.horizon and point.horizon.get("step_s"):
-        when += f" (~{period * float(point.horizon['step_s']):.3g} s)"
-    return (
-        f"not at steady state: a span of {steps:,} steps saw {steadiness.full_min} full "
-        f"collection(s), fewer than {FULL_TARGET}{when}{missed}; its time per step is a lower "
-        "bound on its cost",
-    )

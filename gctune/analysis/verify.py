@@ -22,9 +22,10 @@ from dataclasses import dataclass
 from typing import Any, Optional
 
 from gctune.analysis.fmt import fmt_bytes, fmt_interval, fmt_ratio, fmt_size
+from gctune.analysis.intervals import Change
 from gctune.analysis.paired import paired_change, run_time
 from gctune.analysis.recycle import recycled_change, restart_seconds
-from gctune.analysis.stats import Change, PointStats, workload_stats
+from gctune.analysis.stats import PointStats, workload_stats
 from gctune.store.results import Point
 
 __all__ = ["VERIFY_ROUNDS", "VERIFY_SPAN_S", "Verdict", "verdict"]

@@ -5,7 +5,7 @@ followed by ``+freeze`` (``gc.collect()`` then ``gc.freeze()`` after the workloa
 ``freeze`` alone means ``default+freeze``.
 
 A threshold setting is always spelled in full: a missing ``T1`` or ``T2`` is 10, the value
-every supported CPython starts with (:data:`gctune.measure.probe.DEFAULT_THRESHOLD12`), so
+every supported CPython starts with (:data:`gctune.measure.collector.DEFAULT_THRESHOLD12`), so
 ``50000`` and ``50000,10,10`` are one setting, applied as ``gc.set_threshold(50000, 10,
 10)``, with one id, ``t50000-10-10``. Ids written before that (``t50000``) read as the
 full setting: :func:`canonical_id` maps them, so old result files still match new ones.
@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Optional
 
-from gctune.measure.probe import DEFAULT_THRESHOLD12
+from gctune.measure.collector import DEFAULT_THRESHOLD12
 
 __all__ = [
     "FULL_GRID",
@@ -55,7 +55,7 @@ class Setting:
 
     ``mode`` is ``"default"``, ``"disabled"`` or ``"thresholds"``; ``thresholds`` holds
     the three thresholds of the ``"thresholds"`` mode (given one or two, the rest are
-    filled in from :data:`gctune.measure.probe.DEFAULT_THRESHOLD12`).
+    filled in from :data:`gctune.measure.collector.DEFAULT_THRESHOLD12`).
     """
 
     mode: str
@@ -322,7 +322,7 @@ def apply_setting(setting: Setting) -> dict[str, object]:
     interpreter had before gctune froze anything; not always 0 at start-up).
     """
     # One implementation, in the probe: a measured program's start-up applies settings
-    # without importing this module (see gctune.measure.probe.setting_from_id).
-    from gctune.measure.probe import apply_gc
+    # without importing this module (see gctune.measure.collector.setting_from_id).
+    from gctune.measure.collector import apply_gc
 
     return apply_gc(setting.mode, setting.thresholds, setting.freeze)

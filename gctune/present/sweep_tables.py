@@ -26,6 +26,7 @@ from gctune.analysis.evidence import workload_warnings
 from gctune.analysis.fmt import fmt_bytes, fmt_interval, fmt_ns, fmt_ratio
 from gctune.analysis.paired import round_spread
 from gctune.analysis.stats import PointStats, workload_stats
+from gctune.store.race import IDENTICAL, OUT
 from gctune.store.results import Point
 from gctune.sweep.rounds import SpanEvent
 
@@ -136,7 +137,8 @@ def _memory(s: PointStats) -> str:
 def _summary_row(s: PointStats) -> list[str]:
     if not s.ok:
         return [s.setting, "[red]failed[/]", escape(s.reason or ""), "", "", "", "", "", "", ""]
-    rounds = f"{s.rounds}" + (" out" if s.race_stopped and "out after" in s.race_stopped else "")
+    out = s.race is not None and s.race.end in (OUT, IDENTICAL)
+    rounds = f"{s.rounds}" + (" out" if out else "")
     return [
         s.setting,
         fmt_ns(s.mean_s * 1e9),

@@ -28,7 +28,9 @@ Format history (``FORMAT_VERSION``):
     interpreter's own duration of each collection, see :mod:`gctune.analysis.agreement`).
     Span runs may also carry ``gc_calls`` (the program's own calls to gc.collect(),
     gc.set_threshold(), gc.disable(), ... while measured, see :mod:`gctune.measure.gcwatch`);
-    files without it load as runs whose calls were not counted.
+    files without it load as runs whose calls were not counted. A point's ``race`` may
+    also carry ``end`` (the kind of stop) and ``twin`` (see :mod:`gctune.store.race`);
+    files without them are read from the ``stopped`` sentence.
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ from typing import Any, Optional
 
 from gctune.measure.histogram import Histogram
 from gctune.store.fields import check_manifest_fields, check_point_fields
+from gctune.store.race import FAILED, Stop
 
 __all__ = [
     "FORMAT_VERSION",
@@ -421,7 +424,7 @@ def span_point_document(
     if failure is not None:
         section["status"] = "failed"
         section["reason"] = failure
-        race["stopped"] = "failed"
+        race.update(Stop(FAILED, "failed").fields())
     elif not section["runs"]:
         section["status"] = "failed"
         section["reason"] = "no run carried probe data"

@@ -23,8 +23,8 @@ exactly ``min_gain`` qualifies a little more often than the nominal 2.5% of a si
 look. The cap keeps the looks few; ``--no-racing`` (every setting in every round, no
 extra rounds) turns decision rounds off.
 
-Every reason written here contains ``gctune.sweep.racing.DECISION_ENDED`` ("decided after
-round"), which :func:`gctune.sweep.racing.decision_ended` reads back.
+Every way decision rounds end is a :class:`gctune.store.race.Stop` of kind ``decided``
+(with its sentence), which a resumed sweep and the recommendation read back.
 
 Pure functions over saved points: a resumed sweep reaches the same decisions.
 """
@@ -38,9 +38,11 @@ from dataclasses import dataclass
 from typing import Optional
 
 from gctune.analysis.fmt import fmt_interval, fmt_ratio
+from gctune.analysis.intervals import Change
 from gctune.analysis.paired import half_width, paired_logs
 from gctune.analysis.recommend import Recommendation, RecommendError, recommend
-from gctune.analysis.stats import Change, workload_stats
+from gctune.analysis.stats import workload_stats
+from gctune.store.race import DECIDED, Stop
 from gctune.store.results import Point
 
 __all__ = ["DECIDE_ROUNDS", "Undecided", "futile", "outcome", "undecided"]
@@ -101,35 +103,39 @@ def undecided(
     return Undecided(other.setting, change, reachable)
 
 
-def futile(found: Undecided, *, min_gain: float, rounds: int, rounds_left: int) -> str:
+def futile(found: Undecided, *, min_gain: float, rounds: int, rounds_left: int) -> Stop:
     """Why no (more) decision rounds were run for ``found``, after ``rounds`` rounds."""
-    return (
+    return Stop(
+        DECIDED,
         f"not decided after round {rounds}: {found.setting} {fmt_ratio(found.change.ratio)} "
         f"{fmt_interval(found.change.low, found.change.high)}; at the spread measured, "
         f"{rounds_left} more rounds could not bring its interval below "
-        f"{1.0 - min_gain:.2f}x (gctune verify measures it longer)"
+        f"{1.0 - min_gain:.2f}x (gctune verify measures it longer)",
     )
 
 
-def outcome(points: Sequence[Point], candidate: str, *, min_gain: float, rounds: int) -> str:
+def outcome(points: Sequence[Point], candidate: str, *, min_gain: float, rounds: int) -> Stop:
     """Why decision rounds about ``candidate`` ended, after ``rounds`` rounds in all."""
     rec = _recommendation(points, min_gain)
     if rec is None:
-        return f"decision rounds ended after round {rounds}"
+        return Stop(DECIDED, f"decision rounds ended after round {rounds}")
     if rec.change is not None:
-        return (
+        return Stop(
+            DECIDED,
             f"decided after round {rounds}: {rec.setting} beats default by at least "
             f"{min_gain:.0%} ({fmt_ratio(rec.change.ratio)} "
-            f"{fmt_interval(rec.change.low, rec.change.high)})"
+            f"{fmt_interval(rec.change.low, rec.change.high)})",
         )
     left = undecided(points, min_gain=min_gain)
     if left is not None:
-        return (
+        return Stop(
+            DECIDED,
             f"still undecided after round {rounds}: {left.setting} "
             f"{fmt_ratio(left.change.ratio)} {fmt_interval(left.change.low, left.change.high)}"
-            f" reaches above {1.0 - min_gain:.2f}x"
+            f" reaches above {1.0 - min_gain:.2f}x",
         )
-    return (
+    return Stop(
+        DECIDED,
         f"decided after round {rounds}: {candidate} does not beat default by "
-        f"{min_gain:.0%} over its whole interval"
+        f"{min_gain:.0%} over its whole interval",
     )

@@ -37,11 +37,11 @@ import math
 from dataclasses import asdict, dataclass
 from typing import Any, Optional
 
+from gctune.analysis.steady import FULL_TARGET
 from gctune.measure.settings import parse_setting
 
 __all__ = ["FULL_TARGET", "SpanPlan", "plan_span", "predicted_full_period"]
 
-FULL_TARGET = 2  # full collections a span must hold to count as steady state
 CHUNK_S = 0.02  # seconds of work per timed value
 WARMUP_S = 0.05  # unmeasured warm-up, seconds (at least 3 steps)
 MIN_SPAN_SHARE = 0.25  # a span runs at least this share of its budget

@@ -22,43 +22,25 @@ from typing import Optional
 
 from gctune.analysis.fmt import fmt_interval, fmt_ratio
 from gctune.analysis.growth import point_growth
+from gctune.analysis.intervals import Change
 from gctune.analysis.paired import paired_change, run_time
-from gctune.analysis.stats import Change, pareto_front, workload_stats
+from gctune.analysis.recommend import DEFAULT_MIN_GAIN
+from gctune.analysis.stats import pareto_front, workload_stats
 from gctune.measure.settings import change_size
+from gctune.store.race import IDENTICAL, IDENTICAL_WORK, OUT, OVER, Stop
 from gctune.store.results import Point
 
 __all__ = [
-    "DECISION_ENDED",
     "DEFAULT_MIN_GAIN",
     "P99_MARGIN",
     "Decision",
-    "decision_ended",
     "front_margins",
     "race_decisions",
 ]
 
-DEFAULT_MIN_GAIN = 0.02
 # A tail pause is called shorter than another's only beyond 10% (as in gctune.analysis.recommend):
 # histogram quantiles are within 2%, and tails move by a few percent between spans.
 P99_MARGIN = 0.10
-# every reason gctune.sweep.decide writes into a point's race.stopped contains this
-DECISION_ENDED = "decided after round"
-
-
-IDENTICAL_WORK = "the same GC work as "
-
-
-def identical_twin(race_stopped: Optional[str]) -> Optional[str]:
-    """The setting a point stopped racing for because both did the same GC work (see
-    :func:`identical_work_stops`), or None."""
-    if race_stopped is None or IDENTICAL_WORK not in race_stopped:
-        return None
-    return race_stopped.split(IDENTICAL_WORK, 1)[1].split(" ", 1)[0]
-
-
-def decision_ended(race_stopped: Optional[str]) -> bool:
-    """Whether a point's ``race.stopped`` tells how decision rounds ended."""
-    return race_stopped is not None and DECISION_ENDED in race_stopped
 
 
 def front_margins(min_gain: float) -> tuple[float, float, float]:
@@ -76,8 +58,8 @@ class Decision:
     """The outcome of one round: settings that stop (with why), and whether it is over."""
 
     leader: Optional[str]
-    stopped: dict[str, str]
-    over: Optional[str]
+    stopped: dict[str, Stop]
+    over: Optional[Stop]
 
 
 def race_decisions(
@@ -86,7 +68,7 @@ def race_decisions(
     """Decide, from the still-racing ``points`` (by setting id), who stops after a round."""
     default = points.get("default")
     if default is None or not default.ok:
-        return Decision(None, {}, "no finished default point to compare with")
+        return Decision(None, {}, Stop(OVER, "no finished default point to compare with"))
     ratios = {"default": Change(1.0, 1.0, 1.0, False)}
     for setting, point in points.items():
         if setting == "default" or not point.ok:
@@ -104,7 +86,7 @@ def race_decisions(
     stats = workload_stats(list(points.values()))
     margins = front_margins(min_gain)
     front = {s.setting for rows in stats.values() for s in pareto_front(rows, tolerance=margins)}
-    stopped: dict[str, str] = dict(same)
+    stopped: dict[str, Stop] = dict(same)
     separated = True
     for setting in ratios:
         if setting == leader or setting in same:
@@ -113,12 +95,15 @@ def race_decisions(
         if versus is None or versus.low <= 1.0 + min_gain:
             separated = False
         elif setting != "default" and setting not in front:
-            stopped[setting] = (
+            stopped[setting] = Stop(
+                OUT,
                 f"out after round {round_number}: time {fmt_ratio(versus.ratio)} of "
                 f"{leader}'s {fmt_interval(versus.low, versus.high)}, slower by more than "
-                f"{min_gain:.0%}, and not on the time × memory × p99 front"
+                f"{min_gain:.0%}, and not on the time × memory × p99 front",
             )
-    over = f"leader {leader} separated after round {round_number}" if separated else None
+    over = (
+        Stop(OVER, f"leader {leader} separated after round {round_number}") if separated else None
+    )
     return Decision(leader, stopped, over)
 
 
@@ -128,7 +113,7 @@ def _collections(point: Point) -> int:
 
 def identical_work_stops(
     points: Mapping[str, Point], ratios: Mapping[str, Change], round_number: int
-) -> tuple[dict[str, str], Optional[str]]:
+) -> tuple[dict[str, Stop], Optional[str]]:
     """Settings that stop because another still racing did the same GC work, and the one
     kept for all of them.
 
@@ -147,4 +132,4 @@ def identical_work_stops(
         f"out after round {round_number}: no collection in any span, {IDENTICAL_WORK}"
         f"{kept} (still racing), so its time can differ from it only by noise"
     )
-    return {s: why for s in quiet if s != kept}, kept
+    return {s: Stop(IDENTICAL, why, kept) for s in quiet if s != kept}, kept

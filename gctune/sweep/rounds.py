@@ -28,6 +28,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Callable, Optional
 
+from gctune.analysis.steady import FULL_TARGET
+from gctune.store.race import DECIDED, ROUND_CAP, Stop, race_stop
 from gctune.store.results import (
     Point,
     atomic_write_json,
@@ -37,9 +39,9 @@ from gctune.store.results import (
     span_point_document,
 )
 from gctune.sweep.decide import futile, outcome, undecided
-from gctune.sweep.horizon import FULL_TARGET, SpanPlan, plan_span
+from gctune.sweep.horizon import SpanPlan, plan_span
 from gctune.sweep.isolation import PROCESS_RECORD, cut_bytes, log_since, run_isolated
-from gctune.sweep.racing import DEFAULT_MIN_GAIN, decision_ended, race_decisions
+from gctune.sweep.racing import DEFAULT_MIN_GAIN, race_decisions
 from gctune.sweep.worker_failure import failure_reason
 
 __all__ = ["MODES", "Counter", "RoundsConfig", "SpanEvent", "Target", "run_group"]
@@ -249,13 +251,14 @@ def _write_round(
     return load_point(path)
 
 
-def _stop(path: Path, reason: str, *, replace_reason: bool = False) -> None:
+def _stop(path: Path, stop: Stop, *, replace_reason: bool = False) -> None:
     """Mark a point as out of the race, with why (``replace_reason``: even if it was)."""
     doc = read_point_document(path)
     race = dict(doc["gctune"].get("race") or {})
     if race.get("stopped") and not replace_reason:
         return
-    race["stopped"] = reason
+    race.pop("twin", None)
+    race.update(stop.fields())
     doc["gctune"]["race"] = race
     atomic_write_json(path, doc)
 
@@ -404,11 +407,12 @@ def _decide(
     paths = {s: point_path(sweep_dir, target.workload_id, s) for s in settings}
     if "default" not in paths or not paths["default"].exists():
         return
-    if decision_ended((load_point(paths["default"]).race or {}).get("stopped")):
+    stop = race_stop(load_point(paths["default"]).race)
+    if stop is not None and stop.end == DECIDED:
         return  # a resumed sweep whose decision rounds had ended
     last = config.max_rounds + config.decide_rounds
     candidate: Optional[str] = None
-    why: Optional[str] = None
+    why: Optional[Stop] = None
     done = config.max_rounds  # the last round measured
     for round_number in range(config.max_rounds + 1, last + 1):
         points = [load_point(p) for p in paths.values() if p.exists()]
@@ -481,7 +485,7 @@ def _after_round(
     left_rounds = config.max_rounds - round_number
     if left_rounds <= 0:
         for s in racing:
-            _stop(paths[s], f"round cap ({config.max_rounds} rounds)")
+            _stop(paths[s], Stop(ROUND_CAP, f"round cap ({config.max_rounds} rounds)"))
         return
     if not config.racing or round_number < config.min_rounds:
         return

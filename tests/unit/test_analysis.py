@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import random
 
-from gctune.analysis.stats import compare_samples, t_interval
+from gctune.analysis.intervals import compare_samples, t_interval
 
 
 def test_compare_samples_detects_a_real_change() -> None:

@@ -30,7 +30,7 @@ from hypothesis import strategies as st
 from matplotlib.figure import Figure
 from typer.testing import CliRunner
 
-from gctune.analysis.stats import compare_samples
+from gctune.analysis.intervals import compare_samples
 from gctune.cli.main import app
 from gctune.store.results import ResultError, load_point, load_sweep_partial, point_path
 from tests.unit.synthetic import Synth, scaled, write_sweep

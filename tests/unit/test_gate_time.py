@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from gctune.analysis.gate import time_regression
-from gctune.analysis.stats import Change
+from gctune.analysis.intervals import Change
 
 
 def _change(ratio: float, half: float) -> Change:

@@ -8,8 +8,8 @@ from typing import Any, Optional
 
 import pytest
 
+from gctune.measure.collector import setting_from_id
 from gctune.measure.histogram import Histogram
-from gctune.measure.probe import setting_from_id
 from gctune.measure.settings import FULL_GRID, QUICK_GRID, parse_setting
 from gctune.sweep.program import ProgramError, attach_snapshots, check_command, command_id
 

@@ -11,8 +11,10 @@ from gctune.analysis.compare import parse_threshold
 from gctune.analysis.gate import gate
 from gctune.analysis.growth import point_growth, run_growth
 from gctune.analysis.paired import round_spread
+from gctune.analysis.steady import FULL_TARGET
+from gctune.store.race import IDENTICAL, OUT, OVER, Stop
 from gctune.store.results import RunMetrics, load_sweep
-from gctune.sweep.horizon import FULL_TARGET, plan_span, predicted_full_period
+from gctune.sweep.horizon import plan_span, predicted_full_period
 from gctune.sweep.racing import race_decisions
 from tests.unit.synthetic import Synth, scaled, write_sweep
 
@@ -91,7 +93,8 @@ def test_racing_stops_the_clearly_slower_and_keeps_default_and_leader(tmp_path: 
     decision = race_decisions({p.setting: p for p in points}, round_number=4)
     assert decision.leader == "t7000"  # t9000 is faster but its memory grows
     assert set(decision.stopped) == {"t2000"}
-    assert "slower by more than 2%" in decision.stopped["t2000"]
+    assert "slower by more than 2%" in decision.stopped["t2000"].text
+    assert decision.stopped["t2000"].end == OUT
     assert decision.over is None  # t9000 is on the time x memory x p99 front: still racing
 
 
@@ -212,7 +215,7 @@ def test_racing_keeps_only_trades_that_matter_on_the_front(tmp_path: Path) -> No
     assert decision.leader == "t7000"
     assert set(decision.stopped) == {"t2000", "t3000"}  # t1000 and t500 are kept, but
     # every setting left is slower than the leader by more than 2%: the race is over
-    assert decision.over == "leader t7000 separated after round 4"
+    assert decision.over == Stop(OVER, "leader t7000 separated after round 4")
 
 
 def test_the_race_goes_on_while_a_setting_is_close_to_the_leader(tmp_path: Path) -> None:
@@ -247,8 +250,10 @@ def test_settings_that_never_collected_race_as_one(tmp_path: Path) -> None:
     decision = race_decisions({p.setting: p for p in points}, round_number=3)
     assert decision.leader == "t7000"  # the smallest change among the identical ones
     assert set(decision.stopped) == {"t70000", "disabled", "t2000"}
-    assert "the same GC work as t7000" in decision.stopped["t70000"]
-    assert decision.over == "leader t7000 separated after round 3"
+    assert decision.stopped["t70000"].end == IDENTICAL
+    assert decision.stopped["t70000"].twin == "t7000"
+    assert "the same GC work as t7000" in decision.stopped["t70000"].text
+    assert decision.over == Stop(OVER, "leader t7000 separated after round 3")
 
 
 def test_round_spread_says_how_many_rounds_a_narrow_ratio_would_take(tmp_path: Path) -> None:

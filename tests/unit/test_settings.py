@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from gctune.measure.probe import setting_from_id
+from gctune.measure.collector import setting_from_id
 from gctune.measure.settings import (
     FULL_GRID,
     QUICK_GRID,
