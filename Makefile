@@ -52,6 +52,7 @@ report-screenshot: $(STAMP) ## Tiny real sweep; its HTML report screenshotted in
 test: $(STAMP) interpreters ## Lint, type-check and run the test suite (unit + integration)
 	$(BIN)/ruff check gctune workloads tests benchmarks tools
 	$(BIN)/mypy
+	$(BIN)/lint-imports --no-cache
 	$(BIN)/python -m pytest -m "not benchmark" -q
 
 lint: $(STAMP) ## ruff only
@@ -59,6 +60,7 @@ lint: $(STAMP) ## ruff only
 
 typecheck: $(STAMP) ## mypy only
 	$(BIN)/mypy
+	$(BIN)/lint-imports --no-cache
 
 # pytest-benchmark suite (benchmarks/): each round is a fresh process, see benchmarks/test_workloads.py
 BENCH_ARGS ?=

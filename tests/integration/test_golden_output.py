@@ -1,7 +1,8 @@
 """The summary, ``recommend`` (text and ``--json``) and the Markdown report of a fixed saved
 sweep (tests/data/golden/sweep: three workloads, four settings, three rounds, measured
 once by ``gctune sweep``) are exactly the stored expected output, modulo the directory the
-sweep was copied to.
+sweep was copied to and the interpreter that runs the test (the sweep measured the
+interpreter at ``RECORDED``; the copy names this one, as a sweep measured here would).
 
 A change that alters what a user reads of a saved sweep fails here; when the change is
 meant, rewrite the expected files with ``GCTUNE_WRITE_GOLDEN=1 pytest`` this file and
@@ -22,6 +23,7 @@ pytestmark = pytest.mark.integration
 
 GOLDEN = Path(__file__).resolve().parents[1] / "data" / "golden"
 GCTUNE = str(Path(sys.executable).with_name("gctune"))
+RECORDED = "/work/main/.venv/bin/python"
 # The summary as the end of a sweep prints it, at a fixed terminal width
 SUMMARY = """
 import sys
@@ -38,20 +40,23 @@ def _run(args: list[str], cwd: Path) -> str:
         args, cwd=cwd, env=env, capture_output=True, text=True, timeout=300, check=False
     )
     assert done.returncode == 0, done.stderr
-    return done.stdout.replace(str(cwd), "<DIR>")
+    return done.stdout.replace(str(cwd), "<DIR>").replace(sys.executable, "<PYTHON>")
 
 
 @pytest.fixture(scope="module")
 def outputs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     cwd = tmp_path_factory.mktemp("golden")
     shutil.copytree(GOLDEN / "sweep", cwd / "sweep")
+    for path in (cwd / "sweep").rglob("*.json"):
+        path.write_text(path.read_text(encoding="utf-8").replace(RECORDED, sys.executable))
     produced = {
         "summary.txt": _run([sys.executable, "-c", SUMMARY, "sweep"], cwd),
         "recommend.txt": _run([GCTUNE, "recommend", "sweep"], cwd),
         "recommend.json": _run([GCTUNE, "recommend", "sweep", "--json"], cwd),
     }
     _run([GCTUNE, "report", "sweep", "--out", "report", "--format", "md"], cwd)
-    produced["report.md"] = (cwd / "report" / "report.md").read_text(encoding="utf-8")
+    report = (cwd / "report" / "report.md").read_text(encoding="utf-8")
+    produced["report.md"] = report.replace(str(cwd), "<DIR>").replace(sys.executable, "<PYTHON>")
     return produced
 
 

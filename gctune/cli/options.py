@@ -1,0 +1,164 @@
+"""Options shared by several commands (workloads, modes, budgets, interpreters, machine),
+defined once so that every command spells and explains them alike."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from gctune.store.fields import INT64_MAX
+from gctune.store.machine import MACHINE_ENV
+from gctune.sweep.runner import (
+    DEFAULT_TIMEOUT,
+)
+
+RESULTS = Path("results")
+
+
+# Options that `run` and `sweep` share, defined once.
+_WORKLOAD_OPT = typer.Option(
+    None, "--workload", "-w", metavar="WORKLOAD", help="A workload, as the arguments."
+)
+
+
+_COMMAND = typer.Option(
+    False,
+    "--command",
+    help="Measure an unchanged program: gctune run|sweep --command -- python app.py ARGS.",
+)
+
+
+_NAME = typer.Option(
+    None,
+    metavar="NAME",
+    help="Name of the --command program in results (default: its script's name).",
+)
+
+
+_QUICK = typer.Option(
+    False, "--quick", help="3 rounds, spans of up to 1 s (the quick grid's default)."
+)
+
+
+_FAST = typer.Option(False, "--fast", help="3 rounds, spans of up to 0.8 s.")
+
+
+_NORMAL = typer.Option(False, "--normal", help="3 to 8 rounds with racing, spans of up to 3 s.")
+
+
+_RIGOROUS = typer.Option(False, "--rigorous", help="5 to 15 rounds, spans of up to 6 s.")
+
+
+# a size is stored as a 64-bit count (gctune.store.fields): refuse a larger one before
+# anything is measured, not after, when the sweep could no longer be read
+_SIZE = typer.Option(
+    None,
+    min=1,
+    max=INT64_MAX,
+    metavar="N",
+    help="Workload size (default: each workload's own).",
+)
+
+
+_TIMEOUT = typer.Option(
+    DEFAULT_TIMEOUT, min=1, metavar="SECONDS", help="Time allowed per worker process."
+)
+
+
+_MAX_MEMORY = typer.Option(
+    "4G", metavar="SIZE", help="Memory cap per worker process (resident), e.g. 2G."
+)
+
+
+_PROCESSES = typer.Option(None, min=1, metavar="N", help="--command only: pyperf worker processes.")
+
+
+_VALUES = typer.Option(None, min=1, metavar="N", help="--command only: pyperf values per process.")
+
+
+_MIN_TIME = typer.Option(
+    None, min=0.0001, metavar="SECONDS", help="--command only: pyperf time per value."
+)
+
+
+_ROUNDS = typer.Option(
+    None,
+    min=1,
+    metavar="N",
+    help="Most rounds (one span of every racing setting each; default: the mode's).",
+)
+
+
+_MIN_ROUNDS = typer.Option(
+    None, min=1, metavar="N", help="Rounds before racing may stop a setting."
+)
+
+
+_MAX_POINT_TIME = typer.Option(
+    None,
+    "--max-point-time",
+    min=0.001,
+    metavar="SECONDS",
+    help="Seconds one span of a point may measure (default: the mode's: quick 1, fast 0.8, "
+    "normal 3, rigorous 6).",
+)
+
+
+_MIN_GAIN = typer.Option(
+    2.0,
+    min=0.0,
+    metavar="PERCENT",
+    help="Smallest gain of interest, percent: racing stops settings slower than "
+    "the leader by more.",
+)
+
+
+_NO_RACING = typer.Option(
+    False, "--no-racing", help="Measure every setting in every round (no decision rounds)."
+)
+
+
+_DECIDE_ROUNDS = typer.Option(
+    None,
+    min=0,
+    metavar="N",
+    help="Most extra rounds of default and a candidate whose interval straddles the "
+    "min-gain line (default: the mode's: quick 3, normal and rigorous 4, fast 0; 0 turns "
+    "them off).",
+)
+
+
+_PYTHON = typer.Option(
+    None,
+    "--python",
+    metavar="PATH",
+    help="Interpreter to measure (path or name on PATH; default: the one running gctune). "
+    "It needs nothing installed: gctune and pyperf are lent to it.",
+)
+
+
+_PYTHONS = typer.Option(
+    None,
+    "--python",
+    help="Interpreter to measure (path or name on PATH; default: the one running gctune); "
+    "repeat it to measure several side by side in the same rounds. It needs nothing "
+    "installed: gctune and pyperf are lent to it.",
+)
+
+
+_MACHINE = typer.Option(
+    None,
+    "--machine",
+    metavar="NAME",
+    help=f"Name of this machine in the results (default: ${MACHINE_ENV}, else the host "
+    "name); history and compare compare times only within one machine.",
+)
+
+
+_ALLOW_DIFFERENT_MACHINE = typer.Option(
+    False,
+    "--allow-different-machine",
+    help="Compare times of result sets measured on different machines (name, CPU model "
+    "or CPU count differ).",
+)

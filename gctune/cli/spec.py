@@ -1,0 +1,276 @@
+"""From command-line values to what the lower stages take: the mode, the grid, the
+workloads and interpreters checked, the sweep spec, the memory cap, and the sweep
+directory to read or write."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from gctune.analysis.recommend import OBJECTIVES
+from gctune.cli.errors import (
+    GctuneError,
+)
+from gctune.cli.options import (
+    RESULTS,
+)
+from gctune.measure.catalog import (
+    builtin_names,
+    resolve_specs,
+    workload_id,
+    workload_ids,
+)
+from gctune.measure.settings import (
+    FULL_GRID,
+    QUICK_GRID,
+    grid_from_toml,
+    parse_settings,
+    with_references,
+)
+from gctune.present.next_steps import (
+    resume_command,
+)
+from gctune.present.sweep_tables import (
+    progress_bar,
+)
+from gctune.store.results import Point
+from gctune.sweep.environment import check_interpreter
+from gctune.sweep.isolation import MAX_MEMORY_CAP, MIN_MEMORY_CAP
+from gctune.sweep.program import check_command, command_id
+from gctune.sweep.runner import (
+    SweepSpec,
+    parse_size,
+    remove_unstarted,
+    run_sweep,
+)
+
+
+def _mode(quick: bool, fast: bool, normal: bool, rigorous: bool, fallback: str) -> str:
+    flags = (("quick", quick), ("fast", fast), ("normal", normal), ("rigorous", rigorous))
+    chosen = [m for m, on in flags if on]
+    if len(chosen) > 1:
+        raise GctuneError("choose one of --quick, --fast, --normal, --rigorous")
+    return chosen[0] if chosen else fallback
+
+
+def _grid(grid: str, settings: list[str]) -> tuple[list[str], str]:
+    """Setting ids of a sweep and the pyperf mode its grid implies by default."""
+    if settings:
+        chosen = parse_settings(settings)
+        mode = "normal"
+    elif grid == "quick":
+        chosen, mode = parse_settings(list(QUICK_GRID)), "quick"
+    elif grid == "full":
+        chosen, mode = parse_settings(list(FULL_GRID)), "normal"
+    elif grid.endswith(".toml"):
+        chosen, mode = grid_from_toml(Path(grid)), "normal"
+    else:
+        raise GctuneError(f"unknown grid {grid!r}: use quick, full or a .toml sweep file")
+    return [s.id for s in with_references(chosen)], mode
+
+
+def _check_workloads(workloads: list[str], size: Optional[int]) -> list[str]:
+    # fail now, in one line, not in every point; files become absolute paths
+    chosen = list(dict.fromkeys(workloads or builtin_names()))  # each once, in order
+    # each once as resolved too: tiny.py:make and ./tiny.py:make are one workload
+    resolved = list(dict.fromkeys(resolve_specs(chosen, python=sys.executable, size=size)))
+    workload_ids(resolved)  # two workloads with one id would overwrite each other's points
+    return resolved
+
+
+def _targets(
+    args: list[str],
+    workload_opts: list[str],
+    *,
+    command: bool,
+    name: Optional[str],
+    size: Optional[int],
+) -> tuple[tuple[str, ...], Optional[tuple[str, ...]]]:
+    """The workloads of a run or sweep, or the one name and argv of ``--command``."""
+    if not command:
+        if name is not None:
+            raise GctuneError("--name names a --command program")
+        return tuple(_check_workloads([*args, *workload_opts], size)), None
+    if workload_opts:
+        raise GctuneError("--workload and --command exclude each other")
+    if size is not None:
+        raise GctuneError("--size applies to workloads, not to --command")
+    argv = tuple(args)
+    check_command(argv, os.getcwd())
+    return (workload_id(name) if name else command_id(argv),), argv
+
+
+def _new_dirs(path: Path) -> list[Path]:
+    """``path`` and those of its parents that do not exist yet, deepest first."""
+    fresh = []
+    for folder in (path, *path.parents):
+        try:
+            if folder.exists():
+                break
+        except OSError:  # cannot be searched: it exists, and is not ours to remove
+            break
+        fresh.append(folder)
+    return fresh
+
+
+def _sweep(spec: Optional[SweepSpec], out: Path, resume: bool) -> list[Point]:
+    label = f"sweep → {out}"
+    fresh = _new_dirs(out)
+    try:
+        try:
+            with progress_bar(label) as update:
+                points = run_sweep(spec, out, resume=resume, progress=update)
+        except BaseException:
+            # refused or stopped before anything was saved: leave no directory behind
+            if fresh and remove_unstarted(out):
+                for folder in fresh[1:]:
+                    with contextlib.suppress(OSError):
+                        folder.rmdir()
+            raise
+    except KeyboardInterrupt:
+        try:
+            started = (out / "manifest.json").exists()
+        except OSError:
+            started = False
+        if started:
+            message = (
+                f"gctune: interrupted; finished points are kept in {out}. "
+                f"Resume with: {resume_command(out)}"
+            )
+        else:
+            message = "gctune: interrupted before the sweep started; nothing was saved"
+        typer.echo(message, err=True)
+        raise typer.Exit(130) from None
+    return points
+
+
+def _interpreter_path(python: Optional[str]) -> str:
+    if python is None:
+        return sys.executable
+    found = shutil.which(python)
+    if found is None:
+        raise GctuneError(f"interpreter {python!r} not found")
+    return os.path.abspath(found)
+
+
+def _make_spec(
+    *,
+    workloads: list[str],
+    workload_opt: list[str],
+    command: bool,
+    name: Optional[str],
+    settings: tuple[str, ...],
+    size: Optional[int],
+    mode: str,
+    processes: Optional[int],
+    values: Optional[int],
+    min_time: Optional[float],
+    timeout: float,
+    max_memory: str,
+    python: Optional[str],
+    rounds: Optional[int] = None,
+    min_rounds: Optional[int] = None,
+    max_point_time: Optional[float] = None,
+    min_gain: float = 2.0,
+    racing: bool = True,
+    decide_rounds: Optional[int] = None,
+) -> SweepSpec:
+    cap = _memory_cap(max_memory)  # the quick checks first; workloads are imported
+    interpreter = _interpreter_path(python)
+    if python is not None:
+        check_interpreter(interpreter)  # before anything is created for the sweep
+    chosen, argv = _targets(workloads, workload_opt, command=command, name=name, size=size)
+    if not command:
+        for flag, value in (
+            ("--processes", processes),
+            ("--values", values),
+            ("--min-time", min_time),
+        ):
+            if value is not None:
+                raise GctuneError(
+                    f"{flag} applies to --command programs; workloads are measured in rounds "
+                    "of spans: use --rounds and --max-point-time"
+                )
+    elif any(v is not None for v in (rounds, min_rounds, max_point_time)):
+        raise GctuneError(
+            "--rounds, --min-rounds and --max-point-time apply to workloads; a --command "
+            "program is timed by pyperf: use --processes, --values, --min-time"
+        )
+    return SweepSpec(
+        python=interpreter,
+        workloads=chosen,
+        command=argv,
+        cwd=os.getcwd(),
+        settings=settings,
+        size=size,
+        mode=mode,
+        processes=processes,
+        values=values,
+        min_time=min_time,
+        timeout=timeout,
+        max_memory=cap,
+        rounds=rounds,
+        min_rounds=min_rounds,
+        max_point_time=max_point_time,
+        min_gain=min_gain / 100,
+        racing=racing,
+        decide_rounds=decide_rounds,
+    )
+
+
+def _memory_cap(text: str) -> int:
+    """``--max-memory`` in bytes, within what a worker can run under."""
+    try:
+        cap = parse_size(text)
+    except (OverflowError, ValueError):  # inf or nan
+        raise GctuneError(f"cannot read memory size {text!r}; try 512M or 4G") from None
+    if cap < MIN_MEMORY_CAP:
+        raise GctuneError(
+            f"--max-memory {text} is below the smallest usable cap, "
+            f"{MIN_MEMORY_CAP // 1024**2}M: a worker's interpreter alone holds about 20 MiB"
+        )
+    if cap > MAX_MEMORY_CAP:
+        raise GctuneError(f"--max-memory {text} is beyond any machine's memory")
+    return cap
+
+
+def _refuse_changes_on_resume(ctx: typer.Context) -> None:
+    """``--resume`` measures what the stored sweep says; refuse arguments that would
+    change it, rather than ignore them silently."""
+    given = []
+    for param in ctx.command.params:
+        if param.name in ("resume", "out") or param.name is None:
+            continue
+        source = ctx.get_parameter_source(param.name)
+        if source is not None and source.name != "DEFAULT":
+            given.append(
+                max(param.opts, key=len) if param.opts[0].startswith("-") else "workload arguments"
+            )
+    if given:
+        raise GctuneError(
+            f"--resume measures the rest of the sweep with the arguments it was started with "
+            f"and takes only --out, not {', '.join(given)}; to measure with other arguments, "
+            "start a new sweep with another --out"
+        )
+
+
+def _latest(results: Path) -> Path:
+    from gctune.sweep.runner import latest_sweep
+
+    return latest_sweep(results)
+
+
+def _sweep_dir(directory: Optional[Path]) -> Path:
+    return directory if directory is not None else _latest(RESULTS)
+
+
+def _check_objective(objective: str) -> str:
+    if objective not in OBJECTIVES:
+        raise GctuneError(f"unknown objective {objective!r}: use {', '.join(OBJECTIVES)}")
+    return objective
