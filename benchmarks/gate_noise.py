@@ -9,7 +9,7 @@ Two ways of measuring a base and a change on this machine, five tries each:
 
 For each, A/A (two identical copies of ``acyclic_churn``) counts false failures, and A/B
 (the new copy does 10% more work per step: ``DEFAULT_SIZE`` 2,200 instead of 2,000)
-counts regressions caught. Prints a Markdown table for the README.
+counts regressions caught. Prints a Markdown table (docs/ci.md).
 
     python benchmarks/gate_noise.py [--tries 5] [--mode quick] [--rounds N]
                                     [--max-point-time S] [--only interleaved]

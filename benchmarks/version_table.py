@@ -1,4 +1,4 @@
-"""The cross-version table of the README, from one sweep of several interpreters.
+"""The cross-version table of docs/interpreters.md, from one sweep of several interpreters.
 
     gctune sweep --python python3.11 --python python3.13 --python .interpreters/bin/python3.14 \\
         --python .interpreters/bin/python3.15 -s freeze -s 7000 -s 20000,50,100+freeze \\

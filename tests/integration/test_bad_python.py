@@ -1,7 +1,7 @@
 """``--python`` naming something that cannot be measured: one line, exit 2, no directory.
 
 Old interpreters come from pyenv (``~/.pyenv/versions``); a test is skipped on a machine
-without that version. Rows of the README's "Faults and bad input" table.
+without that version. Rows of the table in docs/faults.md.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 are interrupted, killed, doubled or cannot write. Each fault ends as a recorded reason or
 one line to the user, and nothing finished is lost.
 
-Every test here is a row of the README's "Faults and bad input" table.
+Every test here is a row of the table in docs/faults.md.
 """
 
 from __future__ import annotations

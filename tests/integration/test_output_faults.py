@@ -1,7 +1,7 @@
 """Output that cannot be written, for real: a disk that fills up while the report of a
 sweep is written (a 250 KB tmpfs), a sweep directory the user may not write, result
 directories the user may not read. One line, exit 2, the path named, finished points
-kept. Rows of the README's "Faults and bad input" table.
+kept. Rows of the table in docs/faults.md.
 
 The tests run as root, who may write anywhere: permissions are tested by running gctune
 without the capabilities that let root ignore them (``setpriv``), and the small disk is a

@@ -1,6 +1,6 @@
 """A point's processes end with the point: those its workload started and left running,
 those that moved to another process group or session, and double-forked daemons; after
-success, failure or timeout. Rows of the README's "Faults and bad input" table.
+success, failure or timeout. Rows of the table in docs/faults.md.
 
 Each stray process is a ``sleep`` with a duration no other process uses, so that the
 test finds exactly its own.

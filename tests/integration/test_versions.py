@@ -37,7 +37,7 @@ pytestmark = pytest.mark.integration
 
 # On 3.15, the probe's pause of a collection may exceed CPython's own ``duration`` by
 # this much (median over collections): the callbacks' cost and the work CPython does
-# outside its timer. Measured: 0.5–2.8% (README, benchmarks/duration_agreement.py).
+# outside its timer. Measured: 0.5–2.8% (docs/evidence.md, benchmarks/duration_agreement.py).
 MEDIAN_EXCESS_TOLERANCE = 0.10
 
 

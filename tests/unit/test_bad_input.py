@@ -1,7 +1,7 @@
 """Bad input: settings, sweep files, workloads and result files that gctune must refuse
 with one clear line (naming the file, and the line where there is one), never a traceback.
 
-Rows of the README's "Faults and bad input" table. No worker process starts here: every
+Rows of the table in docs/faults.md. No worker process starts here: every
 refusal happens before anything is measured.
 """
 

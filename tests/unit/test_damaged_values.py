@@ -4,8 +4,7 @@ Every reader (``report``, ``recommend``, ``compare``, ``history``, ``sweep --res
 either works — leaving a damaged point out with a one-line warning where it can go on —
 or stops with one ``gctune: error: ...`` line and exit status 2; never a traceback.
 Hypothesis mutates one value of a valid point file or manifest (or removes a key) and
-runs each reader on the result, 200 mutated files per reader. Rows of the README's
-"Faults and bad input" table.
+runs each reader on the result, 200 mutated files per reader. Rows of the table in docs/faults.md.
 
 To keep 1,000 runs of the readers within seconds, charts are built but not rasterised
 (``Figure.savefig`` writes a stub; drawing PNGs is most of a report's time) and bootstrap

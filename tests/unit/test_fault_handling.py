@@ -1,6 +1,6 @@
 """How gctune handles faults, piece by piece: atomic writes that fail midway, what a killed
 writer leaves behind, reading a worker's memory, naming a crash from its log, and reading
-results with ``json`` only. Rows of the README's "Faults and bad input" table."""
+results with ``json`` only. Rows of the table in docs/faults.md."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """Output that cannot be written: a report or chart path that is not a folder, a full disk
 midway through a report, an interrupt while the report is written. Each ends in one line
 naming the file, and a report is whole or absent, never a mix of two. Rows of the
-README's "Faults and bad input" table (the real full disk is in
+table in docs/faults.md (the real full disk is in
 ``tests/integration/test_output_faults.py``)."""
 
 from __future__ import annotations
