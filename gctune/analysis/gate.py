@@ -1,7 +1,7 @@
 """``gctune gate``: a CI gate measured interleaved, compared within rounds.
 
-Two result sets swept minutes apart absorb the machine's drift (see the README's noise
-table). A gate that compares a base and a change measured *in the same rounds* of one
+Two result sets swept minutes apart absorb the machine's drift (see docs/ci.md, its noise
+tables). A gate that compares a base and a change measured *in the same rounds* of one
 sweep does not: ``gctune sweep base/bench.py new/bench.py --interleave`` (two checkouts'
 workloads), or ``gctune sweep W --python OLD --python NEW`` (two interpreters or two
 virtualenvs), then ``gctune gate DIR BASE NEW --fail-on time:5%``, where BASE and NEW are

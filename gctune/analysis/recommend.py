@@ -1,6 +1,6 @@
 """Which GC setting to ship for a workload, under a memory budget, and how sure we are.
 
-Rules (documented in the README, "Recommendation"):
+Rules (documented in docs/reports.md, "Recommendation"):
 
 1. Candidates are the workload's finished points. Left out, each with its reason:
    failed points; settings whose memory *grows* at steady state (unless ``recycle``

@@ -127,7 +127,7 @@ def recommend(
     verify_it: bool = typer.Option(
         False, "--verify", help="Check each recommended change with `gctune verify` first."
     ),
-    json_output: bool = typer.Option(False, "--json", help="Print JSON (schema in the README)."),
+    json_output: bool = typer.Option(False, "--json", help="Print JSON (schema: docs/reports.md)."),
 ) -> None:
     """Recommend a GC setting per workload, with expected gains and code to apply it."""
     from gctune.analysis.frame import load
@@ -280,7 +280,7 @@ def verify(
     size: Optional[int] = _SIZE,
     python: Optional[str] = _PYTHON,
     out: Optional[Path] = typer.Option(None, help="Directory (default: results/verify-<id>)."),
-    json_output: bool = typer.Option(False, "--json", help="Print JSON (schema in the README)."),
+    json_output: bool = typer.Option(False, "--json", help="Print JSON (schema: docs/reports.md)."),
 ) -> None:
     """Check one setting against default in a long interleaved run: confirmed, not
     confirmed, or unsafe (memory grows). Exit 0 only when confirmed."""

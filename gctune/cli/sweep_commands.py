@@ -80,7 +80,7 @@ from gctune.sweep.runner import (
 
 @user_errors
 def list_cmd(
-    json_output: bool = typer.Option(False, "--json", help="Print JSON (schema in the README)."),
+    json_output: bool = typer.Option(False, "--json", help="Print JSON (schema: docs/reports.md)."),
 ) -> None:
     """List the built-in workloads and what each allocates."""
     if json_output:
@@ -303,7 +303,7 @@ def run(
     values: Optional[int] = _VALUES,
     min_time: Optional[float] = _MIN_TIME,
     python: Optional[str] = _PYTHON,
-    json_output: bool = typer.Option(False, "--json", help="Print JSON (schema in the README)."),
+    json_output: bool = typer.Option(False, "--json", help="Print JSON (schema: docs/reports.md)."),
 ) -> None:
     """Measure one workload, or one program (--command), under one GC setting.
 

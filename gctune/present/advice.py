@@ -3,7 +3,7 @@
 Numbers come from :mod:`gctune.analysis.recommend` and :mod:`gctune.analysis.stats`; this module
 only
 words them. ``ADVICE_SCHEMA`` versions the JSON that ``recommend --json`` prints
-(documented in the README, "Machine-readable output").
+(documented in docs/reports.md, "Machine-readable output").
 """
 
 from __future__ import annotations
