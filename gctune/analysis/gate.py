@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 from gctune.analysis.collection_rates import compare_rates
-from gctune.analysis.compare import CompareError, Threshold
+from gctune.analysis.comparison import CompareError, Threshold
 from gctune.analysis.fmt import fmt_interval, fmt_ratio
 from gctune.analysis.intervals import Change
 from gctune.analysis.paired import paired_change, run_time

@@ -19,15 +19,15 @@ from gctune.cli.errors import (
     warn_damaged,
 )
 from gctune.cli.options import (
-    _PYTHON,
-    _SIZE,
+    PYTHON,
     RESULTS,
+    SIZE,
 )
 from gctune.cli.spec import (
-    _check_objective,
-    _make_spec,
-    _sweep,
-    _sweep_dir,
+    check_objective,
+    make_spec,
+    measure_sweep,
+    sweep_dir_or_latest,
 )
 from gctune.measure.settings import (
     parse_settings,
@@ -38,10 +38,8 @@ from gctune.present.next_steps import (
 from gctune.present.sweep_tables import (
     err_console,
 )
-from gctune.sweep.runner import (
-    DEFAULT_TIMEOUT,
-    new_sweep_dir,
-)
+from gctune.sweep.spec import DEFAULT_TIMEOUT
+from gctune.sweep.sweep_dir import new_sweep_dir
 
 
 @app.command()
@@ -80,14 +78,14 @@ def report(
         if name not in FORMATS:
             raise GctuneError(f"unknown report format {name!r}: use md or html")
 
-    data = load(_sweep_dir(directory))
+    data = load(sweep_dir_or_latest(directory))
     warn_damaged(data.damaged)
     try:
         paths = write_report(
             data,
             out_dir=out,
             formats=fmt,
-            objective=_check_objective(objective),
+            objective=check_objective(objective),
             max_memory_ratio=max_memory_ratio,
         )
     except ReportError as exc:
@@ -135,8 +133,8 @@ def recommend(
     from gctune.analysis.recycle import recycle_snippets
     from gctune.present.advice import ADVICE_SCHEMA, describe, recommendation_json, snippet
 
-    objective = _check_objective(objective)
-    data = load(_sweep_dir(directory))
+    objective = check_objective(objective)
+    data = load(sweep_dir_or_latest(directory))
     warn_damaged(data.damaged)
     chosen = workload or data.workloads
     for name in chosen:
@@ -226,7 +224,7 @@ def _run_verify(
     (chosen,) = parse_settings([setting])
     if chosen.id == "default":
         raise GctuneError("verify compares a setting with default: give another --setting")
-    spec = _make_spec(
+    spec = make_spec(
         workloads=[workload],
         workload_opt=[],
         command=False,
@@ -254,7 +252,7 @@ def _run_verify(
         + f", into {target}",
         highlight=False,
     )
-    points = _sweep(spec, target, resume=False)
+    points = measure_sweep(spec, target, resume=False)
     return verdict(
         points, chosen.id, max_memory_ratio=max_memory_ratio, recycle_steps=recycle_steps
     )
@@ -277,8 +275,8 @@ def verify(
     max_memory_ratio: float = typer.Option(
         DEFAULT_MAX_MEMORY_RATIO, min=0.01, help="Memory budget: peak RSS / default's."
     ),
-    size: Optional[int] = _SIZE,
-    python: Optional[str] = _PYTHON,
+    size: Optional[int] = SIZE,
+    python: Optional[str] = PYTHON,
     out: Optional[Path] = typer.Option(None, help="Directory (default: results/verify-<id>)."),
     json_output: bool = typer.Option(False, "--json", help="Print JSON (schema: docs/reports.md)."),
 ) -> None:

@@ -10,7 +10,8 @@ from typing import Any
 
 import typer
 
-from gctune.analysis.compare import GATES, compare_sweeps, parse_threshold
+from gctune.analysis.compare import compare_sweeps
+from gctune.analysis.comparison import GATES, parse_threshold
 from gctune.cli.app import app
 from gctune.cli.errors import (
     FAILED_POINTS,
@@ -19,7 +20,7 @@ from gctune.cli.errors import (
     warn_damaged,
 )
 from gctune.cli.options import (
-    _ALLOW_DIFFERENT_MACHINE,
+    ALLOW_DIFFERENT_MACHINE,
 )
 from gctune.present.sweep_tables import (
     console,
@@ -52,7 +53,7 @@ def compare(
         "--allow-missing",
         help="Pass the gate when points of BASE are missing or failed in NEW.",
     ),
-    allow_different_machine: bool = _ALLOW_DIFFERENT_MACHINE,
+    allow_different_machine: bool = ALLOW_DIFFERENT_MACHINE,
     json_output: bool = typer.Option(
         False, "--json", help="Print a machine-readable result on stdout instead of tables."
     ),
@@ -139,11 +140,12 @@ def history(
     min_effect: float = typer.Option(
         5.0, min=0.0, metavar="PERCENT", help="Smallest change, in percent, that counts as a step."
     ),
-    allow_different_machine: bool = _ALLOW_DIFFERENT_MACHINE,
+    allow_different_machine: bool = ALLOW_DIFFERENT_MACHINE,
 ) -> None:
     """Chart mean time and GC pause p99 over commits; flag steps beyond their noise."""
-    from gctune.analysis.history import HistoryError, load_history, nothing_to_compare, plot_history
+    from gctune.analysis.history import HistoryError, load_history, nothing_to_compare
     from gctune.present.ci_tables import print_history, wide
+    from gctune.present.history_plot import plot_history
 
     result = load_history(dirs, min_effect=min_effect / 100, any_machine=allow_different_machine)
     warn_damaged(result.damaged)

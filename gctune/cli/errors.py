@@ -20,7 +20,7 @@ from typing import Any, Callable, Optional, TypeVar
 import typer
 from typer.core import TyperGroup
 
-from gctune.analysis.compare import CompareError
+from gctune.analysis.comparison import CompareError
 from gctune.analysis.recommend import RecommendError
 from gctune.measure.catalog import WorkloadError
 from gctune.measure.settings import SettingError
@@ -28,7 +28,7 @@ from gctune.store.machine import MachineError
 from gctune.store.results import ResultError
 from gctune.sweep.environment import InterpreterError
 from gctune.sweep.program import ProgramError
-from gctune.sweep.runner import SweepError
+from gctune.sweep.spec import SweepError
 
 __all__ = [
     "FAILED_POINTS",

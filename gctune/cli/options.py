@@ -9,50 +9,48 @@ import typer
 
 from gctune.store.fields import INT64_MAX
 from gctune.store.machine import MACHINE_ENV
-from gctune.sweep.runner import (
-    DEFAULT_TIMEOUT,
-)
+from gctune.sweep.spec import DEFAULT_TIMEOUT
 
 RESULTS = Path("results")
 
 
 # Options that `run` and `sweep` share, defined once.
-_WORKLOAD_OPT = typer.Option(
+WORKLOAD_OPT = typer.Option(
     None, "--workload", "-w", metavar="WORKLOAD", help="A workload, as the arguments."
 )
 
 
-_COMMAND = typer.Option(
+COMMAND = typer.Option(
     False,
     "--command",
     help="Measure an unchanged program: gctune run|sweep --command -- python app.py ARGS.",
 )
 
 
-_NAME = typer.Option(
+NAME = typer.Option(
     None,
     metavar="NAME",
     help="Name of the --command program in results (default: its script's name).",
 )
 
 
-_QUICK = typer.Option(
+QUICK = typer.Option(
     False, "--quick", help="3 rounds, spans of up to 1 s (the quick grid's default)."
 )
 
 
-_FAST = typer.Option(False, "--fast", help="3 rounds, spans of up to 0.8 s.")
+FAST = typer.Option(False, "--fast", help="3 rounds, spans of up to 0.8 s.")
 
 
-_NORMAL = typer.Option(False, "--normal", help="3 to 8 rounds with racing, spans of up to 3 s.")
+NORMAL = typer.Option(False, "--normal", help="3 to 8 rounds with racing, spans of up to 3 s.")
 
 
-_RIGOROUS = typer.Option(False, "--rigorous", help="5 to 15 rounds, spans of up to 6 s.")
+RIGOROUS = typer.Option(False, "--rigorous", help="5 to 15 rounds, spans of up to 6 s.")
 
 
 # a size is stored as a 64-bit count (gctune.store.fields): refuse a larger one before
 # anything is measured, not after, when the sweep could no longer be read
-_SIZE = typer.Option(
+SIZE = typer.Option(
     None,
     min=1,
     max=INT64_MAX,
@@ -61,28 +59,28 @@ _SIZE = typer.Option(
 )
 
 
-_TIMEOUT = typer.Option(
+TIMEOUT = typer.Option(
     DEFAULT_TIMEOUT, min=1, metavar="SECONDS", help="Time allowed per worker process."
 )
 
 
-_MAX_MEMORY = typer.Option(
+MAX_MEMORY = typer.Option(
     "4G", metavar="SIZE", help="Memory cap per worker process (resident), e.g. 2G."
 )
 
 
-_PROCESSES = typer.Option(None, min=1, metavar="N", help="--command only: pyperf worker processes.")
+PROCESSES = typer.Option(None, min=1, metavar="N", help="--command only: pyperf worker processes.")
 
 
-_VALUES = typer.Option(None, min=1, metavar="N", help="--command only: pyperf values per process.")
+VALUES = typer.Option(None, min=1, metavar="N", help="--command only: pyperf values per process.")
 
 
-_MIN_TIME = typer.Option(
+MIN_TIME = typer.Option(
     None, min=0.0001, metavar="SECONDS", help="--command only: pyperf time per value."
 )
 
 
-_ROUNDS = typer.Option(
+ROUNDS = typer.Option(
     None,
     min=1,
     metavar="N",
@@ -90,12 +88,10 @@ _ROUNDS = typer.Option(
 )
 
 
-_MIN_ROUNDS = typer.Option(
-    None, min=1, metavar="N", help="Rounds before racing may stop a setting."
-)
+MIN_ROUNDS = typer.Option(None, min=1, metavar="N", help="Rounds before racing may stop a setting.")
 
 
-_MAX_POINT_TIME = typer.Option(
+MAX_POINT_TIME = typer.Option(
     None,
     "--max-point-time",
     min=0.001,
@@ -105,7 +101,7 @@ _MAX_POINT_TIME = typer.Option(
 )
 
 
-_MIN_GAIN = typer.Option(
+MIN_GAIN = typer.Option(
     2.0,
     min=0.0,
     metavar="PERCENT",
@@ -114,12 +110,12 @@ _MIN_GAIN = typer.Option(
 )
 
 
-_NO_RACING = typer.Option(
+NO_RACING = typer.Option(
     False, "--no-racing", help="Measure every setting in every round (no decision rounds)."
 )
 
 
-_DECIDE_ROUNDS = typer.Option(
+DECIDE_ROUNDS = typer.Option(
     None,
     min=0,
     metavar="N",
@@ -129,7 +125,7 @@ _DECIDE_ROUNDS = typer.Option(
 )
 
 
-_PYTHON = typer.Option(
+PYTHON = typer.Option(
     None,
     "--python",
     metavar="PATH",
@@ -138,7 +134,7 @@ _PYTHON = typer.Option(
 )
 
 
-_PYTHONS = typer.Option(
+PYTHONS = typer.Option(
     None,
     "--python",
     help="Interpreter to measure (path or name on PATH; default: the one running gctune); "
@@ -147,7 +143,7 @@ _PYTHONS = typer.Option(
 )
 
 
-_MACHINE = typer.Option(
+MACHINE = typer.Option(
     None,
     "--machine",
     metavar="NAME",
@@ -156,7 +152,7 @@ _MACHINE = typer.Option(
 )
 
 
-_ALLOW_DIFFERENT_MACHINE = typer.Option(
+ALLOW_DIFFERENT_MACHINE = typer.Option(
     False,
     "--allow-different-machine",
     help="Compare times of result sets measured on different machines (name, CPU model "

@@ -43,15 +43,12 @@ from gctune.store.results import Point
 from gctune.sweep.environment import check_interpreter
 from gctune.sweep.isolation import MAX_MEMORY_CAP, MIN_MEMORY_CAP
 from gctune.sweep.program import check_command, command_id
-from gctune.sweep.runner import (
-    SweepSpec,
-    parse_size,
-    remove_unstarted,
-    run_sweep,
-)
+from gctune.sweep.runner import run_sweep
+from gctune.sweep.spec import SweepSpec, parse_size
+from gctune.sweep.sweep_dir import remove_unstarted
 
 
-def _mode(quick: bool, fast: bool, normal: bool, rigorous: bool, fallback: str) -> str:
+def pick_mode(quick: bool, fast: bool, normal: bool, rigorous: bool, fallback: str) -> str:
     flags = (("quick", quick), ("fast", fast), ("normal", normal), ("rigorous", rigorous))
     chosen = [m for m, on in flags if on]
     if len(chosen) > 1:
@@ -59,7 +56,7 @@ def _mode(quick: bool, fast: bool, normal: bool, rigorous: bool, fallback: str) 
     return chosen[0] if chosen else fallback
 
 
-def _grid(grid: str, settings: list[str]) -> tuple[list[str], str]:
+def settings_grid(grid: str, settings: list[str]) -> tuple[list[str], str]:
     """Setting ids of a sweep and the pyperf mode its grid implies by default."""
     if settings:
         chosen = parse_settings(settings)
@@ -75,7 +72,7 @@ def _grid(grid: str, settings: list[str]) -> tuple[list[str], str]:
     return [s.id for s in with_references(chosen)], mode
 
 
-def _check_workloads(workloads: list[str], size: Optional[int]) -> list[str]:
+def check_workloads(workloads: list[str], size: Optional[int]) -> list[str]:
     # fail now, in one line, not in every point; files become absolute paths
     chosen = list(dict.fromkeys(workloads or builtin_names()))  # each once, in order
     # each once as resolved too: tiny.py:make and ./tiny.py:make are one workload
@@ -84,7 +81,7 @@ def _check_workloads(workloads: list[str], size: Optional[int]) -> list[str]:
     return resolved
 
 
-def _targets(
+def targets(
     args: list[str],
     workload_opts: list[str],
     *,
@@ -96,7 +93,7 @@ def _targets(
     if not command:
         if name is not None:
             raise GctuneError("--name names a --command program")
-        return tuple(_check_workloads([*args, *workload_opts], size)), None
+        return tuple(check_workloads([*args, *workload_opts], size)), None
     if workload_opts:
         raise GctuneError("--workload and --command exclude each other")
     if size is not None:
@@ -106,7 +103,7 @@ def _targets(
     return (workload_id(name) if name else command_id(argv),), argv
 
 
-def _new_dirs(path: Path) -> list[Path]:
+def new_dirs(path: Path) -> list[Path]:
     """``path`` and those of its parents that do not exist yet, deepest first."""
     fresh = []
     for folder in (path, *path.parents):
@@ -119,9 +116,9 @@ def _new_dirs(path: Path) -> list[Path]:
     return fresh
 
 
-def _sweep(spec: Optional[SweepSpec], out: Path, resume: bool) -> list[Point]:
+def measure_sweep(spec: Optional[SweepSpec], out: Path, resume: bool) -> list[Point]:
     label = f"sweep → {out}"
-    fresh = _new_dirs(out)
+    fresh = new_dirs(out)
     try:
         try:
             with progress_bar(label) as update:
@@ -150,7 +147,7 @@ def _sweep(spec: Optional[SweepSpec], out: Path, resume: bool) -> list[Point]:
     return points
 
 
-def _interpreter_path(python: Optional[str]) -> str:
+def interpreter_path(python: Optional[str]) -> str:
     if python is None:
         return sys.executable
     found = shutil.which(python)
@@ -159,7 +156,7 @@ def _interpreter_path(python: Optional[str]) -> str:
     return os.path.abspath(found)
 
 
-def _make_spec(
+def make_spec(
     *,
     workloads: list[str],
     workload_opt: list[str],
@@ -181,11 +178,11 @@ def _make_spec(
     racing: bool = True,
     decide_rounds: Optional[int] = None,
 ) -> SweepSpec:
-    cap = _memory_cap(max_memory)  # the quick checks first; workloads are imported
-    interpreter = _interpreter_path(python)
+    cap = memory_cap(max_memory)  # the quick checks first; workloads are imported
+    interpreter = interpreter_path(python)
     if python is not None:
         check_interpreter(interpreter)  # before anything is created for the sweep
-    chosen, argv = _targets(workloads, workload_opt, command=command, name=name, size=size)
+    chosen, argv = targets(workloads, workload_opt, command=command, name=name, size=size)
     if not command:
         for flag, value in (
             ("--processes", processes),
@@ -224,7 +221,7 @@ def _make_spec(
     )
 
 
-def _memory_cap(text: str) -> int:
+def memory_cap(text: str) -> int:
     """``--max-memory`` in bytes, within what a worker can run under."""
     try:
         cap = parse_size(text)
@@ -240,7 +237,7 @@ def _memory_cap(text: str) -> int:
     return cap
 
 
-def _refuse_changes_on_resume(ctx: typer.Context) -> None:
+def refuse_changes_on_resume(ctx: typer.Context) -> None:
     """``--resume`` measures what the stored sweep says; refuse arguments that would
     change it, rather than ignore them silently."""
     given = []
@@ -260,17 +257,17 @@ def _refuse_changes_on_resume(ctx: typer.Context) -> None:
         )
 
 
-def _latest(results: Path) -> Path:
-    from gctune.sweep.runner import latest_sweep
+def latest_dir(results: Path) -> Path:
+    from gctune.sweep.sweep_dir import latest_sweep
 
     return latest_sweep(results)
 
 
-def _sweep_dir(directory: Optional[Path]) -> Path:
-    return directory if directory is not None else _latest(RESULTS)
+def sweep_dir_or_latest(directory: Optional[Path]) -> Path:
+    return directory if directory is not None else latest_dir(RESULTS)
 
 
-def _check_objective(objective: str) -> str:
+def check_objective(objective: str) -> str:
     if objective not in OBJECTIVES:
         raise GctuneError(f"unknown objective {objective!r}: use {', '.join(OBJECTIVES)}")
     return objective

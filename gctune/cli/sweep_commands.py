@@ -20,38 +20,38 @@ from gctune.cli.errors import (
     warn_damaged,
 )
 from gctune.cli.options import (
-    _COMMAND,
-    _DECIDE_ROUNDS,
-    _FAST,
-    _MACHINE,
-    _MAX_MEMORY,
-    _MAX_POINT_TIME,
-    _MIN_GAIN,
-    _MIN_ROUNDS,
-    _MIN_TIME,
-    _NAME,
-    _NO_RACING,
-    _NORMAL,
-    _PROCESSES,
-    _PYTHON,
-    _PYTHONS,
-    _QUICK,
-    _RIGOROUS,
-    _ROUNDS,
-    _SIZE,
-    _TIMEOUT,
-    _VALUES,
-    _WORKLOAD_OPT,
+    COMMAND,
+    DECIDE_ROUNDS,
+    FAST,
+    MACHINE,
+    MAX_MEMORY,
+    MAX_POINT_TIME,
+    MIN_GAIN,
+    MIN_ROUNDS,
+    MIN_TIME,
+    NAME,
+    NO_RACING,
+    NORMAL,
+    PROCESSES,
+    PYTHON,
+    PYTHONS,
+    QUICK,
     RESULTS,
+    RIGOROUS,
+    ROUNDS,
+    SIZE,
+    TIMEOUT,
+    VALUES,
+    WORKLOAD_OPT,
 )
 from gctune.cli.spec import (
-    _grid,
-    _interpreter_path,
-    _latest,
-    _make_spec,
-    _mode,
-    _refuse_changes_on_resume,
-    _sweep,
+    interpreter_path,
+    latest_dir,
+    make_spec,
+    measure_sweep,
+    pick_mode,
+    refuse_changes_on_resume,
+    settings_grid,
 )
 from gctune.measure.catalog import (
     builtin_names,
@@ -73,9 +73,7 @@ from gctune.present.sweep_tables import (
 )
 from gctune.store.machine import named_machine
 from gctune.store.results import Point
-from gctune.sweep.runner import (
-    new_sweep_dir,
-)
+from gctune.sweep.sweep_dir import new_sweep_dir
 
 
 @user_errors
@@ -116,9 +114,9 @@ def sweep(
         "FILE.py:FUNCTION (default: all built-in). With --command: the program and "
         "its arguments, after --.",
     ),
-    workload_opt: list[str] = _WORKLOAD_OPT,
-    command: bool = _COMMAND,
-    name: Optional[str] = _NAME,
+    workload_opt: list[str] = WORKLOAD_OPT,
+    command: bool = COMMAND,
+    name: Optional[str] = NAME,
     grid: str = typer.Option("quick", metavar="GRID", help="quick, full, or a .toml sweep file."),
     setting: list[str] = typer.Option(
         None,
@@ -133,24 +131,24 @@ def sweep(
     resume: bool = typer.Option(
         False, "--resume", help="Finish the sweep in --out (or the latest one)."
     ),
-    quick: bool = _QUICK,
-    fast: bool = _FAST,
-    normal: bool = _NORMAL,
-    rigorous: bool = _RIGOROUS,
-    size: Optional[int] = _SIZE,
-    timeout: float = _TIMEOUT,
-    max_memory: str = _MAX_MEMORY,
-    rounds: Optional[int] = _ROUNDS,
-    min_rounds: Optional[int] = _MIN_ROUNDS,
-    max_point_time: Optional[float] = _MAX_POINT_TIME,
-    min_gain: float = _MIN_GAIN,
-    no_racing: bool = _NO_RACING,
-    decide_rounds: Optional[int] = _DECIDE_ROUNDS,
-    processes: Optional[int] = _PROCESSES,
-    values: Optional[int] = _VALUES,
-    min_time: Optional[float] = _MIN_TIME,
-    python: Optional[list[str]] = _PYTHONS,
-    machine: Optional[str] = _MACHINE,
+    quick: bool = QUICK,
+    fast: bool = FAST,
+    normal: bool = NORMAL,
+    rigorous: bool = RIGOROUS,
+    size: Optional[int] = SIZE,
+    timeout: float = TIMEOUT,
+    max_memory: str = MAX_MEMORY,
+    rounds: Optional[int] = ROUNDS,
+    min_rounds: Optional[int] = MIN_ROUNDS,
+    max_point_time: Optional[float] = MAX_POINT_TIME,
+    min_gain: float = MIN_GAIN,
+    no_racing: bool = NO_RACING,
+    decide_rounds: Optional[int] = DECIDE_ROUNDS,
+    processes: Optional[int] = PROCESSES,
+    values: Optional[int] = VALUES,
+    min_time: Optional[float] = MIN_TIME,
+    python: Optional[list[str]] = PYTHONS,
+    machine: Optional[str] = MACHINE,
     interleave: bool = typer.Option(
         False,
         "--interleave",
@@ -165,20 +163,20 @@ def sweep(
     rounds); other grids default to normal mode (3 to 8 rounds with racing).
     """
     if resume:
-        _refuse_changes_on_resume(ctx)
-        target = out if out is not None else _latest(RESULTS)
-        points = _sweep(None, target, resume=True)
+        refuse_changes_on_resume(ctx)
+        target = out if out is not None else latest_dir(RESULTS)
+        points = measure_sweep(None, target, resume=True)
         _finish(points, target)
         return
-    setting_ids, grid_mode = _grid(grid, setting or [])
-    spec = _make_spec(
+    setting_ids, grid_mode = settings_grid(grid, setting or [])
+    spec = make_spec(
         workloads=workloads or [],
         workload_opt=workload_opt or [],
         command=command,
         name=name,
         settings=tuple(setting_ids),
         size=size,
-        mode=_mode(quick, fast, normal, rigorous, grid_mode),
+        mode=pick_mode(quick, fast, normal, rigorous, grid_mode),
         processes=processes,
         values=values,
         min_time=min_time,
@@ -195,7 +193,7 @@ def sweep(
     if python and len(python) > 1:
         if spec.command:
             raise GctuneError("several --python apply to workloads, not to --command")
-        spec = replace(spec, pythons=tuple(_interpreter_path(p) for p in python))
+        spec = replace(spec, pythons=tuple(interpreter_path(p) for p in python))
     spec = replace(spec, interleave=interleave)
     target = out if out is not None else new_sweep_dir(RESULTS)
     n = len(spec.workloads) * len(spec.settings) * max(1, len(spec.pythons))
@@ -217,7 +215,7 @@ def sweep(
         highlight=False,
     )
     with named_machine(machine):
-        points = _sweep(spec, target, resume=False)
+        points = measure_sweep(spec, target, resume=False)
     _finish(points, target)
 
 
@@ -278,9 +276,9 @@ def run(
         help="A built-in name, module, .py file, or MODULE:FUNCTION / FILE.py:FUNCTION. "
         "With --command: the program and its arguments, after --.",
     ),
-    workload_opt: list[str] = _WORKLOAD_OPT,
-    command: bool = _COMMAND,
-    name: Optional[str] = _NAME,
+    workload_opt: list[str] = WORKLOAD_OPT,
+    command: bool = COMMAND,
+    name: Optional[str] = NAME,
     setting: str = typer.Option(
         "default", "--setting", "-s", metavar="SETTING", help="The GC setting."
     ),
@@ -290,19 +288,19 @@ def run(
         help="Keep the point in this directory (a sweep directory, which gctune report "
         "reads). Without it, run saves nothing.",
     ),
-    quick: bool = _QUICK,
-    fast: bool = _FAST,
-    normal: bool = _NORMAL,
-    rigorous: bool = _RIGOROUS,
-    size: Optional[int] = _SIZE,
-    timeout: float = _TIMEOUT,
-    max_memory: str = _MAX_MEMORY,
-    rounds: Optional[int] = _ROUNDS,
-    max_point_time: Optional[float] = _MAX_POINT_TIME,
-    processes: Optional[int] = _PROCESSES,
-    values: Optional[int] = _VALUES,
-    min_time: Optional[float] = _MIN_TIME,
-    python: Optional[str] = _PYTHON,
+    quick: bool = QUICK,
+    fast: bool = FAST,
+    normal: bool = NORMAL,
+    rigorous: bool = RIGOROUS,
+    size: Optional[int] = SIZE,
+    timeout: float = TIMEOUT,
+    max_memory: str = MAX_MEMORY,
+    rounds: Optional[int] = ROUNDS,
+    max_point_time: Optional[float] = MAX_POINT_TIME,
+    processes: Optional[int] = PROCESSES,
+    values: Optional[int] = VALUES,
+    min_time: Optional[float] = MIN_TIME,
+    python: Optional[str] = PYTHON,
     json_output: bool = typer.Option(False, "--json", help="Print JSON (schema: docs/reports.md)."),
 ) -> None:
     """Measure one workload, or one program (--command), under one GC setting.
@@ -314,14 +312,14 @@ def run(
     given = [*(workload or []), *(workload_opt or [])]
     if not command and len(given) != 1:
         raise GctuneError("run measures one workload (give one, or use sweep for several)")
-    spec = _make_spec(
+    spec = make_spec(
         workloads=workload or [],
         workload_opt=workload_opt or [],
         command=command,
         name=name,
         settings=(chosen.id,),
         size=size,
-        mode=_mode(quick, fast, normal, rigorous, "normal"),
+        mode=pick_mode(quick, fast, normal, rigorous, "normal"),
         processes=processes,
         values=values,
         min_time=min_time,
@@ -332,12 +330,12 @@ def run(
         max_point_time=max_point_time,
     )
     if out is not None:
-        point = _sweep(spec, out, resume=False)[0]
+        point = measure_sweep(spec, out, resume=False)[0]
     else:
         # nothing is written where the user happens to be: the point lives in a
         # temporary directory for as long as it takes to print it
         with tempfile.TemporaryDirectory(prefix="gctune-run-") as tmp:
-            point = _sweep(spec, Path(tmp) / "run", resume=False)[0]
+            point = measure_sweep(spec, Path(tmp) / "run", resume=False)[0]
     if json_output:
         from gctune.present.advice import ADVICE_SCHEMA, point_json
 

@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from gctune.analysis.compare import Comparison, MetricResult
+from gctune.analysis.comparison import Comparison, MetricResult
 from gctune.analysis.history import History, nothing_to_compare
 
 __all__ = ["print_comparison", "print_history", "wide"]

@@ -9,22 +9,18 @@ directory, draws the charts, lays the content out as plain blocks
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Optional
+from typing import Optional
 
 import matplotlib
 
 from gctune.analysis.evidence import (
-    CYCLIC_PER_COLLECTION,
-    MIN_RSS_GROWTH,
-    reclaim_evidence,
     workload_warnings,
 )
-from gctune.analysis.fmt import fmt_bytes, fmt_interval, fmt_ns, fmt_pct, fmt_ratio
+from gctune.analysis.fmt import fmt_ratio
 from gctune.analysis.frame import SweepData, load
 from gctune.analysis.paired import round_spread
 from gctune.analysis.recommend import (
@@ -34,7 +30,7 @@ from gctune.analysis.recommend import (
     gap_text,
     recommend,
 )
-from gctune.analysis.stats import PointStats, pareto_front
+from gctune.analysis.stats import pareto_front
 from gctune.present.advice import describe, headline, snippet
 from gctune.present.next_steps import workload_args
 from gctune.present.plots import chart_stem, workload_charts
@@ -49,6 +45,13 @@ from gctune.present.render import (
     Para,
     Renderer,
     Table,
+)
+from gctune.present.report_sections import claims, environment
+from gctune.present.report_tables import (
+    GAP_CAPTION,
+    generations_table,
+    points_table,
+    ratio_cell,
 )
 from gctune.present.trajectory_plot import trajectory_chart
 
@@ -199,14 +202,14 @@ def report_blocks(
         ),
         *_headlines(data, recs),
         *_summary(data, recs),
-        *_environment(data),
+        *environment(data),
     ]
     for workload in data.workloads:
         blocks += _workload(
             data, workload, recs.get(workload), charts_dir, max_memory_ratio, warnings
         )
     # the check of the premise of GC tuning comes after the user's own workloads
-    blocks += _claims(data)
+    blocks += claims(data)
     blocks += _warnings(data, warnings)
     blocks += _glossary(data.unit)
     return blocks
@@ -218,84 +221,6 @@ def _headlines(data: SweepData, recs: dict[str, Recommendation]) -> list[Block]:
     if not lines:
         return []
     return [Heading(2, "The answer, per workload"), Bullets(tuple(lines))]
-
-
-def _measured_interpreters(data: SweepData) -> list[tuple[dict[str, Any], list[str]]]:
-    """The interpreters the finished points ran on, each with its workloads, in order.
-
-    A point records the interpreter it measured: for a ``--command`` program, the one
-    that ran the program's top process, which need not be the sweep's own. The
-    manifest's is the fallback for points that recorded none.
-    """
-    own: dict[str, Any] = data.manifest.environment.get("python") or {}
-    found: dict[str, tuple[dict[str, Any], list[str]]] = {}
-    for point in (p for p in data.points if p.ok):
-        info = point.interpreter if point.interpreter.get("version") else own
-        key = json.dumps(info, sort_keys=True, default=str)
-        workloads = found.setdefault(key, (info, []))[1]
-        if point.workload not in workloads:
-            workloads.append(point.workload)
-    return list(found.values()) or [(own, list(data.workloads))]
-
-
-def _python_rows(py: dict[str, Any], compiler: Optional[str]) -> list[tuple[str, str]]:
-    build = "free-threaded" if py.get("free_threaded") else "with the GIL"
-    if compiler:
-        build += f", {compiler}"
-    thresholds = py.get("default_thresholds")
-    return [
-        ("Python", f"{py.get('implementation', '?')} {py.get('version', '?')} ({build})"),
-        ("Interpreter", str(py.get("executable", "?"))),
-        (
-            "GC",
-            f"{py.get('gc_kind', '?')}, default thresholds "
-            + (str(tuple(thresholds)) if thresholds else "?"),
-        ),
-    ]
-
-
-def _environment(data: SweepData) -> list[Block]:
-    env = data.manifest.environment
-    own: dict[str, Any] = env.get("python") or {}
-    spec = data.manifest.spec
-    measured = _measured_interpreters(data)
-    # pyperf's metadata describes the process pyperf timed: for a --command program,
-    # pyperf's own interpreter, not the program's, so its compiler is left out there
-    meta = next((p.metadata for p in data.points if p.metadata), {})
-    compiler = None if data.applied_at_startup else meta.get("python_compiler")
-    rows: list[tuple[str, str]] = []
-    for py, workloads in measured:
-        python_rows = _python_rows(py, compiler)
-        if len(measured) > 1:
-            python_rows = [(f"{k} ({', '.join(workloads)})", v) for k, v in python_rows]
-        rows += python_rows
-    if any(py.get("executable") != own.get("executable") for py, _ in measured):
-        rows.append(
-            (
-                "gctune ran on",
-                f"{own.get('implementation', '?')} {own.get('version', '?')} "
-                f"({own.get('executable', '?')}); the rows above are what was measured",
-            )
-        )
-    rows += [
-        ("Machine", str(env.get("machine") or env.get("hostname") or "?")),
-        ("CPU", f"{env.get('cpu_model') or '?'} ({env.get('cpu_count') or '?'} logical CPUs)"),
-        ("Platform", str(env.get("platform", "?"))),
-        ("pyperf", f"{env.get('pyperf_version', '?')}, {spec.get('mode', '?')} mode"),
-        ("gctune", str(env.get("gctune_version", "?"))),
-        ("git commit", f"{env.get('git_commit') or 'unknown'} {env.get('git_date') or ''}"),
-        ("Results", str(data.directory)),
-    ]
-    return [Heading(2, "Environment"), Table(("", "value"), tuple(rows), align="lw")]
-
-
-def _ratio_cell(s: PointStats) -> str:
-    if s.time_ratio is None:
-        return "-"
-    ns = " n.s." if s.setting != "default" and not s.time_significant else ""
-    lower = " (lower bound)" if s.steady == "not steady" else ""
-    interval = fmt_interval(s.time_ratio_low, s.time_ratio_high)
-    return f"{fmt_ratio(s.time_ratio)} {interval}{ns}{lower}"
 
 
 def _summary(data: SweepData, recs: dict[str, Recommendation]) -> list[Block]:
@@ -310,7 +235,7 @@ def _summary(data: SweepData, recs: dict[str, Recommendation]) -> list[Block]:
             (
                 workload,
                 s.setting,
-                _ratio_cell(s),
+                ratio_cell(s),
                 gap_text(s, rec.floor),
                 fmt_ratio(s.rss_ratio),
                 "kept default: no significant gain" if rec.is_default else rec.metric,
@@ -333,192 +258,6 @@ def _summary(data: SweepData, recs: dict[str, Recommendation]) -> list[Block]:
             + GAP_CAPTION,
         ),
     ]
-
-
-def _claims(data: SweepData) -> list[Block]:
-    rows = []
-    lines = []
-    shown = agree = 0
-    for workload in data.workloads:
-        ev = reclaim_evidence(data.stats[workload])
-        if ev is None:
-            continue
-        shown += 1
-        agree += ev.consistent
-        garbage = (
-            f"the collector freed {ev.collected_per_collection:,.1f} objects per collection"
-            if ev.cyclic
-            else f"the collector found next to no garbage "
-            f"({ev.collected_per_collection:.2f} objects per collection)"
-        )
-        if ev.rss_ratio is None:
-            memory = f"with GC disabled the point failed ({ev.disabled_reason})"
-        else:
-            memory = (
-                f"with GC disabled peak RSS is {fmt_ratio(ev.rss_ratio)} default's "
-                f"({fmt_bytes(ev.disabled_rss_bytes)} vs {fmt_bytes(ev.default_rss_bytes)})"
-            )
-        verdict = "as the claim says" if ev.consistent else "NOT as the claim says"
-        lines.append(f"{workload}: {garbage}; {memory}: {verdict}.")
-        rows.append(
-            (
-                workload,
-                f"{ev.collected_per_collection:,.2f}",
-                fmt_bytes(ev.default_rss_bytes),
-                fmt_bytes(ev.disabled_rss_bytes),
-                fmt_ratio(ev.rss_ratio) if ev.rss_ratio is not None else "failed",
-                ("cycles" if ev.cyclic else "no cycles") + ", " + ("grows" if ev.grows else "flat"),
-            )
-        )
-    blocks: list[Block] = [
-        Heading(2, "Who frees the garbage: reference counting or the collector"),
-        Para(
-            "The claim: reference counting frees acyclic garbage at once, so a workload "
-            "without cycles keeps a flat peak RSS with the collector disabled; garbage in "
-            "reference cycles is freed only by the collector, so a cyclic workload's peak "
-            "RSS grows without it. Below, from this sweep's default and disabled points: "
-            f"a workload counts as cyclic when its default collector freed at least "
-            f"{CYCLIC_PER_COLLECTION:g} object per collection, and its memory as grown when "
-            "the disabled spans' RSS trajectory is classified growing (a least-squares line "
-            "through the settled samples rises by at least 1 MiB and 2%; see the memory-over-"
-            "time chart); results without trajectories fall back to peak RSS significantly "
-            f"above default's (95% bootstrap) by more than {MIN_RSS_GROWTH:.0%}."
-        ),
-    ]
-    if not rows:
-        return [*blocks, Para("This sweep has no workload with both default and disabled.")]
-    blocks += [
-        Table(
-            (
-                "workload",
-                "objects freed per collection (default)",
-                "peak RSS default",
-                "peak RSS disabled",
-                "disabled / default",
-                "reading",
-            ),
-            tuple(rows),
-            align="lrrrrl",
-        ),
-        Bullets(tuple(lines)),
-        Para(
-            f"The data shows the claim on {agree} of {shown} workload(s). The growth rate, not "
-            "the peak, is the verdict: how high memory climbs with the collector off depends "
-            "on how long the spans ran."
-        ),
-    ]
-    return blocks
-
-
-GAP_CAPTION = (
-    "gap closed: share of the time between default and disabled (the no-collector floor) "
-    "a setting recovers; no gap: disabled is not significantly faster than default, so "
-    "there is nothing to recover and any share would be noise; past floor: faster than "
-    "disabled (noise, or disabled paying for its growing memory)."
-)
-
-
-def _points_table(rows: list[PointStats], unit: str) -> Table:
-    requests = any(s.request_p99_ns is not None for s in rows)
-    floor = next((s for s in rows if s.setting == "disabled"), None)
-    headers = [
-        "setting",
-        f"time/{unit}",
-        "vs default [95%]",
-        "overhead vs floor",
-        "gap closed",
-        "GC %",
-        "GCs",
-        "pause p50",
-        "p99",
-        "max",
-        "peak RSS",
-        "RSS/def",
-        "state",
-        "memory",
-        "rounds",
-    ]
-    if requests:
-        headers += ["req p50", "req p99", "req max"]
-    body: list[tuple[str, ...]] = []
-    for s in rows:
-        if not s.ok:
-            body.append((s.setting, f"failed: {s.reason or 'no reason recorded'}"))  # spans
-            continue
-        paused = s.collections > 0
-        cells = [
-            s.setting,
-            fmt_ns(s.mean_s * 1e9),
-            _ratio_cell(s),
-            fmt_pct(s.overhead, signed=True),
-            gap_text(s, floor),
-            f"{s.gc_share * 100:.1f}",
-            f"{s.collections:,}",
-            fmt_ns(s.pause_p50_ns if paused else None),
-            fmt_ns(s.pause_p99_ns if paused else None),
-            fmt_ns(s.pause_max_ns if paused else None),
-            fmt_bytes(s.peak_rss_bytes),
-            fmt_ratio(s.rss_ratio),
-            _state_cell(s),
-            _memory_cell(s),
-            str(s.rounds or s.n_runs),
-        ]
-        if requests:
-            cells += [fmt_ns(s.request_p50_ns), fmt_ns(s.request_p99_ns), fmt_ns(s.request_max_ns)]
-        body.append(tuple(cells))
-    return Table(
-        tuple(headers),
-        tuple(body),
-        align="l" + "r" * (len(headers) - 1),
-        caption=f"time/{unit}: mean over whole spans"
-        + (" (a whole run of the program, start-up included)" if unit == "run" else "")
-        + "; vs default: geometric mean of the per-round ratios in seconds (not in "
-        "speed-reference loops: docs/time-reference.md) with its 95% t-interval over rounds "
-        "(n.s.: includes 1); overhead vs floor: (T - T_disabled) / T_disabled; "
-        "GC %: pause total / measured wall time; pauses and RSS over all spans; state: "
-        "steady (every span held 2 full collections), rare full GC (fewer, their cost "
-        "bounded under 1%), NOT steady (time is a lower bound); memory: bounded, or growth "
-        "per step; rounds: spans measured. " + GAP_CAPTION,
-    )
-
-
-def _state_cell(s: PointStats) -> str:
-    if s.steady == "not steady":
-        return "NOT steady (lower bound)"
-    if s.steady == "rare full GC" and s.missed_bound is not None:
-        return f"rare full GC (≤{s.missed_bound:.1%})"
-    return s.steady
-
-
-def _memory_cell(s: PointStats) -> str:
-    return s.growth.words() if s.growth else "-"
-
-
-def _generations_table(rows: list[PointStats]) -> Table:
-    body = []
-    for s in rows:
-        for gen, p in sorted(s.pauses_by_gen.items()):
-            body.append(
-                (
-                    s.setting,
-                    str(gen),
-                    f"{p.count:,}",
-                    f"{s.collections_per_s_by_gen.get(gen, 0.0):,.1f}",
-                    fmt_ns(p.p50_ns),
-                    fmt_ns(p.p90_ns),
-                    fmt_ns(p.p99_ns),
-                    fmt_ns(p.p999_ns),
-                    fmt_ns(p.max_ns),
-                    fmt_ns(p.total_ns),
-                )
-            )
-    return Table(
-        ("setting", "gen", "collections", "per s", "p50", "p90", "p99", "p99.9", "max", "total"),
-        tuple(body),
-        align="lrrrrrrrrr",
-        caption="Pause durations by generation (per s: collections per second of measured "
-        "time). Settings without a row had no collection while measuring.",
-    )
 
 
 def _workload(
@@ -557,7 +296,7 @@ def _workload(
         blocks.append(Para("Read these numbers with:"))
         blocks.append(Bullets(tuple(doubts)))
         warnings += [f"{workload}: {d}" for d in doubts]
-    blocks += [Heading(3, "Points"), _points_table(rows, data.unit)]
+    blocks += [Heading(3, "Points"), points_table(rows, data.unit)]
     front = pareto_front(ok)
     if front:
         blocks.append(
@@ -568,7 +307,7 @@ def _workload(
             )
         )
     if any(s.pauses_by_gen for s in ok):
-        blocks += [Heading(3, "Pauses per generation"), _generations_table(ok)]
+        blocks += [Heading(3, "Pauses per generation"), generations_table(ok)]
     blocks.append(Heading(3, "Recommendation"))
     if rec is None:
         blocks.append(Para("No recommendation: see Warnings."))

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional
 
-from gctune.store.results import atomic_write_json
+from gctune.store.atomic import atomic_write_json
 from gctune.sweep.counts import COUNT_HASH_SEED, CountPoint, measure_point, valgrind
 
 __all__ = [

@@ -23,6 +23,8 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import IO, Any, Optional
 
+from gctune.store.atomic import write_whole
+
 __all__ = [
     "LOG_CAP",
     "MAX_MEMORY_CAP",
@@ -352,11 +354,9 @@ def _left_of(leader: int, seen: dict[int, int], before: set[int]) -> list[int]:
 
 
 def _write_record(record: Path, seen: dict[int, int], mark: str) -> None:
-    tmp = record.with_name(record.name + ".new")
     document = {"mark": mark, "processes": {str(pid): start for pid, start in seen.items()}}
     with suppress(OSError):
-        tmp.write_text(json.dumps(document))
-        os.replace(tmp, record)
+        write_whole(record, lambda tmp: tmp.write_text(json.dumps(document)))
 
 
 def end_recorded(record: Path) -> list[int]:

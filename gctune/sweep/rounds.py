@@ -29,15 +29,10 @@ from pathlib import Path
 from typing import Any, Callable, Optional
 
 from gctune.analysis.steady import FULL_TARGET
+from gctune.store.atomic import atomic_write_json
+from gctune.store.documents import span_point_document
 from gctune.store.race import DECIDED, ROUND_CAP, Stop, race_stop
-from gctune.store.results import (
-    Point,
-    atomic_write_json,
-    load_point,
-    point_path,
-    read_point_document,
-    span_point_document,
-)
+from gctune.store.results import Point, load_point, point_path, read_point_document
 from gctune.sweep.decide import futile, outcome, undecided
 from gctune.sweep.horizon import SpanPlan, plan_span
 from gctune.sweep.isolation import PROCESS_RECORD, cut_bytes, log_since, run_isolated

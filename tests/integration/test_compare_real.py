@@ -15,7 +15,8 @@ import pytest
 from typer.testing import CliRunner
 
 from gctune.cli.main import app
-from gctune.sweep.runner import SweepSpec, run_sweep
+from gctune.sweep.runner import run_sweep
+from gctune.sweep.spec import SweepSpec
 
 pytestmark = pytest.mark.integration
 SETTINGS = ("default", "400,10,10")

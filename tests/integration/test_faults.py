@@ -25,7 +25,8 @@ from typer.testing import CliRunner
 
 from gctune.cli.main import app
 from gctune.store.results import load_point, load_sweep
-from gctune.sweep.runner import SweepSpec, plan_points, run_sweep
+from gctune.sweep.runner import run_sweep
+from gctune.sweep.spec import SweepSpec, plan_points
 
 pytestmark = pytest.mark.integration
 

@@ -17,7 +17,8 @@ from pathlib import Path
 import pytest
 
 from gctune.sweep.isolation import run_isolated
-from gctune.sweep.runner import SweepSpec, run_sweep
+from gctune.sweep.runner import run_sweep
+from gctune.sweep.spec import SweepSpec
 from tests.integration.test_faults import processes_mentioning, wait_for
 
 pytestmark = pytest.mark.integration

@@ -19,7 +19,8 @@ from typer.testing import CliRunner
 from gctune.analysis.stats import workload_stats
 from gctune.cli.main import app
 from gctune.store.results import Point, load_sweep
-from gctune.sweep.runner import SweepSpec, run_sweep
+from gctune.sweep.runner import run_sweep
+from gctune.sweep.spec import SweepSpec
 
 pytestmark = pytest.mark.integration
 cli = CliRunner()

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from gctune.store.results import load_point, load_sweep
-from gctune.sweep.runner import SweepSpec, run_sweep
+from gctune.sweep.runner import run_sweep
+from gctune.sweep.spec import SweepSpec
 
 pytestmark = pytest.mark.integration
 

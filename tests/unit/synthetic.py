@@ -13,13 +13,9 @@ from pathlib import Path
 from typing import Any, Optional
 
 from gctune.measure.histogram import Histogram
-from gctune.store.results import (
-    Manifest,
-    atomic_write_json,
-    point_document,
-    point_path,
-    write_manifest,
-)
+from gctune.store.atomic import atomic_write_json
+from gctune.store.documents import point_document
+from gctune.store.results import Manifest, point_path, write_manifest
 
 MIB = 1024**2
 SWEEP_PYTHON = {

@@ -16,19 +16,19 @@ from typer.testing import CliRunner
 
 from gctune.cli.main import app
 from gctune.measure.settings import SettingError, grid_from_toml, parse_setting
+from gctune.store.atomic import atomic_write_json
+from gctune.store.documents import point_document
 from gctune.store.results import (
     Manifest,
     ResultError,
-    atomic_write_json,
     load_point,
     load_sweep,
-    point_document,
     point_path,
     read_manifest,
     write_manifest,
 )
 from gctune.sweep.environment import InterpreterError
-from gctune.sweep.runner import SweepSpec
+from gctune.sweep.spec import SweepSpec
 
 runner = CliRunner()
 

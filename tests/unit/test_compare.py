@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from gctune.analysis.compare import CompareError, Threshold, compare_sweeps, parse_threshold
+from gctune.analysis.compare import compare_sweeps
+from gctune.analysis.comparison import CompareError, Threshold, parse_threshold
 from gctune.cli.main import app
 from tests.synthetic import PY311, Spec, make_sweep
 

@@ -7,7 +7,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from gctune.analysis.compare import Threshold, compare_sweeps
+from gctune.analysis.compare import compare_sweeps
+from gctune.analysis.comparison import Threshold
 from tests.unit.synthetic import Synth, write_sweep
 
 COUNTS0 = (Threshold("collections", 0.0),)

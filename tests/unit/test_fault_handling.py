@@ -17,9 +17,10 @@ import pytest
 
 import gctune
 from gctune.store import results
-from gctune.store.results import atomic_write_json, remove_partial_files
+from gctune.store.atomic import atomic_write_json
+from gctune.store.results import remove_partial_files
 from gctune.sweep.isolation import worker_rss
-from gctune.sweep.runner import SweepSpec
+from gctune.sweep.spec import SweepSpec
 from gctune.sweep.worker_failure import failure_reason
 
 MiB = 1024**2

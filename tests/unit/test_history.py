@@ -8,8 +8,9 @@ import numpy
 import pytest
 from typer.testing import CliRunner
 
-from gctune.analysis.history import history_figure, load_history, plot_history
+from gctune.analysis.history import load_history
 from gctune.cli.main import app
+from gctune.present.history_plot import history_figure, plot_history
 from gctune.store.results import ResultError
 from tests.synthetic import Spec, make_sweep
 

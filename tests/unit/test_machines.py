@@ -11,7 +11,8 @@ from typing import Any, Optional
 import pytest
 from typer.testing import CliRunner
 
-from gctune.analysis.compare import CompareError, Threshold, compare_sweeps
+from gctune.analysis.compare import compare_sweeps
+from gctune.analysis.comparison import CompareError, Threshold
 from gctune.analysis.history import load_history
 from gctune.cli.main import app
 from gctune.store.machine import Machine

@@ -16,7 +16,7 @@ from matplotlib.figure import Figure
 from typer.testing import CliRunner
 
 from gctune.cli.main import app
-from gctune.store.results import atomic_write_json
+from gctune.store.atomic import atomic_write_json
 from tests.unit.synthetic import Synth, scaled, write_sweep
 
 runner = CliRunner()

@@ -146,7 +146,7 @@ def test_missing_snapshots_fail_the_point_instead_of_mispairing(tmp_path: Path) 
 
 
 def test_a_command_sweep_spec_survives_the_manifest() -> None:
-    from gctune.sweep.runner import SweepSpec, plan_points
+    from gctune.sweep.spec import SweepSpec, plan_points
 
     spec = SweepSpec(
         workloads=("app",),

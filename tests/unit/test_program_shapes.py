@@ -14,8 +14,10 @@ from pathlib import Path
 import pytest
 
 from gctune.measure.catalog import WorkloadError, load_workload
+from gctune.store.atomic import atomic_write_json
+from gctune.store.documents import span_point_document
 from gctune.store.fields import check_run_fields
-from gctune.store.results import atomic_write_json, load_point, span_point_document
+from gctune.store.results import load_point
 from gctune.sweep.isolation import (
     MARK_VARIABLE,
     PROCESS_RECORD,

@@ -7,14 +7,14 @@ from typing import Any
 import pytest
 
 from gctune.measure.histogram import Histogram
+from gctune.store.atomic import atomic_write_json
+from gctune.store.documents import point_document
 from gctune.store.results import (
     FORMAT_VERSION,
     Manifest,
     ResultError,
-    atomic_write_json,
     load_point,
     load_sweep,
-    point_document,
     point_path,
     read_manifest,
     write_manifest,

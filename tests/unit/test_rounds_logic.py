@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from gctune.analysis.compare import parse_threshold
+from gctune.analysis.comparison import parse_threshold
 from gctune.analysis.gate import gate
 from gctune.analysis.growth import point_growth, run_growth
 from gctune.analysis.paired import round_spread

@@ -8,7 +8,9 @@ from typing import Any
 
 import pytest
 
-from gctune.store.results import atomic_write_json, load_point, span_point_document
+from gctune.store.atomic import atomic_write_json
+from gctune.store.documents import span_point_document
+from gctune.store.results import load_point
 
 
 def worker_output(values: list[float] | None, *, probe: bool = True) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from typing import Any
 import typer
 import yaml
 
-from gctune.analysis.compare import parse_threshold
+from gctune.analysis.comparison import parse_threshold
 from gctune.cli.main import app
 
 ROOT = Path(__file__).resolve().parents[2]
