@@ -7,6 +7,8 @@ import re
 from dataclasses import asdict, dataclass, field
 from typing import Any, Optional
 
+from gctune.errors import UserError
+
 # The metrics a gate can name, with their unit and how they are compared.
 GATES: dict[str, str] = {
     "time": "time per step (s); bootstrap interval of the ratio of run means",
@@ -27,7 +29,7 @@ RULE = (
 )
 
 
-class CompareError(ValueError):
+class CompareError(UserError, ValueError):
     """Two result sets that cannot be compared, or a gate that cannot be read."""
 
 

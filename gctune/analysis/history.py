@@ -28,6 +28,7 @@ from gctune.analysis.compare import interpreter_label
 from gctune.analysis.compare_metrics import beyond, run_p99s
 from gctune.analysis.intervals import Change, compare_samples
 from gctune.analysis.stats import point_stats, run_means
+from gctune.errors import UserError
 from gctune.measure.settings import canonical_id
 from gctune.store.machine import Machine, machines_apart
 from gctune.store.results import Point, ResultError, load_sweep_partial
@@ -47,7 +48,7 @@ __all__ = [
 DEFAULT_MIN_EFFECT = 0.05
 
 
-class HistoryError(Exception):
+class HistoryError(UserError):
     """A history chart that cannot be written; one line naming the file."""
 
 

@@ -36,6 +36,7 @@ from gctune.analysis.intervals import Change
 from gctune.analysis.paired import RunSample, paired_change, run_time
 from gctune.analysis.recycle import MIN_INTERVAL_STEPS, Recycle, recycle_plan
 from gctune.analysis.stats import PointStats
+from gctune.errors import UserError
 from gctune.measure.histogram import Histogram
 from gctune.measure.settings import change_size
 from gctune.store.race import DECIDED
@@ -58,7 +59,7 @@ DEFAULT_MAX_MEMORY_RATIO = 1.25
 DEFAULT_MIN_GAIN = 0.02
 
 
-class RecommendError(ValueError):
+class RecommendError(UserError, ValueError):
     """A recommendation that cannot be made from the data; one line for the user."""
 
 

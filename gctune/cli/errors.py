@@ -1,8 +1,8 @@
 """One voice for errors: every failure a user can cause ends in one line on stderr,
 ``gctune: error: ...``, and an exit status, never a traceback or a boxed panel.
 
-- gctune's own error types (a setting, a workload, a result file, ...) and
-  :class:`GctuneError` raised by the commands: exit status 2 (or the error's own);
+- every :class:`gctune.errors.UserError` (a setting, a workload, a result file, ...,
+  and :class:`GctuneError` raised by the commands): exit status 2 (or the error's own);
 - an ``OSError`` nobody expected (a file that cannot be read or written): exit status 2,
   the file named;
 - click's errors (an unknown option, a value out of its range, an unreadable path
@@ -20,19 +20,10 @@ from typing import Any, Callable, Optional, TypeVar
 import typer
 from typer.core import TyperGroup
 
-from gctune.analysis.comparison import CompareError
-from gctune.analysis.recommend import RecommendError
-from gctune.measure.catalog import WorkloadError
-from gctune.measure.settings import SettingError
-from gctune.store.machine import MachineError
-from gctune.store.results import ResultError
-from gctune.sweep.environment import InterpreterError
-from gctune.sweep.program import ProgramError
-from gctune.sweep.spec import SweepError
+from gctune.errors import UserError
 
 __all__ = [
     "FAILED_POINTS",
-    "USER_ERRORS",
     "GctuneError",
     "OneVoice",
     "one_line",
@@ -103,21 +94,10 @@ class OneVoice(TyperGroup):
 
 
 F = TypeVar("F", bound=Callable[..., Any])
-USER_ERRORS = (
-    SettingError,
-    WorkloadError,
-    SweepError,
-    InterpreterError,
-    ResultError,
-    CompareError,
-    ProgramError,
-    RecommendError,
-    MachineError,
-)
 
 
-class GctuneError(Exception):
-    """A user-facing error carrying its exit status."""
+class GctuneError(UserError):
+    """A user-facing error raised by a command, carrying its exit status."""
 
     def __init__(self, message: str, exit_code: int = 2) -> None:
         super().__init__(message)
@@ -131,12 +111,9 @@ def user_errors(func: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)
-        except GctuneError as exc:
+        except UserError as exc:
             _say("error", exc)
             raise typer.Exit(exc.exit_code) from None
-        except USER_ERRORS as exc:
-            _say("error", exc)
-            raise typer.Exit(2) from None
         except OSError as exc:  # a file gctune did not expect to fail: still one line
             where = f"{os.fsdecode(exc.filename)}: " if exc.filename else ""
             _say("error", f"{where}{exc.strerror or exc}")

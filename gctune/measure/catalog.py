@@ -49,6 +49,8 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any, Callable, Optional
 
+from gctune.errors import UserError
+
 __all__ = [
     "BUILTIN_PACKAGE",
     "Workload",
@@ -63,7 +65,7 @@ __all__ = [
 ]
 
 
-class WorkloadError(ValueError):
+class WorkloadError(UserError, ValueError):
     """A workload that cannot be found or does not follow the protocol."""
 
 

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Optional
 
+from gctune.errors import UserError
 from gctune.measure.collector import DEFAULT_THRESHOLD12
 
 __all__ = [
@@ -45,7 +46,7 @@ __all__ = [
 ]
 
 
-class SettingError(ValueError):
+class SettingError(UserError, ValueError):
     """A setting, grid or sweep file the user gave cannot be understood."""
 
 

@@ -31,6 +31,7 @@ from gctune.analysis.recommend import (
     recommend,
 )
 from gctune.analysis.stats import pareto_front
+from gctune.errors import UserError
 from gctune.present.advice import describe, headline, snippet
 from gctune.present.next_steps import workload_args
 from gctune.present.plots import chart_stem, workload_charts
@@ -83,7 +84,7 @@ def build_report(
     )
 
 
-class ReportError(Exception):
+class ReportError(UserError):
     """A report that cannot be written; the message names the file, one line for the user."""
 
 

@@ -22,6 +22,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Optional
 
+from gctune.errors import UserError
+
 __all__ = [
     "MACHINE_ENV",
     "Machine",
@@ -34,7 +36,7 @@ __all__ = [
 MACHINE_ENV = "GCTUNE_MACHINE"
 
 
-class MachineError(ValueError):
+class MachineError(UserError, ValueError):
     """A machine name that cannot be recorded; one line for the user."""
 
 

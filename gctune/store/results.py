@@ -42,6 +42,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional
 
+from gctune.errors import UserError
 from gctune.measure.histogram import Histogram
 from gctune.store.atomic import PARTIAL, atomic_write_json
 from gctune.store.fields import check_manifest_fields, check_point_fields
@@ -71,7 +72,7 @@ MANIFEST = "manifest.json"
 POINTS = "points"
 
 
-class ResultError(ValueError):
+class ResultError(UserError, ValueError):
     """A result file that is missing, damaged, of another format version, or not gctune's."""
 
 

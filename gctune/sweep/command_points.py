@@ -118,7 +118,7 @@ def _run_command_point(
             cmd,
             log_path,
             output,
-            lambda _code, log: program.failure_reason(
+            lambda _code, log: program.program_failure(
                 launch, spec.cwd, log, min(spec.timeout, 120)
             ),
         )

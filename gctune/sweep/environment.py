@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 from gctune import __version__
+from gctune.errors import UserError
 from gctune.store.machine import machine_name
 
 __all__ = [
@@ -26,7 +27,7 @@ __all__ = [
 ]
 
 
-class InterpreterError(Exception):
+class InterpreterError(UserError):
     """The interpreter to measure cannot run gctune's points; one line for the user."""
 
 

@@ -45,8 +45,11 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Optional
 
+from gctune.errors import UserError
 from gctune.measure.histogram import Histogram
 from gctune.measure.probe import ROOT_ENV
+from gctune.sweep.environment import InterpreterError, check_interpreter
+from gctune.sweep.worker_failure import last_line, signal_name
 
 __all__ = [
     "STARTUP_DIR",
@@ -55,7 +58,7 @@ __all__ = [
     "attach_snapshots",
     "check_command",
     "command_id",
-    "failure_reason",
+    "program_failure",
     "prepare_launch",
     "program_interpreter",
     "pyperf_command",
@@ -67,7 +70,7 @@ _PYTHON = re.compile(r"^(python|pypy)[0-9.]*t?$")
 _VALUE_OPTIONS = ("-X", "-W", "-Q")
 
 
-class ProgramError(ValueError):
+class ProgramError(UserError, ValueError):
     """A command that cannot be run as given; the message is one line for the user."""
 
 
@@ -332,7 +335,7 @@ def attach_snapshots(pyperf_data: dict[str, Any], snapshot_dir: Path) -> Optiona
 # --- diagnosis and interpreter ------------------------------------------------------
 
 
-def failure_reason(launch: Launch, cwd: Optional[str], log_text: str, timeout: float) -> str:
+def program_failure(launch: Launch, cwd: Optional[str], log_text: str, timeout: float) -> str:
     """Why the program failed under pyperf, in one line.
 
     pyperf discards the program's output, so the program is run once more, directly,
@@ -355,19 +358,14 @@ def failure_reason(launch: Launch, cwd: Optional[str], log_text: str, timeout: f
         )
     except (OSError, subprocess.TimeoutExpired) as exc:
         return f"program exited with status {code} under pyperf (re-run: {exc})"
-    last = _last_line(done.stderr) or _last_line(done.stdout) or "no output"
+    last = last_line(done.stderr) or last_line(done.stdout) or "no output"
     if "MemoryError" in last:
         return f"exceeded the memory cap: {last}"
     if done.returncode == 0:
         return f"program exited with status {code} under pyperf, but 0 when run again"
     if done.returncode < 0:
-        return f"program killed by signal {-done.returncode}: {last}"
+        return f"program killed by {signal_name(-done.returncode)}: {last}"
     return f"program exited with status {done.returncode}: {last}"
-
-
-def _last_line(output: bytes) -> str:
-    lines = [ln.strip() for ln in output.decode(errors="replace").splitlines() if ln.strip()]
-    return lines[-1] if lines else ""
 
 
 def program_interpreter(snapshot_dir: Path) -> dict[str, Any]:
@@ -381,16 +379,9 @@ def program_interpreter(snapshot_dir: Path) -> dict[str, Any]:
 
 @lru_cache(maxsize=8)
 def _interpreter_of(executable: str, version: str) -> dict[str, Any]:
-    parent = str(STARTUP_DIR.parent.parent)
-    code = (
-        f"import sys, json; sys.path.insert(0, {parent!r}); import gctune.measure.probe as p; "
-        "print(json.dumps(p.interpreter_info()))"
-    )
+    """Asked as a sweep asks the interpreter it measures (:func:`check_interpreter`); an
+    interpreter that cannot run gctune's modules is known by its version only."""
     try:
-        done = subprocess.run(
-            [executable, "-S", "-c", code], capture_output=True, text=True, timeout=60
-        )
-        info: dict[str, Any] = json.loads(done.stdout)
-    except (OSError, subprocess.TimeoutExpired, json.JSONDecodeError):
-        info = {"version": version, "executable": executable}
-    return info
+        return check_interpreter(executable)
+    except InterpreterError:
+        return {"version": version, "executable": executable}

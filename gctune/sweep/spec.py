@@ -8,6 +8,7 @@ import sys
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any, Optional
 
+from gctune.errors import UserError
 from gctune.measure.catalog import workload_ids
 from gctune.sweep.decide import DECIDE_ROUNDS
 from gctune.sweep.racing import DEFAULT_MIN_GAIN
@@ -24,7 +25,7 @@ DEFAULT_TIMEOUT = 600.0
 QUICK_ARGS = ("--processes", "6", "--values", "3")
 
 
-class SweepError(Exception):
+class SweepError(UserError):
     """A sweep that cannot start or go on; the message is one line for the user."""
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Any, Optional
 
@@ -160,3 +161,13 @@ def test_a_command_sweep_spec_survives_the_manifest() -> None:
         ("app", "default"),
         ("app", "disabled"),
     ]
+
+
+def test_a_programs_interpreter_is_asked_as_a_sweeps_is() -> None:
+    """The program's interpreter answers in full (a wrong path to gctune's modules once
+    left only its version and executable, silently)."""
+    from gctune.sweep.program import _interpreter_of
+
+    info = _interpreter_of(sys.executable, "0.0")
+    assert info["executable"] == sys.executable
+    assert {"version", "gc_kind", "default_thresholds"} <= set(info)
