@@ -1,4 +1,6 @@
-"""TODO docstring"""
+"""One point against another, metric by metric: time, CPU and p99 in seconds (paired
+within rounds when both were measured in spans), collections and memory from counters,
+each with its interval or bounds and whether it is beyond its gate."""
 
 from __future__ import annotations
 

@@ -1,4 +1,6 @@
-"""TODO docstring"""
+"""What ``compare`` and ``gate`` say: the gates (metrics and the rule of each), a
+threshold as a user writes it (``time:5%``), and the results per metric, per point and
+for the whole comparison, with their JSON."""
 
 from __future__ import annotations
 

@@ -19,8 +19,8 @@ from typing import Any, Callable
 import pyperf
 
 from gctune.measure.catalog import Workload, WorkloadError, load_workload
+from gctune.measure.guards import die_with_parent, exit_when_out_of_memory, limit_memory
 from gctune.measure.settings import SettingError, apply_setting, parse_setting
-from gctune.measure.span import _die_with_parent, _exit_when_out_of_memory, _limit_memory
 
 __all__ = ["main"]
 
@@ -73,7 +73,7 @@ def main() -> None:
     )
     args = runner.parse_args()
     if args.parent_pid:
-        _die_with_parent(args.parent_pid)
+        die_with_parent(args.parent_pid)
     if not args.no_probe:
         hooks = list(args.hook or [])
         if HOOK not in hooks:
@@ -89,9 +89,9 @@ def main() -> None:
     if not args.worker:
         runner.bench_time_func(name, _not_in_manager, metadata=metadata)
         return
-    with _exit_when_out_of_memory(args.max_memory):
+    with exit_when_out_of_memory(args.max_memory):
         if args.max_memory:
-            _limit_memory(args.max_memory)
+            limit_memory(args.max_memory)
         try:
             workload = load_workload(args.workload)
         except WorkloadError as exc:

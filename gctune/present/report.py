@@ -34,7 +34,7 @@ from gctune.analysis.stats import pareto_front
 from gctune.errors import UserError
 from gctune.present.advice import describe, headline, snippet
 from gctune.present.next_steps import workload_args
-from gctune.present.plots import chart_stem, workload_charts
+from gctune.present.plots import chart_stem, trajectory_chart, workload_charts
 from gctune.present.render import (
     Block,
     Bullets,
@@ -54,7 +54,6 @@ from gctune.present.report_tables import (
     points_table,
     ratio_cell,
 )
-from gctune.present.trajectory_plot import trajectory_chart
 
 __all__ = ["FORMATS", "ReportError", "build_report", "report_blocks", "write_report"]
 
