@@ -9,6 +9,7 @@ import typer
 
 from gctune.store.fields import INT64_MAX
 from gctune.store.machine import MACHINE_ENV
+from gctune.sweep.modes import MODES
 from gctune.sweep.spec import DEFAULT_TIMEOUT
 
 RESULTS = Path("results")
@@ -34,18 +35,16 @@ NAME = typer.Option(
 )
 
 
-QUICK = typer.Option(
-    False, "--quick", help="3 rounds, spans of up to 1 s (the quick grid's default)."
-)
+QUICK = typer.Option(False, "--quick", help=MODES["quick"].help())
 
 
-FAST = typer.Option(False, "--fast", help="3 rounds, spans of up to 0.8 s.")
+FAST = typer.Option(False, "--fast", help=MODES["fast"].help())
 
 
-NORMAL = typer.Option(False, "--normal", help="3 to 8 rounds with racing, spans of up to 3 s.")
+NORMAL = typer.Option(False, "--normal", help=MODES["normal"].help())
 
 
-RIGOROUS = typer.Option(False, "--rigorous", help="5 to 15 rounds, spans of up to 6 s.")
+RIGOROUS = typer.Option(False, "--rigorous", help=MODES["rigorous"].help())
 
 
 # a size is stored as a 64-bit count (gctune.store.fields): refuse a larger one before
@@ -96,8 +95,9 @@ MAX_POINT_TIME = typer.Option(
     "--max-point-time",
     min=0.001,
     metavar="SECONDS",
-    help="Seconds one span of a point may measure (default: the mode's: quick 1, fast 0.8, "
-    "normal 3, rigorous 6).",
+    help="Seconds one span of a point may measure (default: the mode's: "
+    + ", ".join(f"{m.name} {m.span_budget_s:g}" for m in MODES.values())
+    + ").",
 )
 
 
@@ -120,8 +120,9 @@ DECIDE_ROUNDS = typer.Option(
     min=0,
     metavar="N",
     help="Most extra rounds of default and a candidate whose interval straddles the "
-    "min-gain line (default: the mode's: quick 3, normal and rigorous 4, fast 0; 0 turns "
-    "them off).",
+    "min-gain line (default: the mode's: "
+    + ", ".join(f"{m.name} {m.decide_rounds}" for m in MODES.values())
+    + "; 0 turns them off).",
 )
 
 

@@ -23,9 +23,9 @@ from gctune.store.results import (
 )
 from gctune.sweep import program
 from gctune.sweep.isolation import PROCESS_RECORD, run_isolated
+from gctune.sweep.modes import mode
 from gctune.sweep.rounds import ProgressFn, SpanEvent
 from gctune.sweep.spec import (
-    QUICK_ARGS,
     PointPlan,
     SweepError,
     SweepSpec,
@@ -85,12 +85,9 @@ def _run_pyperf(
         return None, f"pyperf wrote no readable result: {exc}"
 
 
-def _pyperf_options(spec: SweepSpec) -> list[str]:
+def pyperf_options(spec: SweepSpec) -> list[str]:
     """pyperf's options for the spec's mode; explicit counts come last, so they win."""
-    if spec.mode in ("fast", "rigorous"):
-        opts = [f"--{spec.mode}"]
-    else:
-        opts = list(QUICK_ARGS) if spec.mode == "quick" else []
+    opts = list(mode(spec.mode).pyperf_args)
     for flag, value in (
         ("--processes", spec.processes),
         ("--values", spec.values),
@@ -111,7 +108,7 @@ def _run_command_point(
         output = tmp.absolute() / "pyperf.json"  # the program may change its directory
         launch = program.prepare_launch(tmp, spec.command, plan.setting, spec.max_memory)
         cmd = program.pyperf_command(
-            spec.python, launch, plan.workload_id, output, _pyperf_options(spec)
+            spec.python, launch, plan.workload_id, output, pyperf_options(spec)
         )
         pyperf_data, reason = _run_pyperf(
             spec,

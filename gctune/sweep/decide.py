@@ -45,11 +45,7 @@ from gctune.analysis.stats import workload_stats
 from gctune.store.race import DECIDED, Stop
 from gctune.store.results import Point
 
-__all__ = ["DECIDE_ROUNDS", "Undecided", "futile", "outcome", "undecided"]
-
-# extra rounds of default and the undecided candidate, by mode (fast: the CI baseline,
-# measured as it always was)
-DECIDE_ROUNDS: dict[str, int] = {"quick": 3, "fast": 0, "normal": 4, "rigorous": 4}
+__all__ = ["Undecided", "futile", "outcome", "undecided"]
 
 
 @dataclass(frozen=True)

@@ -39,7 +39,7 @@ from gctune.sweep.isolation import PROCESS_RECORD, cut_bytes, log_since, run_iso
 from gctune.sweep.racing import DEFAULT_MIN_GAIN, race_decisions
 from gctune.sweep.worker_failure import failure_reason
 
-__all__ = ["MODES", "Counter", "RoundsConfig", "SpanEvent", "Target", "run_group"]
+__all__ = ["Counter", "RoundsConfig", "SpanEvent", "Target", "run_group"]
 
 
 @dataclass(frozen=True)
@@ -58,15 +58,6 @@ class RoundsConfig:
     # decision rounds (gctune.sweep.decide): after the last round, at most this many more
     # rounds of only default and a candidate whose interval straddles the min-gain line
     decide_rounds: int = 0
-
-
-# mode: (min rounds, max rounds, span budget in seconds)
-MODES: dict[str, tuple[int, int, float]] = {
-    "quick": (3, 3, 1.0),
-    "fast": (3, 3, 0.8),
-    "normal": (3, 8, 3.0),
-    "rigorous": (5, 15, 6.0),
-}
 
 
 @dataclass(frozen=True)

@@ -10,9 +10,8 @@ from typing import Any, Optional
 
 from gctune.errors import UserError
 from gctune.measure.catalog import workload_ids
-from gctune.sweep.decide import DECIDE_ROUNDS
+from gctune.sweep.modes import mode
 from gctune.sweep.racing import DEFAULT_MIN_GAIN
-from gctune.sweep.rounds import MODES as ROUND_MODES
 from gctune.sweep.rounds import RoundsConfig
 
 DEFAULT_MAX_MEMORY = 4 * 1024**3
@@ -22,7 +21,6 @@ DEFAULT_TIMEOUT = 600.0
 
 
 # quick, for --command programs under pyperf: 6 worker processes x 3 values.
-QUICK_ARGS = ("--processes", "6", "--values", "3")
 
 
 class SweepError(UserError):
@@ -64,7 +62,8 @@ class SweepSpec:
 
     def rounds_config(self, seed: str) -> RoundsConfig:
         """Rounds, span budget and racing of this spec (the mode's unless given)."""
-        low, high, budget = ROUND_MODES.get(self.mode, ROUND_MODES["normal"])
+        chosen = mode(self.mode)
+        low, high, budget = chosen.min_rounds, chosen.max_rounds, chosen.span_budget_s
         high = self.rounds if self.rounds is not None else high
         low = min(self.min_rounds if self.min_rounds is not None else low, high)
         return RoundsConfig(
@@ -76,9 +75,7 @@ class SweepSpec:
             seed=seed,
             recycle_steps=self.recycle_steps,
             decide_rounds=(
-                self.decide_rounds
-                if self.decide_rounds is not None
-                else DECIDE_ROUNDS.get(self.mode, 0)
+                self.decide_rounds if self.decide_rounds is not None else chosen.decide_rounds
             ),
         )
 
