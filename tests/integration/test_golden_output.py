@@ -1,7 +1,9 @@
 """The summary, ``recommend`` (text and ``--json``) and the Markdown report of a fixed saved
 sweep (tests/data/golden/sweep: three workloads, four settings, three rounds, measured
 once by ``gctune sweep``) are exactly the stored expected output, modulo the directory the
-sweep was copied to.
+sweep was copied to and the interpreter that measured it: the copy names the interpreter
+running the test (``<PYTHON>`` in the expected files) where the sweep names the one that
+measured it (``MEASURED_BY``), so that its printed commands read the same in any checkout.
 
 A change that alters what a user reads of a saved sweep fails here; when the change is
 meant, rewrite the expected files with ``GCTUNE_WRITE_GOLDEN=1 pytest`` this file and
@@ -10,6 +12,7 @@ review their diff.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -22,6 +25,7 @@ pytestmark = pytest.mark.integration
 
 GOLDEN = Path(__file__).resolve().parents[1] / "data" / "golden"
 GCTUNE = str(Path(sys.executable).with_name("gctune"))
+MEASURED_BY = "/work/main/.venv/bin/python"  # the interpreter the saved sweep names
 # The summary as the end of a sweep prints it, at a fixed terminal width
 SUMMARY = """
 import sys
@@ -38,20 +42,29 @@ def _run(args: list[str], cwd: Path) -> str:
         args, cwd=cwd, env=env, capture_output=True, text=True, timeout=300, check=False
     )
     assert done.returncode == 0, done.stderr
-    return done.stdout.replace(str(cwd), "<DIR>")
+    return done.stdout.replace(str(cwd), "<DIR>").replace(sys.executable, "<PYTHON>")
+
+
+def copy_sweep(target: Path) -> None:
+    """The saved sweep, as if measured by the interpreter running the test."""
+    shutil.copytree(GOLDEN / "sweep", target)
+    for path in target.rglob("*.json"):
+        text = path.read_text(encoding="utf-8")
+        path.write_text(text.replace(MEASURED_BY, json.dumps(sys.executable)[1:-1]))
 
 
 @pytest.fixture(scope="module")
 def outputs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     cwd = tmp_path_factory.mktemp("golden")
-    shutil.copytree(GOLDEN / "sweep", cwd / "sweep")
+    copy_sweep(cwd / "sweep")
     produced = {
         "summary.txt": _run([sys.executable, "-c", SUMMARY, "sweep"], cwd),
         "recommend.txt": _run([GCTUNE, "recommend", "sweep"], cwd),
         "recommend.json": _run([GCTUNE, "recommend", "sweep", "--json"], cwd),
     }
     _run([GCTUNE, "report", "sweep", "--out", "report", "--format", "md"], cwd)
-    produced["report.md"] = (cwd / "report" / "report.md").read_text(encoding="utf-8")
+    report = (cwd / "report" / "report.md").read_text(encoding="utf-8")
+    produced["report.md"] = report.replace(sys.executable, "<PYTHON>")
     return produced
 
 
