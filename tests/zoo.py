@@ -28,8 +28,8 @@ from gctune.results import Point
 
 __all__ = ["LONG_S", "SPAN_S", "ZOO", "Shape", "write_zoo"]
 
-SPAN_S = 0.05  # the zoo's span budget (--max-point-time)
-LONG_S = 0.12  # a step longer than a span
+SPAN_S = 0.025  # the zoo's span budget (--max-point-time)
+LONG_S = 0.06  # a step longer than a span
 
 
 @dataclass(frozen=True)
@@ -294,10 +294,11 @@ ZOO: tuple[Shape, ...] = (
     Shape(
         "printer",
         '''
-        """Prints 200 lines to stdout and one to stderr on every step."""
+        """Prints 200 lines (200 KB) to stdout and one to stderr on every step: each
+        point prints many times what its log keeps."""
         import sys
 
-        LINE = "x" * 100
+        LINE = "x" * 1000
 
         def make(size=1):
             def step():
