@@ -28,8 +28,8 @@ from gctune.store.results import Point
 
 __all__ = ["LONG_S", "SPAN_S", "ZOO", "Shape", "write_zoo"]
 
-SPAN_S = 0.05  # the zoo's span budget (--max-point-time)
-LONG_S = 0.12  # a step longer than a span
+SPAN_S = 0.025  # the zoo's span budget (--max-point-time)
+LONG_S = 0.06  # a step longer than a span
 
 
 @dataclass(frozen=True)
@@ -181,12 +181,15 @@ ZOO: tuple[Shape, ...] = (
     Shape(
         "asyncio_loop",
         '''
-        """Each step runs an event loop: tasks that build and drop cycles."""
+        """Each step runs an event loop: tasks that build and drop cycles (3,000 a step,
+        more than a threshold of 2,000: every step holds a collection, however few steps
+        a span on a loaded machine measures)."""
         import asyncio
 
         async def leaf(n):
-            node = {"n": n}
-            node["self"] = node
+            node = {"n": n, "cycles": [[] for _ in range(150)]}
+            for cycle in node["cycles"]:
+                cycle.append(cycle)
             await asyncio.sleep(0)
             return node["n"]
 
@@ -294,10 +297,11 @@ ZOO: tuple[Shape, ...] = (
     Shape(
         "printer",
         '''
-        """Prints 200 lines to stdout and one to stderr on every step."""
+        """Prints 200 lines (200 KB) to stdout and one to stderr on every step: each
+        point prints many times what its log keeps."""
         import sys
 
-        LINE = "x" * 100
+        LINE = "x" * 1000
 
         def make(size=1):
             def step():

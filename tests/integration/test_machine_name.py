@@ -7,6 +7,7 @@ import os
 import platform
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from gctune.store.results import read_manifest
@@ -27,11 +28,16 @@ def sweep(out: Path, fast_args: tuple[str, ...], *args: str, machine_env: str = 
 
 
 def test_the_machine_name_is_recorded(tmp_path: Path, fast_args: tuple[str, ...]) -> None:
-    assert sweep(tmp_path / "a", fast_args, "--machine", "bench box", machine_env="ci") == (
-        "bench box"
-    )
-    assert sweep(tmp_path / "b", fast_args, machine_env="ci") == "ci"
-    assert sweep(tmp_path / "c", fast_args) == platform.node()
+    # three sweeps side by side: what is checked is their manifests, not their times
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        given = pool.submit(
+            sweep, tmp_path / "a", fast_args, "--machine", "bench box", machine_env="ci"
+        )
+        from_env = pool.submit(sweep, tmp_path / "b", fast_args, machine_env="ci")
+        host = pool.submit(sweep, tmp_path / "c", fast_args)
+    assert given.result() == "bench box"
+    assert from_env.result() == "ci"
+    assert host.result() == platform.node()
     resumed = subprocess.run(
         [GCTUNE, "sweep", "--resume", "--out", str(tmp_path / "c"), "--machine", "other"],
         capture_output=True, text=True, timeout=60, check=False,

@@ -91,11 +91,11 @@ def test_crash_hang_and_failing_step_recorded_as_failed(
 ) -> None:
     out = tmp_path / "sweep"
     workloads = tuple(str(faulty_workloads[n]) for n in ("crash", "hang", "fails_later"))
-    points = run_sweep(spec((*workloads, "acyclic_churn"), ("default",), timeout=8), out)
+    points = run_sweep(spec((*workloads, "acyclic_churn"), ("default",), timeout=5), out)
     reasons = {p.workload: p.reason for p in points}
     assert not any(p.ok for p in points[:3])
     assert reasons["crash"] == "worker crashed: killed by SIGABRT"
-    assert reasons["hang"] == "timed out after 8 s"
+    assert reasons["hang"] == "timed out after 5 s"
     assert "step 5 failed on purpose" in (reasons["fails_later"] or "")
     assert points[3].ok  # the sweep went on
     for p in points:
