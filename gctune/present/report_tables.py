@@ -13,11 +13,13 @@ from gctune.present.render import (
 )
 
 
-def ratio_cell(s: PointStats) -> str:
+def ratio_cell(s: PointStats, *, bound: bool = True) -> str:
+    """The time ratio to default with its interval; ``bound``: marked ``(lower bound)``
+    when the point is not at steady state (the points table's state column says so)."""
     if s.time_ratio is None:
         return "-"
     ns = " n.s." if s.setting != "default" and not s.time_significant else ""
-    lower = " (lower bound)" if s.steady == "not steady" else ""
+    lower = " (lower bound)" if bound and s.steady == "not steady" else ""
     interval = fmt_interval(s.time_ratio_low, s.time_ratio_high)
     return f"{fmt_ratio(s.time_ratio)} {interval}{ns}{lower}"
 
@@ -61,7 +63,7 @@ def points_table(rows: list[PointStats], unit: str) -> Table:
         cells = [
             s.setting,
             fmt_ns(s.mean_s * 1e9),
-            ratio_cell(s),
+            ratio_cell(s, bound=False),
             fmt_pct(s.overhead, signed=True),
             gap_text(s, floor),
             f"{s.gc_share * 100:.1f}",
@@ -81,7 +83,7 @@ def points_table(rows: list[PointStats], unit: str) -> Table:
     return Table(
         tuple(headers),
         tuple(body),
-        align="l" + "r" * (len(headers) - 1),
+        align="l" + "r" * 11 + "nnr" + "r" * (len(headers) - 15),
         caption=f"time/{unit}: mean over whole spans"
         + (" (a whole run of the program, start-up included)" if unit == "run" else "")
         + "; vs default: geometric mean of the per-round ratios in seconds (not in "
