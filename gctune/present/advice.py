@@ -8,7 +8,10 @@ words them. ``ADVICE_SCHEMA`` versions the JSON that ``recommend --json`` prints
 
 from __future__ import annotations
 
+import os
 import shlex
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any, Optional
 
 from gctune.analysis.fmt import fmt_bytes, fmt_interval, fmt_ns, fmt_pct, fmt_ratio, fmt_size
@@ -25,6 +28,7 @@ __all__ = [
     "describe",
     "headline",
     "point_json",
+    "program_of",
     "recommendation_json",
     "snippet",
 ]
@@ -95,11 +99,17 @@ def _check(target: Optional[WorkloadArgs], setting: str, every: Optional[int]) -
     return verify_command(target, setting, every)
 
 
-def describe(rec: Recommendation, *, target: Optional[WorkloadArgs] = None) -> list[str]:
+def describe(
+    rec: Recommendation,
+    *,
+    target: Optional[WorkloadArgs] = None,
+    program: Optional[Program] = None,
+) -> list[str]:
     """The recommendation as plain lines of text: the choice, expected gains, caveats.
 
     ``target``: how to name the workload to ``gctune verify`` (see
-    :func:`gctune.present.next_steps.workload_args`); None for a ``--command`` program."""
+    :func:`gctune.present.next_steps.workload_args`); None for a ``--command`` program,
+    whose command line ``program`` gives (:func:`program_of`), when known."""
     s, d = rec.stats, rec.default
     per = rec.per
     lines = [headline(rec), f"  recommended setting {s.setting} (objective: {rec.objective})"]
@@ -167,7 +177,7 @@ def describe(rec: Recommendation, *, target: Optional[WorkloadArgs] = None) -> l
             f"default's, 95% interval {fmt_interval(c.low, c.high)} ({verdict})"
         )
     if rec.situation is not None:
-        lines += situation_lines(rec, rec.situation, target)
+        lines += situation_lines(rec, rec.situation, target, program)
     lines.extend(f"  note: {n}" for n in rec.notes)
     if per == "run":
         lines.append(f"  note: {MODES_DIFFER}")
@@ -185,23 +195,55 @@ MODES_DIFFER = (
 )
 
 
-def _sweep_command(target: Optional[WorkloadArgs], settings: tuple[str, ...]) -> str:
-    """``gctune sweep`` of ``settings`` beside default, in normal mode; a shell line."""
+@dataclass(frozen=True)
+class Program:
+    """A ``--command`` sweep's program: its name in results, command line and directory."""
+
+    name: str
+    argv: tuple[str, ...]
+    cwd: Optional[str] = None
+
+
+def program_of(spec: Mapping[str, Any], workload: str) -> Optional[Program]:
+    """The program a ``--command`` sweep's stored ``spec`` measured; None otherwise."""
+    argv = spec.get("command")
+    if not argv:
+        return None
+    cwd = spec.get("cwd")
+    here = cwd is None or os.path.abspath(str(cwd)) == os.getcwd()
+    return Program(workload, tuple(str(a) for a in argv), None if here else str(cwd))
+
+
+def _sweep_command(
+    target: Optional[WorkloadArgs],
+    program: Optional[Program],
+    settings: tuple[str, ...],
+    mode: str = "--normal",
+) -> str:
+    """``gctune sweep`` of ``settings`` beside default; a shell line."""
     chosen = [a for s in ("default", *settings) for a in ("-s", s)]
-    if target is None:
-        return shlex.join(["gctune", "sweep", "--command", *chosen, "--normal"]) + " -- PROGRAM"
-    line = shlex.join(["gctune", "sweep", *target.argv, *chosen, "--normal"])
-    return f"cd {shlex.quote(target.cwd)} && {line}" if target.cwd else line
+    if target is not None:
+        line, cwd = shlex.join(["gctune", "sweep", *target.argv, *chosen, mode]), target.cwd
+    elif program is not None:
+        named = ["--command", "--name", program.name]
+        line = shlex.join(["gctune", "sweep", *named, *chosen, mode, "--", *program.argv])
+        cwd = program.cwd
+    else:
+        return shlex.join(["gctune", "sweep", "--command", *chosen, mode]) + " -- PROGRAM"
+    return f"cd {shlex.quote(cwd)} && {line}" if cwd else line
 
 
-def _longer_verify(target: Optional[WorkloadArgs], setting: str) -> str:
+def _longer_verify(target: Optional[WorkloadArgs], program: Optional[Program], setting: str) -> str:
     if target is None:
-        return f"a longer --command sweep of default and {setting} (--rigorous)"
+        return _sweep_command(None, program, (setting,), "--rigorous")
     return verify_command(target, setting) + " --rounds 12 --max-point-time 10"
 
 
 def situation_lines(
-    rec: Recommendation, sit: Situation, target: Optional[WorkloadArgs]
+    rec: Recommendation,
+    sit: Situation,
+    target: Optional[WorkloadArgs],
+    program: Optional[Program] = None,
 ) -> list[str]:
     """The situation of an expensive collector with no setting to ship, and next steps."""
     per = rec.per
@@ -223,7 +265,7 @@ def situation_lines(
     if sit.between:
         lines.append(
             f"  next: try the thresholds between default and those, not measured yet: "
-            f"{_sweep_command(target, sit.between)}"
+            f"{_sweep_command(target, program, sit.between)}"
         )
     for plan in sit.plans:
         lines.append(
@@ -235,12 +277,12 @@ def situation_lines(
     if g is not None:
         lines.append(
             "  next: a longer verify of default, to see whether its growth goes on: "
-            + _longer_verify(target, "default")
+            + _longer_verify(target, program, "default")
         )
     elif sit.between:
         lines.append(
             "  next: then verify the best of them with longer spans and more rounds: "
-            + _longer_verify(target, sit.between[0])
+            + _longer_verify(target, program, sit.between[0])
         )
     return lines
 

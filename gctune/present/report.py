@@ -32,7 +32,7 @@ from gctune.analysis.recommend import (
 )
 from gctune.analysis.stats import pareto_front
 from gctune.errors import UserError
-from gctune.present.advice import describe, headline, snippet
+from gctune.present.advice import describe, headline, program_of, snippet
 from gctune.present.next_steps import workload_args
 from gctune.present.plots import chart_stem, trajectory_chart, workload_charts
 from gctune.present.render import (
@@ -314,7 +314,8 @@ def _workload(
         blocks.append(Para("No recommendation: see Warnings."))
     else:
         target = workload_args(data.manifest.spec, workload)
-        first, *rest = describe(rec, target=target)
+        program = program_of(data.manifest.spec, workload)
+        first, *rest = describe(rec, target=target, program=program)
         blocks += [Para(first), Bullets(tuple(line.strip() for line in rest))]
         blocks.append(Code(snippet(rec.setting, at_startup=data.applied_at_startup)))
     blocks.append(Heading(3, "Charts"))
