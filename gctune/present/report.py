@@ -54,6 +54,7 @@ from gctune.present.report_tables import (
     generations_table,
     points_table,
     ratio_cell,
+    requests_table,
 )
 
 __all__ = ["FORMATS", "ReportError", "build_report", "report_blocks", "write_report"]
@@ -298,6 +299,9 @@ def _workload(
         blocks.append(Bullets(tuple(doubts)))
         warnings += [f"{workload}: {d}" for d in doubts]
     blocks += [Heading(3, "Points"), points_table(rows, data.unit)]
+    latency = requests_table(rows)
+    if latency is not None:
+        blocks += [Heading(3, "Request latency"), latency]
     front = pareto_front(ok)
     if front:
         blocks.append(
