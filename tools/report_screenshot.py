@@ -12,13 +12,21 @@ Chromium is Debian's package (``apt-get install chromium``); ``--browser`` or ``
 names another. Output goes to ``results/report-screenshot/`` (git-ignored). What to look
 for: the table of contents, tables whose intervals and setting ids stay on one line (a
 wide table scrolls sideways), readable chart axes, the "Who frees the garbage" section
-after the workloads.
+after the workloads. At each width it also measures the page in the browser and prints
+whether anything is wider than the window (``--width 1400`` for another width):
+
+    at 1400 px: page 1400 px wide, 1 of 9 tables wider than its column (scrolls inside
+    its box), no box past the window's edge, page 9,870 px tall
+
+and exits non-zero when the page itself is wider than the window.
 """
 
 from __future__ import annotations
 
 import argparse
+import html
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -87,6 +95,45 @@ def screenshot(browser: str, page: Path, width: int, png: Path) -> None:
         )
 
 
+# Run in the page after it is laid out: the widths a reader's window would scroll.
+_MEASURE = """<script>
+const win = window.innerWidth, page = document.documentElement.scrollWidth;
+let wide = 0, past = 0;
+const tables = document.querySelectorAll("table");
+for (const t of tables) {
+  const box = t.parentElement.getBoundingClientRect();
+  if (t.getBoundingClientRect().width > box.width + 1) wide++;
+  if (box.right > win + 1) past++;
+}
+document.body.insertAdjacentHTML("beforeend", "<pre id=gctune-measure>" +
+  [win, page, tables.length, wide, past, document.documentElement.scrollHeight].join(" ") +
+  "</pre>");
+</script>"""
+
+
+def measure(browser: str, page: Path, width: int) -> tuple[str, bool]:
+    """The page laid out ``width`` px wide: a line for people, and whether it fits."""
+    with tempfile.TemporaryDirectory(prefix="gctune-chromium-") as profile:
+        probe = Path(profile) / "measure.html"
+        probe.write_text(page.read_text(encoding="utf-8").replace("</body>", _MEASURE + "</body>"))
+        done = subprocess.run(
+            [browser, *CHROMIUM_FLAGS, f"--user-data-dir={profile}",
+             f"--window-size={width},1000", "--dump-dom", probe.as_uri()],
+            check=True, capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+    found = re.search(r'<pre id="gctune-measure">([\d ]+)</pre>', html.unescape(done.stdout))
+    if found is None:
+        return f"at {width} px: the page could not be measured", False
+    win, wide_page, tables, wide, past, tall = (int(v) for v in found.group(1).split())
+    fits = wide_page <= win and past == 0
+    return (
+        f"at {width} px: page {wide_page} px wide in a {win} px window, {wide} of {tables} "
+        f"tables wider than their column (they scroll inside their box), {past} box(es) past "
+        f"the window's edge, page {tall:,} px tall",
+        fits,
+    )
+
+
 def tiles(png: Path) -> list[Path]:
     """Cut the page's screenshot below its last content into tiles; return their paths."""
     with Image.open(png) as image:
@@ -110,6 +157,9 @@ def main(argv: Optional[list[str]] = None) -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "results" / "report-screenshot")
     parser.add_argument("--fresh", action="store_true", help="sweep again even if one is there")
     parser.add_argument("--browser", help="the browser to run (default: chromium)")
+    parser.add_argument(
+        "--width", type=int, action="append", help=f"window width, px (default: {WIDTHS})"
+    )
     args = parser.parse_args(argv)
     from gctune.present.report import build_report
 
@@ -117,12 +167,16 @@ def main(argv: Optional[list[str]] = None) -> int:
     sweep = args.sweep or tiny_sweep(args.out, fresh=args.fresh)
     (page,) = build_report(sweep, out_dir=args.out / "report", formats=["html"])
     print(f"Report: {page}")
-    for width in WIDTHS:
+    fit = True
+    for width in args.width or WIDTHS:
         png = args.out / f"report-{width}px.png"
         screenshot(browser, page, width, png)
         for tile in tiles(png):
             print(f"Screenshot: {tile}")
-    return 0
+        line, fits = measure(browser, page, width)
+        print(line)
+        fit = fit and fits
+    return 0 if fit else 1
 
 
 if __name__ == "__main__":

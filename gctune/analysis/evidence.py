@@ -12,6 +12,7 @@ from typing import Optional
 
 from gctune.analysis.stats import PointStats
 from gctune.analysis.steady import FULL_TARGET
+from gctune.measure.settings import change_size
 
 __all__ = [
     "CYCLIC_PER_COLLECTION",
@@ -19,6 +20,7 @@ __all__ = [
     "IdenticalWork",
     "ReclaimEvidence",
     "identical_work",
+    "quiet_group",
     "reclaim_evidence",
     "workload_warnings",
 ]
@@ -101,10 +103,12 @@ def reclaim_evidence(stats: Sequence[PointStats]) -> Optional[ReclaimEvidence]:
 class IdenticalWork:
     """Points of one workload that ran no collection while measuring, so did the same work.
 
-    Their times should agree; ``low``/``high`` are the fastest and slowest mean time per
-    step relative to default's, and ``disjoint`` is True when the two points' 95%
-    intervals do not overlap: the machine changed between points (load, frequency) by
-    more than each point's own interval shows.
+    They are one program, read as one setting: ``kept`` (``default`` when it is one of
+    them, else the twin the race kept, else the setting nearest the default). Their times
+    should agree; ``low``/``high`` are the fastest and slowest mean time per step relative
+    to default's, and ``disjoint`` is True when the two points' 95% intervals do not
+    overlap: the machine changed between points (load, frequency) by more than each
+    point's own interval shows.
     """
 
     workload: str
@@ -112,6 +116,31 @@ class IdenticalWork:
     low: float
     high: float
     disjoint: bool
+    kept: str = ""
+
+
+def quiet_group(stats: Sequence[PointStats]) -> Optional[tuple[str, tuple[str, ...]]]:
+    """The settings of one workload that ran no collection in any span, as one: the kept
+    setting and the others (None for fewer than two).
+
+    Kept: ``default`` when it ran none either; else the twin the race kept for them (the
+    race record's ``twin``), when it ran none; else the smallest change from the default,
+    as the race chooses (:func:`gctune.measure.settings.change_size`).
+    """
+    quiet = [s for s in stats if s.ok and s.collections == 0]
+    if len(quiet) < 2:
+        return None
+    names = [s.setting for s in quiet]
+    default = next((s for s in stats if s.setting == "default"), None)
+    thresholds = list(default.thresholds) if default and default.thresholds else [700, 10, 10]
+    twins = [s.race.twin for s in quiet if s.race is not None and s.race.twin in names]
+    if "default" in names:
+        kept = "default"
+    elif twins:
+        kept = max(twins, key=twins.count)
+    else:
+        kept = min(names, key=lambda n: change_size(n, thresholds))
+    return kept, tuple(n for n in names if n != kept)
 
 
 def identical_work(stats: Sequence[PointStats]) -> Optional[IdenticalWork]:
@@ -121,7 +150,8 @@ def identical_work(stats: Sequence[PointStats]) -> Optional[IdenticalWork]:
     def key(s: PointStats) -> float:  # round-paired ratios cancel drift between rounds
         return (s.time_ratio or 0.0) if s.paired else s.mean_s
 
-    if len(quiet) < 2:
+    group = quiet_group(stats)
+    if len(quiet) < 2 or group is None:
         return None
     fastest, slowest = min(quiet, key=key), max(quiet, key=key)
     return IdenticalWork(
@@ -130,6 +160,7 @@ def identical_work(stats: Sequence[PointStats]) -> Optional[IdenticalWork]:
         low=fastest.time_ratio or math.nan,
         high=slowest.time_ratio or math.nan,
         disjoint=fastest.ci_high_s < slowest.ci_low_s,
+        kept=group[0],
     )
 
 
@@ -162,6 +193,23 @@ def long_step_warning(stats: Sequence[PointStats]) -> Optional[str]:
         f"one step took {s.mean_s:.3g} s against a span budget of {budget:.3g} s: spans of "
         f"{s.setting} held {s.span_steps_min} step(s) and not its full collections; "
         f"use --max-point-time {want}{modes}"
+    )
+
+
+def _identical_words(same: IdenticalWork, low: str, high: str) -> str:
+    """One line for settings that did identical GC work: one program, read as one."""
+    others = [s for s in same.settings if s != same.kept]
+    if same.kept == "default":
+        return (
+            f"{', '.join(others)} ran no collection, like default (identical GC work): the "
+            f"same program as default, not ranked against it; their times ({low} to {high} "
+            "of default's) differ from it by drift alone"
+        )
+    return (
+        f"{', '.join(same.settings)} ran no collection (identical GC work): one program, "
+        f"read as one setting, {same.kept}, and ranked once; the spread of their times "
+        f"({low} to {high} of default's) is drift between spans, not a difference between "
+        "the settings"
     )
 
 
@@ -202,11 +250,7 @@ def workload_warnings(stats: Sequence[PointStats]) -> list[str]:
         out.insert(0, f"{first.setting}{more}: {first.gc_interference}")
     same = identical_work(stats)
     if same is not None:
-        out.append(
-            f"{', '.join(same.settings)} ran no collection (identical GC work): their times "
-            f"differ by up to {fmt_ratio(same.low)}–{fmt_ratio(same.high)} of default's, "
-            "which is drift; read differences of that size as noise"
-        )
+        out.append(_identical_words(same, fmt_ratio(same.low), fmt_ratio(same.high)))
     evidence = reclaim_evidence(stats)
     if evidence is not None and evidence.cyclic and not evidence.grows and evidence.rss_ratio:
         out.append(

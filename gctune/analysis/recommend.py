@@ -21,7 +21,13 @@ Rules (documented in docs/reports.md, "Recommendation"):
    unless the leader beats it by more than ``min_gain`` over the whole interval: a
    difference too small to be of interest does not buy a bigger change (and two sweeps
    of settings that close would otherwise pick between them by noise). With no
-   qualifier, ``default``.
+   qualifier, ``default``; when GC is expensive and every faster setting costs memory
+   (or default itself grows), the situation and the next steps to try
+   (:mod:`gctune.analysis.situation`).
+4. Settings that ran no collection in any span did identical GC work: one program,
+   ranked as one setting (``default`` when it is one of them, else the twin the race
+   kept, else the one nearest the default: :func:`gctune.analysis.evidence.quiet_group`);
+   its gain against default is stated once, the others are excluded in its favour.
 """
 
 from __future__ import annotations
@@ -31,10 +37,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Optional
 
+from gctune.analysis.evidence import quiet_group
 from gctune.analysis.fmt import fmt_bytes, fmt_interval, fmt_ns, fmt_pct, fmt_ratio, fmt_size
 from gctune.analysis.intervals import Change
 from gctune.analysis.paired import RunSample, paired_change, run_time
 from gctune.analysis.recycle import MIN_INTERVAL_STEPS, Recycle, recycle_plan
+from gctune.analysis.situation import Situation, situation
 from gctune.analysis.stats import PointStats
 from gctune.errors import UserError
 from gctune.measure.histogram import Histogram
@@ -99,6 +107,8 @@ class Recommendation:
     """What a time is per: ``"step"`` of a workload or ``"run"`` of a program."""
     floor: Optional[PointStats] = None
     """The workload's ``disabled`` point, when it has one (for the gap closed)."""
+    situation: Optional[Situation] = None
+    """With default kept although GC is expensive: why, and what to try next."""
 
     @property
     def setting(self) -> str:
@@ -232,6 +242,7 @@ def recommend(
     plans: list[Recycle] = []
     scored: list[tuple[PointStats, Change, Optional[Recycle]]] = []
     own = next((s for s in stats if s.ok and s.gc_interference), None)
+    quiet = quiet_group(stats)
     changed = any(s.ok and s.gc_changed for s in stats)
     for s in stats:
         if s.setting == "default":
@@ -240,8 +251,13 @@ def recommend(
         if why is None and changed:
             why = "the program changes the collector's setting itself: not the setting measured"
         twin = s.race.twin if s.race is not None else None
+        if why is None and quiet is not None and s.setting in quiet[1]:
+            twin = quiet[0]  # the race's twin when it ran no collection either
         if why is None and twin is not None:
-            why = f"identical GC work to {twin} (no collections): measured in its place"
+            why = (
+                f"identical GC work to {twin} (no collection in any span): one program, "
+                "measured as one with it"
+            )
         if why is not None:
             excluded.append(Excluded(s.setting, why))
             continue
@@ -278,6 +294,7 @@ def recommend(
         if scored:
             other, c, _ = scored[0]
             best_other = (other, c)
+            notes += _one_voice(other.setting, quiet)
             notes.append(
                 f"no setting beats default by at least {min_gain:.0%} over its whole interval "
                 f"on {metric}: keep the default"
@@ -292,6 +309,9 @@ def recommend(
             default=default, change=None, best_other=best_other,
             excluded=tuple(excluded), notes=tuple(notes), per=per, floor=floor,
             recycle_plans=tuple(plans),
+            situation=situation(
+                stats, points, budget_ratio=max_memory_ratio, min_gain=min_gain
+            ),
         )  # fmt: skip
     leader, lead_change, lead_plan = qualified[0]
     default_t = list(default.thresholds) if default.thresholds else [700, 10, 10]
@@ -310,6 +330,7 @@ def recommend(
             )
             chosen, change, plan = s, c, p
             break
+    notes += _one_voice(chosen.setting, quiet)
     notes += _tail_notes(chosen, default, by_setting, per)
     return Recommendation(
         workload=default.workload, objective=objective, metric=metric,
@@ -317,6 +338,17 @@ def recommend(
         default=default, change=change, best_other=None, excluded=tuple(excluded),
         notes=tuple(notes), recycle=plan, per=per, floor=floor, recycle_plans=tuple(plans),
     )  # fmt: skip
+
+
+def _one_voice(setting: str, quiet: Optional[tuple[str, tuple[str, ...]]]) -> list[str]:
+    """A note that ``setting`` stands for the settings that did identical GC work."""
+    if quiet is None or setting != quiet[0] or not quiet[1]:
+        return []
+    return [
+        f"{setting} stands for {', '.join(quiet[1])} as well: none of them collected "
+        "(identical GC work), so they are one program, measured and stated as one; "
+        "the differences between their own times are drift"
+    ]
 
 
 # A pause (or request) is called longer than default's only beyond this ratio: the

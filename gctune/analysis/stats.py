@@ -248,7 +248,8 @@ def _warnings(point: Point, mean: float, stdev: float) -> tuple[str, ...]:
     if all(run.gc_enabled for run in point.runs) and not any(r.collections for r in point.runs):
         out.append(
             "no collection ran while measuring: this setting's pauses are unmeasured "
-            "(measure longer, e.g. more values or a larger --min-time)"
+            "(measure longer spans: --max-point-time; a --command program: more values "
+            "or a larger --min-time)"
         )
     if point.loops and min(values) * point.loops < MIN_RAW_S:
         out.append(

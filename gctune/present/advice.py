@@ -8,11 +8,16 @@ words them. ``ADVICE_SCHEMA`` versions the JSON that ``recommend --json`` prints
 
 from __future__ import annotations
 
+import os
+import shlex
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any, Optional
 
 from gctune.analysis.fmt import fmt_bytes, fmt_interval, fmt_ns, fmt_pct, fmt_ratio, fmt_size
 from gctune.analysis.recommend import Recommendation, has_gap
 from gctune.analysis.recycle import recycle_snippets
+from gctune.analysis.situation import Situation
 from gctune.analysis.stats import PointStats, workload_stats
 from gctune.measure.settings import SettingError, parse_setting
 from gctune.present.next_steps import WorkloadArgs, verify_command
@@ -23,6 +28,7 @@ __all__ = [
     "describe",
     "headline",
     "point_json",
+    "program_of",
     "recommendation_json",
     "snippet",
 ]
@@ -72,6 +78,11 @@ def headline(rec: Recommendation) -> str:
         f"{fmt_ns(d.pause_max_ns if d.collections else None)}, peak RSS "
         f"{fmt_bytes(d.peak_rss_bytes)} ({d.steady})"
     )
+    if rec.is_default and rec.situation is not None:
+        return (
+            f"{now}; keep the default for now: every setting measured faster costs memory "
+            "beyond the budget; see the next steps."
+        )
     if rec.is_default:
         return f"{now}; keep the default: nothing beats it by {rec.min_gain:.0%} or more."
     c = rec.change
@@ -88,11 +99,17 @@ def _check(target: Optional[WorkloadArgs], setting: str, every: Optional[int]) -
     return verify_command(target, setting, every)
 
 
-def describe(rec: Recommendation, *, target: Optional[WorkloadArgs] = None) -> list[str]:
+def describe(
+    rec: Recommendation,
+    *,
+    target: Optional[WorkloadArgs] = None,
+    program: Optional[Program] = None,
+) -> list[str]:
     """The recommendation as plain lines of text: the choice, expected gains, caveats.
 
     ``target``: how to name the workload to ``gctune verify`` (see
-    :func:`gctune.present.next_steps.workload_args`); None for a ``--command`` program."""
+    :func:`gctune.present.next_steps.workload_args`); None for a ``--command`` program,
+    whose command line ``program`` gives (:func:`program_of`), when known."""
     s, d = rec.stats, rec.default
     per = rec.per
     lines = [headline(rec), f"  recommended setting {s.setting} (objective: {rec.objective})"]
@@ -159,8 +176,114 @@ def describe(rec: Recommendation, *, target: Optional[WorkloadArgs] = None) -> l
             f"  best candidate {other.setting}: {rec.metric} {fmt_ratio(c.ratio)} of "
             f"default's, 95% interval {fmt_interval(c.low, c.high)} ({verdict})"
         )
+    if rec.situation is not None:
+        lines += situation_lines(rec, rec.situation, target, program)
     lines.extend(f"  note: {n}" for n in rec.notes)
+    if per == "run":
+        lines.append(f"  note: {MODES_DIFFER}")
     lines.extend(f"  excluded {e.setting}: {e.reason}" for e in rec.excluded)
+    return lines
+
+
+MODES_DIFFER = (
+    "a --command sweep times whole runs of the program: interpreter start-up, imports, "
+    "set-up and exit, with the setting applied before the imports. A function sweep "
+    "(-w FILE.py:make) times only the steps, after the factory built the long-lived "
+    "state. Start-up work and a short run's few collections move the two apart, so a "
+    "setting can win in one mode and not the other; for a long-running service, the "
+    "function sweep measures the steady state it runs in (docs/programs.md)"
+)
+
+
+@dataclass(frozen=True)
+class Program:
+    """A ``--command`` sweep's program: its name in results, command line and directory."""
+
+    name: str
+    argv: tuple[str, ...]
+    cwd: Optional[str] = None
+
+
+def program_of(spec: Mapping[str, Any], workload: str) -> Optional[Program]:
+    """The program a ``--command`` sweep's stored ``spec`` measured; None otherwise."""
+    argv = spec.get("command")
+    if not argv:
+        return None
+    cwd = spec.get("cwd")
+    here = cwd is None or os.path.abspath(str(cwd)) == os.getcwd()
+    return Program(workload, tuple(str(a) for a in argv), None if here else str(cwd))
+
+
+def _sweep_command(
+    target: Optional[WorkloadArgs],
+    program: Optional[Program],
+    settings: tuple[str, ...],
+    mode: str = "--normal",
+) -> str:
+    """``gctune sweep`` of ``settings`` beside default; a shell line."""
+    chosen = [a for s in ("default", *settings) for a in ("-s", s)]
+    if target is not None:
+        line, cwd = shlex.join(["gctune", "sweep", *target.argv, *chosen, mode]), target.cwd
+    elif program is not None:
+        named = ["--command", "--name", program.name]
+        line = shlex.join(["gctune", "sweep", *named, *chosen, mode, "--", *program.argv])
+        cwd = program.cwd
+    else:
+        return shlex.join(["gctune", "sweep", "--command", *chosen, mode]) + " -- PROGRAM"
+    return f"cd {shlex.quote(cwd)} && {line}" if cwd else line
+
+
+def _longer_verify(target: Optional[WorkloadArgs], program: Optional[Program], setting: str) -> str:
+    if target is None:
+        return _sweep_command(None, program, (setting,), "--rigorous")
+    return verify_command(target, setting) + " --rounds 12 --max-point-time 10"
+
+
+def situation_lines(
+    rec: Recommendation,
+    sit: Situation,
+    target: Optional[WorkloadArgs],
+    program: Optional[Program] = None,
+) -> list[str]:
+    """The situation of an expensive collector with no setting to ship, and next steps."""
+    per = rec.per
+    costs = "; ".join(
+        f"{c.setting} {fmt_ratio(c.ratio)} {fmt_interval(c.low, c.high)}, {c.memory}"
+        for c in sit.costly
+    )
+    what = f"GC is {fmt_pct(sit.gc_share)} of default's time"
+    if sit.costly:
+        what += (
+            f", and every setting measured faster costs memory beyond the budget "
+            f"({sit.budget_ratio:g}x default's peak RSS): {costs}"
+        )
+    g = sit.default_growth
+    if g is not None:
+        rate = g.words(per_second=True)
+        what += f"; default itself {rate}: not safe to run unattended either"
+    lines = [f"  situation: {what}"]
+    if sit.between:
+        lines.append(
+            f"  next: try the thresholds between default and those, not measured yet: "
+            f"{_sweep_command(target, program, sit.between)}"
+        )
+    for plan in sit.plans:
+        lines.append(
+            f"  next: recycle workers every {plan.every_steps:,} {per}s and {plan.setting} "
+            f"stays under {fmt_bytes(plan.peak_bytes)} (budget {fmt_bytes(plan.budget_bytes)}), "
+            f"net time {fmt_ratio(plan.time_ratio)} {fmt_interval(plan.low, plan.high)} of "
+            f"default's: {_check(target, plan.setting, plan.every_steps)}"
+        )
+    if g is not None:
+        lines.append(
+            "  next: a longer verify of default, to see whether its growth goes on: "
+            + _longer_verify(target, program, "default")
+        )
+    elif sit.between:
+        lines.append(
+            "  next: then verify the best of them with longer spans and more rounds: "
+            + _longer_verify(target, program, sit.between[0])
+        )
     return lines
 
 
@@ -224,8 +347,29 @@ def recommendation_json(rec: Recommendation, *, at_startup: bool = False) -> dic
         "recycle_plans": [{"setting": p.setting, **p.to_json()} for p in rec.recycle_plans],
         "excluded": [{"setting": e.setting, "reason": e.reason} for e in rec.excluded],
         "notes": list(rec.notes),
+        "situation": _situation_json(rec.situation) if rec.situation else None,
         "snippet": snippet(s.setting, at_startup=at_startup),
         "recycle_snippet": recycle_snippets(rec.recycle.every_steps) if rec.recycle else None,
+    }
+
+
+def _situation_json(sit: Situation) -> dict[str, Any]:
+    g = sit.default_growth
+    return {
+        "gc_share": sit.gc_share,
+        "costly": [
+            {
+                "setting": c.setting,
+                "ratio": c.ratio,
+                "low": c.low,
+                "high": c.high,
+                "memory": c.memory,
+            }
+            for c in sit.costly
+        ],
+        "default_bytes_per_s": g.bytes_per_s if g is not None else None,
+        "between": list(sit.between),
+        "recycle_plans": [{"setting": p.setting, **p.to_json()} for p in sit.plans],
     }
 
 

@@ -134,8 +134,9 @@ def _time_chart(ok: list[PointStats], path: Path, workload: str, unit: str) -> C
         "time",
         f"Time per {unit} vs default",
         _save(fig, path),
-        f"Mean time per {unit} of each setting divided by default's, with its 95% bootstrap "
-        "interval over worker processes; n.s. = interval includes 1 (not significant).",
+        f"Mean time per {unit} of each setting divided by default's: the geometric mean of "
+        "the per-round ratios, with its 95% t-interval over rounds (round-paired); n.s. = "
+        "interval includes 1 (not significant).",
     )
 
 
@@ -281,7 +282,8 @@ def _memory_chart(
             linewidth=1,
             label=f"memory budget ({max_memory_ratio:g}x default)",
         )
-    ax.set_xlabel("peak RSS of the worker processes (MiB)")
+    ax.set_xlabel("peak RSS of the worker processes (MiB, from 0)")
+    ax.set_xlim(left=0)  # from 0: settings a few KiB apart do not look far apart
     ax.set_ylabel(f"mean time per {unit} (ms)")
     ax.set_title(f"{workload}: time vs peak memory")
     ax.grid(True, alpha=0.3)
@@ -411,9 +413,20 @@ def _label(s: PointStats) -> str:
 
 
 def trajectory_chart(
-    points: Sequence[Point], stats: Sequence[PointStats], path: Path, workload: str
+    points: Sequence[Point],
+    stats: Sequence[PointStats],
+    path: Path,
+    workload: str,
+    *,
+    max_memory_ratio: Optional[float] = None,
 ) -> Chart:
-    """Draw RSS over steps per setting, full collections marked; skipped without samples."""
+    """Draw RSS over steps per setting, full collections marked; skipped without samples.
+
+    The memory axis starts at 0: zoomed to the lines' own span (17.36 to 17.46 MiB), a
+    bounded line's allocator jitter looks like a climb. From 0, a line looks as steep as
+    it is against the level it sits on; the rates are in the legend, the span of the
+    samples in the caption, and the memory budget (``max_memory_ratio`` × default's peak
+    RSS) is drawn when given."""
     by_setting = {s.setting: s for s in stats if s.ok}
     drawn = [(p, by_setting[p.setting]) for p in points if p.ok and p.setting in by_setting]
     drawn = [(p, s) for p, s in drawn if any(r.memory for r in p.runs)]
@@ -426,21 +439,34 @@ def trajectory_chart(
         )
     fig = _new(9.5, 5.0)
     ax = fig.add_subplot()
+    shown: list[float] = []
     for i, (point, s) in enumerate(drawn):
         run = min((r for r in point.runs if r.memory), key=lambda r: r.round or 0)
         steps = [m[0] for m in run.memory]
         rss = [m[1] / MIB for m in run.memory]
+        shown += rss
         color = _color(point.setting, i)
         ax.plot(steps, rss, color=color, linewidth=1.3, label=_label(s))
         full_at = [int(x) for x in (run.span or {}).get("full_at", [])]
         marks = [(x, rss[min(range(len(steps)), key=lambda k: abs(steps[k] - x))]) for x in full_at]
         if marks:
             ax.scatter([m[0] for m in marks], [m[1] for m in marks], marker="|", s=120, color=color)
+    default = by_setting.get("default")
+    if max_memory_ratio is not None and default is not None:
+        ax.axhline(
+            max_memory_ratio * default.peak_rss_bytes / MIB,
+            color="#ff7f0e",
+            linestyle="--",
+            linewidth=1,
+            label=f"memory budget ({max_memory_ratio:g}x default's peak)",
+        )
+    ax.set_ylim(bottom=0)
     ax.set_xlabel("steps into the measured span")
-    ax.set_ylabel("resident memory (MiB)")
+    ax.set_ylabel("resident memory (MiB, from 0)")
     ax.set_title(f"{workload}: memory over time")
     ax.grid(True, alpha=0.3)
     ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    low, high = min(shown), max(shown)
     return Chart(
         "trajectory",
         "Memory over time",
@@ -448,5 +474,7 @@ def trajectory_chart(
         "RSS sampled after every timed chunk of each setting's first span (|: a full "
         "collection). Bounded settings plateau across full collections; growing ones "
         "climb, at the rate in the legend (median over the point's spans, after the first "
-        "full collection or the first quarter of the span).",
+        "full collection or the first quarter of the span). The axis starts at 0, so a "
+        f"line is as steep as it is against its level; the samples span {low:,.2f} to "
+        f"{high:,.2f} MiB. The dashed line is the memory budget.",
     )

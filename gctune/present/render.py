@@ -23,6 +23,7 @@ __all__ = [
     "Block",
     "Bullets",
     "Code",
+    "Folds",
     "Heading",
     "HtmlRenderer",
     "Image",
@@ -60,7 +61,8 @@ class Table:
     """A table of plain-text cells.
 
     ``align`` holds one letter per column: ``l`` (left) or ``r`` (right, numbers), whose
-    cells stay on one line, or ``w`` (left, prose that may wrap). A row shorter than the
+    cells stay on one line, ``w`` (left, prose that may wrap) or ``n`` (left, a few words
+    that may wrap onto two lines: a narrow column). A row shorter than the
     headers ends in a cell that spans the remaining columns (prose, e.g. why a point
     failed).
     """
@@ -88,7 +90,17 @@ class Image:
     caption: str
 
 
-Block = Union[Heading, Para, Bullets, Table, Code, Image]
+@dataclass(frozen=True)
+class Folds:
+    """Lists of plain-text items under a title each, folded in HTML (``<details>``, with
+    the count in the title) so that many items of a kind take one line until opened; a
+    group in ``opened`` starts open. Markdown shows each title, bold, above its list."""
+
+    groups: tuple[tuple[str, tuple[str, ...]], ...]
+    opened: frozenset[str] = frozenset()
+
+
+Block = Union[Heading, Para, Bullets, Table, Code, Image, Folds]
 
 
 class Renderer(Protocol):
@@ -125,6 +137,10 @@ class MarkdownRenderer:
                 parts.append("\n".join("- " + md_escape(item) for item in block.items))
             elif isinstance(block, Table):
                 parts.append(self._table(block))
+            elif isinstance(block, Folds):
+                for title, items in block.groups:
+                    parts.append(f"**{md_escape(title)}** ({len(items)})")
+                    parts.append("\n".join("- " + md_escape(item) for item in items))
             elif isinstance(block, Code):
                 fence = "````" if "```" in block.text else "```"
                 parts.append(f"{fence}{block.language}\n{block.text}\n{fence}")
@@ -151,7 +167,7 @@ class MarkdownRenderer:
 
 
 _CSS = """
-body { font-family: system-ui, sans-serif; max-width: 84rem; margin: 2rem auto;
+body { font-family: system-ui, sans-serif; max-width: 92rem; margin: 2rem auto;
        padding: 0 1rem; color: #222; line-height: 1.45; }
 p, ul, pre { max-width: 68rem; }
 nav.toc { background: #f6f8fa; border: 1px solid #ddd; padding: 0.5rem 1.2rem;
@@ -159,17 +175,20 @@ nav.toc { background: #f6f8fa; border: 1px solid #ddd; padding: 0.5rem 1.2rem;
 nav.toc p { margin: 0.2rem 0; font-weight: 600; }
 nav.toc ol { margin: 0.2rem 0; padding-left: 1.4rem; }
 .table-wrap { overflow-x: auto; margin: 0.8rem 0; }
-table { border-collapse: collapse; font-size: 0.9rem; }
-th, td { border: 1px solid #ccc; padding: 0.25rem 0.45rem; white-space: nowrap;
+table { border-collapse: collapse; font-size: 0.85rem; }
+th, td { border: 1px solid #ccc; padding: 0.2rem 0.35rem; white-space: nowrap;
          vertical-align: top; }
 th { background: #f3f3f3; white-space: normal; vertical-align: bottom; }
 td.w, th.w { white-space: normal; min-width: 12rem; }
+td.n, th.n { white-space: normal; min-width: 6rem; }
 td.r, th.r { text-align: right; font-variant-numeric: tabular-nums; }
 p.caption { font-size: 0.85rem; color: #555; margin-top: -0.5rem; }
 pre { background: #f6f8fa; padding: 0.8rem; overflow-x: auto; }
 figure { margin: 1rem 0; }
 figure img { max-width: 100%; border: 1px solid #eee; }
 figcaption { font-size: 0.85rem; color: #555; }
+details { margin: 0.3rem 0; max-width: 68rem; }
+summary { cursor: pointer; font-weight: 600; }
 h2 { border-bottom: 1px solid #ddd; padding-bottom: 0.2rem; margin-top: 2.2rem; }
 """
 
@@ -199,6 +218,14 @@ class HtmlRenderer:
                 body.append(f"<ul>{items}</ul>")
             elif isinstance(block, Table):
                 body.append(self._table(block))
+            elif isinstance(block, Folds):
+                for title, group in block.groups:
+                    lis = "".join(f"<li>{esc(item)}</li>" for item in group)
+                    is_open = " open" if title in block.opened else ""
+                    body.append(
+                        f"<details{is_open}><summary>{esc(title)} ({len(group)})</summary>"
+                        f"<ul>{lis}</ul></details>"
+                    )
             elif isinstance(block, Code):
                 body.append(f"<pre><code>{esc(block.text)}</code></pre>")
             else:
@@ -222,7 +249,7 @@ class HtmlRenderer:
 
         def cls(i: int) -> str:
             kind = align[i] if i < len(align) else "l"
-            return f' class="{kind}"' if kind in ("r", "w") else ""
+            return f' class="{kind}"' if kind in ("r", "w", "n") else ""
 
         def cells(row: tuple[str, ...]) -> str:
             out = [f"<td{cls(i)}>{esc(c)}</td>" for i, c in enumerate(row)]

@@ -32,13 +32,14 @@ from gctune.analysis.recommend import (
 )
 from gctune.analysis.stats import pareto_front
 from gctune.errors import UserError
-from gctune.present.advice import describe, headline, snippet
+from gctune.present.advice import describe, headline, program_of, snippet
 from gctune.present.next_steps import workload_args
 from gctune.present.plots import chart_stem, trajectory_chart, workload_charts
 from gctune.present.render import (
     Block,
     Bullets,
     Code,
+    Folds,
     Heading,
     HtmlRenderer,
     Image,
@@ -53,6 +54,7 @@ from gctune.present.report_tables import (
     generations_table,
     points_table,
     ratio_cell,
+    requests_table,
 )
 
 __all__ = ["FORMATS", "ReportError", "build_report", "report_blocks", "write_report"]
@@ -297,6 +299,9 @@ def _workload(
         blocks.append(Bullets(tuple(doubts)))
         warnings += [f"{workload}: {d}" for d in doubts]
     blocks += [Heading(3, "Points"), points_table(rows, data.unit)]
+    latency = requests_table(rows)
+    if latency is not None:
+        blocks += [Heading(3, "Request latency"), latency]
     front = pareto_front(ok)
     if front:
         blocks.append(
@@ -313,7 +318,8 @@ def _workload(
         blocks.append(Para("No recommendation: see Warnings."))
     else:
         target = workload_args(data.manifest.spec, workload)
-        first, *rest = describe(rec, target=target)
+        program = program_of(data.manifest.spec, workload)
+        first, *rest = describe(rec, target=target, program=program)
         blocks += [Para(first), Bullets(tuple(line.strip() for line in rest))]
         blocks.append(Code(snippet(rec.setting, at_startup=data.applied_at_startup)))
     blocks.append(Heading(3, "Charts"))
@@ -321,7 +327,12 @@ def _workload(
     if ok:
         path = charts_dir / f"{chart_stem(workload)}-trajectory.png"
         with matplotlib.rc_context({"text.parse_math": False}):
-            charts.append(trajectory_chart(data.points_of(workload), ok, path, workload))
+            charts.append(
+                trajectory_chart(
+                    data.points_of(workload), ok, path, workload,
+                    max_memory_ratio=max_memory_ratio,
+                )
+            )  # fmt: skip
     for chart in charts:
         if chart.path is None:
             blocks.append(Para(f"{chart.title}: {chart.caption}"))
@@ -329,6 +340,36 @@ def _workload(
         else:
             blocks.append(Image(chart.path, f"{workload}: {chart.title}", chart.caption))
     return blocks
+
+
+# The kinds warnings are folded by, most serious first: a title and the words that mark
+# a warning of that kind (the first kind whose words it holds); the rest are "Other".
+WARNING_KINDS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("Failed points", (": failed: ",)),
+    ("Damaged files, left out", ("left out of this report",)),
+    ("No recommendation", ("no recommendation",)),
+    ("The program changes the collector itself", ("changes the collector",)),
+    ("Memory that grows", ("memory grows", "memory still rising")),
+    ("Not at steady state", ("not at steady state", "steady state")),
+    ("Identical GC work and round-to-round spread", ("identical GC work", "round to round")),
+    (
+        "Noisy or thin points (pyperf check)",
+        ("standard deviation", "outlier", "too few samples", "raw value", "no collection ran"),
+    ),
+    ("Skipped charts", (": chart ",)),
+)
+OPEN_KINDS = frozenset({"Failed points", "Damaged files, left out", "No recommendation"})
+
+
+def warning_groups(items: Sequence[str]) -> list[tuple[str, tuple[str, ...]]]:
+    """``items`` by kind (:data:`WARNING_KINDS`, in its order, then "Other"), each kept
+    in its order."""
+    groups: dict[str, list[str]] = {}
+    for item in items:
+        kind = next((k for k, words in WARNING_KINDS if any(w in item for w in words)), "Other")
+        groups.setdefault(kind, []).append(item)
+    order = [k for k, _ in WARNING_KINDS] + ["Other"]
+    return [(k, tuple(groups[k])) for k in order if k in groups]
 
 
 def _warnings(data: SweepData, extra: list[str]) -> list[Block]:
@@ -342,15 +383,20 @@ def _warnings(data: SweepData, extra: list[str]) -> list[Block]:
     blocks: list[Block] = [Heading(2, "Warnings")]
     if not items:
         return [*blocks, Para("None: every point finished and passed the checks.")]
+    groups = warning_groups(items)
     return [
         *blocks,
         Para(
-            "Doubtful points, as pyperf check reports them (stdev ≥ 10% of the mean, "
-            "min or max ≥ 50% from the mean, fewer than 3 worker processes, raw values "
-            "under 1 ms), failed points and skipped charts. Rerun doubtful points with "
-            "more processes or values (--normal or --rigorous) on a quieter machine."
+            f"{len(items)} warning(s) of {len(groups)} kind(s), folded by kind (open one to "
+            "read it). Doubtful points are flagged in the spirit of pyperf check (stdev ≥ "
+            "10% of the mean, min or max ≥ 50% from the mean, fewer than 3 rounds, raw "
+            "values under 1 ms); failed points, settings not at steady state or whose "
+            "memory grows, and skipped charts are listed too. The time intervals are over "
+            "rounds, round-paired: to narrow them, measure more rounds (--rounds, or "
+            "--rigorous: 5 to 15 rounds of longer spans), or check one setting against "
+            "default with gctune verify; a quieter machine helps."
         ),
-        Bullets(tuple(items)),
+        Folds(tuple(groups), OPEN_KINDS),
     ]
 
 
@@ -359,10 +405,12 @@ def _glossary(unit: str) -> list[Block]:
         Heading(2, "How to read this report"),
         Bullets(
             (
-                f"T: mean time per {unit} of a setting, the mean of its worker processes' "
-                "means; every time in this report is a mean.",
-                "vs default: T / T_default with a 95% percentile-bootstrap interval over "
-                "worker processes; significant when the interval excludes 1.",
+                f"T: mean time per {unit} of a setting, the mean over its spans (one fresh "
+                "worker process per round); every time in this report is a mean.",
+                "vs default: T / T_default, round-paired: the geometric mean of the "
+                "per-round ratios with its 95% t-interval over rounds; significant when "
+                "the interval excludes 1 (results of gctune before rounds: a bootstrap "
+                "interval over worker processes).",
                 "overhead vs floor: (T - T_disabled) / T_disabled, the cost of collecting "
                 "compared with not collecting at all.",
                 "gap closed: (T_default - T) / (T_default - T_disabled), shown only when "
@@ -370,7 +418,8 @@ def _glossary(unit: str) -> list[Block]:
                 "GC %: sum of pause durations / measured wall time.",
                 "pause p50/p99/max: from every collection's duration (start to stop "
                 "callback), within 1% (log-bucketed histogram).",
-                "peak RSS: the largest VmHWM of the setting's worker processes.",
+                "peak RSS: the largest VmHWM of the setting's worker processes (spans).",
+                "memory charts start at 0: a line is as steep as it is against its level.",
                 f"Pareto front: settings no other setting beats on all of time per {unit}, "
                 "peak RSS and p99 pause.",
             )

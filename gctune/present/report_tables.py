@@ -3,6 +3,8 @@ memory) and the collections per generation."""
 
 from __future__ import annotations
 
+from typing import Optional
+
 from gctune.analysis.fmt import fmt_bytes, fmt_interval, fmt_ns, fmt_pct, fmt_ratio
 from gctune.analysis.recommend import (
     gap_text,
@@ -13,11 +15,13 @@ from gctune.present.render import (
 )
 
 
-def ratio_cell(s: PointStats) -> str:
+def ratio_cell(s: PointStats, *, bound: bool = True) -> str:
+    """The time ratio to default with its interval; ``bound``: marked ``(lower bound)``
+    when the point is not at steady state (the points table's state column says so)."""
     if s.time_ratio is None:
         return "-"
     ns = " n.s." if s.setting != "default" and not s.time_significant else ""
-    lower = " (lower bound)" if s.steady == "not steady" else ""
+    lower = " (lower bound)" if bound and s.steady == "not steady" else ""
     interval = fmt_interval(s.time_ratio_low, s.time_ratio_high)
     return f"{fmt_ratio(s.time_ratio)} {interval}{ns}{lower}"
 
@@ -31,7 +35,6 @@ GAP_CAPTION = (
 
 
 def points_table(rows: list[PointStats], unit: str) -> Table:
-    requests = any(s.request_p99_ns is not None for s in rows)
     floor = next((s for s in rows if s.setting == "disabled"), None)
     headers = [
         "setting",
@@ -50,8 +53,6 @@ def points_table(rows: list[PointStats], unit: str) -> Table:
         "memory",
         "rounds",
     ]
-    if requests:
-        headers += ["req p50", "req p99", "req max"]
     body: list[tuple[str, ...]] = []
     for s in rows:
         if not s.ok:
@@ -61,7 +62,7 @@ def points_table(rows: list[PointStats], unit: str) -> Table:
         cells = [
             s.setting,
             fmt_ns(s.mean_s * 1e9),
-            ratio_cell(s),
+            ratio_cell(s, bound=False),
             fmt_pct(s.overhead, signed=True),
             gap_text(s, floor),
             f"{s.gc_share * 100:.1f}",
@@ -75,13 +76,11 @@ def points_table(rows: list[PointStats], unit: str) -> Table:
             memory_cell(s),
             str(s.rounds or s.n_runs),
         ]
-        if requests:
-            cells += [fmt_ns(s.request_p50_ns), fmt_ns(s.request_p99_ns), fmt_ns(s.request_max_ns)]
         body.append(tuple(cells))
     return Table(
         tuple(headers),
         tuple(body),
-        align="l" + "r" * (len(headers) - 1),
+        align="l" + "r" * 11 + "nnr",
         caption=f"time/{unit}: mean over whole spans"
         + (" (a whole run of the program, start-up included)" if unit == "run" else "")
         + "; vs default: geometric mean of the per-round ratios in seconds (not in "
@@ -91,6 +90,25 @@ def points_table(rows: list[PointStats], unit: str) -> Table:
         "steady (every span held 2 full collections), rare full GC (fewer, their cost "
         "bounded under 1%), NOT steady (time is a lower bound); memory: bounded, or growth "
         "per step; rounds: spans measured. " + GAP_CAPTION,
+    )
+
+
+def requests_table(rows: list[PointStats]) -> Optional[Table]:
+    """Request latency per setting, for a workload that records requests (None else): a
+    table of its own, so that the points table keeps to a width a window shows."""
+    ok = [s for s in rows if s.ok and s.request_p99_ns is not None]
+    if not ok:
+        return None
+    body = [
+        (s.setting, fmt_ns(s.request_p50_ns), fmt_ns(s.request_p99_ns), fmt_ns(s.request_max_ns))
+        for s in ok
+    ]
+    return Table(
+        ("setting", "request p50", "p99", "max"),
+        tuple(body),
+        align="lrrr",
+        caption="Latency of the requests the workload recorded (record_request), over all "
+        "spans; a collection that lands inside a request makes it slow.",
     )
 
 

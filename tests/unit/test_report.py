@@ -201,3 +201,61 @@ def test_log_axes_are_labelled_in_plain_numbers() -> None:
 
     assert shown(0.055, 0.085) == ["0.06", "0.07", "0.08"]
     assert shown(0.01, 100) == ["0.01", "0.1", "1", "10", "100"]  # decades only
+
+
+def test_warnings_fold_by_kind_with_counts(report: tuple[Path, str, str]) -> None:
+    _, md, html_doc = report
+    warnings = html_doc.split('id="warnings"', 1)[1].split('id="how-to-read', 1)[0]
+    folds = re.findall(
+        r"<details( open)?><summary>([^<]*) \((\d+)\)</summary><ul>(.*?)</ul>", warnings
+    )
+    assert folds, "no folded group of warnings"
+    kinds = [kind for _, kind, _, _ in folds]
+    assert len(kinds) == len(set(kinds))  # one fold per kind
+    for _, kind, count, items in folds:
+        assert items.count("<li>") == int(count), kind
+    assert f"**{kinds[0]}** (" in md  # Markdown names each kind above its list
+
+
+def test_warning_groups_keep_the_order_of_kinds() -> None:
+    from gctune.present.report import warning_groups
+
+    groups = warning_groups(
+        [
+            "w · a: the standard deviation (1 ms) is 20% of the mean (5 ms)",
+            "w: t7000: memory grows 1 KiB per step in 3 of 3 spans: not safe to run unattended",
+            "w · b: failed: worker killed",
+            "w: something new",
+        ]
+    )
+    assert [k for k, _ in groups] == [
+        "Failed points",
+        "Memory that grows",
+        "Noisy or thin points (pyperf check)",
+        "Other",
+    ]
+
+
+def test_no_stale_words_about_worker_processes_or_values(report: tuple[Path, str, str]) -> None:
+    _, md, html_doc = report
+    for doc in (md, html_doc):
+        assert "bootstrap interval over worker processes;" not in doc
+        assert "more processes or values" not in doc
+        assert "interval over rounds" in doc or "t-interval over rounds" in doc
+
+
+def test_memory_axes_start_at_zero(tmp_path: Path) -> None:
+    from gctune.analysis.frame import load
+    from gctune.present.plots import trajectory_chart
+
+    points = [
+        Synth("m", "default", scaled(1e-3), spans=True, collected=100),
+        Synth("m", "t7000", scaled(0.9e-3), spans=True, collected=100, thresholds=(7000, 10, 10)),
+    ]
+    data = load(write_sweep(tmp_path, points))
+    ok = [s for s in data.stats["m"] if s.ok]
+    chart = trajectory_chart(
+        data.points_of("m"), ok, tmp_path / "t.png", "m", max_memory_ratio=1.25
+    )
+    assert chart.path is not None and "The axis starts at 0" in chart.caption
+    assert "the samples span" in chart.caption and "memory budget" in chart.caption

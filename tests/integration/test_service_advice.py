@@ -1,0 +1,44 @@
+"""The user's own service, as a new user measures it: an LRU cache of cyclic dataclass
+entries (tests/fixtures/lru_service.py) swept for real at a tiny size. Its collector is
+expensive (about half of its time) and the one faster setting, disabled, never frees its
+cycles: the advice keeps the default, names that situation with its numbers and gives
+next steps to paste."""
+
+from __future__ import annotations
+
+import shlex
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from gctune.cli.main import app
+
+pytestmark = pytest.mark.integration
+cli = CliRunner()
+FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "lru_service.py"
+
+
+def test_an_expensive_collector_with_no_setting_to_ship_gets_next_steps(tmp_path: Path) -> None:
+    out = tmp_path / "sweep"
+    spec = f"{FIXTURE}:make"
+    swept = cli.invoke(
+        app,
+        ["sweep", spec, "--size", "2000", "-s", "default", "-s", "disabled", "--rounds", "3",
+         "--max-point-time", "0.4", "--out", str(out)],
+    )  # fmt: skip
+    assert swept.exit_code == 0, swept.output
+    result = cli.invoke(app, ["recommend", str(out)], env={"COLUMNS": "400"})
+    assert result.exit_code == 0, result.output
+    text = result.output
+    assert "keep the default for now: every setting measured faster costs memory" in text
+    (situation,) = [line for line in text.splitlines() if "situation: GC is" in line]
+    assert "of default's time" in situation and "disabled 0." in situation
+    assert "never frees a cycle again" in situation or "grows" in situation
+    (between,) = [line for line in text.splitlines() if "next: try the thresholds" in line]
+    command = shlex.split(between.split(": ", 2)[-1])
+    assert command[:2] == ["gctune", "sweep"] and spec in command and "--normal" in command
+    # the settings between default (700) and 100x it, none measured yet
+    tried = [command[i + 1] for i, a in enumerate(command) if a == "-s"]
+    assert tried[0] == "default" and len(tried) == 3
+    assert all(700 < int(s[1:].split("-")[0]) < 70_000 for s in tried[1:])
