@@ -264,7 +264,17 @@ def latest_dir(results: Path) -> Path:
 
 
 def sweep_dir_or_latest(directory: Optional[Path]) -> Path:
-    return directory if directory is not None else latest_dir(RESULTS)
+    """``directory``, or the latest sweep under results/, named in one line on stderr
+    (which sweep a command read is never a guess)."""
+    if directory is not None:
+        return directory
+    latest = latest_dir(RESULTS)
+    typer.echo(
+        f"gctune: reading {latest}, the latest sweep under {RESULTS}/ "
+        "(give a directory to read another)",
+        err=True,
+    )
+    return latest
 
 
 def check_objective(objective: str) -> str:

@@ -1,9 +1,11 @@
-"""Every command gctune prints for the user to run is run here, as printed, in a real
-process: a command that names a result id instead of the workload's spec, or a file that
-does not exist, fails these tests."""
+"""Every command gctune prints for the user to run is run here, as printed, in a fresh
+shell (a bare PATH, without gctune's virtualenv): a command that names a result id instead
+of the workload's spec, a file that does not exist, or a bare ``gctune`` that only an
+activated virtualenv would find, fails these tests."""
 
 from __future__ import annotations
 
+import os
 import shlex
 import subprocess
 import sys
@@ -25,13 +27,26 @@ def gctune(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
+# what a new terminal has: no virtualenv on PATH, nothing else of this process's environment
+FRESH_PATH = "/usr/local/bin:/usr/bin:/bin"
+
+
+def fresh_env() -> dict[str, str]:
+    return {"PATH": FRESH_PATH, "HOME": os.environ.get("HOME", "/tmp"), "LANG": "C.UTF-8"}
+
+
 def run_printed(line: str, *extra: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    """Run a command line exactly as gctune printed it (plus ``extra`` options)."""
-    argv = shlex.split(line)
-    assert argv[0] in ("gctune", sys.executable), line
-    argv[0] = GCTUNE if argv[0] == "gctune" else argv[0]
+    """Run a command line exactly as gctune printed it (plus ``extra`` options), pasted
+    into a fresh shell in ``cwd``."""
+    command = " ".join([line, *map(shlex.quote, extra)])
     return subprocess.run(
-        [*argv, *extra], capture_output=True, text=True, timeout=300, cwd=cwd, check=False
+        ["/bin/sh", "-c", command],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=cwd,
+        env=fresh_env(),
+        check=False,
     )
 
 
@@ -74,7 +89,7 @@ def test_recommend_recycle_prints_verify_commands_that_run_on_user_files(tmp_pat
     # the recommended recycled setting of vary-make, and flat-make's recycling plan
     assert len(commands) == 2, shown.stdout
     for command in commands:
-        assert command.startswith("gctune verify ") and "-make " not in command, command
+        assert shlex.split(command)[1] == "verify" and "-make " not in command, command
         assert any(spec in command for spec in specs.values())
         assert "--recycle" in command
         done = run_printed(command, *SHORT_VERIFY, "--out", str(tmp_path / "v"), cwd=elsewhere)
