@@ -70,6 +70,7 @@ from gctune.present.sweep_tables import (
     console,
     err_console,
     point_table,
+    print_wrapped,
     summary_tables,
 )
 from gctune.store.machine import named_machine
@@ -210,10 +211,12 @@ def sweep(
         how = f"{count} rounds, spans of up to {config.span_budget_s:g} s"
         if config.racing and config.decide_rounds:
             how += f", up to {config.decide_rounds} decision rounds"
-    err_console.print(
-        f"gctune: {len(spec.workloads)} workload(s) x {len(spec.settings)} setting(s) = "
-        f"{n} points, {spec.mode} mode ({how}), into {target}",
-        highlight=False,
+    print_wrapped(
+        [
+            f"gctune: {len(spec.workloads)} workload(s) x {len(spec.settings)} setting(s) "
+            f"= {n} points, {spec.mode} mode ({how}), into {target}"
+        ],
+        on=err_console,
     )
     with named_machine(machine):
         points = measure_sweep(spec, target, resume=False)

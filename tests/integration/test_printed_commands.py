@@ -128,3 +128,61 @@ def test_no_pyperf_command_when_no_point_finished(
     assert "0 finished, 2 failed" in swept.stdout
     assert "Timing data for pyperf" not in swept.stdout
     assert "Recommendations:" not in swept.stdout
+
+
+def test_a_sweep_in_a_repository_prints_commands_a_fresh_shell_runs(
+    tmp_path: Path, fast_args: tuple[str, ...]
+) -> None:
+    """As a new user: gctune run as ``.venv/bin/gctune`` (as ``make sweep`` runs it) from a
+    repository whose virtualenv is not activated; every command it prints next, pasted into
+    a fresh shell there, works, and names gctune the way that shell finds it."""
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / ".venv").symlink_to(Path(sys.prefix))  # this virtualenv, as the repository's
+    (repo / "tiny.py").write_text(FACTORY)
+    args = shlex.join(["tiny.py:make", "-s", "disabled", *fast_args])
+    swept = run_printed(f".venv/bin/gctune sweep {args}", cwd=repo)
+    assert swept.returncode == 0, swept.stderr
+    (recommend,) = printed(swept.stdout, "Recommendations: ")
+    assert recommend.startswith(".venv/bin/gctune recommend results/"), recommend
+    (show,) = printed(swept.stdout, "Timing data for pyperf: ")
+    shown = run_printed(show, cwd=repo)
+    assert shown.returncode == 0, shown.stderr
+    reports = printed(swept.stdout, "Report: ")
+    assert reports and all((repo / path).is_file() for path in reports), reports
+    (results,) = printed(swept.stdout, "Results: ")
+    sweep_dir = results.split()[0]
+
+    advice = run_printed(recommend, cwd=repo)
+    assert advice.returncode in (0, 1), advice.stderr
+    assert "tiny-make" in advice.stdout
+    # a sweep whose data recommends a change (the tiny one's seldom does): its check
+    saved = repo / "results" / "saved"
+    no_gc: dict[int, list[int]] = {}
+    write_sweep(
+        saved,
+        [
+            Synth("tiny-make", "default", scaled(1.0e-3), spans=True),
+            Synth("tiny-make", "disabled", scaled(0.6e-3), spans=True, pauses=no_gc,  # type: ignore[arg-type]
+                  gc_enabled=False, full=0),
+        ],
+    )  # fmt: skip
+    manifest = read_manifest(saved)
+    spec = {**manifest.spec, "workloads": [str(repo / "tiny.py") + ":make"]}
+    write_manifest(saved, replace(manifest, spec=spec))
+    advice = run_printed(".venv/bin/gctune recommend results/saved", cwd=repo)
+    (check,) = printed(advice.stdout, "check: ")
+    assert check.startswith(".venv/bin/gctune verify "), check
+    done = run_printed(check, *SHORT_VERIFY, "--out", str(tmp_path / "v"), cwd=repo)
+    assert done.returncode in (0, 1), done.stderr
+    assert "gctune: verifying disabled against default" in done.stderr
+    os.utime(repo / sweep_dir / "manifest.json")  # the measured sweep is the latest again
+
+    # with no directory, recommend and summary read the latest sweep and say which
+    for command in ("recommend", "summary"):
+        latest = run_printed(f".venv/bin/gctune {command}", cwd=repo)
+        assert latest.returncode in (0, 1), latest.stderr
+        assert f"gctune: reading {sweep_dir}, the latest sweep" in latest.stderr
+    again = run_printed(f".venv/bin/gctune summary {sweep_dir}", cwd=repo)
+    assert again.returncode == 0, again.stderr
+    assert "tiny-make" in again.stdout and f"Results: {sweep_dir}" in again.stdout
