@@ -223,6 +223,7 @@ def sweep(
     _finish(points, target)
 
 
+@app.command()
 @user_errors
 def summary(
     directory: Optional[Path] = typer.Argument(
