@@ -18,7 +18,7 @@ from rich import box
 from rich.table import Table
 from rich.text import Text
 
-__all__ = ["CI_WIDTH", "Column", "fit_tables", "output_width", "wrap", "wrap_lines"]
+__all__ = ["CI_WIDTH", "Column", "fit_tables", "output_width", "wrap"]
 
 CI_WIDTH = 120
 """Width of output that goes to no terminal and no COLUMNS (a CI log, a file)."""
@@ -30,7 +30,8 @@ _UNIT = (
     r"collections?|objects?|values?|bytes|workers?|runs?|requests?)"
 )
 _NUMBER_UNIT = re.compile(r"(?<![\w.])([-+±~≈]?\d[\d,.]*) (?=" + _UNIT + r"(?![\w]))")
-_INTERVAL = re.compile(r"\[[^\[\]\s]+, [^\[\]\s]+\]")
+# an interval, with the ratio it qualifies: ``0.74x [0.56, 0.96]``
+_INTERVAL = re.compile(r"(?:\d[\d.]*x )?\[[^\[\]\s]+, [^\[\]\s]+\]")
 _QUOTED = re.compile(r"`[^`]*`")
 # a command to copy: from the program's name to the end of the line
 _SUBCOMMANDS = "verify|recommend|report|summary|sweep|run|gate|compare|history|list"
@@ -55,7 +56,8 @@ def output_width() -> int:
 
 def _command_start(line: str, programs: Sequence[str]) -> Optional[int]:
     """Where a command to copy begins in ``line`` (it runs to the line's end), if any."""
-    names = "|".join(re.escape(p) for p in sorted({*programs, "gctune"}, key=len, reverse=True))
+    names = "|".join(re.escape(p) for p in sorted(programs, key=len, reverse=True))
+    names += r"|(?:\S*/)?gctune"  # gctune on PATH, or a path to the script
     pattern = re.compile(
         r"(?<![`\w/.-])(?:cd \S+ && )?(?:" + names + r") (?:" + _SUBCOMMANDS + r")\b"
         r"|(?<![`\w/.-])\S*python\S* -m \w"
@@ -95,11 +97,6 @@ def wrap(line: str, width: int, *, programs: Sequence[str] = (), hang: int = 2) 
         break_on_hyphens=False,
     )
     return [part.replace(_GLUE, " ") for part in wrapped] or [line]
-
-
-def wrap_lines(lines: Sequence[str], width: int, *, programs: Sequence[str] = ()) -> str:
-    """Each of ``lines`` wrapped (:func:`wrap`), joined by newlines."""
-    return "\n".join(part for line in lines for part in wrap(line, width, programs=programs))
 
 
 class Column:
