@@ -37,6 +37,7 @@ from gctune.present.next_steps import (
 )
 from gctune.present.sweep_tables import (
     err_console,
+    print_wrapped,
 )
 from gctune.sweep.spec import DEFAULT_TIMEOUT
 from gctune.sweep.sweep_dir import new_sweep_dir
@@ -158,7 +159,7 @@ def recommend(
             )
         except RecommendError as exc:  # one workload's data; the others may still do
             if not json_output:
-                typer.echo(f"{name}: no recommendation: {exc}\n")
+                print_wrapped([f"{name}: no recommendation: {exc}", ""])
             unmade.append({"workload": name, "reason": str(exc)})
             continue
         item = recommendation_json(rec, at_startup=data.applied_at_startup)
@@ -167,7 +168,9 @@ def recommend(
         made.append(item)
         if json_output:
             continue
-        typer.echo("\n".join(describe(rec, target=workload_args(data.manifest.spec, name))))
+        # prose wrapped between words, never inside a figure or a command to copy; the
+        # snippets below are code, printed as they are
+        print_wrapped(describe(rec, target=workload_args(data.manifest.spec, name)))
         typer.echo("")
         typer.echo(snippet(rec.setting, at_startup=data.applied_at_startup))
         if rec.recycle is not None:
@@ -202,7 +205,7 @@ def _verify_recommended(
         out=None,
     )
     if not quiet:
-        typer.echo("\n".join(result.lines()))
+        print_wrapped(result.lines())
     verified: dict[str, Any] = result.to_json()
     return verified
 
@@ -245,12 +248,14 @@ def _run_verify(
     )
     spec = replace(spec, recycle_steps=recycle_steps)
     target = out if out is not None else new_sweep_dir(RESULTS, prefix="verify-")
-    err_console.print(
-        f"gctune: verifying {chosen.id} against default: {spec.rounds} interleaved rounds, "
-        f"spans of up to {spec.max_point_time:g} s"
-        + (f", recycled every {recycle_steps:,} steps" if recycle_steps else "")
-        + f", into {target}",
-        highlight=False,
+    print_wrapped(
+        [
+            f"gctune: verifying {chosen.id} against default: {spec.rounds} interleaved "
+            f"rounds, spans of up to {spec.max_point_time:g} s"
+            + (f", recycled every {recycle_steps:,} steps" if recycle_steps else "")
+            + f", into {target}"
+        ],
+        on=err_console,
     )
     points = measure_sweep(spec, target, resume=False)
     return verdict(
@@ -299,5 +304,5 @@ def verify(
         doc = {"schema": ADVICE_SCHEMA, "kind": "verification", **result.to_json()}
         typer.echo(json.dumps(doc, indent=1))
     else:
-        typer.echo("\n".join(result.lines()))
+        print_wrapped(result.lines())
     raise typer.Exit(result.exit_code)

@@ -13,7 +13,7 @@ from typing import Optional
 from gctune.cli.advice_commands import recommend, report, verify
 from gctune.cli.app import app
 from gctune.cli.ci_commands import compare, gate, history
-from gctune.cli.sweep_commands import list_cmd, run, sweep
+from gctune.cli.sweep_commands import list_cmd, run, summary, sweep
 
 __all__ = ["app", "main"]
 
@@ -22,6 +22,7 @@ __all__ = ["app", "main"]
 COMMANDS = (
     ("list", list_cmd),
     ("sweep", sweep),
+    ("summary", summary),
     ("report", report),
     ("recommend", recommend),
     ("run", run),

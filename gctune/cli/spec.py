@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shlex
 import shutil
 import sys
 from pathlib import Path
@@ -34,6 +35,7 @@ from gctune.measure.settings import (
     with_references,
 )
 from gctune.present.next_steps import (
+    program,
     resume_command,
 )
 from gctune.present.sweep_tables import (
@@ -260,11 +262,29 @@ def refuse_changes_on_resume(ctx: typer.Context) -> None:
 def latest_dir(results: Path) -> Path:
     from gctune.sweep.sweep_dir import latest_sweep
 
+    if not any(results.glob("*/manifest.json")):
+        # the hint names gctune as a fresh shell finds it (.venv/bin/gctune)
+        raise GctuneError(f"no sweep found under {results}; run `{program_name()} sweep` first")
     return latest_sweep(results)
 
 
+def program_name() -> str:
+    """gctune as a printed command calls it (:func:`gctune.present.next_steps.program`)."""
+    return shlex.join(program())
+
+
 def sweep_dir_or_latest(directory: Optional[Path]) -> Path:
-    return directory if directory is not None else latest_dir(RESULTS)
+    """``directory``, or the latest sweep under results/, named in one line on stderr
+    (which sweep a command read is never a guess)."""
+    if directory is not None:
+        return directory
+    latest = latest_dir(RESULTS)
+    typer.echo(
+        f"gctune: reading {latest}, the latest sweep under {RESULTS}/ "
+        "(give a directory to read another)",
+        err=True,
+    )
+    return latest
 
 
 def check_objective(objective: str) -> str:

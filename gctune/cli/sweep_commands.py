@@ -52,6 +52,7 @@ from gctune.cli.spec import (
     pick_mode,
     refuse_changes_on_resume,
     settings_grid,
+    sweep_dir_or_latest,
 )
 from gctune.measure.catalog import (
     builtin_names,
@@ -69,6 +70,7 @@ from gctune.present.sweep_tables import (
     console,
     err_console,
     point_table,
+    print_wrapped,
     summary_tables,
 )
 from gctune.store.machine import named_machine
@@ -209,23 +211,51 @@ def sweep(
         how = f"{count} rounds, spans of up to {config.span_budget_s:g} s"
         if config.racing and config.decide_rounds:
             how += f", up to {config.decide_rounds} decision rounds"
-    err_console.print(
-        f"gctune: {len(spec.workloads)} workload(s) x {len(spec.settings)} setting(s) = "
-        f"{n} points, {spec.mode} mode ({how}), into {target}",
-        highlight=False,
+    print_wrapped(
+        [
+            f"gctune: {len(spec.workloads)} workload(s) x {len(spec.settings)} setting(s) "
+            f"= {n} points, {spec.mode} mode ({how}), into {target}"
+        ],
+        on=err_console,
     )
     with named_machine(machine):
         points = measure_sweep(spec, target, resume=False)
     _finish(points, target)
 
 
+@app.command()
+@user_errors
+def summary(
+    directory: Optional[Path] = typer.Argument(
+        None, metavar="[DIR]", help="Sweep directory (default: the latest under results/)."
+    ),
+) -> None:
+    """Print a sweep's summary again: the tables the sweep printed at its end.
+
+    One table per workload, each setting against default, with the doubts that concern
+    its numbers underneath; laid out for the terminal's width (COLUMNS when set)."""
+    from gctune.store.results import load_sweep_partial
+
+    target = sweep_dir_or_latest(directory)
+    _, points, damaged = load_sweep_partial(target)
+    warn_damaged([str(exc) for exc in damaged])
+    if not points:
+        raise GctuneError(f"{target} holds no measured point yet")
+    summary_tables(points)
+    _results_line(points, target)
+
+
+def _results_line(points: list[Point], target: Path) -> None:
+    failed = sum(1 for p in points if not p.ok)
+    # plain echo: a path to copy is never wrapped
+    typer.echo(f"Results: {target}  ({len(points) - failed} finished, {failed} failed)")
+
+
 def _finish(points: list[Point], target: Path) -> None:
     """Summary and report of a finished sweep; exit status 3 when a point failed."""
     summary_tables(points)
     failed = [p for p in points if not p.ok]
-    console.print(
-        f"Results: {target}  ({len(points) - len(failed)} finished, {len(failed)} failed)"
-    )
+    _results_line(points, target)
     finished = [p for p in points if p.ok]
     if finished:
         # plain echo, not wrapped: a command to copy (every point file reads the same way)

@@ -5,7 +5,6 @@ Numbers come from :mod:`gctune.analysis.stats` and are only formatted here.
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Callable
@@ -26,15 +25,35 @@ from gctune.analysis.evidence import workload_warnings
 from gctune.analysis.fmt import fmt_bytes, fmt_interval, fmt_ns, fmt_ratio
 from gctune.analysis.paired import round_spread
 from gctune.analysis.stats import PointStats, workload_stats
+from gctune.present.fit import Column, fit_tables, output_width, wrap
+from gctune.present.next_steps import program
 from gctune.store.race import IDENTICAL, OUT
 from gctune.store.results import Point
 from gctune.sweep.rounds import SpanEvent
 
-__all__ = ["console", "err_console", "point_table", "progress_bar", "summary_tables"]
+__all__ = [
+    "console",
+    "err_console",
+    "point_table",
+    "print_wrapped",
+    "progress_bar",
+    "summary_tables",
+]
 
-# Piped output (CI logs, make) gets room for the summary's nine columns.
-console = Console(width=None if sys.stdout.isatty() else 120)
+# COLUMNS when set, else the terminal's width, else (a CI log) 120: see output_width.
+console = Console(width=output_width())
 err_console = Console(stderr=True)
+
+
+def print_wrapped(
+    lines: list[str], *, on: Console = console, style: str = "", hang: int = 2
+) -> None:
+    """Prose lines wrapped to ``on``'s width without splitting a figure from its unit or a
+    command to copy (:func:`gctune.present.fit.wrap`; continuation lines indented ``hang``
+    more); printed as they are, no markup."""
+    for line in lines:
+        for part in wrap(line, on.width, programs=[" ".join(program())], hang=hang):
+            on.print(part, style=style or None, markup=False, highlight=False, soft_wrap=True)
 
 
 @contextmanager
@@ -82,29 +101,35 @@ SUMMARY_CAPTION = (
 )
 
 
+SUMMARY_COLUMNS = (
+    Column("setting", justify="left"),
+    *(Column(h) for h in ("time", "vs def [95%]", "GC %", "p99", "max")),
+    Column("state", breaks=True),
+    Column("memory"),
+    Column("RSS/def"),
+    Column("rounds"),
+)
+
+
 def summary_tables(points: list[Point]) -> None:
     """One table per workload: each setting against the workload's default, then the
-    warnings that concern its numbers."""
+    warnings that concern its numbers.
+
+    Every figure is printed whole at any width from 80 columns: a table too wide for the
+    console is split into two (time and pauses; state and memory), each naming the
+    setting, and the prose under it wraps between words, never between a figure and its
+    unit."""
     for workload, rows in workload_stats(points).items():
-        table = Table(
-            title=escape(workload),
-            title_justify="left",
-            caption=SUMMARY_CAPTION,
-            caption_justify="left",
-        )
-        table.add_column("setting", no_wrap=True)
-        for col in ("time", "vs def [95%]", "GC %", "p99", "max", "state", "memory"):
-            table.add_column(col, justify="right", no_wrap=True)
-        table.add_column("RSS/def", justify="right", no_wrap=True)
-        table.add_column("rounds", justify="right", no_wrap=True)
-        for s in rows:
-            table.add_row(*_summary_row(s))
-        console.print(table)
-        for line in workload_warnings(rows):
-            console.print(f"  [yellow]![/] {escape(line)}", highlight=False)
+        cells = [_summary_row(s) for s in rows]
+        for table in fit_tables(SUMMARY_COLUMNS, cells, console.width, title=escape(workload)):
+            console.print(table)
+        print_wrapped([SUMMARY_CAPTION], style="dim", hang=0)
+        failed = [f"! {s.setting}: failed: {s.reason or ''}" for s in rows if not s.ok]
+        warnings = [f"! {line}" for line in workload_warnings(rows)]
+        print_wrapped([f"  {line}" for line in (*failed, *warnings)])
         spread = round_spread([p for p in points if p.workload == workload])
         if spread is not None:
-            console.print(f"  {escape(spread.line())}", highlight=False)
+            print_wrapped([f"  {spread.line()}"])
 
 
 def _vs_default(s: PointStats) -> str:
@@ -135,12 +160,12 @@ def _memory(s: PointStats) -> str:
 
 
 def _summary_row(s: PointStats) -> list[str]:
-    if not s.ok:
-        return [s.setting, "[red]failed[/]", escape(s.reason or ""), "", "", "", "", "", "", ""]
+    if not s.ok:  # the reason, prose, goes under the table
+        return [escape(s.setting), "[red]failed[/]", *[""] * 8]
     out = s.race is not None and s.race.end in (OUT, IDENTICAL)
     rounds = f"{s.rounds}" + (" out" if out else "")
     return [
-        s.setting,
+        escape(s.setting),
         fmt_ns(s.mean_s * 1e9),
         _vs_default(s),
         f"{s.gc_share * 100:.1f}",

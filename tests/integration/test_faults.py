@@ -24,6 +24,7 @@ import pytest
 from typer.testing import CliRunner
 
 from gctune.cli.main import app
+from gctune.present.next_steps import program
 from gctune.store.results import load_point, load_sweep
 from gctune.sweep.runner import run_sweep
 from gctune.sweep.spec import SweepSpec, plan_points
@@ -31,6 +32,7 @@ from gctune.sweep.spec import SweepSpec, plan_points
 pytestmark = pytest.mark.integration
 
 GCTUNE = str(Path(sys.executable).with_name("gctune"))
+PROGRAM = shlex.join(program())  # how printed commands name gctune from here
 MiB = 1024**2
 
 # Each workload misbehaves in one way; the sweep must name the way.
@@ -284,7 +286,7 @@ def test_interrupt_mid_point_keeps_finished_points_and_resume_completes(
     proc.send_signal(signum)
     _, stderr = proc.communicate(timeout=60)
     assert proc.returncode == 130
-    assert f"Resume with: gctune sweep --resume --out {out}" in stderr
+    assert f"Resume with: {PROGRAM} sweep --resume --out {out}" in stderr
     assert "Traceback" not in stderr
     assert point_files(out) == finished  # kept, untouched; the partial point discarded
     assert leftovers(out) == []
@@ -292,7 +294,7 @@ def test_interrupt_mid_point_keeps_finished_points_and_resume_completes(
 
     (tmp_path / "gate").unlink()
     (printed,) = [x.split("Resume with: ")[1] for x in stderr.splitlines() if "Resume" in x]
-    assert shlex.split(printed)[0] == "gctune"
+    assert shlex.split(printed)[0] == PROGRAM  # gctune as a fresh shell finds it
     resumed = cli(*shlex.split(printed)[1:])  # the command printed, run as printed
     assert resumed.returncode == 0, resumed.stderr
     now = point_files(out)

@@ -1,8 +1,9 @@
 """The summary, ``recommend`` (text and ``--json``) and the Markdown report of a fixed saved
 sweep (tests/data/golden/sweep: three workloads, four settings, three rounds, measured
 once by ``gctune sweep``) are exactly the stored expected output, modulo the directory the
-sweep was copied to and the interpreter that runs the test (the sweep measured the
-interpreter at ``RECORDED``; the copy names this one, as a sweep measured here would).
+sweep was copied to, the interpreter that runs the test (the sweep measured the
+interpreter at ``RECORDED``; the copy names this one, as a sweep measured here would) and
+the path of its ``gctune`` script (printed commands name it: ``<GCTUNE> verify ...``).
 
 A change that alters what a user reads of a saved sweep fails here; when the change is
 meant, rewrite the expected files with ``GCTUNE_WRITE_GOLDEN=1 pytest`` this file and
@@ -40,7 +41,12 @@ def _run(args: list[str], cwd: Path) -> str:
         args, cwd=cwd, env=env, capture_output=True, text=True, timeout=300, check=False
     )
     assert done.returncode == 0, done.stderr
-    return done.stdout.replace(str(cwd), "<DIR>").replace(sys.executable, "<PYTHON>")
+    return _normal(done.stdout, cwd)
+
+
+def _normal(text: str, cwd: Path) -> str:
+    text = text.replace(str(cwd), "<DIR>").replace(GCTUNE, "<GCTUNE>")
+    return text.replace(sys.executable, "<PYTHON>")
 
 
 @pytest.fixture(scope="module")
@@ -56,7 +62,7 @@ def outputs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     }
     _run([GCTUNE, "report", "sweep", "--out", "report", "--format", "md"], cwd)
     report = (cwd / "report" / "report.md").read_text(encoding="utf-8")
-    produced["report.md"] = report.replace(str(cwd), "<DIR>").replace(sys.executable, "<PYTHON>")
+    produced["report.md"] = _normal(report, cwd)
     return produced
 
 

@@ -11,6 +11,7 @@ tmpfs mounted for the test. Where neither is possible the test says why and skip
 from __future__ import annotations
 
 import os
+import shlex
 import shutil
 import subprocess
 import sys
@@ -19,6 +20,7 @@ from pathlib import Path
 
 import pytest
 
+from gctune.present.next_steps import program
 from gctune.store.results import load_sweep
 from tests.unit.synthetic import Synth, scaled, write_sweep
 
@@ -82,7 +84,7 @@ def test_disk_full_while_writing_the_report_keeps_the_points(
     assert line.startswith(f"gctune: error: {out}/report/")
     assert line.endswith(
         f": cannot write the report: No space left on device; the points are kept in {out}: "
-        f"rebuild with gctune report {out}"
+        f"rebuild with {shlex.join(program())} report {out}"
     )
     _, points = load_sweep(out)  # whole and readable
     assert sorted(p.setting for p in points) == ["default", "disabled"]

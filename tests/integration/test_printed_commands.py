@@ -1,9 +1,11 @@
-"""Every command gctune prints for the user to run is run here, as printed, in a real
-process: a command that names a result id instead of the workload's spec, or a file that
-does not exist, fails these tests."""
+"""Every command gctune prints for the user to run is run here, as printed, in a fresh
+shell (a bare PATH, without gctune's virtualenv): a command that names a result id instead
+of the workload's spec, a file that does not exist, or a bare ``gctune`` that only an
+activated virtualenv would find, fails these tests."""
 
 from __future__ import annotations
 
+import os
 import shlex
 import subprocess
 import sys
@@ -25,13 +27,26 @@ def gctune(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
+# what a new terminal has: no virtualenv on PATH, nothing else of this process's environment
+FRESH_PATH = "/usr/local/bin:/usr/bin:/bin"
+
+
+def fresh_env() -> dict[str, str]:
+    return {"PATH": FRESH_PATH, "HOME": os.environ.get("HOME", "/tmp"), "LANG": "C.UTF-8"}
+
+
 def run_printed(line: str, *extra: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    """Run a command line exactly as gctune printed it (plus ``extra`` options)."""
-    argv = shlex.split(line)
-    assert argv[0] in ("gctune", sys.executable), line
-    argv[0] = GCTUNE if argv[0] == "gctune" else argv[0]
+    """Run a command line exactly as gctune printed it (plus ``extra`` options), pasted
+    into a fresh shell in ``cwd``."""
+    command = " ".join([line, *map(shlex.quote, extra)])
     return subprocess.run(
-        [*argv, *extra], capture_output=True, text=True, timeout=300, cwd=cwd, check=False
+        ["/bin/sh", "-c", command],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=cwd,
+        env=fresh_env(),
+        check=False,
     )
 
 
@@ -74,7 +89,7 @@ def test_recommend_recycle_prints_verify_commands_that_run_on_user_files(tmp_pat
     # the recommended recycled setting of vary-make, and flat-make's recycling plan
     assert len(commands) == 2, shown.stdout
     for command in commands:
-        assert command.startswith("gctune verify ") and "-make " not in command, command
+        assert shlex.split(command)[1] == "verify" and "-make " not in command, command
         assert any(spec in command for spec in specs.values())
         assert "--recycle" in command
         done = run_printed(command, *SHORT_VERIFY, "--out", str(tmp_path / "v"), cwd=elsewhere)
@@ -113,3 +128,61 @@ def test_no_pyperf_command_when_no_point_finished(
     assert "0 finished, 2 failed" in swept.stdout
     assert "Timing data for pyperf" not in swept.stdout
     assert "Recommendations:" not in swept.stdout
+
+
+def test_a_sweep_in_a_repository_prints_commands_a_fresh_shell_runs(
+    tmp_path: Path, fast_args: tuple[str, ...]
+) -> None:
+    """As a new user: gctune run as ``.venv/bin/gctune`` (as ``make sweep`` runs it) from a
+    repository whose virtualenv is not activated; every command it prints next, pasted into
+    a fresh shell there, works, and names gctune the way that shell finds it."""
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / ".venv").symlink_to(Path(sys.prefix))  # this virtualenv, as the repository's
+    (repo / "tiny.py").write_text(FACTORY)
+    args = shlex.join(["tiny.py:make", "-s", "disabled", *fast_args])
+    swept = run_printed(f".venv/bin/gctune sweep {args}", cwd=repo)
+    assert swept.returncode == 0, swept.stderr
+    (recommend,) = printed(swept.stdout, "Recommendations: ")
+    assert recommend.startswith(".venv/bin/gctune recommend results/"), recommend
+    (show,) = printed(swept.stdout, "Timing data for pyperf: ")
+    shown = run_printed(show, cwd=repo)
+    assert shown.returncode == 0, shown.stderr
+    reports = printed(swept.stdout, "Report: ")
+    assert reports and all((repo / path).is_file() for path in reports), reports
+    (results,) = printed(swept.stdout, "Results: ")
+    sweep_dir = results.split()[0]
+
+    advice = run_printed(recommend, cwd=repo)
+    assert advice.returncode in (0, 1), advice.stderr
+    assert "tiny-make" in advice.stdout
+    # a sweep whose data recommends a change (the tiny one's seldom does): its check
+    saved = repo / "results" / "saved"
+    no_gc: dict[int, list[int]] = {}
+    write_sweep(
+        saved,
+        [
+            Synth("tiny-make", "default", scaled(1.0e-3), spans=True),
+            Synth("tiny-make", "disabled", scaled(0.6e-3), spans=True, pauses=no_gc,  # type: ignore[arg-type]
+                  gc_enabled=False, full=0),
+        ],
+    )  # fmt: skip
+    manifest = read_manifest(saved)
+    spec = {**manifest.spec, "workloads": [str(repo / "tiny.py") + ":make"]}
+    write_manifest(saved, replace(manifest, spec=spec))
+    advice = run_printed(".venv/bin/gctune recommend results/saved", cwd=repo)
+    (check,) = printed(advice.stdout, "check: ")
+    assert check.startswith(".venv/bin/gctune verify "), check
+    done = run_printed(check, *SHORT_VERIFY, "--out", str(tmp_path / "v"), cwd=repo)
+    assert done.returncode in (0, 1), done.stderr
+    assert "gctune: verifying disabled against default" in done.stderr
+    os.utime(repo / sweep_dir / "manifest.json")  # the measured sweep is the latest again
+
+    # with no directory, recommend and summary read the latest sweep and say which
+    for command in ("recommend", "summary"):
+        latest = run_printed(f".venv/bin/gctune {command}", cwd=repo)
+        assert latest.returncode in (0, 1), latest.stderr
+        assert f"gctune: reading {sweep_dir}, the latest sweep" in latest.stderr
+    again = run_printed(f".venv/bin/gctune summary {sweep_dir}", cwd=repo)
+    assert again.returncode == 0, again.stderr
+    assert "tiny-make" in again.stdout and f"Results: {sweep_dir}" in again.stdout

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import errno
 import os
+import shlex
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ from matplotlib.figure import Figure
 from typer.testing import CliRunner
 
 from gctune.cli.main import app
+from gctune.present.next_steps import program
 from gctune.store.atomic import atomic_write_json
 from tests.unit.synthetic import Synth, scaled, write_sweep
 
@@ -136,7 +138,7 @@ def test_interrupt_while_the_report_is_written_says_the_points_are_kept(
     assert result.exit_code == 130
     assert result.stderr.strip().splitlines()[-1] == (
         f"gctune: interrupted while writing the report; the points are kept in {data}. "
-        f"Write the report with: gctune report {data}"
+        f"Write the report with: {shlex.join(program())} report {data}"
     )
     assert "Traceback" not in result.output
     after = snapshot(data)

@@ -4,6 +4,7 @@ recycling for growing settings, and the JSON form; on synthetic sweeps of spans 
 from __future__ import annotations
 
 import json
+import shlex
 from pathlib import Path
 
 import pytest
@@ -13,7 +14,7 @@ from gctune.analysis.frame import load
 from gctune.analysis.recommend import Recommendation, recommend
 from gctune.cli.main import app
 from gctune.present.advice import ADVICE_SCHEMA, describe, recommendation_json
-from gctune.present.next_steps import WorkloadArgs
+from gctune.present.next_steps import WorkloadArgs, program
 from tests.unit.synthetic import MIB, Synth, scaled, write_sweep
 
 NO_GC: dict[int, list[int]] = {}
@@ -87,7 +88,8 @@ def test_recycling_is_shown_for_a_growing_setting_that_gains_too_little(tmp_path
     every = rec.recycle_plans[0].every_steps
     assert f"with recycling every {every:,} steps, disabled stays under" in text
     # the spec as the user gave it, quoted for the shell (the result id "w" is no workload)
-    assert f"gctune verify '/home/me/my bench.py:make' -s disabled --recycle {every}" in text
+    command = f"{shlex.join(program())} verify '/home/me/my bench.py:make' -s disabled"
+    assert f"{command} --recycle {every}" in text
 
 
 def test_not_steady_setting_is_left_out(tmp_path: Path) -> None:
