@@ -141,9 +141,10 @@ def _load_sets(dirs: Sequence[Path], damaged: list[str]) -> list[tuple[ResultSet
         manifest, points, unreadable = load_sweep_partial(path)
         damaged += map(str, unreadable)
         env = manifest.environment
-        commit = env.get("git_commit") or None
+        recorded = env.get("git_commit")
+        commit = recorded if isinstance(recorded, str) and recorded else None  # a damaged one: none
         date = str(env.get("git_date") or manifest.created)
-        label = str(commit)[:7] if commit else manifest.sweep_id
+        label = commit[:7] if commit else manifest.sweep_id
         python = interpreter_label(dict(env.get("python") or {}))
         order = (_sort_key(date), _sort_key(manifest.created))
         machine = Machine.of(env)

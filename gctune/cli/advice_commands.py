@@ -132,7 +132,13 @@ def recommend(
     from gctune.analysis.frame import load
     from gctune.analysis.recommend import recommend as choose
     from gctune.analysis.recycle import recycle_snippets
-    from gctune.present.advice import ADVICE_SCHEMA, describe, recommendation_json, snippet
+    from gctune.present.advice import (
+        ADVICE_SCHEMA,
+        describe,
+        program_of,
+        recommendation_json,
+        snippet,
+    )
 
     objective = check_objective(objective)
     data = load(sweep_dir_or_latest(directory))
@@ -170,7 +176,9 @@ def recommend(
             continue
         # prose wrapped between words, never inside a figure or a command to copy; the
         # snippets below are code, printed as they are
-        print_wrapped(describe(rec, target=workload_args(data.manifest.spec, name)))
+        spec = data.manifest.spec
+        target, program = workload_args(spec, name), program_of(spec, name)
+        print_wrapped(describe(rec, target=target, program=program))
         typer.echo("")
         typer.echo(snippet(rec.setting, at_startup=data.applied_at_startup))
         if rec.recycle is not None:

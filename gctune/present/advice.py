@@ -21,6 +21,7 @@ from gctune.analysis.situation import Situation
 from gctune.analysis.stats import PointStats, workload_stats
 from gctune.measure.settings import SettingError, parse_setting
 from gctune.present.next_steps import WorkloadArgs, verify_command
+from gctune.present.next_steps import program as gctune_argv
 from gctune.store.results import Point
 
 __all__ = [
@@ -220,16 +221,20 @@ def _sweep_command(
     settings: tuple[str, ...],
     mode: str = "--normal",
 ) -> str:
-    """``gctune sweep`` of ``settings`` beside default; a shell line."""
+    """``gctune sweep`` of ``settings`` beside default; a shell line that works pasted into
+    a fresh shell (gctune named as :func:`gctune.present.next_steps.program` names it)."""
     chosen = [a for s in ("default", *settings) for a in ("-s", s)]
     if target is not None:
-        line, cwd = shlex.join(["gctune", "sweep", *target.argv, *chosen, mode]), target.cwd
+        cwd = target.cwd
+        here = gctune_argv(absolute=cwd is not None)  # after a ``cd``, a relative path fails
+        line = shlex.join([*here, "sweep", *target.argv, *chosen, mode])
     elif program is not None:
-        named = ["--command", "--name", program.name]
-        line = shlex.join(["gctune", "sweep", *named, *chosen, mode, "--", *program.argv])
         cwd = program.cwd
+        here = gctune_argv(absolute=cwd is not None)
+        named = ["--command", "--name", program.name]
+        line = shlex.join([*here, "sweep", *named, *chosen, mode, "--", *program.argv])
     else:
-        return shlex.join(["gctune", "sweep", "--command", *chosen, mode]) + " -- PROGRAM"
+        return shlex.join([*gctune_argv(), "sweep", "--command", *chosen, mode]) + " -- PROGRAM"
     return f"cd {shlex.quote(cwd)} && {line}" if cwd else line
 
 

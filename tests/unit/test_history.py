@@ -124,3 +124,20 @@ def test_history_with_nothing_to_compare_leaves_the_chart_alone(tmp_path: Path) 
 def test_history_needs_a_directory() -> None:
     with pytest.raises(ResultError):
         load_history([])
+
+
+def test_a_damaged_commit_is_read_as_none(tmp_path: Path) -> None:
+    """A manifest whose git_commit is not a string (hand-edited, damaged) labels its set by
+    its sweep id; it once stopped history with a TypeError."""
+    import json
+
+    dirs = history_dirs(tmp_path)
+    manifest = dirs[0] / "manifest.json"
+    doc = json.loads(manifest.read_text())
+    doc["gctune"]["environment"]["git_commit"] = True
+    manifest.write_text(json.dumps(doc))
+    history = load_history(dirs)
+    (damaged,) = [s for s in history.sets if s.path == dirs[0]]
+    assert damaged.commit is None and not damaged.label.startswith("True")
+    out = plot_history(history, tmp_path / "h.png")
+    assert out.exists()

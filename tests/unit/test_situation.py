@@ -11,6 +11,7 @@ from gctune.analysis.frame import load
 from gctune.analysis.recommend import recommend
 from gctune.analysis.situation import Costly, between_settings
 from gctune.present.advice import Program, describe
+from gctune.present.next_steps import program as program_argv
 from tests.unit.synthetic import Synth, scaled, write_sweep
 
 # default collects often and long: spans of 100 steps of 10 ms, half of it in pauses
@@ -40,7 +41,7 @@ def test_every_faster_setting_over_the_budget_gets_the_situation(tmp_path: Path)
     assert "keep the default for now" in text
     assert "situation: GC is" in text and "t20000-10-10 0.60x" in text
     (line,) = [x for x in text.splitlines() if "next: try the thresholds" in x]
-    assert "gctune sweep --command -s default -s t2100-10-10" in line  # no target: a program
+    assert "sweep --command -s default -s t2100-10-10" in line  # no target: a program
 
 
 def test_a_command_sweep_says_why_it_differs_and_names_its_program(tmp_path: Path) -> None:
@@ -52,7 +53,8 @@ def test_a_command_sweep_says_why_it_differs_and_names_its_program(tmp_path: Pat
     assert "-w FILE.py:make" in text
     (line,) = [x for x in text.splitlines() if "next: try the thresholds" in x]
     argv = shlex.split(line.split("not measured yet: ", 1)[1])
-    assert argv[:5] == ["gctune", "sweep", "--command", "--name", "app"]
+    here = program_argv()  # gctune as a fresh shell finds it (see next_steps.program)
+    assert argv[: len(here) + 4] == [*here, "sweep", "--command", "--name", "app"]
     assert argv[argv.index("--") + 1 :] == ["python", "app.py", "--in", "a b.json"]
 
 
