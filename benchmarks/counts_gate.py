@@ -21,11 +21,12 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 from gctune.sweep.count_sweep import CountSpec, run_counts
 
 PROGRAM = """
-def make(size):
+def make(size=1):
     size = int({size})
     def step():
         root = []
@@ -35,7 +36,7 @@ def make(size):
 """
 
 
-def _gate(directory: Path, base: str, new: str, fail_on: str) -> tuple[int, dict[str, object]]:
+def _gate(directory: Path, base: str, new: str, fail_on: str) -> tuple[int, dict[str, Any]]:
     done = subprocess.run(
         [sys.executable, "-m", "gctune.cli", "gate", str(directory), base, new,
          "--fail-on", fail_on, "--json"],
@@ -75,8 +76,8 @@ def main() -> int:
             ab, ab_doc = _gate(folder / "sweep", "base-make", "plus3-make", args.fail_on)
         false_failures += aa != 0
         caught += ab == 1
-        ratio = [r["ratio"] for r in (aa_doc.get("rows") or [])]  # type: ignore[union-attr]
-        ratio3 = [r["ratio"] for r in (ab_doc.get("rows") or [])]  # type: ignore[union-attr]
+        ratio = [r["ratio"] for r in aa_doc.get("rows") or []]
+        ratio3 = [r["ratio"] for r in ab_doc.get("rows") or []]
         print(json.dumps({
             "try": n + 1, "aa_exit": aa, "aa_ratio": ratio, "plus3_exit": ab,
             "plus3_ratio": ratio3, "sweep_wall_s": round(wall, 1),

@@ -63,7 +63,7 @@ def count_frame(docs: Sequence[dict[str, Any]]) -> pd.DataFrame:
         row: dict[str, Any] = {c: None for c in COUNT_COLUMNS}
         row.update(workload=doc["workload"], setting=doc["setting"], status=doc["status"])
         row["reason"] = doc.get("reason") or ""
-        row["bound"] = doc.get("bound") or f"at most {doc.get('max_steps')} steps"
+        row["bound"] = doc.get("bound") or ""
         if point is not None:
             per_gen = point["collections_per_step"]
             row.update(
@@ -143,7 +143,8 @@ def count_table(frame: pd.DataFrame, workload: str) -> Table:
 def _cycles(row: Any) -> str:
     if row["whole_cycles"]:
         return "yes"
-    return f"no ({row['bound']})"
+    steps = f"{int(row['steps'])} steps"
+    return f"no ({steps}: {row['bound']})" if row["bound"] else f"no ({steps})"
 
 
 def count_markdown(frame: pd.DataFrame, title: str) -> str:

@@ -235,6 +235,7 @@ def _tasks(
             task = CountTask(
                 spec.python, workload, wid, setting, size=spec.size, fulls=spec.fulls,
                 max_steps=spec.max_steps, env=env, timeout=spec.timeout,
+                bound="gctune's step bound",
             )  # fmt: skip
             (defaults if setting == "default" else others).append(task)
     return defaults, others
@@ -245,10 +246,10 @@ def bound_by_default(task: CountTask, default_doc: Optional[dict[str, Any]]) -> 
     default's short span ran (``fulls`` of its full-collection cycles)."""
     point = (default_doc or {}).get("point")
     if default_doc is None or default_doc.get("status") != "ok" or point is None:
-        return replace(task, bound=f"at most {task.max_steps} steps: no default")
+        return replace(task, bound="gctune's step bound (no default)")
     cycle = int(point["spans"][0]["steps"])
     what = "default's cycle" if task.fulls == 1 else f"{task.fulls} of default's cycles"
-    return replace(task, max_steps=max(1, cycle), bound=f"{cycle} steps, {what}")
+    return replace(task, max_steps=max(1, cycle), bound=what)
 
 
 def run_counts(

@@ -129,3 +129,52 @@ def test_an_interpreter_given_by_a_relative_path_is_found(
     workdir = tmp_path / "span"
     workdir.mkdir()
     prepare(f".{os.sep}{Path(sys.executable).name}", cycles, "default", workdir=workdir, size=3)
+
+
+COLLECTING = """
+    '''Each step makes {n} self-cycles and collects fully: a whole cycle per step.'''
+    import gc
+
+    def make(size=1):
+        def step():
+            for _ in range({n}):
+                a = []
+                a.append(a)
+            gc.collect()
+        return step
+"""
+
+
+def test_a_sweep_in_counts_from_the_command_line_resumes_and_gates(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from gctune.cli.main import app
+
+    for name, n in (("base", 100), ("more", 200)):
+        (tmp_path / f"{name}.py").write_text(textwrap.dedent(COLLECTING.format(n=n)))
+    out = tmp_path / "sweep"
+    runner = CliRunner()
+    args = ["sweep", "--measure", "counts", "--jobs", "2", "--out", str(out), "-s", "default"]
+    result = runner.invoke(app, [*args, f"{tmp_path}/base.py:make", f"{tmp_path}/more.py:make"])
+    assert result.exit_code == 0, result.output
+    assert "counts tier" in result.output and "Report:" in result.output
+    docs = read_count_points(out)
+    assert [(d["workload"], d["setting"], d["status"]) for d in docs] == [
+        ("base-make", "default", "ok"),
+        ("base-make", "disabled", "ok"),
+        ("more-make", "default", "ok"),
+        ("more-make", "disabled", "ok"),
+    ]
+    assert docs[0]["point"]["whole_cycles"] and docs[0]["point"]["steps"] == 1
+    stored = count_path(out, "base-make", "default").stat().st_mtime_ns
+    again = runner.invoke(app, ["sweep", "--resume", "--out", str(out)])
+    assert again.exit_code == 0, again.output
+    assert count_path(out, "base-make", "default").stat().st_mtime_ns == stored
+    gate = runner.invoke(
+        app, ["gate", str(out), "base-make", "more-make", "--fail-on", "instructions:1%"]
+    )
+    assert gate.exit_code == 1 and "REGRESSION" in gate.output
+    same = runner.invoke(
+        app, ["gate", str(out), "base-make", "base-make", "--fail-on", "instructions:0%"]
+    )
+    assert same.exit_code == 0 and "1.0000x" in same.output
