@@ -2,4 +2,4 @@
 
 from gctune.cli.main import main
 
-main()
+raise SystemExit(main())

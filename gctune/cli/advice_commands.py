@@ -12,6 +12,7 @@ from typing import Any, Optional
 import typer
 
 from gctune.analysis.recommend import DEFAULT_MAX_MEMORY_RATIO, RecommendError
+from gctune.cli import count_commands
 from gctune.cli.app import app
 from gctune.cli.errors import (
     GctuneError,
@@ -78,6 +79,8 @@ def report(
     for name in fmt:
         if name not in FORMATS:
             raise GctuneError(f"unknown report format {name!r}: use md or html")
+    if count_commands.in_counts(directory):
+        return count_commands.report_counts(directory, out, fmt)
 
     data = load(sweep_dir_or_latest(directory))
     warn_damaged(data.damaged)
@@ -141,6 +144,8 @@ def recommend(
     )
 
     objective = check_objective(objective)
+    if count_commands.in_counts(directory):
+        return count_commands.recommend_counts(directory)
     data = load(sweep_dir_or_latest(directory))
     warn_damaged(data.damaged)
     chosen = workload or data.workloads

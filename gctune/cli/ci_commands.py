@@ -12,6 +12,7 @@ import typer
 
 from gctune.analysis.compare import compare_sweeps
 from gctune.analysis.comparison import GATES, parse_threshold
+from gctune.cli import count_commands
 from gctune.cli.app import app
 from gctune.cli.errors import (
     FAILED_POINTS,
@@ -94,7 +95,10 @@ def gate(
     base: str = typer.Argument(..., help="Workload id of the base, as in the sweep."),
     new: str = typer.Argument(..., help="Workload id of the change."),
     fail_on: list[str] = typer.Option(
-        None, "--fail-on", help="Gate METRIC:PERCENT, repeatable: time, cpu or collections."
+        None,
+        "--fail-on",
+        help="Gate METRIC:PERCENT, repeatable: time, cpu or collections; in a sweep "
+        "in counts: instructions or cycles.",
     ),
     json_output: bool = typer.Option(False, "--json", help="Print JSON instead of lines."),
 ) -> None:
@@ -102,6 +106,9 @@ def gate(
     exit 1 on a regression beyond a gate, 3 when a side's point failed (not compared)."""
     from gctune.analysis.gate import gate as run_gate
 
+    if count_commands.in_counts(directory):
+        count_commands.gate_counts(directory, base, new, fail_on or [], json_output)
+        return
     rows = run_gate(directory, base, new, [parse_threshold(t) for t in fail_on or []])
     regressed = [r for r in rows if r.regression]
     failed = [r for r in rows if r.failed]

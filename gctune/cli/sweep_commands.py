@@ -12,6 +12,7 @@ from typing import Optional
 import typer
 from rich.table import Table
 
+from gctune.cli import count_commands
 from gctune.cli.app import app
 from gctune.cli.errors import (
     FAILED_POINTS,
@@ -157,6 +158,8 @@ def sweep(
         help="Measure all workloads in shared rounds (a base and a changed workload "
         "side by side, for `gctune gate`).",
     ),
+    measure: str = count_commands.MEASURE,
+    jobs: Optional[int] = count_commands.JOBS,
 ) -> None:
     """Measure every workload under every GC setting in interleaved rounds of fresh
     worker processes, each span holding whole collector cycles.
@@ -164,6 +167,15 @@ def sweep(
     With no arguments: all built-in workloads on the quick grid, in quick mode (3
     rounds); other grids default to normal mode (3 to 8 rounds with racing).
     """
+    if count_commands.counts_chosen(measure) or (resume and count_commands.in_counts(out)):
+        count_commands.sweep_counts(
+            ctx, workloads=[*(workloads or []), *(workload_opt or [])], grid=grid,
+            settings=setting or [], out=out, resume=resume, size=size, timeout=timeout,
+            python=python, jobs=jobs, machine=machine,
+        )  # fmt: skip
+        return
+    if jobs is not None:
+        raise GctuneError("--jobs applies to --measure counts (time is measured one at a time)")
     if resume:
         refuse_changes_on_resume(ctx)
         target = out if out is not None else latest_dir(RESULTS)
@@ -300,6 +312,7 @@ def _write_sweep_report(target: Path) -> None:
 @app.command()
 @user_errors
 def run(
+    ctx: typer.Context,
     workload: list[str] = typer.Argument(
         None,
         metavar="[WORKLOAD]",
@@ -332,12 +345,19 @@ def run(
     min_time: Optional[float] = MIN_TIME,
     python: Optional[str] = PYTHON,
     json_output: bool = typer.Option(False, "--json", help="Print JSON (schema: docs/reports.md)."),
+    measure: str = count_commands.MEASURE,
 ) -> None:
     """Measure one workload, or one program (--command), under one GC setting.
 
     Prints the point's numbers; it is saved only with --out DIR. pyperf's normal mode
     (20 worker processes x 3 values) unless --quick, --fast or --rigorous.
     """
+    if count_commands.counts_chosen(measure):
+        count_commands.run_counts_cmd(
+            ctx, workload=[*(workload or []), *(workload_opt or [])], setting=setting, out=out,
+            size=size, timeout=timeout, python=python, json_output=json_output,
+        )  # fmt: skip
+        return
     (chosen,) = parse_settings([setting])
     given = [*(workload or []), *(workload_opt or [])]
     if not command and len(given) != 1:

@@ -7,13 +7,34 @@ are not time (see :mod:`gctune.sweep.counts`).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any, Optional
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any, Callable, Optional
 
 import pandas as pd
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-__all__ = ["COUNT_COLUMNS", "count_frame", "count_table"]
+__all__ = [
+    "COUNT_CAPTION",
+    "COUNT_COLUMNS",
+    "count_frame",
+    "count_markdown",
+    "count_progress",
+    "count_table",
+]
+
+TIER = "counts tier (instructions under valgrind, PYTHONHASHSEED=0; exact per build; not time)"
+COUNT_CAPTION = (
+    "counts tier: per step at steady state, the long counted span minus the short one "
+    "(callgrind; exact run to run on one interpreter build; a model of time, not time). "
+    "instr: instructions; est. cycles: L1 hits + 5 x LL hits + 35 x memory accesses; "
+    "vs def: / default's (exact: no interval); GC instr: the collector's share of "
+    "instructions (n/a: no collector symbols in this build); whole cycles: both spans "
+    "ended on a full collection, else bounded (the steps measured and why)"
+)
 
 COUNT_COLUMNS = (
     "workload",
@@ -29,6 +50,7 @@ COUNT_COLUMNS = (
     "full_per_step",
     "whole_cycles",
     "steps",
+    "bound",
     "reason",
 )
 
@@ -41,6 +63,7 @@ def count_frame(docs: Sequence[dict[str, Any]]) -> pd.DataFrame:
         row: dict[str, Any] = {c: None for c in COUNT_COLUMNS}
         row.update(workload=doc["workload"], setting=doc["setting"], status=doc["status"])
         row["reason"] = doc.get("reason") or ""
+        row["bound"] = doc.get("bound") or ""
         if point is not None:
             per_gen = point["collections_per_step"]
             row.update(
@@ -90,7 +113,7 @@ def _share(value: Any) -> str:
 def count_table(frame: pd.DataFrame, workload: str) -> Table:
     """A rich table of one workload's count points."""
     table = Table(
-        title=f"{workload} — counts tier (callgrind, exact per build; a model of time)",
+        title=f"{workload} — {TIER}",
         title_justify="left",
     )
     for name in ("setting", "instr/step", "vs def", "est. cycles/step", "vs def", "GC instr"):
@@ -99,7 +122,7 @@ def count_table(frame: pd.DataFrame, workload: str) -> Table:
     table.add_column("whole cycles", justify="left")
     for _, row in frame[frame["workload"] == workload].iterrows():
         if row["status"] != "ok":
-            table.add_row(str(row["setting"]), f"failed: {row['reason']}", *[""] * 6)
+            table.add_row(str(row["setting"]), f"failed: {escape(row['reason'])}", *[""] * 6)
             continue
         gens = "/".join(
             f"{float(row[c]):.3g}" for c in ("young_per_step", "middle_per_step", "full_per_step")
@@ -112,6 +135,70 @@ def count_table(frame: pd.DataFrame, workload: str) -> Table:
             _ratio(row["cycles_vs_default"]),
             _share(row["gc_share"]),
             gens,
-            "yes" if row["whole_cycles"] else f"no ({int(row['steps'])} steps)",
+            _cycles(row),
         )
     return table
+
+
+def _cycles(row: Any) -> str:
+    if row["whole_cycles"]:
+        return "yes"
+    steps = f"{int(row['steps'])} steps"
+    return f"no ({steps}: {row['bound']})" if row["bound"] else f"no ({steps})"
+
+
+def count_markdown(frame: pd.DataFrame, title: str) -> str:
+    """The count tables as Markdown, one per workload, with what the columns mean."""
+    lines = [f"# {title}", "", f"All figures: {TIER}.", "", COUNT_CAPTION + ".", ""]
+    head = (
+        "| setting | instr/step | vs def | est. cycles/step | vs def | GC instr "
+        "| collections/step (gen 0/1/2) | whole cycles |"
+    )
+    for workload in dict.fromkeys(frame["workload"]):
+        lines += [f"## {workload}", "", head, "|" + "---|" * 8]
+        for _, row in frame[frame["workload"] == workload].iterrows():
+            if row["status"] != "ok":
+                lines.append(f"| {row['setting']} | failed: {row['reason']} |||||||")
+                continue
+            gens = "/".join(
+                f"{float(row[c]):.3g}"
+                for c in ("young_per_step", "middle_per_step", "full_per_step")
+            )
+            cells = (
+                row["setting"],
+                _count(row["instructions_per_step"]),
+                _ratio(row["instructions_vs_default"]),
+                _count(row["cycles_per_step"]),
+                _ratio(row["cycles_vs_default"]),
+                _share(row["gc_share"]),
+                gens,
+                _cycles(row),
+            )
+            lines.append("| " + " | ".join(str(c) for c in cells) + " |")
+        lines.append("")
+    return "\n".join(lines)
+
+
+@contextmanager
+def count_progress(label: str, console: Console) -> Iterator[Callable[[str, str, int, int], None]]:
+    """A transient progress bar on ``console``: count points done of all; a failed point
+    is named with its reason as it ends."""
+    progress = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    )
+    task = progress.add_task(label, total=None)
+
+    def update(point: str, reason: str, done: int, total: int) -> None:
+        progress.update(task, total=total, completed=done, description=f"{label} · {point}")
+        if reason:
+            progress.console.print(
+                f"[yellow]point failed[/]: {escape(point)}: {escape(reason)}", highlight=False
+            )
+
+    with progress:
+        yield update

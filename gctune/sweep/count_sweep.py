@@ -6,28 +6,54 @@ in any order, and a point measured on another machine with the same interpreter 
 is the same point. Each finished point is written whole as
 ``counts/<workload>@<setting>.json`` beside a sweep's time points; a point that exists
 is not measured again (resume), and a point that failed is written with its reason.
+
+A sweep directory in counts (:func:`run_counts`) holds ``manifest.json``, whose spec says
+``"measure": "counts"``, and ``counts/`` only. Each workload's ``default`` is measured
+first: its spans end on full collections (at most ``max_steps`` steps), and the steps of
+its short span (``fulls`` of default's full-collection cycles) bound every other
+setting's short span (twice that, the long one). A setting that makes no full collection
+in that many steps (``disabled``, or a cycle longer than default's) is measured over
+default's cycle length instead of whole cycles of its own, and its point says so
+(``bound``): without the bound, ``disabled`` short_cycles at 2,000 steps ran over 10
+minutes under valgrind.
 """
 
 from __future__ import annotations
 
 import concurrent.futures
+import datetime as _dt
 import json
+import os
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from contextlib import ExitStack
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any, Optional
 
+from gctune.measure.catalog import workload_ids
 from gctune.store.atomic import atomic_write_json
+from gctune.store.results import MANIFEST, Manifest, ResultError, read_manifest, write_manifest
 from gctune.sweep.counts import COUNT_HASH_SEED, CountPoint, measure_point, valgrind
+from gctune.sweep.environment import environment, interpreter_of, lent_to
+from gctune.sweep.spec import SweepError
+from gctune.sweep.sweep_dir import (
+    os_errors_stop_the_sweep,
+    remove_leftovers,
+    sigterm_as_interrupt,
+    sweep_lock,
+)
 
 __all__ = [
     "COUNTS_DIR",
     "COUNTS_FORMAT",
+    "CountSpec",
     "CountTask",
     "count_path",
+    "is_count_sweep",
     "read_count_points",
     "run_count_sweep",
+    "run_counts",
 ]
 
 COUNTS_DIR = "counts"
@@ -46,6 +72,8 @@ class CountTask:
     fulls: int = 1
     max_steps: int = 200
     env: Optional[dict[str, str]] = None
+    bound: str = ""  # where max_steps came from, when not from the spec
+    timeout: float = 3600.0
 
 
 def count_path(sweep_dir: Path, workload_id: str, setting_id: str) -> Path:
@@ -64,6 +92,7 @@ def _document(task: CountTask, point: Optional[CountPoint], reason: str) -> dict
         "hash_seed": COUNT_HASH_SEED,
         "fulls": task.fulls,
         "max_steps": task.max_steps,
+        "bound": task.bound,
         "status": "ok" if point is not None else "failed",
         "reason": reason,
         "point": point.as_dict() if point is not None else None,
@@ -79,8 +108,8 @@ def run_count_sweep(
 ) -> list[dict[str, Any]]:
     """Measure every task not yet on disk, ``jobs`` at a time; the documents, in task order.
 
-    ``on_done(task, reason)`` is called as each point ends (reason None when it was
-    measured). A failed point is stored with its reason and the sweep goes on.
+    ``on_done(task, reason)`` is called as each point ends or is found stored (reason
+    None when it was measured). A failed point is stored with its reason and the sweep goes on.
     """
     valgrind()  # one clear line before anything runs where it is missing
     (sweep_dir / COUNTS_DIR).mkdir(parents=True, exist_ok=True)
@@ -89,7 +118,11 @@ def run_count_sweep(
     def measure(task: CountTask) -> dict[str, Any]:
         path = count_path(sweep_dir, task.workload_id, task.setting)
         if path.exists():
-            return read_count_document(path)
+            stored = read_count_document(path)
+            if on_done is not None:
+                with lock:
+                    on_done(task, stored.get("reason") or None)
+            return stored
         try:
             point: Optional[CountPoint] = measure_point(
                 task.python,
@@ -99,6 +132,7 @@ def run_count_sweep(
                 max_steps=task.max_steps,
                 size=task.size,
                 env=task.env,
+                timeout=task.timeout,
             )
             reason = ""
         except (RuntimeError, OSError, ValueError) as exc:
@@ -132,3 +166,155 @@ def read_count_points(sweep_dir: Path) -> list[dict[str, Any]]:
         return []
     docs = [read_count_document(p) for p in sorted(folder.glob("*.json"))]
     return sorted(docs, key=lambda d: (str(d["workload"]), str(d["setting"])))
+
+
+COUNT_MEASURE = "counts"
+DEFAULT_FULLS = 1  # full-collection cycles in the short span (the long one: twice)
+DEFAULT_MAX_STEPS = 2000  # most steps of default's short span
+
+
+@dataclass(frozen=True)
+class CountSpec:
+    """What a sweep in counts measures; stored in its manifest (``measure: counts``)."""
+
+    python: str
+    workloads: tuple[str, ...]
+    settings: tuple[str, ...]  # setting ids, default first
+    size: Optional[int] = None
+    fulls: int = DEFAULT_FULLS
+    max_steps: int = DEFAULT_MAX_STEPS
+    timeout: float = 3600.0  # per counted span
+    jobs: int = 1
+
+    def to_json(self) -> dict[str, Any]:
+        """The manifest's spec."""
+        doc = asdict(self)
+        doc.update(measure=COUNT_MEASURE, workloads=list(self.workloads))
+        doc["settings"] = list(self.settings)
+        return doc
+
+    @classmethod
+    def from_json(cls, doc: dict[str, Any]) -> CountSpec:
+        """From a manifest's spec; ValueError/TypeError/KeyError for a damaged one."""
+        return cls(
+            python=str(doc["python"]),
+            workloads=tuple(str(w) for w in doc["workloads"]),
+            settings=tuple(str(s) for s in doc["settings"]),
+            size=None if doc.get("size") is None else int(doc["size"]),
+            fulls=int(doc["fulls"]),
+            max_steps=int(doc["max_steps"]),
+            timeout=float(doc["timeout"]),
+            jobs=int(doc.get("jobs", 1)),
+        )
+
+
+def is_count_sweep(sweep_dir: Path) -> bool:
+    """Whether ``sweep_dir`` holds a sweep in counts (its manifest says so)."""
+    try:
+        if not (sweep_dir / MANIFEST).exists():
+            return False
+        return read_manifest(sweep_dir).spec.get("measure") == COUNT_MEASURE
+    except (OSError, ResultError):
+        return False
+
+
+def _default_first(settings: Sequence[str]) -> tuple[str, ...]:
+    rest = [s for s in settings if s != "default"]
+    return ("default", *rest)
+
+
+def _tasks(
+    spec: CountSpec, env: Optional[dict[str, str]]
+) -> tuple[list[CountTask], list[CountTask]]:
+    """Each workload's default, and every other point (bounded later by its default)."""
+    ids = workload_ids(list(spec.workloads))
+    defaults: list[CountTask] = []
+    others: list[CountTask] = []
+    for workload, wid in zip(spec.workloads, ids):
+        for setting in spec.settings:
+            task = CountTask(
+                spec.python, workload, wid, setting, size=spec.size, fulls=spec.fulls,
+                max_steps=spec.max_steps, env=env, timeout=spec.timeout,
+                bound="gctune's step bound",
+            )  # fmt: skip
+            (defaults if setting == "default" else others).append(task)
+    return defaults, others
+
+
+def bound_by_default(task: CountTask, default_doc: Optional[dict[str, Any]]) -> CountTask:
+    """``task`` with its short span bounded by its workload's default: as many steps as
+    default's short span ran (``fulls`` of its full-collection cycles)."""
+    point = (default_doc or {}).get("point")
+    if default_doc is None or default_doc.get("status") != "ok" or point is None:
+        return replace(task, bound="gctune's step bound (no default)")
+    cycle = int(point["spans"][0]["steps"])
+    what = "default's cycle" if task.fulls == 1 else f"{task.fulls} of default's cycles"
+    return replace(task, max_steps=max(1, cycle), bound=what)
+
+
+def run_counts(
+    spec: Optional[CountSpec],
+    sweep_dir: Path,
+    *,
+    resume: bool = False,
+    on_done: Optional[Callable[[CountTask, Optional[str], int, int], None]] = None,
+) -> tuple[CountSpec, list[dict[str, Any]]]:
+    """Run (or resume) a sweep in counts into ``sweep_dir``; its spec and every point.
+
+    ``on_done(task, reason, done, total)`` is called as each point ends (reason None when
+    it was measured). Points already stored are not measured again.
+    """
+    valgrind()  # one clear line before anything is created where it is missing
+    guards = (os_errors_stop_the_sweep(sweep_dir), sweep_lock(sweep_dir), sigterm_as_interrupt())
+    with ExitStack() as stack:
+        for guard in guards:
+            stack.enter_context(guard)
+        remove_leftovers(sweep_dir)
+        exists = (sweep_dir / MANIFEST).exists()
+        if resume:
+            if not exists:
+                raise SweepError(f"{sweep_dir} holds no sweep to resume")
+            manifest = read_manifest(sweep_dir)
+            if manifest.spec.get("measure") != COUNT_MEASURE:
+                raise SweepError(f"{sweep_dir} is a sweep in time, not in counts")
+            try:
+                spec = CountSpec.from_json(manifest.spec)
+            except (KeyError, TypeError, ValueError) as exc:
+                raise ResultError(f"{sweep_dir / MANIFEST}: damaged spec: {exc!r}") from None
+            env = stack.enter_context(lent_to(spec.python))
+        else:
+            if spec is None:
+                raise SweepError("nothing to sweep")
+            if exists:
+                raise SweepError(
+                    f"{sweep_dir} already holds a sweep: add --resume, or choose another --out"
+                )
+            spec = replace(spec, settings=_default_first(spec.settings))
+            env = stack.enter_context(lent_to(spec.python))
+            manifest = Manifest(
+                sweep_id=sweep_dir.name,
+                spec=spec.to_json(),
+                environment=environment(interpreter_of(spec.python, env)),
+                created=_dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+            )
+            write_manifest(sweep_dir, manifest)
+        defaults, others = _tasks(spec, env)
+        total = len(defaults) + len(others)
+        done = [0]
+
+        def counted(task: CountTask, reason: Optional[str]) -> None:
+            done[0] += 1
+            if on_done is not None:
+                on_done(task, reason, done[0], total)
+
+        jobs = max(1, spec.jobs)
+        first = run_count_sweep(sweep_dir, defaults, jobs=jobs, on_done=counted)
+        by_workload = {t.workload_id: d for t, d in zip(defaults, first)}
+        bounded = [bound_by_default(t, by_workload.get(t.workload_id)) for t in others]
+        rest = run_count_sweep(sweep_dir, bounded, jobs=jobs, on_done=counted)
+        return spec, read_count_points(sweep_dir) if (first or rest) else []
+
+
+def default_jobs() -> int:
+    """Points measured side by side by default: one per core."""
+    return max(1, os.cpu_count() or 1)

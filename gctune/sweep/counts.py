@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 from gctune.analysis.callgrind import CallgrindProfile, estimated_cycles, read_profile
+from gctune.measure.settings import parse_setting
 
 __all__ = [
     "COUNT_HASH_SEED",
@@ -77,6 +78,7 @@ class CountedSpan:
     steps: int
     ended: str  # "full-collections" or "max-steps"
     settled: bool
+    settle_steps: int
     collections: tuple[int, int, int]
     events: dict[str, int]
     gc_events: dict[str, int]  # empty where the collector's function is not in the profile
@@ -97,6 +99,7 @@ class CountPoint:
     collections_per_step: tuple[float, float, float]
     short: CountedSpan
     long: CountedSpan
+    bounded: bool = False  # a span stopped at its step bound, not on full collections
 
     @property
     def gc_share(self) -> Optional[float]:
@@ -111,6 +114,7 @@ class CountPoint:
             "workload": self.workload,
             "setting": self.setting,
             "steps": self.steps,
+            "bounded": self.bounded,
             "whole_cycles": self.whole_cycles,
             "instructions_per_step": self.instructions_per_step,
             "cycles_per_step": self.cycles_per_step,
@@ -126,6 +130,7 @@ def _span_dict(span: CountedSpan) -> dict[str, Any]:
         "steps": span.steps,
         "ended": span.ended,
         "settled": span.settled,
+        "settle_steps": span.settle_steps,
         "collections": list(span.collections),
         "events": span.events,
         "gc_events": span.gc_events,
@@ -141,6 +146,7 @@ def _span_command(
     max_steps: int,
     size: Optional[int],
     settle: int,
+    settle_steps: int,
     warmup: int,
 ) -> list[str]:
     # Spans run in their own folder: a relative interpreter path would not resolve there
@@ -150,7 +156,7 @@ def _span_command(
     cmd = [
         python, "-m", "gctune.measure.count_span", "--workload", workload, "--setting", setting,
         "--out", "span.json", "--fulls", str(fulls), "--max-steps", str(max_steps),
-        "--settle", str(settle), "--settle-steps", str(max_steps), "--warmup", str(warmup),
+        "--settle", str(settle), "--settle-steps", str(settle_steps), "--warmup", str(warmup),
     ]  # fmt: skip
     return cmd + (["--size", str(size)] if size is not None else [])
 
@@ -182,6 +188,7 @@ def run_counted_span(
     max_steps: int,
     size: Optional[int] = None,
     settle: int = 1,
+    settle_steps: Optional[int] = None,
     warmup: int = 3,
     env: Optional[dict[str, str]] = None,
     timeout: float = 3600.0,
@@ -200,6 +207,7 @@ def run_counted_span(
         *_span_command(
             python, workload, setting, fulls=fulls, max_steps=max_steps, size=size,
             settle=settle, warmup=warmup,
+            settle_steps=max_steps if settle_steps is None else settle_steps,
         ),
     ]  # fmt: skip
     run_env = {
@@ -214,6 +222,7 @@ def run_counted_span(
         steps=int(seen["steps"]),
         ended=str(seen["ended"]),
         settled=bool(seen["settled"]),
+        settle_steps=int(seen["settle_steps"]),
         collections=(
             int(seen["collections"][0]),
             int(seen["collections"][1]),
@@ -238,7 +247,15 @@ def prepare(
     """Run the span once natively for a few steps: it fails fast where the program does,
     and writes the bytecode caches the counted runs will then all find."""
     cmd = _span_command(
-        python, workload, setting, fulls=0, max_steps=1, size=size, settle=0, warmup=1
+        python,
+        workload,
+        setting,
+        fulls=0,
+        max_steps=1,
+        size=size,
+        settle=0,
+        settle_steps=0,
+        warmup=1,
     )
     _run(cmd, workdir, {**(env if env is not None else os.environ)}, timeout)
 
@@ -252,13 +269,16 @@ def measure_point(
     max_steps: int = 200,
     size: Optional[int] = None,
     env: Optional[dict[str, str]] = None,
+    timeout: float = 3600.0,
 ) -> CountPoint:
     """A count point: spans of ``fulls`` and ``2 * fulls`` full collections, differenced.
 
     ``max_steps`` bounds the short span (the long one gets twice as many); a setting that
     makes no full collection within it is measured over that many steps instead, and its
-    point says it does not hold whole cycles.
+    point says so (``bounded``, not ``whole_cycles``). Settling is bounded by
+    ``max_steps`` too, the same in both spans, and skipped where the collector is off.
     """
+    settle = 0 if parse_setting(setting).mode == "disabled" else 1
     with tempfile.TemporaryDirectory(prefix="gctune-count-") as tmp:
         workdir = Path(tmp)
         prepare(python, workload, setting, workdir=workdir, size=size, env=env)
@@ -271,11 +291,15 @@ def measure_point(
                 fulls=n * fulls,
                 max_steps=n * max_steps,
                 size=size,
+                settle=settle,
+                settle_steps=max_steps,
                 env=env,
+                timeout=timeout,
             )
             for n in (1, 2)
         )
-    steps = long.steps - short.steps
+    # settling is the same in both spans (the same bound); counted anyway, to be exact
+    steps = (long.steps + long.settle_steps) - (short.steps + short.settle_steps)
     if steps <= 0:
         raise RuntimeError(
             f"{workload}@{setting}: the long counted span ran no more steps than the short one"
@@ -303,4 +327,5 @@ def measure_point(
         ),
         short=short,
         long=long,
+        bounded="max-steps" in (short.ended, long.ended),
     )

@@ -136,3 +136,49 @@ def test_an_interpreter_given_by_a_relative_path_is_found(
     workdir = tmp_path / "span"
     workdir.mkdir()
     prepare(f".{os.sep}{Path(sys.executable).name}", cycles, "default", workdir=workdir, size=3)
+
+
+COLLECTING = """
+    '''Each step makes {n} self-cycles and collects fully: a whole cycle per step.'''
+    import gc
+
+    def make(size=1):
+        def step():
+            for _ in range({n}):
+                a = []
+                a.append(a)
+            gc.collect()
+        return step
+"""
+
+
+def test_a_sweep_in_counts_from_the_command_line_resumes_and_gates(tmp_path: Path) -> None:
+    # One workload (default and disabled): the gate's rules are tested on stored points
+    # (tests/unit/test_count_cli.py); here the real sweep, its resume and an A/A gate.
+    from typer.testing import CliRunner
+
+    from gctune.cli.main import app
+
+    (tmp_path / "base.py").write_text(textwrap.dedent(COLLECTING.format(n=100)))
+    out = tmp_path / "sweep"
+    runner = CliRunner()
+    args = ["sweep", "--measure", "counts", "--jobs", "2", "--out", str(out), "-s", "default"]
+    result = runner.invoke(app, [*args, f"{tmp_path}/base.py:make"])
+    assert result.exit_code == 0, result.output
+    assert "counts tier" in result.output and "Report:" in result.output
+    docs = read_count_points(out)
+    assert [(d["workload"], d["setting"], d["status"]) for d in docs] == [
+        ("base-make", "default", "ok"),
+        ("base-make", "disabled", "ok"),
+    ]
+    assert docs[0]["point"]["whole_cycles"] and docs[0]["point"]["steps"] == 1
+    # disabled: no automatic collection, only the step's own full one
+    assert docs[1]["point"]["collections_per_step"] == [0.0, 0.0, 1.0]
+    stored = count_path(out, "base-make", "default").stat().st_mtime_ns
+    again = runner.invoke(app, ["sweep", "--resume", "--out", str(out)])
+    assert again.exit_code == 0, again.output
+    assert count_path(out, "base-make", "default").stat().st_mtime_ns == stored
+    same = runner.invoke(
+        app, ["gate", str(out), "base-make", "base-make", "--fail-on", "instructions:0%"]
+    )
+    assert same.exit_code == 0 and "1.0000x" in same.output
