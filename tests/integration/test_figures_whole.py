@@ -40,7 +40,7 @@ FIGURE = re.compile(
     r"(?<![\w.\-/])[-+±]?\d[\d,.]*(?: ?(?:[KMG]iB|B|ms|us|ns|s|%|x)(?:/s)?)?(?![\w])"
 )
 CUT = re.compile(r"\d…|…\d|…")
-COMMAND = re.compile(r"(?<!`)\S*gctune (?:verify|recommend) ")  # a command to copy
+COMMAND = re.compile(r"(?<!`)\S*gctune (?:verify|recommend|sweep) ")  # a command to copy
 
 
 def figures(text: str) -> Counter[str]:
