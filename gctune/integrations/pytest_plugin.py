@@ -72,7 +72,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    if config.getoption("gctune") or config.getoption("gctune_setting"):
+    if not (config.getoption("gctune") or config.getoption("gctune_setting")):
+        return
+    # an xdist worker measures nothing (the sweep would run once per worker); the
+    # controller sees no items either: the plugin needs pytest without -n
+    if not hasattr(config, "workerinput"):
         config.pluginmanager.register(_Measure(config), PLUGIN_NAME)
 
 
