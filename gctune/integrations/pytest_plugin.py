@@ -8,7 +8,8 @@ runs the tests as usual; then every test that passed and used a benchmark fixtur
 (pytest-benchmark's ``benchmark``, or this plugin's ``gctune_benchmark`` without it) is
 measured by ``gctune sweep``, in a subprocess: the call the test handed to the fixture is
 recorded here, and a generated factory rebuilds it in each fresh worker interpreter — by
-import when it pickles, else by running the test there under pytest
+import when the function has a module-level name and its arguments are literals, else by
+running the test there under pytest
 (:mod:`gctune.integrations.pytest_worker`) — for gctune to time under each setting. The
 pytest process never changes its own collector. A table per test closes the run; the
 results are a sweep directory (``gctune report DIR`` for the full report).
@@ -91,11 +92,11 @@ def gctune_benchmark() -> Callable[..., Any]:
 @dataclass(frozen=True)
 class _Test:
     """A benchmark test that passed: its node id, the arguments that run it alone, and
-    its recorded call pickled (None: it does not pickle, the worker runs the test)."""
+    its recorded call as a literal (None: not by import, the worker runs the test)."""
 
     nodeid: str
     pytest_args: tuple[str, ...]
-    call: Optional[bytes] = None
+    call: Optional[str] = None
 
     @property
     def way(self) -> str:
@@ -108,7 +109,7 @@ class _Measure:
     def __init__(self, config: pytest.Config) -> None:
         self.config = config
         self.candidates: dict[str, _Test] = {}
-        self.calls: dict[str, Optional[bytes]] = {}
+        self.calls: dict[str, Optional[str]] = {}
         self.passed: list[_Test] = []
         self.lines: list[str] = []
         self.failed = False
@@ -206,18 +207,14 @@ def write_factories(tests: list[_Test], folder: Path) -> dict[_Test, Path]:
             n += 1
             stem = f"{name}_{n}"
         path = folder / f"{stem}.py"
-        call_file = None
-        if test.call is not None:
-            call_file = str(folder / f"{stem}.pickle")
-            Path(call_file).write_bytes(test.call)
         path.write_text(
             f'"""gctune workload: {test.nodeid}, the call its benchmark fixture times."""\n'
             "from gctune.integrations.pytest_worker import factory\n\n"
             f"PYTEST_ARGS = {list(test.pytest_args)!r}\n"
-            f"CALL_FILE = {call_file!r}\n"
+            f"CALL = {test.call or 'None'}  # (module, function, args, kwargs): by import\n"
             f"SYS_PATH = {sys.path!r}\n\n\n"
             "def make(size=1):\n"
-            "    return factory(PYTEST_ARGS, CALL_FILE, SYS_PATH)\n"
+            "    return factory(PYTEST_ARGS, CALL, SYS_PATH)\n"
         )
         paths[test] = path
     return paths

@@ -8,10 +8,11 @@ test, the plugin writes a factory ``make(size)`` that calls :func:`factory`; gct
 it in each fresh worker interpreter before it applies the GC setting, and times the call
 it returns. The call comes back one of two ways:
 
-- ``import``: when the function and its arguments pickle (a module-level function, data
-  arguments), the pickle is loaded: the worker imports the function's module, and holds
-  nothing of pytest;
-- ``pytest``: otherwise (a lambda, a local function, an argument that does not pickle),
+- ``import``: when the function is found by its module and qualified name and its
+  arguments are Python literals (numbers, strings, bytes, None, and tuples, lists, sets
+  and dicts of them: written into the factory as they are, nothing deserialized), the
+  worker imports the function's module, and holds nothing of pytest;
+- ``pytest``: otherwise (a lambda, a local function, an object argument),
   the test runs once here, under pytest, with the fixtures' calls recorded instead of
   timed. The worker's heap then holds pytest and its plugins, as pytest-benchmark's
   process does; and the test's fixtures are torn down before the first step, so a call
@@ -20,13 +21,12 @@ it returns. The call comes back one of two ways:
 
 from __future__ import annotations
 
+import ast
 import contextlib
 import importlib
 import io
-import pickle
 import sys
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Callable, Optional
 
 __all__ = [
@@ -142,26 +142,40 @@ def _run_test(pytest_args: list[str]) -> Call:
     return call
 
 
-def _load_call(path: Path, sys_path: list[str]) -> Call:
+Reference = tuple[str, str, tuple[Any, ...], dict[str, Any]]
+"""A call by import: the function's module and qualified name, literal arguments."""
+
+
+def _resolve(module: str, qualname: str) -> Any:
+    found: Any = importlib.import_module(module)
+    for name in qualname.split("."):
+        found = getattr(found, name)
+    return found
+
+
+def _load_call(reference: Reference, sys_path: list[str]) -> Call:
     for entry in reversed(sys_path):
         if entry not in sys.path:
             sys.path.insert(0, entry)
+    module, qualname, args, kwargs = reference
     try:
-        call: Call = pickle.loads(path.read_bytes())
+        function = _resolve(module, qualname)
     except Exception as exc:
-        raise RuntimeError(f"cannot load the benchmarked call here: {exc!r}") from None
-    return call
+        raise RuntimeError(f"cannot import {module}.{qualname} here: {exc!r}") from None
+    return function, args, kwargs
 
 
 def factory(
-    pytest_args: list[str], call_file: Optional[str] = None, sys_path: Optional[list[str]] = None
+    pytest_args: list[str],
+    reference: Optional[Reference] = None,
+    sys_path: Optional[list[str]] = None,
 ) -> Callable[[], Any]:
-    """The step of a benchmark test: its recorded call, loaded from ``call_file`` (a pickle,
-    with the pytest process's ``sys_path`` entries added), else the test run here under
-    pytest. Raises ``RuntimeError`` (the point's failure reason) when the test fails, is
-    skipped, calls no benchmark fixture, or its pickle does not load."""
-    if call_file is not None:
-        function, args, kwargs = _load_call(Path(call_file), sys_path or [])
+    """The step of a benchmark test: its call by ``reference`` (imported, with the pytest
+    process's ``sys_path`` entries added), else the test run here under pytest. Raises
+    ``RuntimeError`` (the point's failure reason) when the test fails, is skipped, calls
+    no benchmark fixture, or the function does not import."""
+    if reference is not None:
+        function, args, kwargs = _load_call(reference, sys_path or [])
     else:
         function, args, kwargs = _run_test(pytest_args)
 
@@ -171,11 +185,21 @@ def factory(
     return step
 
 
-def portable(call: Call) -> Optional[bytes]:
-    """The call pickled, when it pickles (a module-level function, data arguments)."""
+def portable(call: Call) -> Optional[str]:
+    """The call as the source of a :data:`Reference` literal, when the function is found
+    again by its module and qualified name and the arguments are literals that read back
+    equal (``ast.literal_eval``); else None."""
+    function, args, kwargs = call
+    module = getattr(function, "__module__", None)
+    qualname = getattr(function, "__qualname__", None)
+    if not isinstance(module, str) or not isinstance(qualname, str) or "<" in qualname:
+        return None
     try:
-        data = pickle.dumps(call)
-        importlib.import_module(call[0].__module__)
+        if _resolve(module, qualname) is not function:
+            return None
+        text = repr((module, qualname, args, kwargs))
+        if ast.literal_eval(text) != (module, qualname, args, kwargs):
+            return None
     except Exception:
         return None
-    return data
+    return text

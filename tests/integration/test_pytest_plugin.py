@@ -1,7 +1,7 @@
 """The pytest plugin on a scratch project, with real pytest runs and real sweeps.
 
-The project has pytest-benchmark tests: one whose call pickles (rebuilt by import in the
-workers), one that benchmarks a local function (rebuilt by running the test under pytest
+The project has pytest-benchmark tests: one that benchmarks a module-level function with a
+literal argument (rebuilt by import in the workers), one that benchmarks a local function (rebuilt by running the test under pytest
 in the workers) which needs a yield fixture's open resource (its points fail, with the
 reason: the fixture is torn down before the first step), one that fails (not measured)
 and a plain test (not measured). A local function that needs no fixture is measured the
