@@ -1,12 +1,13 @@
 """The pytest plugin on a scratch project, with real pytest runs and real sweeps.
 
-The project has pytest-benchmark tests: one that benchmarks a module-level function with a
-literal argument (rebuilt by import in the workers), one that benchmarks a local function (rebuilt by running the test under pytest
-in the workers) which needs a yield fixture's open resource (its points fail, with the
-reason: the fixture is torn down before the first step), one that fails (not measured)
-and a plain test (not measured). A local function that needs no fixture is measured the
-same way (docs/pytest-plugin.md shows one); it is left out to keep the test short. Its conftest
-records the pytest process's collector at start and at exit: the plugin must not touch it.
+The project has pytest-benchmark tests: one that benchmarks a module-level function with
+a literal argument (rebuilt by import in the workers), one that benchmarks a local
+function (rebuilt by running the test under pytest in the workers) which needs a yield
+fixture's open resource (its points fail, with the reason: the fixture is torn down
+before the first step), one that fails (not measured) and a plain test (not measured).
+A local function that needs no fixture is measured the same way (docs/pytest-plugin.md
+shows one); it is left out to keep the test short. Its conftest records the pytest
+process's collector at start and at exit: the plugin must not touch it.
 """
 
 from __future__ import annotations
