@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 import typer
 
@@ -15,7 +14,6 @@ from gctune.analysis.comparison import GATES, parse_threshold
 from gctune.cli import count_commands
 from gctune.cli.app import app
 from gctune.cli.errors import (
-    FAILED_POINTS,
     GctuneError,
     user_errors,
     warn_damaged,
@@ -23,6 +21,7 @@ from gctune.cli.errors import (
 from gctune.cli.options import (
     ALLOW_DIFFERENT_MACHINE,
 )
+from gctune.cli.outcome import end_gate
 from gctune.present.sweep_tables import (
     console,
 )
@@ -110,27 +109,8 @@ def gate(
         count_commands.gate_counts(directory, base, new, fail_on or [], json_output)
         return
     rows = run_gate(directory, base, new, [parse_threshold(t) for t in fail_on or []])
-    regressed = [r for r in rows if r.regression]
-    failed = [r for r in rows if r.failed]
-    if json_output:
-        doc: dict[str, Any] = {"base": base, "new": new, "rows": [r.to_json() for r in rows]}
-        doc.update(regressions=len(regressed), failed=len(failed))
-        typer.echo(json.dumps(doc, indent=1))
-    else:
-        typer.echo(f"{new} vs {base}, round-paired in seconds within {directory}:")
-        for row in rows:
-            typer.echo("  " + row.line())
-        typer.echo(f"{len(regressed)} regression(s)")
-    if failed:
-        typer.echo(
-            f"gctune: {len(failed)} setting(s) not compared: a side's point failed "
-            f"(reasons above); exit status {FAILED_POINTS}",
-            err=True,
-        )
-    if regressed:
-        raise typer.Exit(1)
-    if failed:
-        raise typer.Exit(FAILED_POINTS)
+    title = f"{new} vs {base}, round-paired in seconds within {directory}:"
+    end_gate({"base": base, "new": new}, title, rows, json_output, reasons_above=True)
 
 
 @app.command()

@@ -20,6 +20,7 @@ import typer
 
 from gctune.cli.errors import FAILED_POINTS, GctuneError
 from gctune.cli.options import RESULTS
+from gctune.cli.outcome import end_gate, end_interrupted
 from gctune.cli.spec import (
     check_workloads,
     interpreter_path,
@@ -29,7 +30,7 @@ from gctune.cli.spec import (
 )
 from gctune.errors import UserError
 from gctune.measure.settings import parse_settings
-from gctune.present.next_steps import report_command, resume_command, verify_command
+from gctune.present.next_steps import report_command, verify_command
 from gctune.present.sweep_tables import console, err_console
 from gctune.store.machine import named_machine
 from gctune.sweep.count_sweep import (
@@ -134,15 +135,7 @@ def _measure(spec: Optional[CountSpec], out: Path, resume: bool) -> tuple[CountS
     except CountsUnavailable as exc:
         raise GctuneError(str(exc)) from None
     except KeyboardInterrupt:
-        if (out / "manifest.json").exists():
-            message = (
-                f"gctune: interrupted; finished points are kept in {out}. "
-                f"Resume with: {resume_command(out)}"
-            )
-        else:
-            message = "gctune: interrupted before the sweep started; nothing was saved"
-        typer.echo(message, err=True)
-        raise typer.Exit(130) from None
+        end_interrupted(out)
     except BaseException:
         if fresh and remove_unstarted(out):
             for folder in fresh[1:]:
@@ -293,27 +286,9 @@ def gate_counts(
 
     thresholds = [parse_count_threshold(t) for t in fail_on]
     rows = count_gate(read_count_points(directory), base, new, thresholds)
-    regressed = [r for r in rows if r.regression]
-    failed = [r for r in rows if r.failed]
-    if json_output:
-        doc: dict[str, Any] = {"base": base, "new": new, "tier": "counts"}
-        doc.update(rows=[r.to_json() for r in rows], regressions=len(regressed))
-        typer.echo(json.dumps({**doc, "failed": len(failed)}, indent=1))
-    else:
-        typer.echo(f"{new} vs {base}, in counts (valgrind; exact per build) within {directory}:")
-        for row in rows:
-            typer.echo("  " + row.line())
-        typer.echo(f"{len(regressed)} regression(s)")
-    if failed:
-        typer.echo(
-            f"gctune: {len(failed)} setting(s) not compared: a side's point failed; "
-            f"exit status {FAILED_POINTS}",
-            err=True,
-        )
-    if regressed:
-        raise typer.Exit(1)
-    if failed:
-        raise typer.Exit(FAILED_POINTS)
+    head = {"base": base, "new": new, "tier": "counts"}
+    title = f"{new} vs {base}, in counts (valgrind; exact per build) within {directory}:"
+    end_gate(head, title, rows, json_output, reasons_above=False)
 
 
 def _write_report(directory: Path, out: Path) -> Path:

@@ -21,6 +21,7 @@ from gctune.cli.errors import (
 from gctune.cli.options import (
     RESULTS,
 )
+from gctune.cli.outcome import end_interrupted
 from gctune.measure.catalog import (
     builtin_names,
     resolve_specs,
@@ -36,7 +37,6 @@ from gctune.measure.settings import (
 )
 from gctune.present.next_steps import (
     program,
-    resume_command,
 )
 from gctune.present.sweep_tables import (
     progress_bar,
@@ -133,19 +133,7 @@ def measure_sweep(spec: Optional[SweepSpec], out: Path, resume: bool) -> list[Po
                         folder.rmdir()
             raise
     except KeyboardInterrupt:
-        try:
-            started = (out / "manifest.json").exists()
-        except OSError:
-            started = False
-        if started:
-            message = (
-                f"gctune: interrupted; finished points are kept in {out}. "
-                f"Resume with: {resume_command(out)}"
-            )
-        else:
-            message = "gctune: interrupted before the sweep started; nothing was saved"
-        typer.echo(message, err=True)
-        raise typer.Exit(130) from None
+        end_interrupted(out)
     return points
 
 
