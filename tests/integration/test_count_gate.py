@@ -37,7 +37,7 @@ def test_doubled_full_collections_fail_and_a_copy_passes(tmp_path: Path) -> None
     out = tmp_path / "ab"
     swept = subprocess.run(
         [GCTUNE, "sweep", "base/w.py", "double/w.py", "same/w.py", "--interleave",
-         "-s", "default", "--rounds", "3", "--max-point-time", "0.5", "--no-racing",
+         "-s", "default", "--rounds", "3", "--max-point-time", "3", "--no-racing",
          "--out", str(out)],
         capture_output=True, text=True, timeout=600, cwd=tmp_path, check=False,
     )  # fmt: skip
