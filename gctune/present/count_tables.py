@@ -26,7 +26,7 @@ __all__ = [
     "count_table",
 ]
 
-TIER = "counts tier (instructions under valgrind, PYTHONHASHSEED=0; exact per build; not time)"
+TIER = "counts tier (instructions under valgrind, PYTHONHASHSEED=0; exact per install; not time)"
 COUNT_CAPTION = (
     "counts tier: per step at steady state, the long counted span minus the short one "
     "(callgrind; exact run to run on one interpreter build; a model of time, not time). "

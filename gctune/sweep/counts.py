@@ -3,8 +3,9 @@
 Time on a shared machine moves by several percent from round to round; instruction counts
 do not. With a fixed ``PYTHONHASHSEED`` the collector makes the same collections on the
 same objects every run, so a counted span (:mod:`gctune.measure.count_span`) run under
-``valgrind --tool=callgrind --cache-sim=yes`` gives the same counts on any machine with
-the same interpreter build, loaded or not.
+``valgrind --tool=callgrind --cache-sim=yes`` gives the same counts every run of one
+install, loaded or not. Another install (other paths, hence another start-up layout of
+the allocator's memory) counts allocation-heavy steps up to ~0.4 % apart (docs/counts.md).
 
 A count point is two counted spans that differ only in length: the short one runs
 ``fulls`` full collections past settling (or ``max_steps`` steps where the setting makes
