@@ -62,7 +62,7 @@ MEASURE = typer.Option(
     "--measure",
     metavar="TIER",
     help="time (default), or counts: instructions and estimated cycles per step under "
-    "valgrind, exact from run to run on one interpreter build (docs/counts.md).",
+    "valgrind, exact from run to run on one install (docs/counts.md).",
 )
 
 JOBS = typer.Option(
