@@ -37,6 +37,12 @@ class CallgrindProfile:
     events: dict[str, int]  # e.g. {"Ir": ..., "Dr": ..., "I1mr": ...}
     inclusive: dict[str, int]  # the asked functions' inclusive events, summed over them
     found: tuple[str, ...]  # the asked functions the profile holds
+    symbols: bool = False  # the profile names the interpreter's own C functions
+
+
+# Every counted span runs the interpreter's eval loop: a profile that names it has the
+# interpreter's symbols, so a collector function absent from it was not called.
+EVAL_LOOP = "_PyEval_EvalFrameDefault"
 
 
 def _name(text: str, table: dict[str, str]) -> str:
@@ -57,6 +63,7 @@ def read_profile(path: Path, functions: Iterable[str] = ()) -> CallgrindProfile:
     totals: list[int] = []
     inclusive: list[int] = []
     found: set[str] = set()
+    symbols = False
     fn_names: dict[str, str] = {}
     current = ""
     callee = ""
@@ -78,6 +85,7 @@ def read_profile(path: Path, functions: Iterable[str] = ()) -> CallgrindProfile:
                 current = _name(line[3:], fn_names)
                 if current in wanted:
                     found.add(current)
+                symbols = symbols or current.startswith(EVAL_LOOP)
             elif line.startswith(("cfn=", "cfi=", "cfl=")):
                 if line.startswith("cfn="):
                     callee = _name(line[4:], fn_names)
@@ -94,6 +102,7 @@ def read_profile(path: Path, functions: Iterable[str] = ()) -> CallgrindProfile:
         events=dict(zip(events, totals)),
         inclusive=dict(zip(events, inclusive)) if found else {},
         found=tuple(sorted(found)),
+        symbols=symbols,
     )
 
 

@@ -9,10 +9,13 @@ same instructions for it whatever else the machine does.
 The worker builds the workload's state, applies the setting, runs warm-up steps, calls
 ``gc.collect()``, lets ``--settle`` natural full collections pass, and then runs steps
 one at a time until ``--fulls`` more full collections have happened (it stops right after
-the last one) or ``--max-steps`` steps have run. Everything before the measured steps
-(start-up, imports, setup, warm-up, settling) is the same in two runs that differ only in
-``--fulls``/``--max-steps``, so the difference of their instruction counts is the cost of
-the steps between them: whole collector cycles, ending at the same point of the cycle.
+the last one) or ``--max-steps`` steps have run. Right before the measured steps it calls
+``os.sched_yield()``, where callgrind (``--zero-before=sched_yield``) sets its counts to
+zero: start-up, imports, setup, warm-up and settling are not counted at all (an import
+compiled from source in one run and read from its bytecode cache in the next once made two
+spans' start-ups differ by 86 M instructions). The difference of two runs' counts that
+differ only in ``--fulls``/``--max-steps`` is the cost of the steps between them: whole
+collector cycles, ending at the same point of the cycle.
 
 A ``gc.callbacks`` hook counts collections per generation; it runs only when the
 collector does (the same in both runs), never per step. The result, written to ``--out``
@@ -82,6 +85,9 @@ def main(argv: Optional[list[str]] = None) -> NoReturn:
     settled = sum(counts[full_gen:]) >= args.settle
     before = list(counts)
     full_before = sum(before[full_gen:])
+    # callgrind runs with --zero-before=sched_yield: its counts start here, so start-up,
+    # imports (compiled or read from a cache), setup, warm-up and settling are not in them
+    os.sched_yield()
     steps = 0
     ended = "max-steps"
     while steps < args.max_steps:

@@ -9,10 +9,12 @@ the allocator's memory) counts allocation-heavy steps up to ~0.4 % apart (docs/c
 
 A count point is two counted spans that differ only in length: the short one runs
 ``fulls`` full collections past settling (or ``max_steps`` steps where the setting makes
-none), the long one twice as many. Start-up, imports, setup, warm-up and settling are the
-same in both, so the difference of their counts over the difference of their steps is
-the cost per step at steady state, over whole collector cycles when both spans ended on
-a full collection (``whole_cycles``).
+none), the long one twice as many. Callgrind counts from where the measured steps begin
+(``--zero-before=sched_yield``: the span calls ``os.sched_yield()`` there), so start-up,
+imports, setup, warm-up and settling are not counted; what follows the steps (writing the
+result) is the same in both, so the difference of their counts over the difference of
+their steps is the cost per step at steady state, over whole collector cycles when both
+spans ended on a full collection (``whole_cycles``).
 
 The collector's own cost is the inclusive cost of its collection function where the
 interpreter has symbols (``gc_collect_main`` on 3.10-3.13, ``collect`` on 3.9; pyenv's
@@ -48,6 +50,7 @@ __all__ = [
     "valgrind",
 ]
 
+ZERO_BEFORE = "sched_yield"  # the span calls os.sched_yield() where its measured steps begin
 COUNT_HASH_SEED = "0"  # one layout for every counted span: the counts are of this layout
 VALGRIND_INSTALL = "apt-get install valgrind"
 
@@ -234,7 +237,7 @@ def run_counted_span(
     tool = valgrind()
     cmd = [
         tool, "--tool=callgrind", "--cache-sim=yes", "--callgrind-out-file=callgrind.out",
-        "--log-file=valgrind.log",
+        "--log-file=valgrind.log", f"--zero-before={ZERO_BEFORE}",
         *_span_command(
             python, workload, setting, fulls=fulls, max_steps=max_steps, size=size,
             settle=settle, warmup=warmup,
@@ -249,6 +252,10 @@ def run_counted_span(
     seen = _run(cmd, workdir, run_env, timeout)
     version = tuple(int(v) for v in seen["version_info"])
     prof: CallgrindProfile = read_profile(workdir / "callgrind.out", gc_functions(version))
+    gc_events = prof.inclusive
+    if not prof.found and prof.symbols and gc_functions(version):
+        # counts start at the measured steps: a collector that never ran there is absent
+        gc_events = {event: 0 for event in prof.events}
     return CountedSpan(
         steps=int(seen["steps"]),
         ended=str(seen["ended"]),
@@ -260,7 +267,7 @@ def run_counted_span(
             int(seen["collections"][2]),
         ),
         events=prof.events,
-        gc_events=prof.inclusive,
+        gc_events=gc_events,
         version_info=version,
     )
 
@@ -329,8 +336,13 @@ def measure_point(
             )
             for n in (1, 2)
         )
-    # settling is the same in both spans (the same bound); counted anyway, to be exact
-    steps = (long.steps + long.settle_steps) - (short.steps + short.settle_steps)
+    # counts start after settling (--zero-before), so only the measured steps are in them
+    if long.settle_steps != short.settle_steps:
+        raise RuntimeError(
+            f"{workload}@{setting}: the two counted spans settled in different numbers of "
+            f"steps ({short.settle_steps}, {long.settle_steps}): not one program's run"
+        )
+    steps = long.steps - short.steps
     if steps <= 0:
         raise RuntimeError(
             f"{workload}@{setting}: the long counted span ran no more steps than the short one"
