@@ -172,7 +172,7 @@ def tier_verdict(
             f"{100 * tol:g}%); time wins",
         )
     if e.memory_ok is None:
-        return said(UNKNOWN_MEMORY, "memory not measured: cannot say it is safe")
+        return said(UNKNOWN_MEMORY, e.memory_note or "memory not measured: cannot say it is safe")
     bound = "" if e.whole_cycles else " (counts a lower bound: no full collection counted)"
     return said(ADMITTED, f"{counts}{bound}; time {_interval(t)} consistent")
 
