@@ -67,8 +67,13 @@ def tier_evidence(
     """Each setting of ``workload`` measured in counts (a count frame's rows), with its
     time evidence from ``time`` (the workload's confirmation) where it was timed."""
     rows = counts[counts["workload"] == workload]
-    stats = {s.setting: s for s in (time.stats.get(workload, []) if time else [])}
-    points = {p.setting: p for p in (time.points_of(workload) if time else [])}
+    timed = workload
+    if time is not None and workload not in time.stats and len(time.stats) == 1:
+        # a confirmation holds one workload; alone, a file that shared its name with
+        # another workload of the count sweep has the shorter id
+        (timed,) = time.stats
+    stats = {s.setting: s for s in (time.stats.get(timed, []) if time else [])}
+    points = {p.setting: p for p in (time.points_of(timed) if time else [])}
     default = stats.get("default")
     evidence = []
     for _, row in rows.iterrows():

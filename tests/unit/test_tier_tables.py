@@ -79,3 +79,15 @@ def test_the_command_line_defaults_are_the_analysis_defaults() -> None:
     assert tier_commands.DEFAULT_MIN_GAIN == recommend.DEFAULT_MIN_GAIN
     assert tier_commands.DEFAULT_MAX_MEMORY_RATIO == recommend.DEFAULT_MAX_MEMORY_RATIO
     assert tier_commands.CONFIRM_TOP == tiers.CONFIRM_TOP
+
+
+def test_a_confirmation_of_one_workload_is_read_under_its_own_id(tmp_path: Path) -> None:
+    # counted beside another file of the same name (id "a.run-main"), timed alone ("run-main")
+    timed = write_sweep(
+        tmp_path / "t",
+        [Synth("run-main", s, scaled(m, 8), spans=True) for s, m in
+         (("default", 1e-3), ("t7000-10-10", 0.9e-3))],
+    )  # fmt: skip
+    counts = _counts({"default": 1.0, "t7000-10-10": 0.9}).assign(workload="a.run-main")
+    evidence, _ = tier_decision(counts, "a.run-main", load(timed))
+    assert [e.time is not None for e in evidence] == [True, True]
