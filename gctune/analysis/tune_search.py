@@ -200,7 +200,7 @@ class Search:
 
     def _propose(self) -> list[Candidate]:
         if self.stage == "line":
-            return self._new([self._thresholds_id(t0) for t0 in self._line()], "line")
+            return self._new([self.thresholds_id(t0) for t0 in self.line()], "line")
         if not any(t.feasible for t in self.trials):
             self.stop("no setting within the memory budget, default included")
             return []
@@ -220,12 +220,14 @@ class Search:
             return self._new([_freeze(base), "freeze"], "freeze")
         return []
 
-    def _line(self) -> list[int]:
+    def line(self) -> list[int]:
+        """threshold0 values of the line stage."""
         return line_thresholds(
             self.default_thresholds[0], max_factor=self.max_factor, points=self.line_points
         )
 
-    def _thresholds_id(self, t0: int) -> str:
+    def thresholds_id(self, t0: int) -> str:
+        """The setting id of threshold0 ``t0`` with default's threshold1 and threshold2."""
         d = self.default_thresholds
         return "default" if t0 == d[0] else _id(t0, d[1], d[2])
 
@@ -278,7 +280,7 @@ class Search:
         if hi / lo <= self.edge_ratio:
             return []
         parts = max(1, self.jobs)
-        return self._new([self._thresholds_id(t0) for t0 in _log_mid(lo, hi, parts)], "edge")
+        return self._new([self.thresholds_id(t0) for t0 in _log_mid(lo, hi, parts)], "edge")
 
     def _refine(self) -> list[Candidate]:
         line = [t for t in self._t0_line() if t.feasible and t.cost is not None]
@@ -293,7 +295,7 @@ class Search:
                 lo, hi = sorted((t0s[i], t0s[j]))
                 if hi / lo > self.refine_ratio:
                     wanted += _log_mid(lo, hi, 1)
-        return self._new([self._thresholds_id(t0) for t0 in wanted], "refine")
+        return self._new([self.thresholds_id(t0) for t0 in wanted], "refine")
 
     def _best_thresholds(self, best: Optional[Trial]) -> tuple[int, int, int]:
         if best is None or best.thresholds is None:

@@ -20,7 +20,13 @@ from gctune.analysis.recommend import DEFAULT_MAX_MEMORY_RATIO
 from gctune.cli.errors import GctuneError, user_errors
 from gctune.cli.options import PYTHON, RESULTS, SIZE
 from gctune.cli.outcome import end_interrupted
-from gctune.cli.spec import check_objective, check_workloads, interpreter_path, new_dirs
+from gctune.cli.spec import (
+    check_objective,
+    check_workloads,
+    interpreter_path,
+    new_dirs,
+    program_name,
+)
 from gctune.present.sweep_tables import console, err_console, print_wrapped
 from gctune.sweep.environment import check_interpreter
 
@@ -147,15 +153,33 @@ def tune(
 def _finish(target: Path, record: dict[str, Any], objective: str, ratio: float) -> None:
     from gctune.analysis.frame import load
     from gctune.cli.advice_commands import recommend
+    from gctune.present.advice import snippet
+    from gctune.present.next_steps import verify_command, workload_args
     from gctune.present.report import ReportError, write_report
-    from gctune.present.tune_view import path_table
+    from gctune.present.tune_view import decision_lines, path_table
 
     for doc in record["workloads"]:
         console.print(path_table(record, doc))
     try:
-        for path in write_report(load(target), objective=objective, max_memory_ratio=ratio):
+        data = load(target)
+        for path in write_report(data, objective=objective, max_memory_ratio=ratio):
             typer.echo(f"Report: {path}")
     except ReportError as exc:
         raise GctuneError(str(exc)) from None
     typer.echo("")
-    recommend(target, None, ratio, objective, 2.0, False, False, False)
+    if record["tier"] != "counts":  # the search was in time: time's recommendation
+        recommend(target, None, ratio, objective, 2.0, False, False, False)
+        return
+    for workload, decision in record["decisions"].items():
+        print_wrapped(decision_lines(workload, decision))
+        chosen = decision["chosen"]
+        args = workload_args(data.manifest.spec, workload)
+        if chosen != "default":
+            typer.echo("")
+            typer.echo(snippet(chosen))
+            if args is not None:
+                print_wrapped([f"Check it longer: {verify_command(args, chosen)}"])
+        typer.echo("")
+    print_wrapped(
+        [f"The time tier's own view of these points: {program_name()} recommend {target}"]
+    )

@@ -28,6 +28,7 @@ from gctune.present.render import Block, Heading, Image, Para, Table
 __all__ = [
     "PATH_HEADERS",
     "path_rows",
+    "decision_lines",
     "path_table",
     "tune_blocks",
     "tune_chart",
@@ -77,9 +78,22 @@ def _summary(doc: dict[str, Any], record: dict[str, Any]) -> str:
     if finals is not None:
         text += (
             f" Confirmed in time, interleaved with default: {', '.join(finals) or 'none'} "
-            "(the recommendation below rests on that time sweep)."
+            "(the decision rests on that time sweep)."
         )
+    decision = record.get("decisions", {}).get(doc["workload"])
+    if decision is not None:
+        text += " " + " ".join(line.strip() for line in decision_lines(doc["workload"], decision))
     return text
+
+
+def decision_lines(workload: str, decision: dict[str, Any]) -> list[str]:
+    """tune's answer for one workload and each confirmed candidate's verdict, in words."""
+    chosen = decision["chosen"]
+    head = f"{workload}: use {chosen}" if chosen != "default" else f"{workload}: keep the default"
+    lines = [f"{head} (rank in counts, confirm in time: {decision['rests_on']})."]
+    for v in decision["verdicts"]:
+        lines.append(f"  {v['setting']}: {v['status']}: {v['reason']}")
+    return lines
 
 
 def path_table(record: dict[str, Any], doc: dict[str, Any]) -> RichTable:

@@ -36,6 +36,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Optional
 
+from gctune.analysis.tiers import DEFAULT_MIN_GAIN
+from gctune.analysis.tune_decision import decision_doc, tune_candidates, tune_decision
 from gctune.analysis.tune_search import Candidate, Search, Trial, trial_dict, write_tune
 from gctune.measure.catalog import workload_ids
 from gctune.store.results import Point
@@ -45,6 +47,7 @@ from gctune.sweep.rounds import ProgressFn
 from gctune.sweep.runner import run_sweep
 from gctune.sweep.spec import SweepError, SweepSpec
 from gctune.sweep.tune_probe import MemoryProbe, probe_memory
+from gctune.sweep.tune_time import search_in_time
 
 __all__ = ["TuneEvent", "TuneSpec", "WorkloadSearch", "run_tune"]
 
@@ -64,6 +67,7 @@ class TuneSpec:
     jobs: int = 2
     tier: str = "counts"  # where the search runs: counts or time
     confirm: int = 3  # candidates confirmed in time
+    min_gain: float = DEFAULT_MIN_GAIN
     rounds: int = 6  # of the confirming time sweep
     span_s: float = 3.0  # a confirming span's budget
     count_cycles: float = 2.0  # a counted span's most steps, in default's cycles
@@ -172,20 +176,40 @@ def run_tune(
                 # each workload its share; what one leaves unspent goes to the next
                 deadline = start + search_s * (n + 1) / len(searches)
                 _search_counts(spec, ws, out, env, deadline, start, progress, save)
-            finals = {
-                ws.workload_id: [t.setting for t in ws.search.finalists(spec.confirm)]
-                for ws in searches
-            }
+            finals = {ws.workload_id: _finalists(spec, ws) for ws in searches}
             save(search_s=time.monotonic() - start, search_cpu_s=_workers_cpu() - cpu0)
             points = _confirm(spec, out, finals, sweep_progress)
+            decisions = {
+                ws.workload_id: decision_doc(
+                    tune_decision(ws.search.trials, points, ws.workload_id,
+                                  max_memory_ratio=spec.max_memory_ratio,
+                                  min_gain=spec.min_gain)
+                )
+                for ws in searches
+            }  # fmt: skip
         else:
-            finals, points = _search_time(spec, searches, out, sweep_progress, save)
+            finals, points = search_in_time(
+                spec, [(ws.workload_id, ws.search) for ws in searches], out, sweep_progress
+            )
             save(search_s=time.monotonic() - start, search_cpu_s=_workers_cpu() - cpu0)
+            decisions = {}
         save(
             finalists=finals,
+            decisions=decisions,
             confirm_s=time.monotonic() - start - float(record["search_s"]),
         )
         return searches, points, record
+
+
+def _finalists(spec: TuneSpec, ws: WorkloadSearch) -> list[str]:
+    """What the confirming sweep times: the rule's candidates (best in counts gaining at
+    least the minimum gain, within the memory budget); with none, the search's leader,
+    so that time shows how far it is from default."""
+    chosen = tune_candidates(ws.search.trials, top=spec.confirm, min_gain=spec.min_gain)
+    leader = ws.search.leader()
+    if not chosen and leader is not None and leader.setting != "default":
+        chosen = [leader.setting]
+    return chosen
 
 
 def _spec_doc(spec: TuneSpec) -> dict[str, Any]:
@@ -427,53 +451,3 @@ def _confirm(
         timeout=min(spec.timeout, 600.0),
     )
     return run_sweep(sweep, out, progress=progress)
-
-
-def _search_time(
-    spec: TuneSpec,
-    searches: list[WorkloadSearch],
-    out: Path,
-    progress: Optional[ProgressFn],
-    save: Callable[..., None],
-) -> tuple[dict[str, list[str]], list[Point]]:
-    """Without valgrind: one time sweep with racing over a coarse grid (not adaptive)."""
-    from gctune.analysis.stats import workload_stats
-
-    first = searches[0].search
-    line = [first._thresholds_id(t0) for t0 in first._line()]
-    grid = ["default", *line[1:], "freeze", line[min(2, len(line) - 1)] + "+freeze"]
-    grid = list(dict.fromkeys(grid))
-    sweep = SweepSpec(
-        python=spec.python,
-        workloads=spec.workloads,
-        settings=tuple(grid),
-        size=spec.size,
-        mode="normal",
-        rounds=spec.rounds,
-        max_point_time=spec.span_s,
-        racing=True,
-        timeout=min(spec.timeout, 600.0),
-    )
-    points = run_sweep(sweep, out, progress=progress)
-    stats = workload_stats(points)
-    finals: dict[str, list[str]] = {}
-    for ws in searches:
-        for ps in stats.get(ws.workload_id, []):
-            ratio = ps.rss_ratio
-            feasible = ps.ok and ratio is not None and ratio <= spec.max_memory_ratio
-            ws.search.record(
-                Trial(
-                    ps.setting,
-                    "grid (time, racing)",
-                    1,
-                    ps.time_ratio if ps.ok else None,  # round-paired, as recommend's
-                    ps.time_ratio,
-                    ratio,
-                    feasible,
-                    ps.reason or "",
-                )
-            )
-        ws.search.stop("a coarse grid in time, with racing (no valgrind: not adaptive)")
-        finals[ws.workload_id] = [t.setting for t in ws.search.finalists(spec.confirm)]
-    save()
-    return finals, points
