@@ -97,6 +97,13 @@ def tune(
     max_point_time: float = typer.Option(
         3.0, "--max-point-time", min=0.001, help="Seconds a confirming span may measure."
     ),
+    time_lock: Optional[Path] = typer.Option(
+        None,
+        "--time-lock",
+        metavar="FILE",
+        help="Hold an exclusive flock on FILE while measuring in time (a machine shared "
+        "with other timing jobs that take the same lock); counts run without it.",
+    ),
     size: Optional[int] = SIZE,
     python: Optional[str] = PYTHON,
 ) -> None:
@@ -122,6 +129,7 @@ def tune(
         confirm=confirm,
         rounds=rounds,
         span_s=max_point_time,
+        time_lock=None if time_lock is None else str(time_lock),
     )
     target = out if out is not None else new_sweep_dir(RESULTS, prefix="tune-")
     print_wrapped(

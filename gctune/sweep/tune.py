@@ -28,10 +28,12 @@ it stopped, the feasible edge, the worker-process CPU time).
 from __future__ import annotations
 
 import concurrent.futures
+import fcntl
 import math
 import resource
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Optional
@@ -74,6 +76,9 @@ class TuneSpec:
     max_factor: float = 1000.0
     line_points: int = 7
     timeout: float = 3600.0
+    # held (flock) while measuring in time, so that time on a shared machine is taken
+    # while no other cooperating job times anything; counts need no lock
+    time_lock: Optional[str] = None
 
 
 @dataclass(frozen=True)
@@ -122,6 +127,20 @@ class WorkloadSearch:
             "leader": leader.setting if leader is not None else None,
             "trials": [trial_dict(t) for t in s.trials],
         }
+
+
+@contextmanager
+def timing_lock(path: Optional[str]) -> Iterator[None]:
+    """Hold an exclusive ``flock`` on ``path`` (nothing when None)."""
+    if path is None:
+        yield
+        return
+    with open(path, "a", encoding="utf-8") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def _workers_cpu() -> float:
@@ -188,9 +207,10 @@ def run_tune(
                 for ws in searches
             }  # fmt: skip
         else:
-            finals, points = search_in_time(
-                spec, [(ws.workload_id, ws.search) for ws in searches], out, sweep_progress
-            )
+            with timing_lock(spec.time_lock):
+                finals, points = search_in_time(
+                    spec, [(ws.workload_id, ws.search) for ws in searches], out, sweep_progress
+                )
             save(search_s=time.monotonic() - start, search_cpu_s=_workers_cpu() - cpu0)
             decisions = {}
         save(
@@ -450,4 +470,5 @@ def _confirm(
         decide_rounds=0,
         timeout=min(spec.timeout, 600.0),
     )
-    return run_sweep(sweep, out, progress=progress)
+    with timing_lock(spec.time_lock):
+        return run_sweep(sweep, out, progress=progress)
