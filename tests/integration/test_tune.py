@@ -82,7 +82,7 @@ def test_tune_in_counts_writes_an_ordinary_sweep_with_its_search_path(tmp_path: 
     out = tmp_path / "tuned"
     done = _gctune(
         "tune", cycles, "--size", "300", "--budget", "0.3", "--rounds", "2",
-        "--max-point-time", "0.3", "--jobs", "2", "--out", str(out),
+        "--max-point-time", "0.3", "--jobs", "1", "--out", str(out),
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     record = read_tune(out)
@@ -103,7 +103,7 @@ def test_tune_in_counts_writes_an_ordinary_sweep_with_its_search_path(tmp_path: 
     rec = _gctune("recommend", str(out), "--json")
     assert rec.returncode == 0, rec.stderr
     assert json.loads(rec.stdout)["workloads"][0]["workload"] == "cycles-make"
-    again = _gctune("tune", cycles, "--out", str(out))
+    again = _gctune("tune", cycles, "--size", "300", "--out", str(out))
     assert again.returncode == 2 and "already holds a sweep" in again.stderr
 
 
