@@ -42,6 +42,7 @@ from gctune.analysis.tiers import DEFAULT_MIN_GAIN
 from gctune.analysis.tune_decision import decision_doc, tune_candidates, tune_decision
 from gctune.analysis.tune_search import Candidate, Search, Trial, trial_dict, write_tune
 from gctune.measure.catalog import workload_ids
+from gctune.measure.settings import parse_setting
 from gctune.store.results import Point
 from gctune.sweep.count_sweep import CountTask, run_count_sweep
 from gctune.sweep.environment import interpreter_of, lent_to
@@ -54,7 +55,7 @@ from gctune.sweep.tune_time import search_in_time
 __all__ = ["TuneEvent", "TuneSpec", "WorkloadSearch", "run_tune"]
 
 SEARCH_SHARE = 0.7  # of the budget, for the search; the rest confirms in time
-PROBE_SECONDS = 5.0  # a memory probe's target length, natively
+PROBE_LIMIT_S = 90.0  # a memory probe's longest run, natively (its peak then a lower bound)
 
 
 @dataclass(frozen=True)
@@ -107,7 +108,6 @@ class WorkloadSearch:
     search: Search
     default_probe: Optional[MemoryProbe] = None
     default_cycle: Optional[int] = None  # steps of one of default's full cycles
-    step_s: float = 0.001  # default's seconds per step natively (probe length)
 
     def record_doc(self) -> dict[str, Any]:
         """This workload's part of the search record."""
@@ -264,6 +264,19 @@ def _emit(
         )
 
 
+def _probe_steps(ws: WorkloadSearch, setting: str) -> int:
+    """Most steps of a setting's memory probe: 2.5x its predicted full-collection cycle
+    (default's, times its thresholds' ratios to default's), so that its peak memory is
+    that of whole cycles; the budget's cap and the time limit stop it sooner."""
+    assert ws.default_cycle is not None
+    parsed = parse_setting(setting)
+    ratio = 1.0
+    if parsed.mode == "thresholds":
+        mine, base = parsed.thresholds, ws.search.default_thresholds
+        ratio = max(1.0, mine[0] / base[0]) * max(1.0, mine[1] / base[1])
+    return max(3 * ws.default_cycle, math.ceil(2.5 * ws.default_cycle * ratio))
+
+
 def _probe(
     spec: TuneSpec, ws: WorkloadSearch, setting: str, env: Any, kill: int, steps: int
 ) -> MemoryProbe:
@@ -275,7 +288,7 @@ def _probe(
         max_steps=steps,
         kill_bytes=kill,
         env=env,
-        timeout=min(spec.timeout, 600.0),
+        timeout=PROBE_LIMIT_S,
     )
 
 
@@ -298,7 +311,6 @@ def _search_counts(
         save()
         return
     ws.default_cycle = max(1, math.ceil(ws.default_probe.cycle_steps))
-    ws.step_s = max(1e-5, ws.default_probe.seconds / (3 * ws.default_cycle))
     save()
     while True:
         batch = s.next_batch()
@@ -335,14 +347,13 @@ def _measure_batch(
     assert ws.default_probe is not None and ws.default_cycle is not None
     base = ws.default_probe.peak_rss_bytes
     kill = int(base * spec.max_memory_ratio * 1.05) + 1
-    probe_steps = max(ws.default_cycle * 2, int(PROBE_SECONDS / ws.step_s / 3))
     with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, spec.jobs)) as pool:
         probes = list(
             pool.map(
                 lambda c: (
                     ws.default_probe
                     if c.setting == "default"
-                    else _probe(spec, ws, c.setting, env, kill, probe_steps)
+                    else _probe(spec, ws, c.setting, env, kill, _probe_steps(ws, c.setting))
                 ),
                 batch,
             )

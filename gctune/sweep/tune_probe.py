@@ -35,8 +35,9 @@ POLL_S = 0.02
 
 @dataclass(frozen=True)
 class MemoryProbe:
-    """What one probe saw. ``peak_rss_bytes`` is a lower bound where ``over`` (it was
-    stopped at the cap) or where ``ended`` is not ``full-collections``."""
+    """What one probe saw: ``ended`` is full-collections, max-steps, over-budget (stopped
+    at the cap), time-limit (stopped at its time limit) or failed. ``peak_rss_bytes`` is
+    a lower bound unless it ended on full collections."""
 
     peak_rss_bytes: int
     steps: int  # measured steps (after settling); 0 when stopped or failed
@@ -117,8 +118,8 @@ def probe_memory(
         seconds = time.monotonic() - start
         if ended == "over-budget":
             return MemoryProbe(peak, 0, ended, "over the memory budget", seconds)
-        if ended == "timeout":
-            return MemoryProbe(peak, 0, "failed", f"timed out after {timeout:g} s", seconds)
+        if ended == "timeout":  # its peak so far: a lower bound
+            return MemoryProbe(peak, 0, "time-limit", f"stopped after {timeout:g} s", seconds)
         out = Path(tmp) / "span.json"
         if status != 0 or not out.exists():
             return MemoryProbe(peak, 0, "failed", f"failed (status {status}): {said}", seconds)
