@@ -4,10 +4,13 @@ The counts tier measures no memory, and memory decides where ``tune`` may search
 grows with threshold0). The probe runs the span a counted span runs
 (:mod:`gctune.measure.count_span`: setup, the setting, warm-up, ``gc.collect()``, one
 settling full collection, then steps until ``fulls`` more full collections) natively,
-without valgrind, and reads the process's peak RSS from the kernel as it ends
-(``wait4``'s ``ru_maxrss``: the high-water mark of resident memory, what the time tier
-reads as ``VmHWM`` inside its workers). It also says how many steps a full-collection
-cycle of the setting took, which sizes the counted spans.
+without valgrind, and reads the process's peak RSS from the kernel while it runs: its
+``VmHWM`` (the high-water mark of resident memory, what the time tier reads inside its
+workers), polled every 10 ms, so a peak reached in its last 10 ms is missed. Not
+``wait4``'s ``ru_maxrss``: Linux carries into it the memory of the process that started
+the child (its ``fork`` copy before ``exec``), so every probe read gctune's own 100-odd
+MiB. It also says how many steps a full-collection cycle of the setting took, which
+sizes the counted spans.
 
 While it runs, its resident memory is polled: a probe that goes over ``kill_bytes`` is
 stopped at once (it is over the budget; running on would only cost time and memory).
@@ -30,7 +33,7 @@ from gctune.measure.settings import parse_setting
 
 __all__ = ["MemoryProbe", "probe_memory"]
 
-POLL_S = 0.02
+POLL_S = 0.01
 
 
 @dataclass(frozen=True)
@@ -51,15 +54,19 @@ class MemoryProbe:
         return self.steps / 2 if self.ended == "full-collections" and self.steps else None
 
 
-def _rss_now(pid: int) -> int:
+def _memory_now(pid: int) -> tuple[int, int]:
+    """The process's resident memory and its high-water mark (bytes; 0 where unread)."""
+    rss = hwm = 0
     try:
         with open(f"/proc/{pid}/status", encoding="ascii", errors="replace") as status:
             for line in status:
                 if line.startswith("VmRSS:"):
-                    return int(line.split()[1]) * 1024
+                    rss = int(line.split()[1]) * 1024
+                elif line.startswith("VmHWM:"):
+                    hwm = int(line.split()[1]) * 1024
     except (OSError, ValueError, IndexError):
         pass
-    return 0
+    return rss, hwm
 
 
 def probe_memory(
@@ -132,12 +139,11 @@ def _watch(proc: subprocess.Popen[bytes], kill_bytes: int, deadline: float) -> t
     peak = 0
     try:
         while True:
-            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+            pid, status, _ = os.wait4(proc.pid, os.WNOHANG)
             if pid == proc.pid:
-                peak = max(peak, int(usage.ru_maxrss) * 1024)
                 return "done", peak, os.waitstatus_to_exitcode(status)
-            rss = _rss_now(proc.pid)
-            peak = max(peak, rss)
+            rss, hwm = _memory_now(proc.pid)
+            peak = max(peak, hwm, rss)
             if kill_bytes and rss > kill_bytes:
                 _end(proc)
                 return "over-budget", peak, -signal.SIGKILL

@@ -76,6 +76,14 @@ def test_memory_probe_sees_default_and_stops_a_leak_at_the_cap(tmp_path: Path) -
     assert grown.ended == "over-budget" and grown.peak_rss_bytes > cap
 
 
+def test_memory_probe_reads_the_child_not_the_process_that_started_it(tmp_path: Path) -> None:
+    cycles = _file(tmp_path, "cycles", CYCLES)
+    ballast = b"x" * (300 * 2**20)  # resident in this process while the probe starts
+    seen = probe_memory(sys.executable, cycles, "default", size=300, max_steps=2000,
+                        kill_bytes=0, env=None, timeout=120)  # fmt: skip
+    assert len(ballast) and seen.peak_rss_bytes < 150 * 2**20
+
+
 @needs_valgrind
 def test_tune_in_counts_writes_an_ordinary_sweep_with_its_search_path(tmp_path: Path) -> None:
     cycles = _file(tmp_path, "cycles", CYCLES)
