@@ -49,6 +49,7 @@ from gctune.sweep.environment import interpreter_of, lent_to
 from gctune.sweep.rounds import ProgressFn
 from gctune.sweep.runner import run_sweep
 from gctune.sweep.spec import SweepError, SweepSpec
+from gctune.sweep.sweep_dir import sigterm_as_interrupt
 from gctune.sweep.tune_probe import MemoryProbe, probe_memory
 from gctune.sweep.tune_time import search_in_time
 
@@ -161,7 +162,7 @@ def run_tune(
         raise SweepError(f"{out} already holds a sweep: choose another --out")
     start, cpu0 = time.monotonic(), _workers_cpu()
     out.mkdir(parents=True, exist_ok=True)
-    with lent_to(spec.python) as env:
+    with sigterm_as_interrupt(), lent_to(spec.python) as env:
         info = interpreter_of(spec.python, env)
         d = tuple(int(v) for v in info["default_thresholds"])
         default = (d[0], d[1] if len(d) > 1 else 10, d[2] if len(d) > 2 else 10)
