@@ -40,3 +40,16 @@ def make(size: int = 4) -> Callable[[], None]:
             await bench.bench_async_generators()
 
     return lambda: asyncio.run(walks())
+
+
+def make_nodes(size: int = 20_000) -> Callable[[], None]:
+    """A step that builds a ``size``-node binary tree and walks it once with recursive
+    async generators: a fifth of pyperformance's tree at the default, small enough to
+    count under valgrind."""
+    bench = load_benchmark("bm_async_generators")
+
+    async def walk() -> None:
+        async for _ in bench.tree(range(size)):
+            pass
+
+    return lambda: asyncio.run(walk())

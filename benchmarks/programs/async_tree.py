@@ -41,3 +41,15 @@ def make(size: int = 2) -> Callable[[], None]:
             await bench.NoneAsyncTree().run()
 
     return lambda: asyncio.run(trees())
+
+
+def make_small(size: int = 1) -> Callable[[], None]:
+    """A step of ``size`` async trees of 5 levels (6 branches each): a sixth of a
+    6-level tree each, small enough to count under valgrind (tens of ms per step)."""
+    bench = load_benchmark("bm_async_tree")
+
+    async def trees() -> None:
+        for _ in range(size):
+            await bench.NoneAsyncTree().recurse_with_gather(5)
+
+    return lambda: asyncio.run(trees())

@@ -145,7 +145,10 @@ def recommend(
 
     objective = check_objective(objective)
     if count_commands.in_counts(directory):
-        return count_commands.recommend_counts(directory)
+        return count_commands.recommend_counts(
+            directory, max_memory_ratio=max_memory_ratio, min_gain=min_gain / 100,
+            json_output=json_output,
+        )  # fmt: skip
     data = load(sweep_dir_or_latest(directory))
     warn_damaged(data.damaged)
     chosen = workload or data.workloads

@@ -30,7 +30,7 @@ from gctune.cli.spec import (
 )
 from gctune.errors import UserError
 from gctune.measure.settings import parse_settings
-from gctune.present.next_steps import report_command, verify_command
+from gctune.present.next_steps import confirm_command, report_command, verify_command
 from gctune.present.sweep_tables import console, err_console
 from gctune.store.machine import named_machine
 from gctune.sweep.count_sweep import (
@@ -54,6 +54,7 @@ __all__ = [
     "recommend_counts",
     "report_counts",
     "run_counts_cmd",
+    "summary_counts",
     "sweep_counts",
 ]
 
@@ -79,6 +80,10 @@ _COUNT_OPTIONS = frozenset(
     ("workloads", "workload_opt", "grid", "setting", "out", "resume", "size", "timeout",
      "python", "machine", "measure", "jobs")
 )  # fmt: skip
+
+
+# and those of its confirmation in time (--confirm)
+_CONFIRM_OPTIONS = frozenset(("confirm", "rounds", "max_point_time"))
 
 
 def counts_chosen(measure: str) -> bool:
@@ -168,9 +173,13 @@ def sweep_counts(
     python: Optional[list[str]],
     jobs: Optional[int],
     machine: Optional[str],
+    confirm: bool = False,
+    rounds: Optional[int] = None,
+    max_point_time: Optional[float] = None,
 ) -> None:
-    """``gctune sweep --measure counts`` (or ``--resume`` of a sweep in counts)."""
-    _refuse_time_options(ctx)
+    """``gctune sweep --measure counts`` (or ``--resume`` of a sweep in counts); with
+    ``confirm``, then its best settings in time (:mod:`gctune.cli.tier_commands`)."""
+    _refuse_time_options(ctx, _COUNT_OPTIONS | (_CONFIRM_OPTIONS if confirm else {"confirm"}))
     _counts_available()
     if resume:
         given = [p for p in ("workloads", "workload_opt", "grid", "setting", "size", "python",
@@ -178,7 +187,7 @@ def sweep_counts(
         if given:
             raise GctuneError(
                 "--resume measures the rest of the sweep with the arguments it was started "
-                "with and takes only --out"
+                "with and takes only --out (and --confirm)"
             )
         target = out if out is not None else latest_dir(RESULTS)
         spec, docs = _measure(None, target, resume=True)
@@ -206,6 +215,11 @@ def sweep_counts(
         )
         with named_machine(machine):
             spec, docs = _measure(spec, target, resume=False)
+    if confirm and any(d["status"] == "ok" for d in docs):
+        from gctune.cli.tier_commands import confirm_counts
+
+        with named_machine(machine):
+            confirm_counts(target, rounds=rounds, span_s=max_point_time)
     _finish(docs, target)
 
 
@@ -214,8 +228,28 @@ def _given(ctx: typer.Context, name: str) -> bool:
     return source is not None and source.name != "DEFAULT"
 
 
-def _finish(docs: Sequence[dict[str, Any]], target: Path) -> None:
+def summary_counts(directory: Optional[Path]) -> None:
+    """``gctune summary`` of a sweep in counts: its count tables, and both tiers side by
+    side where it was confirmed in time."""
+    from gctune.cli.tier_commands import has_confirmation, print_tiers
+
+    target = directory if directory is not None else latest_dir(RESULTS)
+    docs = read_count_points(target)
+    if not docs:
+        raise GctuneError(f"{target} holds no measured point yet")
     _print_tables(docs)
+    if has_confirmation(target):
+        print_tiers(target)
+    failed = sum(1 for d in docs if d["status"] != "ok")
+    typer.echo(f"Results: {target}  ({len(docs) - failed} finished, {failed} failed; counts tier)")
+
+
+def _finish(docs: Sequence[dict[str, Any]], target: Path) -> None:
+    from gctune.cli.tier_commands import has_confirmation, print_tiers
+
+    _print_tables(docs)
+    if has_confirmation(target):
+        print_tiers(target)
     failed = [d for d in docs if d["status"] != "ok"]
     console.print(
         f"Results: {target}  ({len(docs) - len(failed)} finished, {len(failed)} failed; "
@@ -292,12 +326,16 @@ def gate_counts(
 
 
 def _write_report(directory: Path, out: Path) -> Path:
+    from gctune.cli.tier_commands import tiers_report_text
     from gctune.present.count_tables import count_frame, count_markdown
     from gctune.store.atomic import write_whole
 
     text = count_markdown(
         count_frame(read_count_points(directory)), f"gctune counts: {directory.name}"
     )
+    both = tiers_report_text(directory)
+    if both:
+        text += "\n\n" + both.replace("# ", "## ", 1).replace("\n## ", "\n### ")
     out.mkdir(parents=True, exist_ok=True)
     path = out / "report.md"
     write_whole(path, lambda tmp: tmp.write_text(text + "\n", encoding="utf-8"), readable=True)
@@ -314,14 +352,28 @@ def report_counts(directory: Optional[Path], out: Optional[Path], formats: Seque
     typer.echo(f"Report: {_write_report(target, out if out is not None else target / 'report')}")
 
 
-def recommend_counts(directory: Optional[Path]) -> None:
-    """``gctune recommend`` of a sweep in counts: the best setting in counts per workload
-    and the ``gctune verify`` that would confirm it; no recommendation (exit 1)."""
+def recommend_counts(
+    directory: Optional[Path],
+    *,
+    max_memory_ratio: float = 1.25,
+    min_gain: float = 0.02,
+    json_output: bool = False,
+) -> None:
+    """``gctune recommend`` of a sweep in counts. Confirmed in time: the rule of both tiers
+    (:func:`gctune.cli.tier_commands.recommend_tiers`). Counts only: the best setting in
+    counts per workload and the ``gctune verify`` that would confirm it; no
+    recommendation (exit 1)."""
+    from gctune.cli.tier_commands import has_confirmation, recommend_tiers
     from gctune.present.count_tables import count_frame
     from gctune.present.next_steps import workload_args
     from gctune.store.results import read_manifest
 
     target = directory if directory is not None else latest_dir(RESULTS)
+    if has_confirmation(target):
+        return recommend_tiers(
+            target, max_memory_ratio=max_memory_ratio, min_gain=min_gain,
+            json_output=json_output,
+        )  # fmt: skip
     spec = read_manifest(target).spec
     frame = count_frame(read_count_points(target))
     for workload in dict.fromkeys(frame["workload"]):
@@ -341,4 +393,5 @@ def recommend_counts(directory: Optional[Path]) -> None:
             line += f" Confirm in time: {verify_command(args, str(best['setting']))}"
         typer.echo(line + "\n")
     typer.echo(f"Tables: {report_command(target)}")
+    typer.echo(f"Both tiers in one decision: {confirm_command(target)}")
     raise typer.Exit(1)

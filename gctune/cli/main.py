@@ -14,6 +14,7 @@ from gctune.cli.advice_commands import recommend, report, verify
 from gctune.cli.app import app
 from gctune.cli.ci_commands import compare, gate, history
 from gctune.cli.sweep_commands import list_cmd, run, summary, sweep
+from gctune.cli.tune_command import tune
 
 __all__ = ["app", "main"]
 
@@ -25,6 +26,7 @@ COMMANDS = (
     ("summary", summary),
     ("report", report),
     ("recommend", recommend),
+    ("tune", tune),
     ("run", run),
     ("verify", verify),
     ("compare", compare),

@@ -12,7 +12,7 @@ from typing import Optional
 import typer
 from rich.table import Table
 
-from gctune.cli import count_commands
+from gctune.cli import count_commands, tier_commands
 from gctune.cli.app import app
 from gctune.cli.errors import (
     FAILED_POINTS,
@@ -160,6 +160,7 @@ def sweep(
     ),
     measure: str = count_commands.MEASURE,
     jobs: Optional[int] = count_commands.JOBS,
+    confirm: bool = tier_commands.CONFIRM,
 ) -> None:
     """Measure every workload under every GC setting in interleaved rounds of fresh
     worker processes, each span holding whole collector cycles.
@@ -171,9 +172,11 @@ def sweep(
         count_commands.sweep_counts(
             ctx, workloads=[*(workloads or []), *(workload_opt or [])], grid=grid,
             settings=setting or [], out=out, resume=resume, size=size, timeout=timeout,
-            python=python, jobs=jobs, machine=machine,
+            python=python, jobs=jobs, machine=machine, confirm=confirm, rounds=rounds,
+            max_point_time=max_point_time,
         )  # fmt: skip
         return
+    tier_commands.refuse_confirm_without_counts(confirm)
     if jobs is not None:
         raise GctuneError("--jobs applies to --measure counts (time is measured one at a time)")
     if resume:
@@ -248,6 +251,8 @@ def summary(
     its numbers underneath; laid out for the terminal's width (COLUMNS when set)."""
     from gctune.store.results import load_sweep_partial
 
+    if count_commands.in_counts(directory):
+        return count_commands.summary_counts(directory)
     target = sweep_dir_or_latest(directory)
     _, points, damaged = load_sweep_partial(target)
     warn_damaged([str(exc) for exc in damaged])

@@ -23,6 +23,7 @@ from gctune.measure.catalog import builtin_names, split_spec, workload_ids
 
 __all__ = [
     "WorkloadArgs",
+    "confirm_command",
     "program",
     "pyperf_show_command",
     "recommend_command",
@@ -138,6 +139,11 @@ def verify_command(target: WorkloadArgs, setting: str, recycle_steps: Optional[i
 def resume_command(sweep_dir: Path) -> str:
     """Finish an interrupted sweep."""
     return _shell([*program(), "sweep", "--resume", "--out", str(sweep_dir)])
+
+
+def confirm_command(sweep_dir: Path) -> str:
+    """Confirm a sweep in counts in time (its best settings against default)."""
+    return _shell([*program(), "sweep", "--resume", "--out", str(sweep_dir), "--confirm"])
 
 
 def report_command(sweep_dir: Path) -> str:

@@ -135,6 +135,18 @@ def write_report(
 _STAGE = ".report-"
 
 
+def _tune(directory: Path, charts_dir: Path) -> list[Block]:
+    """The search path and chart of a sweep written by ``gctune tune`` (none otherwise)."""
+    from gctune.analysis.tune_search import read_tune
+    from gctune.present.tune_view import tune_blocks
+
+    try:
+        record = read_tune(directory)
+    except ValueError as exc:
+        return [Para(f"The tune record could not be read: {exc}")]
+    return [] if record is None else tune_blocks(record, charts_dir)
+
+
 def _write_document(path: Path, text: str) -> None:
     try:
         path.write_text(text, encoding="utf-8")
@@ -210,6 +222,7 @@ def report_blocks(
         blocks += _workload(
             data, workload, recs.get(workload), charts_dir, max_memory_ratio, warnings
         )
+    blocks += _tune(data.directory, charts_dir)
     # the check of the premise of GC tuning comes after the user's own workloads
     blocks += claims(data)
     blocks += _warnings(data, warnings)

@@ -1,0 +1,220 @@
+"""Rank in counts, confirm in time: one decision from both tiers (docs/counts.md).
+
+The counts tier (instructions and estimated cycles under valgrind) is exact but a model
+of time; the time tier is the truth but noisy. Per setting the evidence is its counts
+ratio to default, its round-paired time ratio to default with a 95% interval (or none),
+and whether its memory stays within the budget (True, False, or None: unknown).
+
+The rule, per setting (:func:`tier_verdict`; the first that applies):
+
+1. not measured in counts, or default was not: no verdict from counts;
+2. its counts gain ``1 - ratio`` is below ``min_gain``: not a candidate;
+3. its memory grows or is over the budget: unsafe (memory is read from the time tier);
+4. no time interval: not confirmed in time (counts alone recommend nothing);
+5. the whole time interval is above 1: **time contradicts counts** (slower in time), and
+   time wins;
+6. the interval holds 1 (no loss excluded): not confirmed, time undecided;
+7. the whole interval is above the counts ratio plus ``tolerance`` (time shows clearly
+   less gain than counts promise): time wins, not admitted;
+8. memory unknown: not admitted;
+9. otherwise **admitted**: resting on counts, time consistent (time excludes a loss and
+   does not fall short of the counts' estimate by more than ``tolerance``). Time may show
+   a larger gain than counts: the cache model of a typical core under-weighs a
+   memory-bound collector here, so a larger gain in time is not held against counts.
+
+Among admitted settings the one lowest in counts is chosen (:func:`decide`); with none,
+default stays. ``tolerance`` defaults to ``min_gain``: a shortfall smaller than the
+smallest gain of interest does not change what to ship.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Optional
+
+from gctune.analysis.intervals import Change
+from gctune.analysis.recommend import DEFAULT_MIN_GAIN
+
+__all__ = [
+    "ADMITTED",
+    "CONFIRM_TOP",
+    "CONTRADICTED",
+    "DEFAULT_MIN_GAIN",
+    "NO_COUNTS",
+    "NO_GAIN",
+    "NO_TIME",
+    "SHORTFALL",
+    "UNDECIDED",
+    "UNSAFE",
+    "UNKNOWN_MEMORY",
+    "TierDecision",
+    "TierEvidence",
+    "TierVerdict",
+    "confirmation_candidates",
+    "decide",
+    "tier_verdict",
+]
+
+CONFIRM_TOP = 3
+"""How many of the best settings in counts a confirmation measures in time."""
+
+# verdict statuses, one word each for tables and JSON
+ADMITTED = "admitted"
+NO_COUNTS = "no counts"
+NO_GAIN = "no gain in counts"
+UNSAFE = "unsafe"
+NO_TIME = "not timed"
+CONTRADICTED = "contradicted"
+UNDECIDED = "undecided"
+SHORTFALL = "time shows less"
+UNKNOWN_MEMORY = "memory unknown"
+
+
+@dataclass(frozen=True)
+class TierEvidence:
+    """One setting's evidence from both tiers, all relative to default.
+
+    ``cycles`` and ``instructions`` are counts ratios per step (None: not measured);
+    ``time`` the round-paired time ratio with its interval (None: not timed);
+    ``memory_ok`` True within the budget, False growing or over it, None unknown;
+    ``whole_cycles`` False when the counts window held no full collection of the setting
+    (its counts are a lower bound of its cost).
+    """
+
+    setting: str
+    cycles: Optional[float]
+    instructions: Optional[float] = None
+    time: Optional[Change] = None
+    memory_ok: Optional[bool] = None
+    memory_note: str = ""
+    whole_cycles: bool = True
+
+
+@dataclass(frozen=True)
+class TierVerdict:
+    """The rule's word on one setting: ``status`` (one of the statuses above) and why."""
+
+    evidence: TierEvidence
+    status: str
+    reason: str
+
+    @property
+    def setting(self) -> str:
+        """The setting's id."""
+        return self.evidence.setting
+
+    @property
+    def admitted(self) -> bool:
+        """True when the setting may be recommended."""
+        return self.status == ADMITTED
+
+
+@dataclass(frozen=True)
+class TierDecision:
+    """The decision for one workload: ``chosen`` (None: keep default) and every verdict."""
+
+    chosen: Optional[TierVerdict]
+    verdicts: tuple[TierVerdict, ...]
+    min_gain: float
+    tolerance: float
+
+    @property
+    def rests_on(self) -> str:
+        """What the decision rests on, in words."""
+        if self.chosen is None:
+            return "nothing admitted: default kept"
+        return "counts, time consistent"
+
+
+def _interval(change: Change) -> str:
+    return f"{change.ratio:.3f}x [{change.low:.3f}, {change.high:.3f}]"
+
+
+def tier_verdict(
+    evidence: TierEvidence,
+    *,
+    min_gain: float = DEFAULT_MIN_GAIN,
+    tolerance: Optional[float] = None,
+) -> TierVerdict:
+    """The rule (module docstring) applied to one setting's ``evidence``."""
+    tol = min_gain if tolerance is None else tolerance
+    e = evidence
+
+    def said(status: str, reason: str) -> TierVerdict:
+        return TierVerdict(e, status, reason)
+
+    if e.cycles is None:
+        return said(NO_COUNTS, "not measured in counts (or default was not)")
+    counts = f"{e.cycles:.3f}x default's estimated cycles"
+    if 1 - e.cycles < min_gain:
+        return said(NO_GAIN, f"{counts}: less than the {100 * min_gain:g}% minimum gain")
+    if e.memory_ok is False:
+        return said(UNSAFE, f"memory: {e.memory_note or 'over the budget or growing'}")
+    t = e.time
+    if t is None:
+        return said(NO_TIME, f"{counts}, not measured in time: counts alone recommend nothing")
+    if t.low > 1.0:
+        return said(
+            CONTRADICTED,
+            f"time contradicts counts: slower than default in time ({_interval(t)}) "
+            f"although {counts}; time wins",
+        )
+    if t.high > 1.0:
+        return said(
+            UNDECIDED,
+            f"time does not exclude a loss ({_interval(t)}); {counts}: measure more rounds",
+        )
+    if t.low > e.cycles + tol:
+        return said(
+            SHORTFALL,
+            f"time shows less gain ({_interval(t)}) than counts ({counts}, beyond "
+            f"{100 * tol:g}%); time wins",
+        )
+    if e.memory_ok is None:
+        return said(UNKNOWN_MEMORY, e.memory_note or "memory not measured: cannot say it is safe")
+    bound = "" if e.whole_cycles else " (counts a lower bound: no full collection counted)"
+    return said(ADMITTED, f"{counts}{bound}; time {_interval(t)} consistent")
+
+
+def decide(
+    evidence: Iterable[TierEvidence],
+    *,
+    min_gain: float = DEFAULT_MIN_GAIN,
+    tolerance: Optional[float] = None,
+) -> TierDecision:
+    """Every setting's verdict (``default`` left out) and the admitted one lowest in
+    estimated cycles (ties: fewer instructions, then the setting's id), or None."""
+    tol = min_gain if tolerance is None else tolerance
+    verdicts = tuple(
+        tier_verdict(e, min_gain=min_gain, tolerance=tol)
+        for e in evidence
+        if e.setting != "default"
+    )
+    admitted = [v for v in verdicts if v.admitted]
+    chosen = min(
+        admitted,
+        key=lambda v: (
+            v.evidence.cycles,
+            v.evidence.instructions if v.evidence.instructions is not None else 1.0,
+            v.setting,
+        ),
+        default=None,
+    )
+    return TierDecision(chosen, verdicts, min_gain, tol)
+
+
+def confirmation_candidates(
+    evidence: Sequence[TierEvidence],
+    *,
+    min_gain: float = DEFAULT_MIN_GAIN,
+    top: int = CONFIRM_TOP,
+) -> list[str]:
+    """The settings worth timing: the ``top`` lowest in estimated cycles among those whose
+    counts gain is at least ``min_gain`` (best first)."""
+    gaining = [
+        e for e in evidence
+        if e.setting != "default" and e.cycles is not None and 1 - e.cycles >= min_gain
+    ]  # fmt: skip
+    gaining.sort(key=lambda e: (e.cycles, e.setting))
+    return [e.setting for e in gaining[:top]]

@@ -1,0 +1,193 @@
+"""``gctune tune``: search each workload's best GC setting within a memory budget, confirm
+the leaders in time, and recommend what time confirms (docs/tune.md).
+
+The search runs in counts where valgrind is installed (``--measure auto``, the default,
+or ``counts``), in time otherwise (``--measure time``: a coarse grid with racing). The
+result is an ordinary sweep directory: ``report``, ``recommend``, ``compare`` and
+``verify`` read it; ``report`` adds the search path and its chart.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+from pathlib import Path
+from typing import Any, Optional
+
+import typer
+
+from gctune.analysis.recommend import DEFAULT_MAX_MEMORY_RATIO
+from gctune.cli.errors import GctuneError, user_errors
+from gctune.cli.options import PYTHON, RESULTS, SIZE
+from gctune.cli.outcome import end_interrupted
+from gctune.cli.spec import (
+    check_objective,
+    check_workloads,
+    interpreter_path,
+    new_dirs,
+    program_name,
+)
+from gctune.present.sweep_tables import console, err_console, print_wrapped
+from gctune.sweep.environment import check_interpreter
+
+__all__ = ["tune"]
+
+
+def _tier(measure: str) -> str:
+    if measure not in ("auto", "counts", "time"):
+        raise GctuneError(f"unknown --measure {measure!r}: use auto, counts or time")
+    if measure == "auto":
+        return "counts" if shutil.which("valgrind") else "time"
+    if measure == "counts" and shutil.which("valgrind") is None:
+        from gctune.sweep.counts import CountsUnavailable, valgrind
+
+        try:
+            valgrind()
+        except CountsUnavailable as exc:
+            raise GctuneError(str(exc)) from None
+    return measure
+
+
+@user_errors
+def tune(
+    workloads: list[str] = typer.Argument(
+        None,
+        metavar="[WORKLOAD]...",
+        help="Workloads: built-in names, modules, .py files, or MODULE:FUNCTION "
+        "(default: all built-in).",
+    ),
+    objective: str = typer.Option(
+        "throughput",
+        metavar="OBJECTIVE",
+        help="What the recommendation optimises: throughput, latency, balanced.",
+    ),
+    max_memory_ratio: float = typer.Option(
+        DEFAULT_MAX_MEMORY_RATIO,
+        min=1.0,
+        metavar="RATIO",
+        help="Memory budget: peak RSS / default's.",
+    ),
+    budget: float = typer.Option(
+        20.0,
+        min=0.1,
+        metavar="MINUTES",
+        help="Wall time for the search; 70% searches, the rest confirms in time.",
+    ),
+    out: Optional[Path] = typer.Option(
+        None, metavar="DIR", help="Sweep directory (default: results/tune-<id>)."
+    ),
+    measure: str = typer.Option(
+        "auto",
+        "--measure",
+        metavar="TIER",
+        help="Where the search runs: auto (counts with valgrind, else time), counts, time.",
+    ),
+    jobs: Optional[int] = typer.Option(
+        None,
+        "--jobs",
+        "-j",
+        min=1,
+        metavar="N",
+        help="Settings measured side by side in the search (default: one per core).",
+    ),
+    confirm: int = typer.Option(
+        3, min=1, metavar="N", help="Best candidates confirmed in time against default."
+    ),
+    rounds: int = typer.Option(6, min=2, help="Rounds of the confirming time sweep."),
+    max_point_time: float = typer.Option(
+        3.0, "--max-point-time", min=0.001, help="Seconds a confirming span may measure."
+    ),
+    time_lock: Optional[Path] = typer.Option(
+        None,
+        "--time-lock",
+        metavar="FILE",
+        help="Hold an exclusive flock on FILE while measuring in time (a machine shared "
+        "with other timing jobs that take the same lock); counts run without it.",
+    ),
+    size: Optional[int] = SIZE,
+    python: Optional[str] = PYTHON,
+) -> None:
+    """Search the best GC setting per workload under a memory budget (threshold0 on a
+    log scale, its feasible edge, then threshold1/2 and freeze), confirm it in time."""
+    from gctune.sweep.count_sweep import default_jobs
+    from gctune.sweep.sweep_dir import new_sweep_dir
+    from gctune.sweep.tune import TuneSpec, run_tune
+
+    objective = check_objective(objective)
+    tier = _tier(measure)
+    interpreter = interpreter_path(python)
+    if python is not None:
+        check_interpreter(interpreter)
+    spec = TuneSpec(
+        python=interpreter,
+        workloads=tuple(check_workloads(workloads, size)),
+        size=size,
+        max_memory_ratio=max_memory_ratio,
+        budget_s=budget * 60,
+        jobs=jobs or default_jobs(),
+        tier=tier,
+        confirm=confirm,
+        rounds=rounds,
+        span_s=max_point_time,
+        time_lock=None if time_lock is None else str(time_lock),
+    )
+    target = out if out is not None else new_sweep_dir(RESULTS, prefix="tune-")
+    print_wrapped(
+        [
+            f"gctune: tuning {len(spec.workloads)} workload(s) in {tier} "
+            f"({spec.jobs} side by side), memory budget {max_memory_ratio:g}x default's, "
+            f"{budget:g} min, into {target}"
+        ],
+        on=err_console,
+    )
+    fresh = new_dirs(target)
+    try:
+        from gctune.present.sweep_tables import progress_bar
+        from gctune.present.tune_view import tune_progress
+
+        with tune_progress(err_console) as update, progress_bar(f"time → {target}") as bar:
+            _, _, record = run_tune(spec, target, progress=update, sweep_progress=bar)
+    except KeyboardInterrupt:
+        end_interrupted(target)
+    except BaseException:
+        # refused or failed before anything was measured: leave no directory behind
+        for folder in fresh:
+            with contextlib.suppress(OSError):
+                folder.rmdir()
+        raise
+    _finish(target, record, objective, max_memory_ratio)
+
+
+def _finish(target: Path, record: dict[str, Any], objective: str, ratio: float) -> None:
+    from gctune.analysis.frame import load
+    from gctune.cli.advice_commands import recommend
+    from gctune.present.advice import snippet
+    from gctune.present.next_steps import verify_command, workload_args
+    from gctune.present.report import ReportError, write_report
+    from gctune.present.tune_view import decision_lines, path_table
+
+    for doc in record["workloads"]:
+        console.print(path_table(record, doc))
+    try:
+        data = load(target)
+        for path in write_report(data, objective=objective, max_memory_ratio=ratio):
+            typer.echo(f"Report: {path}")
+    except ReportError as exc:
+        raise GctuneError(str(exc)) from None
+    typer.echo("")
+    if record["tier"] != "counts":  # the search was in time: time's recommendation
+        recommend(target, None, ratio, objective, 2.0, False, False, False)
+        return
+    for workload, decision in record["decisions"].items():
+        print_wrapped(decision_lines(workload, decision))
+        chosen = decision["chosen"]
+        args = workload_args(data.manifest.spec, workload)
+        if chosen != "default":
+            typer.echo("")
+            typer.echo(snippet(chosen))
+            if args is not None:
+                print_wrapped([f"Check it longer: {verify_command(args, chosen)}"])
+        typer.echo("")
+    print_wrapped(
+        [f"The time tier's own view of these points: {program_name()} recommend {target}"]
+    )

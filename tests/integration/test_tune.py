@@ -1,0 +1,145 @@
+"""``gctune tune`` end to end on real interpreters (tiny sizes and budgets).
+
+The search in counts needs valgrind (skipped without it, as the counts tests are); the
+search in time and the memory probe run everywhere.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from gctune.analysis.tune_search import read_tune
+from gctune.sweep.tune_probe import probe_memory
+
+pytestmark = pytest.mark.integration
+
+GCTUNE = [sys.executable, "-m", "gctune.cli"]
+needs_valgrind = pytest.mark.skipif(
+    shutil.which("valgrind") is None,
+    reason="valgrind is not installed (Debian's valgrind package): the counts tier cannot run here",
+)
+
+CYCLES = """
+    '''Parent links: every step leaves a few hundred small cycles.'''
+    class Node:
+        def __init__(self, parent):
+            self.parent = parent
+            self.children = []
+
+    def make(size):
+        def step():
+            root = Node(None)
+            for _ in range(size):
+                root.children.append(Node(root))
+        return step
+"""
+
+LEAK = """
+    '''Keeps every step's objects: memory grows without end.'''
+    def make(size):
+        kept = []
+        def step():
+            kept.append([[i] for i in range(size)])
+        return step
+"""
+
+
+def _file(tmp_path: Path, name: str, text: str) -> str:
+    path = tmp_path / f"{name}.py"
+    path.write_text(textwrap.dedent(text))
+    return f"{path}:make"
+
+
+def _gctune(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*GCTUNE, *args], capture_output=True, text=True, timeout=900, check=False, env=env
+    )
+
+
+def test_memory_probe_sees_default_and_stops_a_leak_at_the_cap(tmp_path: Path) -> None:
+    cycles, leak = _file(tmp_path, "cycles", CYCLES), _file(tmp_path, "leak", LEAK)
+    seen = probe_memory(sys.executable, cycles, "default", size=300, max_steps=2000,
+                        kill_bytes=0, env=None, timeout=120)  # fmt: skip
+    assert seen.ended == "full-collections" and seen.cycle_steps
+    assert 5 * 2**20 < seen.peak_rss_bytes < 500 * 2**20
+    cap = seen.peak_rss_bytes + 30 * 2**20
+    grown = probe_memory(sys.executable, leak, "disabled", size=20_000, max_steps=100_000,
+                         kill_bytes=cap, env=None, timeout=120)  # fmt: skip
+    assert grown.ended == "over-budget" and grown.peak_rss_bytes > cap
+
+
+def test_memory_probe_reads_the_child_not_the_process_that_started_it(tmp_path: Path) -> None:
+    cycles = _file(tmp_path, "cycles", CYCLES)
+    ballast = b"x" * (300 * 2**20)  # resident in this process while the probe starts
+    seen = probe_memory(sys.executable, cycles, "default", size=300, max_steps=2000,
+                        kill_bytes=0, env=None, timeout=120)  # fmt: skip
+    assert len(ballast) and seen.peak_rss_bytes < 150 * 2**20
+
+
+@needs_valgrind
+def test_tune_in_counts_writes_an_ordinary_sweep_with_its_search_path(tmp_path: Path) -> None:
+    cycles = _file(tmp_path, "cycles", CYCLES)
+    out = tmp_path / "tuned"
+    done = _gctune(
+        "tune", cycles, "--size", "300", "--budget", "0.3", "--rounds", "2",
+        "--max-point-time", "0.3", "--jobs", "1", "--out", str(out),
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    record = read_tune(out)
+    assert record is not None and record["tier"] == "counts"
+    (doc,) = record["workloads"]
+    trials = doc["trials"]
+    assert trials[0]["setting"] == "default" and trials[0]["cost_ratio"] == 1.0
+    assert all(t["stage"] == "line" for t in trials[:7])
+    assert doc["stopped"].startswith("budget")  # 0.3 minutes end it in the line stage
+    counted = {p.name for p in (out / "counts").glob("*.json")}
+    assert "cycles-make@default.json" in counted
+    assert record["worker_cpu_s"] > 0
+    # the confirming sweep is a time sweep the other commands read
+    assert (out / "manifest.json").exists()
+    assert "tune's search path" in done.stdout
+    report = (out / "report" / "report.md").read_text(encoding="utf-8")
+    assert "## Tune: the search path" in report and "tune-cycles-make" in report
+    rec = _gctune("recommend", str(out), "--json")
+    assert rec.returncode == 0, rec.stderr
+    assert json.loads(rec.stdout)["workloads"][0]["workload"] == "cycles-make"
+    again = _gctune("tune", cycles, "--size", "300", "--out", str(out))
+    assert again.returncode == 2 and "already holds a sweep" in again.stderr
+
+
+def test_tune_in_time_races_a_coarse_grid(tmp_path: Path) -> None:
+    cycles = _file(tmp_path, "cycles", CYCLES)
+    out = tmp_path / "timed"
+    done = _gctune(
+        "tune", cycles, "--measure", "time", "--size", "300", "--rounds", "2",
+        "--max-point-time", "0.2", "--out", str(out),
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    record = read_tune(out)
+    assert record is not None and record["tier"] == "time"
+    (doc,) = record["workloads"]
+    settings = [t["setting"] for t in doc["trials"]]
+    assert "default" in settings and "default+freeze" in settings and len(settings) >= 8
+    assert "not adaptive" in doc["stopped"]
+    finals = record["finalists"]["cycles-make"]
+    assert all(t["feasible"] for t in doc["trials"] if t["setting"] in finals)
+    assert (out / "points").is_dir() and "## Tune: the search path" in (
+        out / "report" / "report.md"
+    ).read_text(encoding="utf-8")
+
+
+def test_counts_without_valgrind_is_one_line(tmp_path: Path) -> None:
+    env = {**os.environ, "PATH": str(Path(sys.executable).parent)}
+    done = _gctune("tune", "acyclic_churn", "--measure", "counts", "--out",
+                   str(tmp_path / "x"), env=env)  # fmt: skip
+    assert done.returncode == 2
+    assert done.stderr.strip().count("\n") == 0 and "valgrind" in done.stderr
+    assert not (tmp_path / "x").exists()

@@ -1,0 +1,144 @@
+"""The rule "rank in counts, confirm in time" (gctune.analysis.tiers), branch by branch,
+on plain data."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import pytest
+
+from gctune.analysis.intervals import Change
+from gctune.analysis.tiers import (
+    ADMITTED,
+    CONTRADICTED,
+    NO_COUNTS,
+    NO_GAIN,
+    NO_TIME,
+    SHORTFALL,
+    UNDECIDED,
+    UNKNOWN_MEMORY,
+    UNSAFE,
+    TierEvidence,
+    confirmation_candidates,
+    decide,
+    tier_verdict,
+)
+
+
+def _time(ratio: float, low: float, high: float) -> Change:
+    return Change(ratio, low, high, not low <= 1.0 <= high)
+
+
+def _e(
+    setting: str = "20000,10,10",
+    cycles: Optional[float] = 0.90,
+    time: Optional[Change] = None,
+    memory_ok: Optional[bool] = True,
+    *,
+    instructions: Optional[float] = None,
+    whole_cycles: bool = True,
+) -> TierEvidence:
+    return TierEvidence(
+        setting,
+        cycles,
+        instructions=instructions,
+        time=time,
+        memory_ok=memory_ok,
+        memory_note="grows 1.0 KiB per step" if memory_ok is False else "",
+        whole_cycles=whole_cycles,
+    )
+
+
+CONSISTENT = _time(0.91, 0.89, 0.93)
+
+
+@pytest.mark.parametrize(
+    ("evidence", "status", "words"),
+    [
+        (_e(cycles=None, time=CONSISTENT), NO_COUNTS, "not measured in counts"),
+        (_e(cycles=0.99, time=CONSISTENT), NO_GAIN, "minimum gain"),
+        (_e(cycles=1.05, time=CONSISTENT), NO_GAIN, "1.050x"),
+        (_e(time=CONSISTENT, memory_ok=False), UNSAFE, "1.0 KiB per step"),
+        (_e(time=None), NO_TIME, "not measured in time"),
+        (_e(time=_time(1.06, 1.02, 1.10)), CONTRADICTED, "time contradicts counts"),
+        (_e(time=_time(0.97, 0.93, 1.01)), UNDECIDED, "does not exclude a loss"),
+        (_e(cycles=0.80, time=_time(0.95, 0.93, 0.97)), SHORTFALL, "less gain"),
+        (_e(time=CONSISTENT, memory_ok=None), UNKNOWN_MEMORY, "memory not measured"),
+        (_e(time=CONSISTENT), ADMITTED, "consistent"),
+        # time shows more gain than counts: not held against counts
+        (_e(cycles=0.95, time=_time(0.70, 0.65, 0.75)), ADMITTED, "consistent"),
+        # within the tolerance below the interval: still consistent
+        (_e(cycles=0.88, time=_time(0.92, 0.895, 0.94)), ADMITTED, "consistent"),
+        (_e(time=CONSISTENT, whole_cycles=False), ADMITTED, "lower bound"),
+    ],
+)
+def test_every_branch(evidence: TierEvidence, status: str, words: str) -> None:
+    verdict = tier_verdict(evidence)
+    assert verdict.status == status
+    assert words in verdict.reason
+    assert verdict.admitted is (status == ADMITTED)
+
+
+def test_minimum_gain_is_inclusive_and_tolerance_is_its_own() -> None:
+    assert tier_verdict(_e(cycles=0.98, time=_time(0.98, 0.97, 0.99))).admitted
+    assert tier_verdict(_e(cycles=0.98), min_gain=0.05).status == NO_GAIN
+    shortfall = _e(cycles=0.88, time=_time(0.92, 0.895, 0.94))
+    assert tier_verdict(shortfall, tolerance=0.0).status == SHORTFALL
+
+
+def test_contradiction_outranks_memory_unknown_but_not_unsafe() -> None:
+    slower = _time(1.06, 1.02, 1.10)
+    assert tier_verdict(_e(time=slower, memory_ok=None)).status == CONTRADICTED
+    assert tier_verdict(_e(time=slower, memory_ok=False)).status == UNSAFE
+
+
+def test_decide_chooses_the_admitted_setting_lowest_in_counts() -> None:
+    decision = decide(
+        [
+            _e("default", cycles=1.0, time=None),
+            _e("disabled", cycles=0.70, time=CONSISTENT, memory_ok=False),
+            _e("freeze", cycles=0.80, time=_time(1.05, 1.01, 1.09)),
+            _e("7000,10,10", cycles=0.92, time=_time(0.93, 0.91, 0.95)),
+            _e("20000,10,10", cycles=0.88, time=_time(0.90, 0.88, 0.92)),
+        ]
+    )
+    assert decision.chosen is not None
+    assert decision.chosen.setting == "20000,10,10"
+    assert decision.rests_on == "counts, time consistent"
+    assert [v.setting for v in decision.verdicts] == [
+        "disabled", "freeze", "7000,10,10", "20000,10,10"
+    ]  # fmt: skip
+    assert [v.status for v in decision.verdicts] == [UNSAFE, CONTRADICTED, ADMITTED, ADMITTED]
+
+
+def test_decide_ties_break_on_instructions_then_name() -> None:
+    tied = [
+        _e("b", cycles=0.9, time=CONSISTENT, instructions=0.95),
+        _e("a", cycles=0.9, time=CONSISTENT, instructions=0.97),
+        _e("c", cycles=0.9, time=CONSISTENT, instructions=0.95),
+    ]
+    chosen = decide(tied).chosen
+    assert chosen is not None and chosen.setting == "b"
+
+
+def test_decide_keeps_default_when_nothing_is_admitted() -> None:
+    decision = decide([_e("freeze", cycles=0.8, time=None), _e("x", cycles=1.0)])
+    assert decision.chosen is None
+    assert decision.rests_on == "nothing admitted: default kept"
+    assert decide([]).chosen is None
+
+
+def test_confirmation_candidates_are_the_best_gaining_in_counts() -> None:
+    evidence = [
+        _e("default", cycles=1.0),
+        _e("a", cycles=0.97),
+        _e("b", cycles=0.85),
+        _e("c", cycles=0.99),
+        _e("d", cycles=None),
+        _e("e", cycles=0.90),
+        _e("f", cycles=0.95),
+    ]
+    assert confirmation_candidates(evidence) == ["b", "e", "f"]
+    assert confirmation_candidates(evidence, top=5) == ["b", "e", "f", "a"]
+    assert confirmation_candidates(evidence, min_gain=0.12) == ["b"]
+    assert confirmation_candidates([_e("default", cycles=1.0)]) == []

@@ -1,0 +1,169 @@
+"""The search of ``gctune tune`` on synthetic cost and memory curves.
+
+These curves are not measurements: they test where the search looks and when it stops
+(the measurements are the integration tests' and docs/tune.md's).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from gctune.analysis.tune_search import (
+    Search,
+    Trial,
+    line_thresholds,
+    read_tune,
+    round_threshold,
+    trial_dict,
+    write_tune,
+)
+from gctune.measure.settings import parse_setting
+
+DEFAULT = (700, 10, 10)
+Curve = Callable[[tuple[int, int, int], bool], float]
+
+
+def _thresholds(setting: str) -> tuple[tuple[int, int, int], bool]:
+    p = parse_setting(setting)
+    t = p.thresholds if p.mode == "thresholds" else DEFAULT
+    return (t[0], t[1], t[2]), p.freeze
+
+
+def run(cost: Curve, memory: Curve, *, budget: float = 1.5, jobs: int = 2) -> Search:
+    """Drive a search to its end on the curves, as gctune.sweep.tune does on measurements."""
+    s = Search(DEFAULT, budget, jobs=jobs)
+    base = cost(DEFAULT, False)
+    for _ in range(100):
+        batch = s.next_batch()
+        if not batch:
+            break
+        for c in batch:
+            t, freeze = _thresholds(c.setting)
+            mem = memory(t, freeze)
+            ok = mem <= budget
+            value = cost(t, freeze) if ok else None
+            s.record(Trial(c.setting, c.stage, s.batches, value,
+                           None if value is None else value / base, mem, ok))  # fmt: skip
+    return s
+
+
+def bowl(best_t0: float) -> Curve:
+    """Cost lowest at ``best_t0`` (a parabola in log threshold0), threshold1 50 a bit cheaper."""
+
+    def cost(t: tuple[int, int, int], freeze: bool) -> float:
+        return (
+            1
+            + 0.1 * math.log(t[0] / best_t0) ** 2
+            - (0.01 if t[1] == 50 else 0)
+            + (0.02 if freeze else 0)
+        )
+
+    return cost
+
+
+def flat_memory(t: tuple[int, int, int], freeze: bool) -> float:
+    return 1.0
+
+
+def growing(edge_t0: float, budget: float = 1.5) -> Curve:
+    """Memory over default's growing with threshold0, crossing ``budget`` at ``edge_t0``."""
+
+    def memory(t: tuple[int, int, int], freeze: bool) -> float:
+        return 1 + (budget - 1) * (t[0] - 700) / (edge_t0 - 700)
+
+    return memory
+
+
+def t0(setting: str) -> int:
+    return _thresholds(setting)[0][0]
+
+
+def test_line_is_log_even_from_default_to_1000x() -> None:
+    line = line_thresholds(700)
+    assert line[0] == 700 and line[-1] == 700_000
+    steps = [b / a for a, b in zip(line, line[1:])]
+    assert all(2.9 < r < 3.4 for r in steps)
+    assert round_threshold(12_345) == 12_000 and round_threshold(7.4) == 7
+
+
+def test_minimum_inside_the_range_is_found_within_the_refine_ratio() -> None:
+    s = run(bowl(12_000), flat_memory)
+    best = s.leader()
+    assert best is not None
+    assert 12_000 / 1.3 <= t0(best.setting) <= 12_000 * 1.3
+    assert s.edge is None  # every point within budget: no edge in range
+    assert s.stopped == "every stage searched"
+    assert _thresholds(best.setting)[0][1] == 50  # the threshold1 stage found the cheaper one
+
+
+def test_cost_falling_to_the_edge_ends_at_the_edge() -> None:
+    s = run(lambda t, f: 1 / math.log(t[0]), growing(40_000))
+    assert s.edge is not None and s.edge_above is not None
+    assert s.edge <= 40_000 < s.edge_above and s.edge_above / s.edge <= 1.25
+    best = s.leader()
+    assert best is not None and t0(best.setting) == s.edge
+    assert all(t.memory_ratio is not None and t.memory_ratio <= 1.5 for t in s.feasible())
+
+
+def test_nothing_within_budget_above_default_leaves_default() -> None:
+    s = run(lambda t, f: 1 / math.log(t[0]), growing(710))
+    best = s.leader()
+    assert best is not None and best.setting in ("default", "freeze")
+    assert s.finalists(3) == [] or all(t0(t.setting) <= 710 for t in s.finalists(3))
+
+
+def test_over_budget_is_never_a_finalist() -> None:
+    s = run(bowl(200_000), growing(20_000))
+    for t in s.finalists(3):
+        assert t.feasible and t.memory_ratio is not None and t.memory_ratio <= 1.5
+
+
+def test_finalists_beat_default_and_are_ranked() -> None:
+    s = run(bowl(12_000), flat_memory)
+    finals = s.finalists(3)
+    assert len(finals) == 3
+    costs = [t.cost for t in finals]
+    assert costs == sorted(costs)  # type: ignore[type-var]
+    base = next(t for t in s.trials if t.setting == "default")
+    assert all(t.cost is not None and base.cost is not None and t.cost < base.cost for t in finals)
+
+
+def test_the_same_curves_give_the_same_path() -> None:
+    a = run(bowl(3_000), growing(100_000))
+    b = run(bowl(3_000), growing(100_000))
+    assert [t.setting for t in a.trials] == [t.setting for t in b.trials]
+
+
+def test_a_stopped_search_proposes_nothing() -> None:
+    s = Search(DEFAULT, 1.5)
+    assert s.next_batch()
+    s.stop("budget")
+    assert s.next_batch() == [] and s.stopped == "budget"
+
+
+@pytest.mark.parametrize("kind, stages", [
+    ("incremental", {"line", "refine", "t1", "freeze"}),
+    ("free-threaded", {"line", "refine", "freeze"}),
+])  # fmt: skip
+def test_stages_the_collector_has(kind: str, stages: set[str]) -> None:
+    s = Search(DEFAULT, 1.5, gc_kind=kind)
+    cost = bowl(12_000)
+    seen = set()
+    while batch := s.next_batch():
+        for c in batch:
+            seen.add(c.stage)
+            t, f = _thresholds(c.setting)
+            s.record(Trial(c.setting, c.stage, s.batches, cost(t, f), None, 1.0, True))
+    assert seen == stages
+
+
+def test_record_round_trips(tmp_path: Path) -> None:
+    s = run(bowl(12_000), flat_memory)
+    write_tune(tmp_path, {"trials": [trial_dict(t) for t in s.trials]})
+    doc = read_tune(tmp_path)
+    assert doc is not None and len(doc["trials"]) == len(s.trials)
+    assert read_tune(tmp_path / "nothing") is None

@@ -1,0 +1,66 @@
+"""tune's search path, chart and decision in words, from a search record written here."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from gctune.analysis.tune_search import Trial, trial_dict
+from gctune.present.render import Image, MarkdownRenderer, Table
+from gctune.present.tune_view import decision_lines, path_rows, tune_blocks
+
+
+def _record() -> dict[str, Any]:
+    trials = [
+        Trial("default", "line", 1, 10.0, 1.0, 1.0, True),
+        Trial("t7000-10-10", "line", 1, 8.0, 0.8, 1.2, True, whole_cycles=False),
+        Trial("t70000-10-10", "line", 1, None, None, 1.9, False, "over the memory budget"),
+        Trial("t12000-10-10", "edge", 2, 7.5, 0.75, 1.24, True, memory_whole=False),
+        Trial("t12000-50-10", "t1", 3, 7.4, 0.74, 1.24, True),
+    ]
+    doc = {
+        "workload": "w",
+        "spec": "w",
+        "default_thresholds": [700, 10, 10],
+        "stopped": "every stage searched",
+        "edge": 12000,
+        "edge_above": 70000,
+        "leader": "t12000-50-10",
+        "trials": [trial_dict(t) for t in trials],
+    }
+    decision = {
+        "chosen": "t12000-50-10",
+        "rests_on": "counts, time consistent",
+        "verdicts": [{"setting": "t12000-50-10", "status": "admitted", "reason": "r"}],
+    }
+    return {
+        "tier": "counts",
+        "spec": {"max_memory_ratio": 1.25},
+        "workloads": [doc],
+        "finalists": {"w": ["t12000-50-10"]},
+        "decisions": {"w": decision},
+    }
+
+
+def test_path_rows_say_order_bounds_and_budget() -> None:
+    rows = path_rows(_record()["workloads"][0])
+    assert [r[0] for r in rows] == ["1", "2", "3", "4", "5"]
+    assert rows[1][3] == "0.800 (bound)"  # counts without a full cycle of its own
+    assert rows[2][5] == "over" and rows[2][3] == "-"
+    assert rows[3][4] == "1.240 ≥"  # memory probe without a full collection
+
+
+def test_report_section_has_the_edge_the_decision_and_a_chart(tmp_path: Path) -> None:
+    blocks = tune_blocks(_record(), tmp_path)
+    text = MarkdownRenderer().render(blocks, out_dir=tmp_path)
+    assert "Feasible edge: threshold0 12,000" in text and "70,000 is over it" in text
+    assert "w: use t12000-50-10" in text
+    (image,) = [b for b in blocks if isinstance(b, Image)]
+    assert image.path.exists() and image.path.stat().st_size > 10_000
+    (table,) = [b for b in blocks if isinstance(b, Table)]
+    assert len(table.rows) == 5
+
+
+def test_decision_in_words_keeps_default_when_nothing_is_admitted() -> None:
+    lines = decision_lines("w", {"chosen": "default", "rests_on": "x", "verdicts": []})
+    assert lines[0].startswith("w: keep the default")
