@@ -53,7 +53,7 @@ test: $(STAMP) interpreters ## Lint, type-check and run the test suite (unit + i
 	$(BIN)/ruff check gctune workloads tests benchmarks tools
 	$(BIN)/mypy
 	$(BIN)/lint-imports --no-cache
-	$(BIN)/python -m pytest -m "not benchmark" -q
+	$(BIN)/python -m pytest -m "not benchmark" -q --durations=20
 
 lint: $(STAMP) ## ruff only
 	$(BIN)/ruff check gctune workloads tests benchmarks tools

@@ -1,6 +1,6 @@
 """The gate in counts: two workloads of one sweep in counts, compared per setting.
 
-Counts are exact run to run on one interpreter build (instructions identical; the cache
+Counts are exact run to run on one install (instructions identical; the cache
 simulation's misses, hence estimated cycles, within about 1e-4), so a gate in counts
 needs no rounds and no interval: ``instructions:1%`` fails when new's instructions per
 step exceed base's by more than 1 %. ``cycles`` gates estimated cycles the same way.

@@ -63,7 +63,7 @@ MEASURE = typer.Option(
     "--measure",
     metavar="TIER",
     help="time (default), or counts: instructions and estimated cycles per step under "
-    "valgrind, exact from run to run on one interpreter build (docs/counts.md).",
+    "valgrind, exact from run to run on one install (docs/counts.md).",
 )
 
 JOBS = typer.Option(
@@ -321,7 +321,7 @@ def gate_counts(
     thresholds = [parse_count_threshold(t) for t in fail_on]
     rows = count_gate(read_count_points(directory), base, new, thresholds)
     head = {"base": base, "new": new, "tier": "counts"}
-    title = f"{new} vs {base}, in counts (valgrind; exact per build) within {directory}:"
+    title = f"{new} vs {base}, in counts (valgrind; exact per install) within {directory}:"
     end_gate(head, title, rows, json_output, reasons_above=False)
 
 

@@ -59,7 +59,10 @@ SIZE = typer.Option(
 
 
 TIMEOUT = typer.Option(
-    DEFAULT_TIMEOUT, min=1, metavar="SECONDS", help="Time allowed per worker process."
+    DEFAULT_TIMEOUT,
+    min=1,
+    metavar="SECONDS",
+    help="Time allowed per worker process (counts: CPU seconds per counted span).",
 )
 
 

@@ -1,7 +1,7 @@
 """Count points as a table: per step in instructions and estimated cycles, against default.
 
 Every figure here is from the counts tier (callgrind, one fixed hash seed): exact from
-run to run on one interpreter build, so ratios carry no interval. They model time; they
+run to run on one install, so ratios carry no interval. They model time; they
 are not time (see :mod:`gctune.sweep.counts`).
 """
 
@@ -26,10 +26,10 @@ __all__ = [
     "count_table",
 ]
 
-TIER = "counts tier (instructions under valgrind, PYTHONHASHSEED=0; exact per build; not time)"
+TIER = "counts tier (instructions under valgrind, PYTHONHASHSEED=0; exact per install; not time)"
 COUNT_CAPTION = (
     "counts tier: per step at steady state, the long counted span minus the short one "
-    "(callgrind; exact run to run on one interpreter build; a model of time, not time). "
+    "(callgrind; exact run to run on one install; a model of time, not time). "
     "instr: instructions; est. cycles: L1 hits + 5 x LL hits + 35 x memory accesses; "
     "vs def: / default's (exact: no interval); GC instr: the collector's share of "
     "instructions (n/a: no collector symbols in this build); whole cycles: both spans "

@@ -3,8 +3,9 @@
 Time on a shared machine moves by several percent from round to round; instruction counts
 do not. With a fixed ``PYTHONHASHSEED`` the collector makes the same collections on the
 same objects every run, so a counted span (:mod:`gctune.measure.count_span`) run under
-``valgrind --tool=callgrind --cache-sim=yes`` gives the same counts on any machine with
-the same interpreter build, loaded or not.
+``valgrind --tool=callgrind --cache-sim=yes`` gives the same counts every run of one
+install, loaded or not. Another install (other paths, hence another start-up layout of
+the allocator's memory) counts allocation-heavy steps up to ~0.4 % apart (docs/counts.md).
 
 A count point is two counted spans that differ only in length: the short one runs
 ``fulls`` full collections past settling (or ``max_steps`` steps where the setting makes
@@ -21,9 +22,13 @@ directly (``gc_functions`` is empty) and only the difference to ``disabled`` spe
 
 from __future__ import annotations
 
+import contextlib
 import json
+import math
 import os
+import resource
 import shutil
+import signal
 import subprocess
 import tempfile
 from dataclasses import dataclass
@@ -161,19 +166,42 @@ def _span_command(
     return cmd + (["--size", str(size)] if size is not None else [])
 
 
-def _run(cmd: list[str], workdir: Path, env: dict[str, str], timeout: float) -> dict[str, Any]:
+WALL_FACTOR = 10  # wall seconds allowed per CPU second: only a blocked span meets it
+
+
+def _run(cmd: list[str], workdir: Path, env: dict[str, str], cpu_limit: float) -> dict[str, Any]:
+    """Run a span in ``workdir`` and read its ``span.json``; RuntimeError with the reason.
+
+    The bound is CPU time (``RLIMIT_CPU``), not wall time: counts do not depend on what
+    else the machine runs, and neither may whether a point finishes (a wall-clock timeout
+    failed points of a sweep running beside other work). Wall time is bounded only
+    ``WALL_FACTOR`` times more loosely, for a span that blocks without using CPU.
+    """
     out = workdir / "span.json"
     out.unlink(missing_ok=True)
-    try:
-        done = subprocess.run(
-            cmd, capture_output=True, text=True, env=env, timeout=timeout, check=False,
-            cwd=workdir,
-        )  # fmt: skip
-    except subprocess.TimeoutExpired:
-        raise RuntimeError(f"counted span timed out after {timeout:g} s") from None
-    if done.returncode != 0 or not out.exists():
-        said = (done.stderr.strip().splitlines() or ["no output"])[-1]
-        raise RuntimeError(f"counted span failed (status {done.returncode}): {said}")
+    cpu = max(1, math.ceil(cpu_limit))
+    with subprocess.Popen(
+        cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=workdir,
+    ) as proc:  # fmt: skip
+        with contextlib.suppress(OSError, ValueError):  # ended already
+            resource.prlimit(proc.pid, resource.RLIMIT_CPU, (cpu, cpu + 5))
+        try:
+            _, stderr = proc.communicate(timeout=cpu * WALL_FACTOR)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.communicate()
+            raise RuntimeError(
+                f"counted span blocked: {cpu * WALL_FACTOR:,} s of wall time for a "
+                f"{cpu:,} s CPU limit"
+            ) from None
+    if proc.returncode == -signal.SIGXCPU:
+        raise RuntimeError(
+            f"counted span used its {cpu:,} s of CPU time (--timeout, in CPU seconds for "
+            "counts: the same bound whatever the load)"
+        )
+    if proc.returncode != 0 or not out.exists():
+        said = (stderr.strip().splitlines() or ["no output"])[-1]
+        raise RuntimeError(f"counted span failed (status {proc.returncode}): {said}")
     seen: dict[str, Any] = json.loads(out.read_text(encoding="utf-8"))
     return seen
 
@@ -194,6 +222,9 @@ def run_counted_span(
     timeout: float = 3600.0,
 ) -> CountedSpan:
     """Run one counted span under callgrind in ``workdir``; RuntimeError with the reason.
+
+    ``timeout`` is CPU seconds (see :func:`_run`): whether a span finishes does not
+    depend on the machine's load.
 
     Every file name on the command line is relative to ``workdir`` and the same in every
     run, and no bytecode is written: a different string in argv, or a module compiled in

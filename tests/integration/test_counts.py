@@ -97,6 +97,20 @@ def test_a_count_point_differences_two_spans(cycles: str) -> None:
     assert share is not None and 0 < share < 1
 
 
+def test_a_counted_span_is_bounded_by_cpu_time_not_by_the_clock(
+    cycles: str, tmp_path: Path
+) -> None:
+    # a span that needs more than 1 s of CPU (thousands of steps under valgrind) is
+    # stopped by its CPU limit, and the reason says it is CPU time, not load
+    workdir = tmp_path / "span"
+    workdir.mkdir()
+    with pytest.raises(RuntimeError, match=r"used its 1 s of CPU time"):
+        run_counted_span(
+            sys.executable, cycles, "default", workdir=workdir, fulls=10_000,
+            max_steps=100_000, size=300, timeout=1,
+        )  # fmt: skip
+
+
 def test_without_valgrind_the_error_names_the_package(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PATH", "")
     with pytest.raises(CountsUnavailable, match=r"apt-get install valgrind"):
