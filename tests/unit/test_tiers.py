@@ -69,7 +69,7 @@ CONSISTENT = _time(0.91, 0.89, 0.93)
         (_e(cycles=0.95, time=_time(0.70, 0.65, 0.75)), ADMITTED, "larger gain than counts"),
         # within the tolerance below the interval: still consistent
         (_e(cycles=0.88, time=_time(0.92, 0.895, 0.94)), ADMITTED, "consistent"),
-        (_e(time=CONSISTENT, whole_cycles=False), ADMITTED, "lower bound"),
+        (_e(time=CONSISTENT, whole_cycles=False), ADMITTED, "none of its own"),
     ],
 )
 def test_every_branch(evidence: TierEvidence, status: str, words: str) -> None:
