@@ -28,6 +28,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Optional
 
+import pandas as pd
+
 from gctune.analysis.frame import SweepData, load
 from gctune.analysis.paired import paired_change, run_time
 from gctune.analysis.tiers import TierEvidence, confirmation_candidates, decide
@@ -66,8 +68,8 @@ def spearman(xs: Sequence[float], ys: Sequence[float]) -> Optional[float]:
     return sxy / math.sqrt(sxx * syy) if sxx > 0 and syy > 0 else None
 
 
-def _fmt(x: Optional[float], spec: str = ".3f") -> str:
-    return "—" if x is None else format(x, spec)
+def _fmt(x: Optional[float], spec: str = ".3f", unit: str = "") -> str:
+    return "—" if x is None else format(x, spec) + unit
 
 
 def _versus(data: SweepData, workload: str, base: str, new: str) -> str:
@@ -79,26 +81,53 @@ def _versus(data: SweepData, workload: str, base: str, new: str) -> str:
     return "—" if c is None else f"{c.ratio:.3f}x [{c.low:.3f}, {c.high:.3f}]"
 
 
-def workload_section(counts_dir: Path, time_dir: Path, workload: str) -> list[str]:
+def merged_counts(dirs: Sequence[Path], workload: str) -> tuple[pd.DataFrame, dict[str, int]]:
+    """One workload's count rows from several sweeps in counts, each setting from the first
+    sweep (in the order given) that measured it and its default; its ratios are to that
+    sweep's own default. Also which sweep (index into ``dirs``) each setting came from."""
+    rows, source = [], {}
+    for i, d in enumerate(dirs):
+        frame = count_frame(read_count_points(d))
+        frame = frame[(frame["workload"] == workload) & (frame["status"] == "ok")]
+        if "default" not in set(frame["setting"]):
+            continue
+        for _, row in frame.iterrows():
+            if row["setting"] not in source:
+                source[str(row["setting"])] = i
+                rows.append(row)
+    columns = list(count_frame([]).columns)
+    return pd.DataFrame(rows, columns=columns).reset_index(drop=True), source
+
+
+def workload_section(counts_dirs: Sequence[Path], time_dir: Path, workload: str) -> list[str]:
     """The Markdown of one workload."""
-    frame = count_frame(read_count_points(counts_dir))
+    frame, source = merged_counts(counts_dirs, workload)
     data = load(time_dir)
+    missing = [s.setting for s in data.stats.get(workload, []) if s.setting not in source]
+    extra = pd.DataFrame(
+        [{"workload": workload, "setting": s, "status": "not counted"} for s in missing],
+        columns=frame.columns,
+    )
+    frame = pd.concat([frame, extra], ignore_index=True) if missing else frame
     evidence = tier_evidence(frame, workload, data)
     timed = [e for e in evidence if e.cycles is not None and e.time is not None]
     lines = [
         f"### {workload}",
         "",
-        f"counts: `{counts_dir}`; time: `{time_dir}` "
+        "counts: "
+        + ", ".join(f"[{i}] `{d}`" for i, d in enumerate(counts_dirs))
+        + f"; time: `{time_dir}` "
         f"({max((s.rounds for s in data.stats.get(workload, [])), default=0)} rounds)",
         "",
-        "| setting | instr | est. cycles | time [95%] | memory (time tier) |",
-        "|---|---|---|---|---|",
+        "| setting | counts from | instr | est. cycles | time [95%] | memory (time tier) |",
+        "|---|---|---|---|---|---|",
     ]
     for e in evidence:
         t = e.time
         memory = {True: "safe", False: f"UNSAFE: {e.memory_note}", None: e.memory_note or "—"}
         lines.append(
-            f"| {e.setting} | {_fmt(e.instructions)}x | {_fmt(e.cycles)}x | "
+            f"| {e.setting} | {source.get(e.setting, '—')} | {_fmt(e.instructions, '.3f', 'x')} | "
+            f"{_fmt(e.cycles, '.3f', 'x')} | "
             + ("—" if t is None else f"{t.ratio:.3f}x [{t.low:.3f}, {t.high:.3f}]")
             + f" | {memory[e.memory_ok] if e.setting != 'default' else 'reference'} |"
         )
@@ -184,16 +213,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument("--counts", type=Path, nargs="+", required=True)
     parser.add_argument("--time", type=Path, nargs="+", required=True)
     args = parser.parse_args(argv)
-    counted: dict[str, Path] = {}
-    for d in args.counts:
-        for doc in read_count_points(d):
-            counted.setdefault(str(doc["workload"]), d)
     for d in args.time:
         for workload in load(d).workloads:
-            if workload not in counted:
-                print(f"<!-- {workload}: timed in {d}, not counted -->")
-                continue
-            print("\n".join(workload_section(counted[workload], d, workload)))
+            print("\n".join(workload_section(args.counts, d, workload)))
     return 0
 
 

@@ -30,7 +30,7 @@ __all__ = [
 
 TIERS_CAPTION = (
     "both tiers: instr and est. cycles are the counts tier's ratios to default (valgrind, "
-    "exact per build); time is the time tier's round-paired ratio to default with its 95% "
+    "exact per install); time is the time tier's round-paired ratio to default with its 95% "
     "interval (—: not timed); memory as the time tier measured it; verdict: the rule of "
     "docs/counts.md (rank in counts, confirm in time)"
 )

@@ -32,8 +32,9 @@ __all__ = [
 
 CONFIRM_DIR = "time"
 CONFIRM_ROUNDS = 8
-"""Rounds of a confirmation: the round-to-round spread of time ratios here is ~4.5%
-(median), so 8 paired rounds give a 95% interval of about ±4% (docs/counts-validity.md)."""
+"""Rounds of a confirmation: at the ~4.5% median round-to-round spread of time ratios of
+this machine when quiet, 8 paired rounds give a 95% interval of about ±4%; loaded (spread
+17-39%, docs/counts-validity.md) they gave ±15-38%, and ``--rounds`` must grow."""
 CONFIRM_SPAN_S = 3.0
 """Seconds one span may measure: ``gctune verify``'s, long enough for whole cycles."""
 

@@ -132,6 +132,7 @@ def test_confirm_times_the_best_in_counts_and_decides_with_both_tiers(counted: P
     assert report.exit_code == 0, report.output
     text = (counted / "report" / "report.md").read_text()
     assert "## Both tiers" in text and "Decision rests on:" in text and "no gain in counts" in text
+    assert "All figures: counts tier" not in text and "The count tables' figures" in text
 
     recommended = runner.invoke(app, ["recommend", str(counted), "--json"])
     doc = json.loads(recommended.output)

@@ -66,10 +66,10 @@ CONSISTENT = _time(0.91, 0.89, 0.93)
         (_e(time=CONSISTENT, memory_ok=None), UNKNOWN_MEMORY, "memory not measured"),
         (_e(time=CONSISTENT), ADMITTED, "consistent"),
         # time shows more gain than counts: not held against counts
-        (_e(cycles=0.95, time=_time(0.70, 0.65, 0.75)), ADMITTED, "consistent"),
+        (_e(cycles=0.95, time=_time(0.70, 0.65, 0.75)), ADMITTED, "larger gain than counts"),
         # within the tolerance below the interval: still consistent
         (_e(cycles=0.88, time=_time(0.92, 0.895, 0.94)), ADMITTED, "consistent"),
-        (_e(time=CONSISTENT, whole_cycles=False), ADMITTED, "lower bound"),
+        (_e(time=CONSISTENT, whole_cycles=False), ADMITTED, "none of its own"),
     ],
 )
 def test_every_branch(evidence: TierEvidence, status: str, words: str) -> None:
@@ -142,3 +142,10 @@ def test_confirmation_candidates_are_the_best_gaining_in_counts() -> None:
     assert confirmation_candidates(evidence, top=5) == ["b", "e", "f", "a"]
     assert confirmation_candidates(evidence, min_gain=0.12) == ["b"]
     assert confirmation_candidates([_e("default", cycles=1.0)]) == []
+
+
+def test_a_larger_gain_in_time_is_said_only_beyond_the_tolerance() -> None:
+    assert "larger gain" not in tier_verdict(_e(time=CONSISTENT)).reason
+    # counts 0.90, time at most 0.89: within the 2 % tolerance, nothing said
+    assert "larger gain" not in tier_verdict(_e(time=_time(0.87, 0.85, 0.89))).reason
+    assert "larger gain" in tier_verdict(_e(time=_time(0.80, 0.78, 0.87))).reason
