@@ -34,7 +34,14 @@ from typing import Any, Optional
 from gctune.measure.catalog import workload_ids
 from gctune.store.atomic import atomic_write_json
 from gctune.store.results import MANIFEST, Manifest, ResultError, read_manifest, write_manifest
-from gctune.sweep.counts import COUNT_HASH_SEED, CountPoint, measure_point, valgrind
+from gctune.sweep.counts import (
+    COUNT_HASH_SEED,
+    CountPoint,
+    allow_counted_spans,
+    measure_point,
+    stop_counted_spans,
+    valgrind,
+)
 from gctune.sweep.environment import environment, interpreter_of, lent_to
 from gctune.sweep.spec import SweepError
 from gctune.sweep.sweep_dir import (
@@ -144,8 +151,17 @@ def run_count_sweep(
                 on_done(task, reason or None)
         return doc
 
-    with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+    allow_counted_spans()
+    pool = concurrent.futures.ThreadPoolExecutor(max_workers=max(1, jobs))
+    try:
         return list(pool.map(measure, tasks))
+    except BaseException:
+        # Ctrl-C or SIGTERM (or a broken disk): end the valgrind spans now rather than
+        # letting them count on for minutes; their points stay unmeasured for --resume
+        stop_counted_spans()
+        raise
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def read_count_document(path: Path) -> dict[str, Any]:

@@ -33,6 +33,7 @@ import shutil
 import signal
 import subprocess
 import tempfile
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional
@@ -42,6 +43,9 @@ from gctune.measure.settings import parse_setting
 
 __all__ = [
     "COUNT_HASH_SEED",
+    "SpansStopped",
+    "allow_counted_spans",
+    "stop_counted_spans",
     "CountPoint",
     "CountsUnavailable",
     "CountedSpan",
@@ -171,6 +175,31 @@ def _span_command(
 
 WALL_FACTOR = 10  # wall seconds allowed per CPU second: only a blocked span meets it
 
+_LIVE: set[subprocess.Popen[str]] = set()  # the spans running now, for stop_counted_spans
+_LIVE_LOCK = threading.Lock()
+_STOPPING = threading.Event()
+
+
+class SpansStopped(Exception):
+    """The sweep was interrupted and its counted spans ended: the point is not measured
+    (not a failure of the point: a resume measures it)."""
+
+
+def allow_counted_spans() -> None:
+    """Let counted spans start again (after :func:`stop_counted_spans`)."""
+    _STOPPING.clear()
+
+
+def stop_counted_spans() -> None:
+    """End every counted span running now and refuse new ones (Ctrl-C, SIGTERM): a
+    valgrind span left running would count on for minutes after its sweep ended."""
+    _STOPPING.set()
+    with _LIVE_LOCK:
+        running = list(_LIVE)
+    for proc in running:
+        with contextlib.suppress(OSError):
+            proc.kill()
+
 
 def _run(cmd: list[str], workdir: Path, env: dict[str, str], cpu_limit: float) -> dict[str, Any]:
     """Run a span in ``workdir`` and read its ``span.json``; RuntimeError with the reason.
@@ -183,9 +212,15 @@ def _run(cmd: list[str], workdir: Path, env: dict[str, str], cpu_limit: float) -
     out = workdir / "span.json"
     out.unlink(missing_ok=True)
     cpu = max(1, math.ceil(cpu_limit))
-    with subprocess.Popen(
-        cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=workdir,
-    ) as proc:  # fmt: skip
+    with _LIVE_LOCK:
+        if _STOPPING.is_set():
+            raise SpansStopped("the sweep was interrupted")
+        proc = subprocess.Popen(
+            cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+            cwd=workdir,
+        )  # fmt: skip
+        _LIVE.add(proc)
+    try:
         with contextlib.suppress(OSError, ValueError):  # ended already
             resource.prlimit(proc.pid, resource.RLIMIT_CPU, (cpu, cpu + 5))
         try:
@@ -197,6 +232,11 @@ def _run(cmd: list[str], workdir: Path, env: dict[str, str], cpu_limit: float) -
                 f"counted span blocked: {cpu * WALL_FACTOR:,} s of wall time for a "
                 f"{cpu:,} s CPU limit"
             ) from None
+    finally:
+        with _LIVE_LOCK:
+            _LIVE.discard(proc)
+    if _STOPPING.is_set():
+        raise SpansStopped("the sweep was interrupted")
     if proc.returncode == -signal.SIGXCPU:
         raise RuntimeError(
             f"counted span used its {cpu:,} s of CPU time (--timeout, in CPU seconds for "

@@ -196,3 +196,52 @@ def test_a_sweep_in_counts_from_the_command_line_resumes_and_gates(tmp_path: Pat
         app, ["gate", str(out), "base-make", "base-make", "--fail-on", "instructions:0%"]
     )
     assert same.exit_code == 0 and "1.0000x" in same.output
+
+
+def _running(marker: str) -> list[int]:
+    """Processes whose command line holds ``marker``."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if marker in (entry / "cmdline").read_bytes().decode(errors="replace"):
+                    found.append(int(entry.name))
+            except OSError:
+                continue
+    return found
+
+
+def test_a_terminated_sweep_in_counts_ends_its_valgrind_spans(tmp_path: Path) -> None:
+    # SIGTERM (as Ctrl-C) ends the sweep and its counted spans at once; the point being
+    # counted is not stored as failed, so --resume measures it
+    import signal
+    import subprocess
+    import time
+
+    program = tmp_path / "slow_to_count.py"
+    program.write_text(textwrap.dedent(CYCLES))
+    out = tmp_path / "sweep"
+    sweep = subprocess.Popen(
+        [sys.executable, "-m", "gctune.cli", "sweep", "--measure", "counts", "--jobs", "1",
+         "-s", "default", "--size", "3000", "--out", str(out), f"{program}:make"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    deadline = time.monotonic() + 120
+    while not any("valgrind" in _cmdline(p) for p in _running(str(program))):
+        assert sweep.poll() is None, sweep.communicate()[0]
+        assert time.monotonic() < deadline, "no counted span started"
+        time.sleep(0.1)
+    sweep.send_signal(signal.SIGTERM)
+    said, _ = sweep.communicate(timeout=60)
+    assert sweep.returncode != 0, said
+    assert "interrupted" in said and "Traceback" not in said
+    time.sleep(0.5)
+    assert _running(str(program)) == [], "a counted span outlived its sweep"
+    assert not count_path(out, "slow_to_count-make", "default").exists()
+
+
+def _cmdline(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
+    except OSError:
+        return ""
