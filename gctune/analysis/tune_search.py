@@ -29,7 +29,6 @@ caller measures and may stop it (``stop``) when its budget runs out.
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
@@ -37,7 +36,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 from gctune.measure.settings import Setting, parse_setting
-from gctune.store.atomic import atomic_write_json
+from gctune.store.atomic import atomic_write_json, read_versioned
 
 __all__ = [
     "STAGES",
@@ -323,13 +322,7 @@ def read_tune(directory: Path) -> Optional[dict[str, Any]]:
     path = directory / TUNE_FILE
     if not path.exists():
         return None
-    try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
-        raise ValueError(f"{path}: not a readable tune record: {exc}") from None
-    if not isinstance(doc, dict) or doc.get("gctune_tune") != TUNE_FORMAT:
-        raise ValueError(f"{path}: not a gctune tune record of format {TUNE_FORMAT}")
-    return doc
+    return read_versioned(path, "gctune_tune", TUNE_FORMAT, "tune record")
 
 
 def trial_dict(trial: Trial) -> dict[str, Any]:

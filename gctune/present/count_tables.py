@@ -124,20 +124,25 @@ def count_table(frame: pd.DataFrame, workload: str) -> Table:
         if row["status"] != "ok":
             table.add_row(str(row["setting"]), f"failed: {escape(row['reason'])}", *[""] * 6)
             continue
-        gens = "/".join(
-            f"{float(row[c]):.3g}" for c in ("young_per_step", "middle_per_step", "full_per_step")
-        )
-        table.add_row(
-            str(row["setting"]),
-            _count(row["instructions_per_step"]),
-            _ratio(row["instructions_vs_default"]),
-            _count(row["cycles_per_step"]),
-            _ratio(row["cycles_vs_default"]),
-            _share(row["gc_share"]),
-            gens,
-            _cycles(row),
-        )
+        table.add_row(*_cells(row))
     return table
+
+
+def _cells(row: Any) -> tuple[str, ...]:
+    """One measured point's cells, as both the terminal and the Markdown table show them."""
+    gens = "/".join(
+        f"{float(row[c]):.3g}" for c in ("young_per_step", "middle_per_step", "full_per_step")
+    )
+    return (
+        str(row["setting"]),
+        _count(row["instructions_per_step"]),
+        _ratio(row["instructions_vs_default"]),
+        _count(row["cycles_per_step"]),
+        _ratio(row["cycles_vs_default"]),
+        _share(row["gc_share"]),
+        gens,
+        _cycles(row),
+    )
 
 
 def _cycles(row: Any) -> str:
@@ -160,21 +165,7 @@ def count_markdown(frame: pd.DataFrame, title: str) -> str:
             if row["status"] != "ok":
                 lines.append(f"| {row['setting']} | failed: {row['reason']} |||||||")
                 continue
-            gens = "/".join(
-                f"{float(row[c]):.3g}"
-                for c in ("young_per_step", "middle_per_step", "full_per_step")
-            )
-            cells = (
-                row["setting"],
-                _count(row["instructions_per_step"]),
-                _ratio(row["instructions_vs_default"]),
-                _count(row["cycles_per_step"]),
-                _ratio(row["cycles_vs_default"]),
-                _share(row["gc_share"]),
-                gens,
-                _cycles(row),
-            )
-            lines.append("| " + " | ".join(str(c) for c in cells) + " |")
+            lines.append("| " + " | ".join(_cells(row)) + " |")
         lines.append("")
     return "\n".join(lines)
 

@@ -1,7 +1,8 @@
 """Files written whole or not at all: a temporary file beside the target, synced, then
 renamed over it (and the directory synced). Point and manifest files, the process record
 of a point and history charts are written so; a report, several files, is staged in a
-folder and published by renames (:mod:`gctune.present.report`)."""
+folder and published by renames (:mod:`gctune.present.report`). Small JSON documents
+that carry their own format key are read back by :func:`read_versioned`."""
 
 from __future__ import annotations
 
@@ -69,3 +70,15 @@ def _fsync_dir(directory: Path) -> None:
         pass
     finally:
         os.close(fd)
+
+
+def read_versioned(path: Path, key: str, version: int, what: str) -> dict[str, Any]:
+    """A JSON object whose ``key`` is ``version``; ValueError (one line naming ``what``)
+    for a file that cannot be read, is not JSON, or is another document."""
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ValueError(f"{path}: not a readable {what}: {exc}") from None
+    if not isinstance(doc, dict) or doc.get(key) != version:
+        raise ValueError(f"{path}: not a gctune {what} of format {version}")
+    return doc

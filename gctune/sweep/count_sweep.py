@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import concurrent.futures
 import datetime as _dt
-import json
 import os
 import threading
 from collections.abc import Callable, Sequence
@@ -32,7 +31,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 from gctune.measure.catalog import workload_ids
-from gctune.store.atomic import atomic_write_json
+from gctune.store.atomic import atomic_write_json, read_versioned
 from gctune.store.results import MANIFEST, Manifest, ResultError, read_manifest, write_manifest
 from gctune.sweep.counts import (
     COUNT_HASH_SEED,
@@ -166,13 +165,7 @@ def run_count_sweep(
 
 def read_count_document(path: Path) -> dict[str, Any]:
     """One stored count point; ValueError (one line) for a file that is not one."""
-    try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
-        raise ValueError(f"{path}: not a readable count point: {exc}") from None
-    if not isinstance(doc, dict) or doc.get("gctune_counts") != COUNTS_FORMAT:
-        raise ValueError(f"{path}: not a gctune count point of format {COUNTS_FORMAT}")
-    return doc
+    return read_versioned(path, "gctune_counts", COUNTS_FORMAT, "count point")
 
 
 def read_count_points(sweep_dir: Path) -> list[dict[str, Any]]:
