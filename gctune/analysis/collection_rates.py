@@ -3,13 +3,17 @@
 A span's count of collections is exact, but its rate per step is not: the span starts
 and ends at arbitrary points of the collector's rhythm, so a span of ``S`` steps that
 saw ``c`` collections of a generation had a true rate anywhere in ``[(c-1)/S, (c+1)/S]``.
-A span that stopped at its ``n``-th full collection (``stop: "full-collections"``) is
-better placed: it started within one chunk of a full collection (it settled on one, or
-began at ``gc.collect()``) and ended within the chunk holding its ``n``-th, so
-``n`` periods lie within ``S ± chunk`` steps and the full rate is in
-``[n/(S + chunk), n/(S - chunk)]``. When every span of both sides measured the same
-number of steps, both start and end at the same points of the rhythm and that
-quantisation cancels: the comparison is exact.
+A span that recorded where its full collections happened (``full_at``: the steps done
+at the end of the chunk holding each) is better placed: it started within one chunk of
+a full collection (it settled on one, or began at ``gc.collect()``) and its ``n``-th
+ended the chunk at ``F = full_at[n-1]``, so ``n`` periods lie within ``F ± chunk`` steps
+and the full rate is ``n/F``, in ``[n/(F + chunk), n/(F - chunk)]``. ``F``, not the
+span's steps: a span that reached its full collections before its minimum steps ran on
+past the last one (a tiny acyclic_churn sweep: 12 full collections, the 12th at step
+1632 of 1700), and ``S ± chunk`` then excluded the true rate.
+
+When every span of both sides measured the same number of steps, both start and end at
+the same points of the rhythm and that quantisation cancels: the comparison is exact.
 
 Over the rounds of a side, the rate is the mean of its spans' rates; its bounds are the
 means of theirs, widened by the 95% t-interval of the spans' own variation (a workload
@@ -52,14 +56,19 @@ def _span_bounds(run: RunMetrics, generation: int, exact: bool) -> tuple[float, 
     span = run.span or {}
     chunk = span.get("chunk")
     full = span.get("full_generation", 2)  # as gctune.analysis.stats reads it
+    full_at = span.get("full_at")
     if (
-        span.get("stop") == "full-collections"
-        and isinstance(full, int)
+        isinstance(full, int)
         and generation >= full
         and isinstance(chunk, int)
+        and isinstance(full_at, list)
         and count
+        and len(full_at) == count  # not thinned (MAX_SAMPLES)
+        and isinstance(full_at[-1], int)
+        and full_at[-1] > chunk
     ):
-        return rate, count / (steps + chunk), count / max(steps - chunk, 1)
+        last = full_at[-1]
+        return count / last, count / (last + chunk), count / (last - chunk)
     return rate, max(count - 1, 0) / steps, (count + 1) / steps
 
 

@@ -82,7 +82,9 @@ def _span_parts(p: Synth, index: int) -> dict[str, Any]:
             "chunk": step,
             "stop": "full-collections" if p.full >= 2 else "budget",
             "full_collections": p.full,
-            "full_at": [p.steps * (i + 1) // (p.full + 1) for i in range(p.full)],
+            # a span stopped by its full collections ends with the chunk of the last one
+            "full_at": [p.steps * (i + 1) // (p.full + 1) for i in range(p.full - 1)]
+            + [p.steps] * (p.full > 0),
         },
         "memory": {"samples": samples},
         "startup": {"process_s": 0.2, "setup_s": 0.1},
