@@ -96,8 +96,8 @@ def gate(
     fail_on: list[str] = typer.Option(
         None,
         "--fail-on",
-        help="Gate METRIC:PERCENT, repeatable: time, cpu or collections; in a sweep "
-        "in counts: instructions or cycles.",
+        help="Gate METRIC:PERCENT, repeatable: time, cpu, fast (time in the machine's "
+        "fast state) or collections; in a sweep in counts: instructions or cycles.",
     ),
     json_output: bool = typer.Option(False, "--json", help="Print JSON instead of lines."),
 ) -> None:

@@ -10,9 +10,10 @@ is not measured again (resume), and a point that failed is written with its reas
 A sweep directory in counts (:func:`run_counts`) holds ``manifest.json``, whose spec says
 ``"measure": "counts"``, and ``counts/`` only. Each workload's ``default`` is measured
 first: its span ends on full collections (at most ``max_steps`` steps), and its steps
-(``fulls`` of default's full-collection cycles) bound every other setting's span. A setting that makes no full collection
-in that many steps (``disabled``, or a cycle longer than default's) is measured over
-default's cycle length instead of whole cycles of its own, and its point says so
+(``fulls`` of default's full-collection cycles) bound every other setting's span. A
+setting that makes no full collection in that many steps (``disabled``, or a cycle
+longer than default's) is measured over default's cycle length instead of whole cycles
+of its own, and its point says so
 (``bound``): without the bound, ``disabled`` short_cycles at 2,000 steps ran over 10
 minutes under valgrind.
 """
