@@ -14,8 +14,10 @@ either side has fewer is left out of that pair.
 
 For gate tries (``benchmarks/gate_tries.py`` directories: files ``base``, ``copy``,
 ``p5``, ``p10``, settings of the example workflow) it prints each pair's ratio both ways
-and the ``time:5%`` verdict of :func:`gctune.analysis.gate.time_regression` on each, and
-a table of tries failed (A/A) and caught (+5 %, +10 %). Reads JSON only: seconds.
+and the ``time:5%`` verdict of :func:`gctune.analysis.gate.time_regression` on each (95%
+intervals per setting), then what ``gctune gate`` says (``time`` and ``fast``, its
+intervals family-wise over the settings), and a table of tries failed (A/A) and caught
+(+5 %, +10 %). Reads JSON only: seconds.
 
     .venv/bin/python benchmarks/speed_states.py /work/tries/gate*
 """
@@ -33,7 +35,8 @@ from typing import Optional
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from gctune.analysis.gate import time_regression  # noqa: E402
+from gctune.analysis.comparison import Threshold  # noqa: E402
+from gctune.analysis.gate import gate, time_regression  # noqa: E402
 from gctune.analysis.intervals import Change  # noqa: E402
 from gctune.analysis.paired import ratio_change, run_mean  # noqa: E402
 from gctune.store.results import Point, RunMetrics, load_sweep  # noqa: E402
@@ -87,8 +90,11 @@ def _cell(change: Optional[Change], ratios: list[float]) -> str:
     )
 
 
-def replay(sweep: Path, factor: float, min_chunks: int) -> dict[str, tuple[bool, bool]]:
-    """Print one try's pairs; per new file: (failed in seconds, failed in fast chunks)."""
+def replay(
+    sweep: Path, factor: float, min_chunks: int, pairs: list[tuple[str, str]]
+) -> dict[str, tuple[bool, bool]]:
+    """Print one sweep's pairs (new, base); per new file: (failed in seconds, failed in
+    fast chunks)."""
     _, points = load_sweep(sweep)
     floor = fast_floor(points)
     fast = fast_sample(factor * floor, min_chunks)
@@ -97,12 +103,12 @@ def replay(sweep: Path, factor: float, min_chunks: int) -> dict[str, tuple[bool,
     print(f"{sweep}: fast floor {floor * 1e3:.3f} ms, fast chunks {kept} of {len(chunks)}")
     by = {(p.workload, p.setting): p for p in points if p.ok}
     failed = {}
-    for new in NEW:
+    for new, old in pairs:
         verdict = [False, False]
         for (w, s), base in sorted(by.items()):
-            if w != "base" or (new, s) not in by:
+            if w != old or (new, s) not in by:
                 continue
-            line = f"  {new}/base @{s:22}"
+            line = f"  {new}/{old} @{s:22}"
             for k, how in enumerate((run_mean, fast)):
                 change, ratios = paired(base, by[(new, s)], how)
                 fail = change is not None and time_regression(change, 0.05)
@@ -111,7 +117,7 @@ def replay(sweep: Path, factor: float, min_chunks: int) -> dict[str, tuple[bool,
                 line += f"  {('seconds', 'fast')[k]} {_cell(change, ratios):42} {said}"
             print(line)
         failed[new] = (verdict[0], verdict[1])
-    for w in ("base", "copy", "p5", "p10"):
+    for w in sorted({w for w, _ in by}):
         for s in sorted({s for (x, s) in by if x == w} - {"default"}):
             line = f"  {w} {s}/default{'':8}"
             for k, how in enumerate((run_mean, fast)):
@@ -126,20 +132,33 @@ def main() -> int:
     parser.add_argument("tries", nargs="+", type=Path, help="gate try directories")
     parser.add_argument("--factor", type=float, default=1.25, help="fast: within this of the floor")
     parser.add_argument("--min-chunks", type=int, default=3, help="fast chunks a span needs")
+    parser.add_argument(
+        "--pair", action="append", default=None, help="NEW/BASE file ids (default: the tries')"
+    )
     args = parser.parse_args()
-    tally = {new: [0, 0] for new in NEW}
+    pairs = [tuple(p.split("/", 1)) for p in args.pair or [f"{n}/base" for n in NEW]]
+    tally = {new: [0, 0, 0, 0] for new, _ in pairs}
+    gated = [Threshold("time", 0.05), Threshold("fast", 0.05)]
     for try_dir in args.tries:
         sweep = try_dir / "sweep" if (try_dir / "sweep").is_dir() else try_dir
-        for new, verdict in replay(sweep, args.factor, args.min_chunks).items():
-            for k in (0, 1):
-                tally[new][k] += verdict[k]
+        got = replay(sweep, args.factor, args.min_chunks, pairs)
+        for new, old in pairs:
+            rows = gate(sweep, old, new, gated)  # as gctune gate says it: family-wise
+            shipped = [any(r.regression for r in rows if r.metric == m) for m in ("time", "fast")]
+            print(f"  gctune gate {new} vs {old}: time {shipped[0]}, fast {shipped[1]}")
+            for k, failed in enumerate((got[new][0], shipped[0], got[new][1], shipped[1])):
+                tally[new][k] += failed
+    if args.pair:
+        return 0
     n = len(args.tries)
-    print(f"\n| {n} tries, time:5% | seconds, every chunk | seconds, fast chunks only |")
-    print("|---|---|---|")
-    for new, what in zip(
-        NEW, ("A/A (identical copy): failed", "+5% work: caught", "+10% work: caught")
-    ):
-        print(f"| {what} | {tally[new][0]} of {n} | {tally[new][1]} of {n} |")
+    print(
+        f"\n| {n} tries, gate 5% | time, 95% per setting | time, family-wise 95% | "
+        "fast, 95% per setting | fast, family-wise 95% |"
+    )
+    print("|---|---|---|---|---|")
+    what = ("A/A (identical copy): failed", "+5% work: caught", "+10% work: caught")
+    for new, said in zip(NEW, what):
+        print(f"| {said} | " + " | ".join(f"{c} of {n}" for c in tally[new]) + " |")
     return 0
 
 

@@ -108,8 +108,15 @@ def gate(
     if count_commands.in_counts(directory):
         count_commands.gate_counts(directory, base, new, fail_on or [], json_output)
         return
+    from gctune.analysis.gate import family_confidence
+
     rows = run_gate(directory, base, new, [parse_threshold(t) for t in fail_on or []])
-    title = f"{new} vs {base}, round-paired in seconds within {directory}:"
+    settings = len({r.setting for r in rows if not r.failed})
+    level = f"{family_confidence(settings):.1%}".replace(".0%", "%")
+    family = f", family-wise 95% over {settings} settings" if settings > 1 else ""
+    title = (
+        f"{new} vs {base}, round-paired in seconds within {directory} ({level} intervals{family}):"
+    )
     end_gate({"base": base, "new": new}, title, rows, json_output, reasons_above=True)
 
 
