@@ -15,7 +15,7 @@ either side has fewer is left out of that pair.
 For gate tries (``benchmarks/gate_tries.py`` directories: files ``base``, ``copy``,
 ``p5``, ``p10``, settings of the example workflow) it prints each pair's ratio both ways
 and the ``time:5%`` verdict of :func:`gctune.analysis.gate.time_regression` on each (95%
-intervals per setting), then what ``gctune gate`` says (``time`` and ``fast``, its
+intervals per setting), then what ``gctune gate`` says (``time`` and ``fullspeed``, its
 intervals family-wise over the settings), and a table of tries failed (A/A) and caught
 (+5 %, +10 %). Reads JSON only: seconds.
 
@@ -138,13 +138,14 @@ def main() -> int:
     args = parser.parse_args()
     pairs = [tuple(p.split("/", 1)) for p in args.pair or [f"{n}/base" for n in NEW]]
     tally = {new: [0, 0, 0, 0] for new, _ in pairs}
-    gated = [Threshold("time", 0.05), Threshold("fast", 0.05)]
+    gated = [Threshold("time", 0.05), Threshold("fullspeed", 0.05)]
     for try_dir in args.tries:
         sweep = try_dir / "sweep" if (try_dir / "sweep").is_dir() else try_dir
         got = replay(sweep, args.factor, args.min_chunks, pairs)
         for new, old in pairs:
             rows = gate(sweep, old, new, gated)  # as gctune gate says it: family-wise
-            shipped = [any(r.regression for r in rows if r.metric == m) for m in ("time", "fast")]
+            metrics = ("time", "fullspeed")
+            shipped = [any(r.regression for r in rows if r.metric == m) for m in metrics]
             print(f"  gctune gate {new} vs {old}: time {shipped[0]}, fast {shipped[1]}")
             for k, failed in enumerate((got[new][0], shipped[0], got[new][1], shipped[1])):
                 tally[new][k] += failed

@@ -137,7 +137,7 @@ def _labels(side: dict[Key, Point], other: dict[Key, Point]) -> list[str]:
     return [f"{p.workload}@{p.setting}" for k, p in side.items() if k not in other]
 
 
-WITHIN_ROUNDS = ("fast",)  # gate metrics that need both sides in the same rounds
+WITHIN_ROUNDS = ("fullspeed",)  # gate metrics that need both sides in the same rounds
 
 
 def compare_sweeps(

@@ -12,17 +12,17 @@ workload ids of that sweep. Each setting both measured is compared:
   speed-reference loops); a regression (:func:`time_regression`) when new is
   significantly slower (the interval lies above 1) and the interval does not show the
   slowdown within the threshold (its upper end lies above 1 + threshold);
-* ``fast``: the same ratio over the chunks run while the machine was in its fast state
+* ``fullspeed``: the same ratio over the chunks run while the machine was in its fast state
   (:mod:`gctune.analysis.speed_state`: chunks selected by the speed reference, not
   divided by it), the same rule; a row that has too few such rounds says so, and when
-  ``fast`` is gated that is a measurement that failed, not a pass;
+  ``fullspeed`` is gated that is a measurement that failed, not a pass;
 * ``collections``: collections per step, each generation, mean over rounds; a regression
   when new's lower bound exceeds base's upper bound × (1 + threshold), the bounds set by
   where a span can start and end in the collector's rhythm and by the spans' own spread
   (:mod:`gctune.analysis.collection_rates`; exact when every span measured the same number of
   steps).
 
-The time intervals (``time``, ``cpu``, ``fast``) are family-wise: the gate fails when
+The time intervals (``time``, ``cpu``, ``fullspeed``) are family-wise: the gate fails when
 any setting's row does, so with ``k`` settings compared each interval is taken at
 1 - 5%/k (Bonferroni; 98.3% for the example workflow's three settings) and identical code
 fails the whole gate at most 5% of the time, not about k × 2.5%.
@@ -52,7 +52,7 @@ from gctune.store.results import Point, RunMetrics, load_sweep
 
 __all__ = ["GATE_METRICS", "GateRow", "family_confidence", "gate", "time_regression"]
 
-GATE_METRICS = ("time", "cpu", "fast", "collections")
+GATE_METRICS = ("time", "cpu", "fullspeed", "collections")
 
 
 @dataclass(frozen=True)
@@ -135,6 +135,7 @@ def _collection_rows(
     return rows
 
 
+FULLSPEED = "fullspeed"  # time over the chunks run in the machine's fast state
 FAMILY = 0.95  # the confidence of a gate's verdict on identical code, over all its settings
 
 
@@ -154,16 +155,16 @@ def _time_row(
     limit: Optional[float],
     confidence: float = FAMILY,
 ) -> list[GateRow]:
-    """The round-paired row of ``metric``; for ``fast``, with the rounds it could use, or
+    """The round-paired row of ``metric``; for ``fullspeed``, with the rounds it could use, or
     a row saying it could not be compared (a failure of the measurement when gated)."""
-    if metric == "fast":  # paired only: no unpaired fallback for chunks selected by round
+    if metric == FULLSPEED:  # paired only: no unpaired fallback for chunks selected by round
         change = ratio_change(paired_ratios(b, n, sample), confidence)
     else:
         change = paired_change(b, n, sample, confidence)
     both = {r.round for r in n.runs} & {r.round for r in b.runs}
     used = len(both)
     note = ""
-    if metric == "fast":
+    if metric == FULLSPEED:
         used = sum(
             1
             for r in both
@@ -171,7 +172,7 @@ def _time_row(
         )
         note = f"{used} of {len(both)} rounds with {MIN_FAST_CHUNKS}+ fast-state chunks each side"
     if change is None:
-        if metric == "fast" and limit is not None:
+        if metric == FULLSPEED and limit is not None:
             return [_not_measured(setting, metric, note)]
         return []
     bad = limit is not None and time_regression(change, limit)
@@ -213,7 +214,7 @@ def gate(
     floor = fast_floor(p for p in points if p.ok and p.workload in (base_id, new_id))
     samples: list[tuple[str, RunSample]] = [("time", run_time), ("cpu", _cpu)]
     if floor is not None:
-        samples.append(("fast", fast_time(floor)))
+        samples.append((FULLSPEED, fast_time(floor)))
     rows: list[GateRow] = []
     shared = [s for s in base if s in new]
     confidence = family_confidence(sum(1 for s in shared if base[s].ok and new[s].ok))
@@ -224,8 +225,8 @@ def gate(
             continue
         for metric, sample in samples:
             rows += _time_row(setting, metric, b, n, sample, limits.get(metric), confidence)
-        if floor is None and "fast" in limits:
-            rows.append(_not_measured(setting, "fast", "no speed reference in these spans"))
+        if floor is None and FULLSPEED in limits:
+            rows.append(_not_measured(setting, FULLSPEED, "no speed reference in these spans"))
         rows += _collection_rows(setting, b, n, limits.get("collections"))
     if not rows:
         raise CompareError(f"{base_id} and {new_id} share no setting in {sweep_dir}")

@@ -96,7 +96,7 @@ def gate(
     fail_on: list[str] = typer.Option(
         None,
         "--fail-on",
-        help="Gate METRIC:PERCENT, repeatable: time, cpu, fast (time in the machine's "
+        help="Gate METRIC:PERCENT, repeatable: time, cpu, fullspeed (time in the machine's "
         "fast state) or collections; in a sweep in counts: instructions or cycles.",
     ),
     json_output: bool = typer.Option(False, "--json", help="Print JSON instead of lines."),

@@ -1,4 +1,4 @@
-"""Time in the machine's fast state (gctune.analysis.speed_state) and the gate's ``fast``
+"""Time in the machine's fast state (gctune.analysis.speed_state) and the gate's ``fullspeed``
 row: chunks selected by the speed reference on both sides of them, never divided by it."""
 
 from __future__ import annotations
@@ -74,13 +74,13 @@ def test_fast_state_time_sees_a_slowdown_the_machines_two_speeds_hide_in_seconds
     base, new = _sides(1.08)
     floor = fast_floor([base, new])
     assert floor == FAST
-    fast = _row(base, new, "fast", fast_time(floor))
+    fast = _row(base, new, "fullspeed", fast_time(floor))
     assert fast.ratio == pytest.approx(1.08) and fast.regression
     assert fast.note == f"{fast.rounds} of 20 rounds with 3+ fast-state chunks each side"
     assert fast.rounds >= 15
     seconds = _row(base, new, "time", run_time)
     assert seconds.high - seconds.low > 5 * (fast.high - fast.low)
-    same = _row(*_sides(1.0), "fast", fast_time(FAST))
+    same = _row(*_sides(1.0), "fullspeed", fast_time(FAST))
     assert same.ratio == pytest.approx(1.0) and not same.regression
 
 
@@ -88,11 +88,11 @@ def test_too_few_fast_rounds_is_a_measurement_that_failed_when_fast_is_gated() -
     slow = [SLOW] * 21
     base = point("base", [run([1e-3] * 20, slow, k) for k in range(5)])
     new = point("new", [run([1e-3] * 20, slow, k) for k in range(5)])
-    (row,) = time_row("default", "fast", base, new, fast_time(FAST), 0.05)
+    (row,) = time_row("default", "fullspeed", base, new, fast_time(FAST), 0.05)
     assert row.failed == "measure" and "0 of 5 rounds" in row.note
-    assert time_row("default", "fast", base, new, fast_time(FAST), None) == []
+    assert time_row("default", "fullspeed", base, new, fast_time(FAST), None) == []
 
 
 def test_compare_refuses_a_gate_that_needs_the_same_rounds(tmp_path: Path) -> None:
     with pytest.raises(CompareError, match="gctune gate"):
-        compare_sweeps(tmp_path, tmp_path, thresholds=[Threshold("fast", 0.05)])
+        compare_sweeps(tmp_path, tmp_path, thresholds=[Threshold("fullspeed", 0.05)])
