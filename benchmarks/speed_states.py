@@ -127,6 +127,36 @@ def replay(
     return failed
 
 
+def _pooled(
+    tries: list[Path], factor: float, min_chunks: int, pairs: list[tuple[str, ...]]
+) -> None:
+    """Every round of every try pooled, per pair and setting: the ratio both ways (to set
+    beside a known difference), and the settings' ratios to default."""
+    pooled: dict[tuple[str, str, str], list[list[float]]] = {}
+    for try_dir in tries:
+        sweep = try_dir / "sweep" if (try_dir / "sweep").is_dir() else try_dir
+        _, points = load_sweep(sweep)
+        fast = fast_sample(factor * fast_floor(points), min_chunks)
+        by = {(p.workload, p.setting): p for p in points if p.ok}
+        wanted = [(new, old, s) for new, old in pairs for (w, s) in by if w == old]
+        wanted += [(w, w, s) for (w, s) in by if s != "default"]
+        for new, old, s in wanted:
+            b = by.get((old, "default" if new == old else s))
+            n = by.get((new, s))
+            if b is None or n is None:
+                continue
+            cell = pooled.setdefault((new, old, s), [[], []])
+            for k, how in enumerate((run_mean, fast)):
+                cell[k] += paired(b, n, how)[1]
+    print("\npooled over the tries (every round): seconds / fullspeed")
+    for (new, old, s), (secs, fast_ratios) in sorted(pooled.items()):
+        name = f"{new} {s}/default" if new == old else f"{new}/{old} @{s}"
+        print(
+            f"  {name:40} {_cell(ratio_change(secs), secs):42} "
+            f"{_cell(ratio_change(fast_ratios), fast_ratios)}"
+        )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("tries", nargs="+", type=Path, help="gate try directories")
@@ -149,6 +179,7 @@ def main() -> int:
             print(f"  gctune gate {new} vs {old}: time {shipped[0]}, fast {shipped[1]}")
             for k, failed in enumerate((got[new][0], shipped[0], got[new][1], shipped[1])):
                 tally[new][k] += failed
+    _pooled(args.tries, args.factor, args.min_chunks, pairs)
     if args.pair:
         return 0
     n = len(args.tries)
