@@ -7,7 +7,8 @@ same objects every run, so a counted span (:mod:`gctune.measure.count_span`) run
 install, loaded or not. Another install (other paths, hence another start-up layout of
 the allocator's memory) counts allocation-heavy steps up to ~0.4 % apart (docs/counts.md).
 
-A count point is one counted span: ``fulls`` full collections past settling (or
+A count point is one counted span: ``fulls`` full collections past settling (two full
+collections after ``gc.collect()``: the first cycle is not yet the steady rhythm; or
 ``max_steps`` steps where the setting makes none). The span calls ``os.sched_yield()``
 right before its measured steps and right after them, and callgrind runs with
 ``--dump-before=sched_yield``: it writes out what it has counted at each call and starts
@@ -62,6 +63,7 @@ __all__ = [
 
 MARK = "sched_yield"  # the span calls os.sched_yield() right before and after its steps
 PROFILE = "callgrind.out"  # callgrind's parts: callgrind.out.1, .2 (the steps), then this
+SETTLE_CYCLES = 2  # full collections let pass before the counted steps
 COUNT_HASH_SEED = "0"  # one layout for every counted span: the counts are of this layout
 VALGRIND_INSTALL = "apt-get install valgrind"
 
@@ -367,10 +369,13 @@ def measure_point(
 
     ``max_steps`` bounds the span; a setting that makes no full collection within it is
     measured over that many steps instead, and its point says so (``bounded``, not
-    ``whole_cycles``). Settling is bounded by ``max_steps`` too, and skipped where the
-    collector is off.
+    ``whole_cycles``). Settling (:data:`SETTLE_CYCLES` full collections) is bounded by
+    that many times ``max_steps``, and skipped where the collector is off.
     """
-    settle = 0 if parse_setting(setting).mode == "disabled" else 1
+    # two full collections past gc.collect(): the first cycle after it is not the
+    # program's steady rhythm (acyclic_churn's cost 2.1 % more than its second), and the
+    # second is what the two-span points of format 1 counted
+    settle = 0 if parse_setting(setting).mode == "disabled" else SETTLE_CYCLES
     with tempfile.TemporaryDirectory(prefix="gctune-count-") as tmp:
         workdir = Path(tmp)
         prepare(python, workload, setting, workdir=workdir, size=size, env=env)
@@ -383,7 +388,7 @@ def measure_point(
             max_steps=max_steps,
             size=size,
             settle=settle,
-            settle_steps=max_steps,
+            settle_steps=SETTLE_CYCLES * max_steps,
             env=env,
             timeout=timeout,
         )
