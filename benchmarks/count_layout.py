@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 from gctune.measure.settings import parse_setting
-from gctune.sweep.counts import prepare, run_counted_span
+from gctune.sweep.counts import PROFILE, prepare, run_counted_span
 
 PAD = "GCTUNE_LAYOUT_PAD"
 ANNOTATED = re.compile(r"\s*([\d,]+) \(\s*[\d.]+%\).*\s(\S+:\S+?)(?: \[.*\])?$")
@@ -53,44 +53,35 @@ def _self_costs(profile: Path) -> dict[str, int]:
 def _measure(
     workload: str, setting: str, python: str, pad: int, size: Optional[int], root: Path
 ) -> dict[str, Any]:
-    """The count point as measure_point takes it (fulls 1 and 2), keeping both profiles."""
+    """The count point as measure_point takes it (one span, one full cycle), keeping its
+    profile of the measured steps."""
     workdir = Path(tempfile.mkdtemp(prefix="layout-", dir=root))
     env = {**os.environ, PAD: "x" * pad}
     prepare(python, workload, setting, workdir=workdir, size=size, env=env)
     settle = 0 if parse_setting(setting).mode == "disabled" else 1
-    spans, profiles = [], []
-    for n in (1, 2):
-        spans.append(
-            run_counted_span(
-                python,
-                workload,
-                setting,
-                workdir=workdir,
-                fulls=n,
-                max_steps=2000 * n,
-                size=size,
-                settle=settle,
-                settle_steps=2000,
-                env=env,
-            )
-        )
-        kept = workdir / f"callgrind.{n}.out"
-        (workdir / "callgrind.out").rename(kept)
-        profiles.append(kept)
-    short, long = spans
-    steps = (long.steps + long.settle_steps) - (short.steps + short.settle_steps)
+    span = run_counted_span(
+        python,
+        workload,
+        setting,
+        workdir=workdir,
+        fulls=1,
+        max_steps=2000,
+        size=size,
+        settle=settle,
+        settle_steps=2000,
+        env=env,
+    )
     return {
         "python": python,
         "pad": pad,
-        "instructions_per_step": (long.events["Ir"] - short.events["Ir"]) / steps,
-        "window_steps": steps,
-        "profiles": [str(p) for p in profiles],
+        "instructions_per_step": span.events["Ir"] / span.steps,
+        "window_steps": span.steps,
+        "profile": str(workdir / f"{PROFILE}.2"),
     }
 
 
 def _per_step_functions(row: dict[str, Any]) -> dict[str, float]:
-    short, long = (_self_costs(Path(p)) for p in row["profiles"])
-    return {k: (long.get(k, 0) - short.get(k, 0)) / row["window_steps"] for k in {*short, *long}}
+    return {k: v / row["window_steps"] for k, v in _self_costs(Path(row["profile"])).items()}
 
 
 def main() -> int:
@@ -113,7 +104,7 @@ def main() -> int:
                 )
             )
         for row in rows:
-            shown = {k: v for k, v in row.items() if k != "profiles"}
+            shown = {k: v for k, v in row.items() if k != "profile"}
             print(json.dumps(shown), flush=True)
         values = [r["instructions_per_step"] for r in rows]
         summary: dict[str, Any] = {

@@ -3,7 +3,10 @@
 For each (workload, setting) given, measures the count point (gctune.sweep.counts) twice, one
 after the other, optionally with a CPU load running beside it (``--load N`` busy
 processes), and prints per step instructions, estimated cycles, GC share and collections
-of both, their difference, and the wall time of each measurement. Backs the docs' claims
+of both, their difference, and the wall time and CPU time (valgrind's and the span's
+processes: children's user + system) of each measurement. A point of the old two-span
+method cost a span of ``F`` and a span of ``2F`` full collections: run with ``--fulls 1``
+and ``--fulls 2`` and add their CPU times for it. Backs the docs' claims
 that counts repeat exactly on one interpreter build, loaded or not, and what a count
 point costs.
 
@@ -16,6 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import multiprocessing
+import resource
 import sys
 import time
 from typing import Any
@@ -27,6 +31,11 @@ def _busy(stop: Any) -> None:
     x = 0
     while not stop.is_set():
         x = (x * 31 + 7) % 1_000_003
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def main() -> int:
@@ -48,6 +57,7 @@ def main() -> int:
             runs: list[dict[str, Any]] = []
             for _ in range(2):
                 began = time.perf_counter()
+                cpu0 = _children_cpu()
                 point = measure_point(
                     args.python,
                     workload,
@@ -59,6 +69,7 @@ def main() -> int:
                 doc = point.as_dict()
                 doc.pop("spans")
                 doc["wall_s"] = round(time.perf_counter() - began, 1)
+                doc["cpu_s"] = round(_children_cpu() - cpu0, 1)
                 runs.append(doc)
             same = all(
                 runs[0][k] == runs[1][k]

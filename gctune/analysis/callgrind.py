@@ -98,6 +98,10 @@ def read_profile(path: Path, functions: Iterable[str] = ()) -> CallgrindProfile:
                 totals = [int(x) for x in line.split()[1:]]
     if not events or not totals:
         raise ValueError(f"{path}: not a complete callgrind profile (no events or totals)")
+    # callgrind leaves out trailing zeros: a part with no last-level miss ends its summary
+    # at the last event that is not zero (read as missing, it made estimated cycles fall
+    # back to the instruction count)
+    totals += [0] * (len(events) - len(totals))
     return CallgrindProfile(
         events=dict(zip(events, totals)),
         inclusive=dict(zip(events, inclusive)) if found else {},

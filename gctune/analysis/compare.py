@@ -137,6 +137,9 @@ def _labels(side: dict[Key, Point], other: dict[Key, Point]) -> list[str]:
     return [f"{p.workload}@{p.setting}" for k, p in side.items() if k not in other]
 
 
+WITHIN_ROUNDS = ("fullspeed",)  # gate metrics that need both sides in the same rounds
+
+
 def compare_sweeps(
     base_dir: Path,
     new_dir: Path,
@@ -157,6 +160,11 @@ def compare_sweeps(
     """
     limits: dict[str, float] = {}
     for t in thresholds:
+        if t.metric in WITHIN_ROUNDS:
+            raise CompareError(
+                f"{t.metric} compares spans of the same rounds: gate it with gctune gate on "
+                "one interleaved sweep, not with compare"
+            )
         limits[t.metric] = min(t.limit, limits.get(t.metric, t.limit))
     base_manifest, base_points, base_damaged = load_sweep_partial(base_dir)
     new_manifest, new_points, new_damaged = load_sweep_partial(new_dir)

@@ -8,16 +8,24 @@ virtualenvs), then ``gctune gate DIR BASE NEW --fail-on time:5%``, where BASE an
 workload ids of that sweep. Each setting both measured is compared:
 
 * ``time`` and ``cpu``: round-paired ratio in seconds (geometric mean of per-round
-  ratios, 95% t-interval over rounds; see :mod:`gctune.analysis.paired` for why not in
-  speed-reference
-  loops); a regression (:func:`time_regression`) when new is significantly slower (the
-  interval lies above 1) and the interval does not show the slowdown within the threshold
-  (its upper end lies above 1 + threshold);
+  ratios, t-interval over rounds; see :mod:`gctune.analysis.paired` for why not in
+  speed-reference loops); a regression (:func:`time_regression`) when new is
+  significantly slower (the interval lies above 1) and the interval does not show the
+  slowdown within the threshold (its upper end lies above 1 + threshold);
+* ``fullspeed``: the same ratio over the chunks run while the machine was in its fast state
+  (:mod:`gctune.analysis.speed_state`: chunks selected by the speed reference, not
+  divided by it), the same rule; a row that has too few such rounds says so, and when
+  ``fullspeed`` is gated that is a measurement that failed, not a pass;
 * ``collections``: collections per step, each generation, mean over rounds; a regression
   when new's lower bound exceeds base's upper bound × (1 + threshold), the bounds set by
   where a span can start and end in the collector's rhythm and by the spans' own spread
   (:mod:`gctune.analysis.collection_rates`; exact when every span measured the same number of
   steps).
+
+The time intervals (``time``, ``cpu``, ``fullspeed``) are family-wise: the gate fails when
+any setting's row does, so with ``k`` settings compared each interval is taken at
+1 - 5%/k (Bonferroni; 98.3% for the example workflow's three settings) and identical code
+fails the whole gate at most 5% of the time, not about k × 2.5%.
 """
 
 from __future__ import annotations
@@ -32,12 +40,19 @@ from gctune.analysis.collection_rates import compare_rates
 from gctune.analysis.comparison import CompareError, Threshold
 from gctune.analysis.fmt import fmt_interval, fmt_ratio
 from gctune.analysis.intervals import Change
-from gctune.analysis.paired import paired_change, run_time
+from gctune.analysis.paired import (
+    RunSample,
+    paired_change,
+    paired_ratios,
+    ratio_change,
+    run_time,
+)
+from gctune.analysis.speed_state import MIN_FAST_CHUNKS, fast_floor, fast_time
 from gctune.store.results import Point, RunMetrics, load_sweep
 
-__all__ = ["GATE_METRICS", "GateRow", "gate", "time_regression"]
+__all__ = ["GATE_METRICS", "GateRow", "family_confidence", "gate", "time_regression"]
 
-GATE_METRICS = ("time", "cpu", "collections")
+GATE_METRICS = ("time", "cpu", "fullspeed", "collections")
 
 
 @dataclass(frozen=True)
@@ -54,8 +69,9 @@ class GateRow:
     regression: bool
     note: str = ""
     failed: str = ""
-    """``base``, ``new`` or ``both`` when that side's point failed: nothing was compared,
-    and ``ratio``, ``low`` and ``high`` are NaN."""
+    """``base``, ``new`` or ``both`` when that side's point failed, ``measure`` when a
+    gated metric could not be measured from the spans (too few fast-state rounds):
+    nothing was compared, and ``ratio``, ``low`` and ``high`` are NaN."""
 
     def line(self) -> str:
         """The row as text."""
@@ -119,6 +135,56 @@ def _collection_rows(
     return rows
 
 
+FULLSPEED = "fullspeed"  # time over the chunks run in the machine's fast state
+FAMILY = 0.95  # the confidence of a gate's verdict on identical code, over all its settings
+
+
+def family_confidence(settings: int) -> float:
+    """Each time interval's confidence in a gate of ``settings`` settings: a gate fails
+    when any setting's row does, so each is taken at 1 - 5%/settings (Bonferroni) and the
+    whole gate passes identical code at least 95% of the time."""
+    return 1.0 - (1.0 - FAMILY) / max(1, settings)
+
+
+def _time_row(
+    setting: str,
+    metric: str,
+    b: Point,
+    n: Point,
+    sample: RunSample,
+    limit: Optional[float],
+    confidence: float = FAMILY,
+) -> list[GateRow]:
+    """The round-paired row of ``metric``; for ``fullspeed``, with the rounds it could use, or
+    a row saying it could not be compared (a failure of the measurement when gated)."""
+    if metric == FULLSPEED:  # paired only: no unpaired fallback for chunks selected by round
+        change = ratio_change(paired_ratios(b, n, sample), confidence)
+    else:
+        change = paired_change(b, n, sample, confidence)
+    both = {r.round for r in n.runs} & {r.round for r in b.runs}
+    used = len(both)
+    note = ""
+    if metric == FULLSPEED:
+        used = sum(
+            1
+            for r in both
+            if all(sample(x) is not None for p in (b, n) for x in p.runs if x.round == r)
+        )
+        note = f"{used} of {len(both)} rounds with {MIN_FAST_CHUNKS}+ fast-state chunks each side"
+    if change is None:
+        if metric == FULLSPEED and limit is not None:
+            return [_not_measured(setting, metric, note)]
+        return []
+    bad = limit is not None and time_regression(change, limit)
+    return [GateRow(setting, metric, change.ratio, change.low, change.high, used, limit, bad, note)]
+
+
+def _not_measured(setting: str, metric: str, why: str) -> GateRow:
+    nan = math.nan
+    note = f"{metric}: {why}"
+    return GateRow(setting, metric, nan, nan, nan, 0, None, False, note, failed="measure")
+
+
 def _failed_row(setting: str, base: Point, new: Point) -> GateRow:
     """A setting whose point failed on one side or both: which side, and why; no ratio."""
     sides = [(name, p) for name, p in (("base", base), ("new", new)) if not p.ok]
@@ -145,22 +211,22 @@ def gate(
             )
     base = {p.setting: p for p in points if p.workload == base_id}
     new = {p.setting: p for p in points if p.workload == new_id}
+    floor = fast_floor(p for p in points if p.ok and p.workload in (base_id, new_id))
+    samples: list[tuple[str, RunSample]] = [("time", run_time), ("cpu", _cpu)]
+    if floor is not None:
+        samples.append((FULLSPEED, fast_time(floor)))
     rows: list[GateRow] = []
-    for setting in [s for s in base if s in new]:
+    shared = [s for s in base if s in new]
+    confidence = family_confidence(sum(1 for s in shared if base[s].ok and new[s].ok))
+    for setting in shared:
         b, n = base[setting], new[setting]
         if not b.ok or not n.ok:
             rows.append(_failed_row(setting, b, n))
             continue
-        for metric, sample in (("time", run_time), ("cpu", _cpu)):
-            change = paired_change(b, n, sample)
-            if change is None:
-                continue
-            limit = limits.get(metric)
-            bad = limit is not None and time_regression(change, limit)
-            rounds = len({r.round for r in n.runs} & {r.round for r in b.runs})
-            rows.append(
-                GateRow(setting, metric, change.ratio, change.low, change.high, rounds, limit, bad)
-            )
+        for metric, sample in samples:
+            rows += _time_row(setting, metric, b, n, sample, limits.get(metric), confidence)
+        if floor is None and FULLSPEED in limits:
+            rows.append(_not_measured(setting, FULLSPEED, "no speed reference in these spans"))
         rows += _collection_rows(setting, b, n, limits.get("collections"))
     if not rows:
         raise CompareError(f"{base_id} and {new_id} share no setting in {sweep_dir}")

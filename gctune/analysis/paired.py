@@ -112,24 +112,27 @@ def half_width(spread: float, rounds: int) -> float:
     return t95(rounds - 1) * spread / math.sqrt(rounds)
 
 
-def ratio_change(ratios: Sequence[float]) -> Optional[Change]:
-    """Geometric mean of per-round ratios with a 95% t-interval of their logarithms; None
-    for fewer than two rounds."""
+def ratio_change(ratios: Sequence[float], confidence: float = 0.95) -> Optional[Change]:
+    """Geometric mean of per-round ratios with a t-interval of their logarithms (95%
+    unless said); None for fewer than two rounds."""
     if len(ratios) < 2:
         return None
     logs = [math.log(r) for r in ratios]
-    low, high = t_interval(logs)
+    low, high = t_interval(logs, confidence)
     lo, hi = math.exp(low), math.exp(high)
     return Change(math.exp(statistics.fmean(logs)), lo, hi, not lo <= 1.0 <= hi)
 
 
-def paired_change(base: Point, new: Point, sample: RunSample = run_time) -> Optional[Change]:
-    """``new`` relative to ``base``: geometric mean of per-round ratios, 95% t-interval.
+def paired_change(
+    base: Point, new: Point, sample: RunSample = run_time, confidence: float = 0.95
+) -> Optional[Change]:
+    """``new`` relative to ``base``: geometric mean of per-round ratios, t-interval (95%
+    unless said).
 
-    Falls back to the unpaired bootstrap when the points share fewer than two rounds.
-    None when there is nothing to compare (no samples, or a reference of zeros).
+    Falls back to the unpaired bootstrap (95%) when the points share fewer than two
+    rounds. None when there is nothing to compare (no samples, or a reference of zeros).
     """
-    change = ratio_change(paired_ratios(base, new, sample))
+    change = ratio_change(paired_ratios(base, new, sample), confidence)
     if change is not None:
         return change
     b = [v for v in (sample(r) for r in base.runs) if v is not None]

@@ -96,8 +96,8 @@ def gate(
     fail_on: list[str] = typer.Option(
         None,
         "--fail-on",
-        help="Gate METRIC:PERCENT, repeatable: time, cpu or collections; in a sweep "
-        "in counts: instructions or cycles.",
+        help="Gate METRIC:PERCENT, repeatable: time, cpu, fullspeed (time in the machine's "
+        "fast state) or collections; in a sweep in counts: instructions or cycles.",
     ),
     json_output: bool = typer.Option(False, "--json", help="Print JSON instead of lines."),
 ) -> None:
@@ -108,8 +108,15 @@ def gate(
     if count_commands.in_counts(directory):
         count_commands.gate_counts(directory, base, new, fail_on or [], json_output)
         return
+    from gctune.analysis.gate import family_confidence
+
     rows = run_gate(directory, base, new, [parse_threshold(t) for t in fail_on or []])
-    title = f"{new} vs {base}, round-paired in seconds within {directory}:"
+    settings = len({r.setting for r in rows if not r.failed})
+    level = f"{family_confidence(settings):.1%}".replace(".0%", "%")
+    family = f", family-wise 95% over {settings} settings" if settings > 1 else ""
+    title = (
+        f"{new} vs {base}, round-paired in seconds within {directory} ({level} intervals{family}):"
+    )
     end_gate({"base": base, "new": new}, title, rows, json_output, reasons_above=True)
 
 

@@ -54,7 +54,8 @@ def end_gate(
     if failed:
         why = " (reasons above)" if reasons_above else ""
         typer.echo(
-            f"gctune: {len(failed)} setting(s) not compared: a side's point failed{why}; "
+            f"gctune: {len(failed)} setting(s) not compared: a side's point failed or a "
+            f"gated metric could not be measured{why}; "
             f"exit status {FAILED_POINTS}",
             err=True,
         )

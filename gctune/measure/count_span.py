@@ -9,13 +9,14 @@ same instructions for it whatever else the machine does.
 The worker builds the workload's state, applies the setting, runs warm-up steps, calls
 ``gc.collect()``, lets ``--settle`` natural full collections pass, and then runs steps
 one at a time until ``--fulls`` more full collections have happened (it stops right after
-the last one) or ``--max-steps`` steps have run. Right before the measured steps it calls
-``os.sched_yield()``, where callgrind (``--zero-before=sched_yield``) sets its counts to
-zero: start-up, imports, setup, warm-up and settling are not counted at all (an import
-compiled from source in one run and read from its bytecode cache in the next once made two
-spans' start-ups differ by 86 M instructions). The difference of two runs' counts that
-differ only in ``--fulls``/``--max-steps`` is the cost of the steps between them: whole
-collector cycles, ending at the same point of the cycle.
+the last one) or ``--max-steps`` steps have run. Right before the measured steps and right
+after them it calls ``os.sched_yield()``, where callgrind (``--dump-before=sched_yield``)
+writes out what it counted so far and starts again from zero: the second of its parts
+holds the measured steps and nothing else. Start-up, imports, setup, warm-up and settling
+are in the first part (an import compiled from source in one run and read from its
+bytecode cache in the next once made two spans' start-ups differ by 86 M instructions),
+writing the result in the last. Settling ended right after a full collection and the
+steps end right after one, so the part holds whole collector cycles.
 
 A ``gc.callbacks`` hook counts collections per generation; it runs only when the
 collector does (the same in both runs), never per step. The result, written to ``--out``
@@ -85,8 +86,8 @@ def main(argv: Optional[list[str]] = None) -> NoReturn:
     settled = sum(counts[full_gen:]) >= args.settle
     before = list(counts)
     full_before = sum(before[full_gen:])
-    # callgrind runs with --zero-before=sched_yield: its counts start here, so start-up,
-    # imports (compiled or read from a cache), setup, warm-up and settling are not in them
+    # callgrind runs with --dump-before=sched_yield: what it counted so far (start-up,
+    # imports, setup, warm-up, settling) goes to its first part, the steps to the second
     os.sched_yield()
     steps = 0
     ended = "max-steps"
@@ -96,6 +97,7 @@ def main(argv: Optional[list[str]] = None) -> NoReturn:
         if sum(counts[full_gen:]) - full_before >= args.fulls:
             ended = "full-collections"
             break
+    os.sched_yield()  # the measured steps end here
     gc.callbacks.remove(on_collection)
     result = {
         "workload": args.workload,

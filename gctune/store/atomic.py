@@ -80,5 +80,11 @@ def read_versioned(path: Path, key: str, version: int, what: str) -> dict[str, A
     except (OSError, ValueError) as exc:
         raise ValueError(f"{path}: not a readable {what}: {exc}") from None
     if not isinstance(doc, dict) or doc.get(key) != version:
+        found = doc.get(key) if isinstance(doc, dict) else None
+        if isinstance(found, int) and not isinstance(found, bool):
+            raise ValueError(
+                f"{path}: a gctune {what} of format {found}, this gctune reads format "
+                f"{version}: measure it again into a new directory"
+            )
         raise ValueError(f"{path}: not a gctune {what} of format {version}")
     return doc

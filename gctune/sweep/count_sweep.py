@@ -9,11 +9,11 @@ is not measured again (resume), and a point that failed is written with its reas
 
 A sweep directory in counts (:func:`run_counts`) holds ``manifest.json``, whose spec says
 ``"measure": "counts"``, and ``counts/`` only. Each workload's ``default`` is measured
-first: its spans end on full collections (at most ``max_steps`` steps), and the steps of
-its short span (``fulls`` of default's full-collection cycles) bound every other
-setting's short span (twice that, the long one). A setting that makes no full collection
-in that many steps (``disabled``, or a cycle longer than default's) is measured over
-default's cycle length instead of whole cycles of its own, and its point says so
+first: its span ends on full collections (at most ``max_steps`` steps), and its steps
+(``fulls`` of default's full-collection cycles) bound every other setting's span. A
+setting that makes no full collection in that many steps (``disabled``, or a cycle
+longer than default's) is measured over default's cycle length instead of whole cycles
+of its own, and its point says so
 (``bound``): without the bound, ``disabled`` short_cycles at 2,000 steps ran over 10
 minutes under valgrind.
 """
@@ -63,7 +63,7 @@ __all__ = [
 ]
 
 COUNTS_DIR = "counts"
-COUNTS_FORMAT = 1
+COUNTS_FORMAT = 2  # 2: one counted span per point (1: two spans, differenced)
 
 
 @dataclass(frozen=True)
@@ -178,8 +178,8 @@ def read_count_points(sweep_dir: Path) -> list[dict[str, Any]]:
 
 
 COUNT_MEASURE = "counts"
-DEFAULT_FULLS = 1  # full-collection cycles in the short span (the long one: twice)
-DEFAULT_MAX_STEPS = 2000  # most steps of default's short span
+DEFAULT_FULLS = 1  # full-collection cycles in a counted span
+DEFAULT_MAX_STEPS = 2000  # most steps of default's span
 
 
 @dataclass(frozen=True)
@@ -251,8 +251,8 @@ def _tasks(
 
 
 def bound_by_default(task: CountTask, default_doc: Optional[dict[str, Any]]) -> CountTask:
-    """``task`` with its short span bounded by its workload's default: as many steps as
-    default's short span ran (``fulls`` of its full-collection cycles)."""
+    """``task`` with its span bounded by its workload's default: as many steps as
+    default's span ran (``fulls`` of its full-collection cycles)."""
     point = (default_doc or {}).get("point")
     if default_doc is None or default_doc.get("status") != "ok" or point is None:
         return replace(task, bound="gctune's step bound (no default)")

@@ -7,14 +7,20 @@ same objects every run, so a counted span (:mod:`gctune.measure.count_span`) run
 install, loaded or not. Another install (other paths, hence another start-up layout of
 the allocator's memory) counts allocation-heavy steps up to ~0.4 % apart (docs/counts.md).
 
-A count point is two counted spans that differ only in length: the short one runs
-``fulls`` full collections past settling (or ``max_steps`` steps where the setting makes
-none), the long one twice as many. Callgrind counts from where the measured steps begin
-(``--zero-before=sched_yield``: the span calls ``os.sched_yield()`` there), so start-up,
-imports, setup, warm-up and settling are not counted; what follows the steps (writing the
-result) is the same in both, so the difference of their counts over the difference of
-their steps is the cost per step at steady state, over whole collector cycles when both
-spans ended on a full collection (``whole_cycles``).
+A count point is one counted span: ``fulls`` full collections past settling (two full
+collections after ``gc.collect()``: the first cycle is not yet the steady rhythm; or
+``max_steps`` steps where the setting makes none). The span calls ``os.sched_yield()``
+right before its measured steps and right after them, and callgrind runs with
+``--dump-before=sched_yield``: it writes out what it has counted at each call and starts
+again from zero, so its second part holds the measured steps and nothing else — not
+start-up, imports, setup, warm-up or settling before them, not writing the result after
+them. Settling ends right after a full collection and the steps end right after one, so
+the part holds whole collector cycles (``whole_cycles``). A program that calls
+``sched_yield`` itself would move the marks: a span with more than two parts fails.
+
+(Until format 2 of the count point files, a point was two spans of ``fulls`` and
+``2 * fulls`` full collections, differenced; one span counts the same cycles' kind at less
+than half the CPU: the start-up, setup and first cycles are run once, not twice.)
 
 The collector's own cost is the inclusive cost of its collection function where the
 interpreter has symbols (``gc_collect_main`` on 3.10-3.13, ``collect`` on 3.9; pyenv's
@@ -43,6 +49,7 @@ from gctune.measure.settings import parse_setting
 
 __all__ = [
     "COUNT_HASH_SEED",
+    "PROFILE",
     "SpansStopped",
     "allow_counted_spans",
     "stop_counted_spans",
@@ -54,7 +61,9 @@ __all__ = [
     "valgrind",
 ]
 
-ZERO_BEFORE = "sched_yield"  # the span calls os.sched_yield() where its measured steps begin
+MARK = "sched_yield"  # the span calls os.sched_yield() right before and after its steps
+PROFILE = "callgrind.out"  # callgrind's parts: callgrind.out.1, .2 (the steps), then this
+SETTLE_CYCLES = 2  # full collections let pass before the counted steps
 COUNT_HASH_SEED = "0"  # one layout for every counted span: the counts are of this layout
 VALGRIND_INSTALL = "apt-get install valgrind"
 
@@ -99,19 +108,18 @@ class CountedSpan:
 
 @dataclass(frozen=True)
 class CountPoint:
-    """Per-step cost at steady state: the long span minus the short one."""
+    """Per-step cost at steady state: the counted span's steps."""
 
     workload: str
     setting: str
-    steps: int  # steps between the two spans' ends
-    whole_cycles: bool  # both spans ended right after a full collection
+    steps: int  # measured steps
+    whole_cycles: bool  # settled, and the steps ended right after a full collection
     instructions_per_step: float
     cycles_per_step: float  # estimated (see gctune.analysis.callgrind.estimated_cycles)
     gc_instructions_per_step: Optional[float]  # None: no collector symbols
     collections_per_step: tuple[float, float, float]
-    short: CountedSpan
-    long: CountedSpan
-    bounded: bool = False  # a span stopped at its step bound, not on full collections
+    span: CountedSpan
+    bounded: bool = False  # the span stopped at its step bound, not on full collections
 
     @property
     def gc_share(self) -> Optional[float]:
@@ -133,7 +141,7 @@ class CountPoint:
             "gc_instructions_per_step": self.gc_instructions_per_step,
             "gc_share": self.gc_share,
             "collections_per_step": list(self.collections_per_step),
-            "spans": [_span_dict(s) for s in (self.short, self.long)],
+            "spans": [_span_dict(self.span)],
         }
 
 
@@ -276,8 +284,8 @@ def run_counted_span(
     """
     tool = valgrind()
     cmd = [
-        tool, "--tool=callgrind", "--cache-sim=yes", "--callgrind-out-file=callgrind.out",
-        "--log-file=valgrind.log", f"--zero-before={ZERO_BEFORE}",
+        tool, "--tool=callgrind", "--cache-sim=yes", f"--callgrind-out-file={PROFILE}",
+        "--log-file=valgrind.log", f"--dump-before={MARK}",
         *_span_command(
             python, workload, setting, fulls=fulls, max_steps=max_steps, size=size,
             settle=settle, warmup=warmup,
@@ -289,12 +297,20 @@ def run_counted_span(
         "PYTHONHASHSEED": COUNT_HASH_SEED,
         "PYTHONDONTWRITEBYTECODE": "1",
     }
+    for old in workdir.glob(PROFILE + "*"):
+        old.unlink()
     seen = _run(cmd, workdir, run_env, timeout)
     version = tuple(int(v) for v in seen["version_info"])
-    prof: CallgrindProfile = read_profile(workdir / "callgrind.out", gc_functions(version))
+    parts = sorted(p.name for p in workdir.glob(PROFILE + ".*"))
+    if parts != [f"{PROFILE}.1", f"{PROFILE}.2"]:
+        raise RuntimeError(
+            f"counted span marked {len(parts)} parts where gctune marks 2: the program "
+            f"calls {MARK}() itself, so its measured steps cannot be told apart in counts"
+        )
+    prof: CallgrindProfile = read_profile(workdir / f"{PROFILE}.2", gc_functions(version))
     gc_events = prof.inclusive
     if not prof.found and prof.symbols and gc_functions(version):
-        # counts start at the measured steps: a collector that never ran there is absent
+        # the part holds the measured steps only: a collector that never ran there is absent
         gc_events = {event: 0 for event in prof.events}
     return CountedSpan(
         steps=int(seen["steps"]),
@@ -349,66 +365,53 @@ def measure_point(
     env: Optional[dict[str, str]] = None,
     timeout: float = 3600.0,
 ) -> CountPoint:
-    """A count point: spans of ``fulls`` and ``2 * fulls`` full collections, differenced.
+    """A count point: one counted span of ``fulls`` full collections past settling.
 
-    ``max_steps`` bounds the short span (the long one gets twice as many); a setting that
-    makes no full collection within it is measured over that many steps instead, and its
-    point says so (``bounded``, not ``whole_cycles``). Settling is bounded by
-    ``max_steps`` too, the same in both spans, and skipped where the collector is off.
+    ``max_steps`` bounds the span; a setting that makes no full collection within it is
+    measured over that many steps instead, and its point says so (``bounded``, not
+    ``whole_cycles``). Settling (:data:`SETTLE_CYCLES` full collections) is bounded by
+    that many times ``max_steps``, and skipped where the collector is off.
     """
-    settle = 0 if parse_setting(setting).mode == "disabled" else 1
+    # two full collections past gc.collect(): the first cycle after it is not the
+    # program's steady rhythm (acyclic_churn's cost 2.1 % more than its second), and the
+    # second is what the two-span points of format 1 counted
+    settle = 0 if parse_setting(setting).mode == "disabled" else SETTLE_CYCLES
     with tempfile.TemporaryDirectory(prefix="gctune-count-") as tmp:
         workdir = Path(tmp)
         prepare(python, workload, setting, workdir=workdir, size=size, env=env)
-        short, long = (
-            run_counted_span(
-                python,
-                workload,
-                setting,
-                workdir=workdir,
-                fulls=n * fulls,
-                max_steps=n * max_steps,
-                size=size,
-                settle=settle,
-                settle_steps=max_steps,
-                env=env,
-                timeout=timeout,
-            )
-            for n in (1, 2)
+        span = run_counted_span(
+            python,
+            workload,
+            setting,
+            workdir=workdir,
+            fulls=fulls,
+            max_steps=max_steps,
+            size=size,
+            settle=settle,
+            settle_steps=SETTLE_CYCLES * max_steps,
+            env=env,
+            timeout=timeout,
         )
-    # counts start after settling (--zero-before), so only the measured steps are in them
-    if long.settle_steps != short.settle_steps:
-        raise RuntimeError(
-            f"{workload}@{setting}: the two counted spans settled in different numbers of "
-            f"steps ({short.settle_steps}, {long.settle_steps}): not one program's run"
-        )
-    steps = long.steps - short.steps
+    steps = span.steps
     if steps <= 0:
-        raise RuntimeError(
-            f"{workload}@{setting}: the long counted span ran no more steps than the short one"
-        )
-    whole = short.ended == long.ended == "full-collections"
+        raise RuntimeError(f"{workload}@{setting}: the counted span ran no steps")
 
-    def per_step(a: dict[str, int], b: dict[str, int], key: str) -> float:
-        return (b.get(key, 0) - a.get(key, 0)) / steps
+    def per_step(events: dict[str, int], key: str) -> float:
+        return events.get(key, 0) / steps
 
-    gc_per_step: Optional[float] = None
-    if short.gc_events and long.gc_events:
-        gc_per_step = per_step(short.gc_events, long.gc_events, "Ir")
     return CountPoint(
         workload=workload,
         setting=setting,
         steps=steps,
-        whole_cycles=whole,
-        instructions_per_step=per_step(short.events, long.events, "Ir"),
-        cycles_per_step=(estimated_cycles(long.events) - estimated_cycles(short.events)) / steps,
-        gc_instructions_per_step=gc_per_step,
+        whole_cycles=span.ended == "full-collections" and (span.settled or settle == 0),
+        instructions_per_step=per_step(span.events, "Ir"),
+        cycles_per_step=estimated_cycles(span.events) / steps,
+        gc_instructions_per_step=per_step(span.gc_events, "Ir") if span.gc_events else None,
         collections_per_step=(
-            (long.collections[0] - short.collections[0]) / steps,
-            (long.collections[1] - short.collections[1]) / steps,
-            (long.collections[2] - short.collections[2]) / steps,
+            span.collections[0] / steps,
+            span.collections[1] / steps,
+            span.collections[2] / steps,
         ),
-        short=short,
-        long=long,
-        bounded="max-steps" in (short.ended, long.ended),
+        span=span,
+        bounded=span.ended == "max-steps",
     )

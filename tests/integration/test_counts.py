@@ -75,7 +75,7 @@ def test_the_same_counted_span_counts_the_same_every_time(cycles: str, tmp_path:
     assert runs[0].steps == runs[1].steps
 
 
-def test_a_count_point_differences_two_spans(cycles: str) -> None:
+def test_a_count_point_counts_the_steps_between_its_marks(cycles: str) -> None:
     # the two points side by side, one valgrind process each (counts do not depend on load)
     with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
         default, disabled = pool.map(
@@ -85,6 +85,11 @@ def test_a_count_point_differences_two_spans(cycles: str) -> None:
             ("default", "disabled"),
         )
     assert default.steps > 0 and default.instructions_per_step > 0
+    # one span, counted from right after settling to its full collection or its bound
+    assert default.steps == default.span.steps
+    assert [c * default.steps for c in default.collections_per_step] == pytest.approx(
+        list(default.span.collections)
+    )
     assert default.cycles_per_step >= default.instructions_per_step
     assert default.collections_per_step[0] > 0
     assert disabled.collections_per_step == (0.0, 0.0, 0.0)
@@ -95,6 +100,17 @@ def test_a_count_point_differences_two_spans(cycles: str) -> None:
     assert disabled.gc_instructions_per_step == 0
     share = default.gc_share
     assert share is not None and 0 < share < 1
+
+
+def test_a_program_that_calls_sched_yield_itself_fails_rather_than_miscounts(
+    tmp_path: Path,
+) -> None:
+    # os.sched_yield() marks where the measured steps begin and end; a step that calls it
+    # too would cut the counts elsewhere (before: counts silently restarted mid-span)
+    path = tmp_path / "yielding.py"
+    path.write_text("import os\n\ndef make(size=1):\n    return os.sched_yield\n")
+    with pytest.raises(RuntimeError, match=r"calls sched_yield\(\) itself"):
+        measure_point(sys.executable, f"{path}:make", "default", fulls=1, max_steps=3)
 
 
 def test_a_counted_span_is_bounded_by_cpu_time_not_by_the_clock(

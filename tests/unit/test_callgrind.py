@@ -81,3 +81,16 @@ def test_estimated_cycles_weighs_hits_and_misses() -> None:
 
 def test_without_cache_events_cycles_are_instructions() -> None:
     assert estimated_cycles({"Ir": 1234}) == 1234.0
+
+
+def test_trailing_zero_events_left_out_of_the_summary_read_as_zero(tmp_path: Path) -> None:
+    # a part of the steps alone can have no last-level miss: callgrind then ends its
+    # summary at the last non-zero event, and estimated cycles must still use the misses
+    events = "Ir Dr Dw I1mr D1mr D1mw ILmr DLmr DLmw"
+    path = tmp_path / "callgrind.out.2"
+    path.write_text(f"events: {events}\nfn=(1) main\n1 1000 300 200 10 20 5 1\n"
+                    "summary: 1000 300 200 10 20 5 1\n")  # fmt: skip
+    events_read = read_profile(path, ()).events
+    assert events_read["DLmr"] == 0 and events_read["DLmw"] == 0
+    # L1 hits 1465, last-level hits 34, memory 1: not the bare instruction count
+    assert estimated_cycles(events_read) == 1465 + 5 * 34 + 35 * 1
