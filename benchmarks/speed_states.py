@@ -38,7 +38,7 @@ sys.path.insert(0, str(REPO))
 from gctune.analysis.comparison import Threshold  # noqa: E402
 from gctune.analysis.gate import gate, time_regression  # noqa: E402
 from gctune.analysis.intervals import Change  # noqa: E402
-from gctune.analysis.paired import ratio_change, run_mean  # noqa: E402
+from gctune.analysis.paired import paired_ratios, ratio_change, run_mean  # noqa: E402
 from gctune.store.results import Point, RunMetrics, load_sweep  # noqa: E402
 
 Sample = Callable[[RunMetrics], Optional[float]]
@@ -70,13 +70,7 @@ def fast_sample(threshold: float, min_chunks: int) -> Sample:
 
 
 def paired(base: Point, new: Point, sample: Sample) -> tuple[Optional[Change], list[float]]:
-    b = {r.round: r for r in base.runs if r.round is not None}
-    n = {r.round: r for r in new.runs if r.round is not None}
-    ratios = []
-    for k in sorted(set(b) & set(n)):
-        lo, hi = sample(b[k]), sample(n[k])
-        if lo and hi:
-            ratios.append(hi / lo)
+    ratios = paired_ratios(base, new, sample)
     return ratio_change(ratios), ratios
 
 
@@ -185,7 +179,7 @@ def main() -> int:
     n = len(args.tries)
     print(
         f"\n| {n} tries, gate 5% | time, 95% per setting | time, family-wise 95% | "
-        "fast, 95% per setting | fast, family-wise 95% |"
+        "fullspeed, 95% per setting | fullspeed, family-wise 95% |"
     )
     print("|---|---|---|---|---|")
     what = ("A/A (identical copy): failed", "+5% work: caught", "+10% work: caught")

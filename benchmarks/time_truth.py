@@ -51,7 +51,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from gctune.analysis.intervals import Change  # noqa: E402
-from gctune.analysis.paired import ratio_change, run_mean  # noqa: E402
+from gctune.analysis.paired import paired_ratios, ratio_change, run_mean  # noqa: E402
 from gctune.measure.reference import normalized_mean  # noqa: E402
 from gctune.store.results import Point, RunMetrics, load_sweep  # noqa: E402
 
@@ -164,14 +164,7 @@ def _reference_ratios(base: Point, new: Point) -> list[float]:
     """Per round: the new span's median reference time over the base span's (above 1:
     the reference ran slower beside the new span's work, which pulls ratios in loops
     down by as much)."""
-    b = {r.round: r for r in base.runs if r.round is not None}
-    n = {r.round: r for r in new.runs if r.round is not None}
-    out = []
-    for k in sorted(set(b) & set(n)):
-        lo, hi = _reference(b[k]), _reference(n[k])
-        if lo and hi:
-            out.append(hi / lo)
-    return out
+    return paired_ratios(base, new, _reference)
 
 
 def _cell(change: Optional[Change], ratios: list[float]) -> str:
