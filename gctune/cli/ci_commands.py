@@ -102,7 +102,8 @@ def gate(
     json_output: bool = typer.Option(False, "--json", help="Print JSON instead of lines."),
 ) -> None:
     """Compare two workloads (or interpreters) of one interleaved sweep within its rounds;
-    exit 1 on a regression beyond a gate, 3 when a side's point failed (not compared)."""
+    exit 1 on a regression beyond a gate, 3 when a side's point failed or a gated metric
+    could not be measured (not compared)."""
     from gctune.analysis.gate import gate as run_gate
 
     if count_commands.in_counts(directory):
