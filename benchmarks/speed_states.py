@@ -39,34 +39,21 @@ from gctune.analysis.comparison import Threshold  # noqa: E402
 from gctune.analysis.gate import gate, time_regression  # noqa: E402
 from gctune.analysis.intervals import Change  # noqa: E402
 from gctune.analysis.paired import paired_ratios, ratio_change, run_mean  # noqa: E402
+from gctune.analysis.speed_state import (  # noqa: E402
+    fast_chunks,
+    fast_floor,
+    fast_time,
+    references,
+)
 from gctune.store.results import Point, RunMetrics, load_sweep  # noqa: E402
 
 Sample = Callable[[RunMetrics], Optional[float]]
 NEW = ("copy", "p5", "p10")
 
 
-def _refs(run: RunMetrics) -> list[float]:
-    seconds = (run.reference or {}).get("seconds") or []
-    return [float(s) for s in seconds] if len(seconds) == len(run.values) + 1 else []
-
-
-def fast_floor(points: list[Point]) -> float:
-    """The sweep's fast floor: the 5th percentile of every reference time it took."""
-    refs = sorted(s for p in points for r in p.runs for s in _refs(r))
-    return refs[len(refs) // 20] if refs else math.nan
-
-
 def fast_sample(threshold: float, min_chunks: int) -> Sample:
-    """A run's mean time per step over its chunks run in the fast state, or None."""
-
-    def sample(run: RunMetrics) -> Optional[float]:
-        refs = _refs(run)
-        if not refs:
-            return None
-        kept = [v for i, v in enumerate(run.values) if max(refs[i], refs[i + 1]) <= threshold]
-        return statistics.fmean(kept) if len(kept) >= min_chunks else None
-
-    return sample
+    """gctune's fast-state time, at a threshold in seconds rather than over a floor."""
+    return fast_time(threshold, 1.0, min_chunks)
 
 
 def paired(base: Point, new: Point, sample: Sample) -> tuple[Optional[Change], list[float]]:
@@ -90,11 +77,11 @@ def replay(
     """Print one sweep's pairs (new, base); per new file: (failed in seconds, failed in
     fast chunks)."""
     _, points = load_sweep(sweep)
-    floor = fast_floor(points)
+    floor = fast_floor(points) or math.nan
     fast = fast_sample(factor * floor, min_chunks)
-    chunks = [(i, r) for p in points for r in p.runs for i in range(len(_refs(r)) - 1)]
-    kept = sum(1 for i, r in chunks if max(_refs(r)[i], _refs(r)[i + 1]) <= factor * floor)
-    print(f"{sweep}: fast floor {floor * 1e3:.3f} ms, fast chunks {kept} of {len(chunks)}")
+    kept = sum(len(fast_chunks(r, factor * floor)) for p in points for r in p.runs)
+    chunks = sum(len(r.values) for p in points for r in p.runs if references(r))
+    print(f"{sweep}: fast floor {floor * 1e3:.3f} ms, fast chunks {kept} of {chunks}")
     by = {(p.workload, p.setting): p for p in points if p.ok}
     failed = {}
     for new, old in pairs:
@@ -130,7 +117,7 @@ def _pooled(
     for try_dir in tries:
         sweep = try_dir / "sweep" if (try_dir / "sweep").is_dir() else try_dir
         _, points = load_sweep(sweep)
-        fast = fast_sample(factor * fast_floor(points), min_chunks)
+        fast = fast_sample(factor * (fast_floor(points) or math.nan), min_chunks)
         by = {(p.workload, p.setting): p for p in points if p.ok}
         wanted = [(new, old, s) for new, old in pairs for (w, s) in by if w == old]
         wanted += [(w, w, s) for (w, s) in by if s != "default"]

@@ -157,20 +157,16 @@ def _time_row(
 ) -> list[GateRow]:
     """The round-paired row of ``metric``; for ``fullspeed``, with the rounds it could use, or
     a row saying it could not be compared (a failure of the measurement when gated)."""
-    if metric == FULLSPEED:  # paired only: no unpaired fallback for chunks selected by round
-        change = ratio_change(paired_ratios(b, n, sample), confidence)
-    else:
-        change = paired_change(b, n, sample, confidence)
     both = {r.round for r in n.runs} & {r.round for r in b.runs}
     used = len(both)
     note = ""
-    if metric == FULLSPEED:
-        used = sum(
-            1
-            for r in both
-            if all(sample(x) is not None for p in (b, n) for x in p.runs if x.round == r)
-        )
+    if metric == FULLSPEED:  # paired only: no unpaired fallback for chunks selected by round
+        ratios = paired_ratios(b, n, sample)
+        change = ratio_change(ratios, confidence)
+        used = len(ratios)
         note = f"{used} of {len(both)} rounds with {MIN_FAST_CHUNKS}+ fast-state chunks each side"
+    else:
+        change = paired_change(b, n, sample, confidence)
     if change is None:
         if metric == FULLSPEED and limit is not None:
             return [_not_measured(setting, metric, note)]

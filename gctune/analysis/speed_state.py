@@ -26,7 +26,14 @@ from typing import Optional
 from gctune.analysis.paired import RunSample
 from gctune.store.results import Point, RunMetrics
 
-__all__ = ["FAST_FACTOR", "MIN_FAST_CHUNKS", "fast_floor", "fast_time", "references"]
+__all__ = [
+    "FAST_FACTOR",
+    "MIN_FAST_CHUNKS",
+    "fast_chunks",
+    "fast_floor",
+    "fast_time",
+    "references",
+]
 
 FAST_FACTOR = 1.25
 """A reference within this factor of the floor reads the fast state (the two states are
@@ -54,16 +61,22 @@ def fast_floor(points: Iterable[Point]) -> Optional[float]:
     return refs[int(len(refs) * FLOOR_SHARE)]
 
 
-def fast_time(floor: float) -> RunSample:
-    """A run's mean time per step over its chunks in the fast state (None with fewer than
-    :data:`MIN_FAST_CHUNKS`)."""
-    threshold = FAST_FACTOR * floor
+def fast_chunks(run: RunMetrics, threshold: float) -> list[float]:
+    """The run's chunk values whose references on both sides read at most ``threshold``."""
+    refs = references(run)
+    if not refs or not math.isfinite(threshold):
+        return []
+    return [v for i, v in enumerate(run.values) if max(refs[i], refs[i + 1]) <= threshold]
+
+
+def fast_time(
+    floor: float, factor: float = FAST_FACTOR, min_chunks: int = MIN_FAST_CHUNKS
+) -> RunSample:
+    """A run's mean time per step over its chunks in the fast state (within ``factor`` of
+    ``floor``); None with fewer than ``min_chunks`` of them."""
 
     def sample(run: RunMetrics) -> Optional[float]:
-        refs = references(run)
-        if not refs or not math.isfinite(threshold):
-            return None
-        kept = [v for i, v in enumerate(run.values) if max(refs[i], refs[i + 1]) <= threshold]
-        return statistics.fmean(kept) if len(kept) >= MIN_FAST_CHUNKS else None
+        kept = fast_chunks(run, factor * floor)
+        return statistics.fmean(kept) if len(kept) >= min_chunks else None
 
     return sample
