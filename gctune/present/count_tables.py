@@ -28,12 +28,12 @@ __all__ = [
 
 TIER = "counts tier (instructions under valgrind, PYTHONHASHSEED=0; exact per install; not time)"
 COUNT_CAPTION = (
-    "counts tier: per step at steady state, the long counted span minus the short one "
-    "(callgrind; exact run to run on one install; a model of time, not time). "
+    "counts tier: per step at steady state, the counted steps of one span past two full "
+    "collections (callgrind; exact run to run on one install; a model of time, not time). "
     "instr: instructions; est. cycles: L1 hits + 5 x LL hits + 35 x memory accesses; "
     "vs def: / default's (exact: no interval); GC instr: the collector's share of "
-    "instructions (n/a: no collector symbols in this build); whole cycles: both spans "
-    "ended on a full collection, else bounded (the steps measured and why)"
+    "instructions (n/a: no collector symbols in this build); whole cycles: the counted "
+    "steps ended on a full collection, else bounded (the steps measured and why)"
 )
 
 COUNT_COLUMNS = (
