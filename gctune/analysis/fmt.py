@@ -53,3 +53,9 @@ def fmt_pct(x: Optional[float], *, signed: bool = False) -> str:
     if x is None or _missing(x):
         return "-"
     return f"{x * 100:+.1f}%" if signed else f"{x * 100:.1f}%"
+
+
+def every_chunk_mark(basis: Optional[str]) -> str:
+    """``°`` after a time ratio taken over every chunk, where the table's other ratios are
+    over the chunks run at full speed (:mod:`gctune.analysis.time_basis`); else nothing."""
+    return "°" if basis is not None and basis.startswith("every chunk") else ""

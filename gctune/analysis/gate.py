@@ -7,15 +7,17 @@ workloads), or ``gctune sweep W --python OLD --python NEW`` (two interpreters or
 virtualenvs), then ``gctune gate DIR BASE NEW --fail-on time:5%``, where BASE and NEW are
 workload ids of that sweep. Each setting both measured is compared:
 
-* ``time`` and ``cpu``: round-paired ratio in seconds (geometric mean of per-round
-  ratios, t-interval over rounds; see :mod:`gctune.analysis.paired` for why not in
-  speed-reference loops); a regression (:func:`time_regression`) when new is
-  significantly slower (the interval lies above 1) and the interval does not show the
-  slowdown within the threshold (its upper end lies above 1 + threshold);
-* ``fullspeed``: the same ratio over the chunks run while the machine was in its fast state
-  (:mod:`gctune.analysis.speed_state`: chunks selected by the speed reference, not
-  divided by it), the same rule; a row that has too few such rounds says so, and when
-  ``fullspeed`` is gated that is a measurement that failed, not a pass;
+* ``time``: round-paired ratio in seconds (geometric mean of per-round ratios, t-interval
+  over rounds) over the chunks run at the machine's full speed where enough rounds have
+  them, else over every chunk (:mod:`gctune.analysis.time_basis`; the row says which); a
+  regression (:func:`time_regression`) when new is significantly slower (the interval
+  lies above 1) and the interval does not show the slowdown within the threshold (its
+  upper end lies above 1 + threshold);
+* ``cpu``: the same over every chunk's process CPU time, the same rule;
+* ``fullspeed``: ``time`` over full-speed chunks only, never every chunk (chunks selected
+  by the speed reference, not divided by it: :mod:`gctune.analysis.speed_state`); a row
+  that has too few such rounds says so, and when ``fullspeed`` is gated that is a
+  measurement that failed, not a pass;
 * ``collections``: collections per step, each generation, mean over rounds; a regression
   when new's lower bound exceeds base's upper bound × (1 + threshold), the bounds set by
   where a span can start and end in the collector's rhythm and by the spans' own spread
@@ -45,9 +47,9 @@ from gctune.analysis.paired import (
     paired_change,
     paired_ratios,
     ratio_change,
-    run_time,
 )
 from gctune.analysis.speed_state import MIN_FAST_CHUNKS, fast_floor, fast_time
+from gctune.analysis.time_basis import time_change
 from gctune.store.results import Point, RunMetrics, load_sweep
 
 __all__ = ["GATE_METRICS", "GateRow", "family_confidence", "gate", "time_regression"]
@@ -167,6 +169,17 @@ def _time_row(
         note = f"{used} of {len(both)} rounds with {MIN_FAST_CHUNKS}+ fast-state chunks each side"
     else:
         change = paired_change(b, n, sample, confidence)
+    return _row(setting, metric, change, used, limit, note)
+
+
+def _row(
+    setting: str,
+    metric: str,
+    change: Optional[Change],
+    used: int,
+    limit: Optional[float],
+    note: str,
+) -> list[GateRow]:
     if change is None:
         if metric == FULLSPEED and limit is not None:
             return [_not_measured(setting, metric, note)]
@@ -208,7 +221,7 @@ def gate(
     base = {p.setting: p for p in points if p.workload == base_id}
     new = {p.setting: p for p in points if p.workload == new_id}
     floor = fast_floor(p for p in points if p.ok and p.workload in (base_id, new_id))
-    samples: list[tuple[str, RunSample]] = [("time", run_time), ("cpu", _cpu)]
+    samples: list[tuple[str, RunSample]] = [("cpu", _cpu)]
     if floor is not None:
         samples.append((FULLSPEED, fast_time(floor)))
     rows: list[GateRow] = []
@@ -219,6 +232,15 @@ def gate(
         if not b.ok or not n.ok:
             rows.append(_failed_row(setting, b, n))
             continue
+        timed = time_change(b, n, confidence, floor)
+        rows += _row(
+            setting,
+            "time",
+            timed,
+            timed.rounds if timed else 0,
+            limits.get("time"),
+            timed.basis_text() if timed else "",
+        )
         for metric, sample in samples:
             rows += _time_row(setting, metric, b, n, sample, limits.get(metric), confidence)
         if floor is None and FULLSPEED in limits:

@@ -14,8 +14,8 @@ noise out only while the machine switched speed, and then the reference also ran
 faster or slower beside one side's work than the other's — a bias of that size; it took
 nothing out when other processes took the CPU, and it multiplied the noise of
 sleep-bound steps (two identical settings came out a "significant" 1.26x apart). So it
-is kept only as a witness of the machine's speed (:func:`speed_range`,
-:func:`run_loops`).
+is kept only as a witness of the machine's speed (:func:`run_loops`) and to *select* the
+chunks run at the machine's full speed (:mod:`gctune.analysis.time_basis`).
 
 Points without rounds (format 1 files, ``--command`` points) fall back to the unpaired
 bootstrap of :func:`gctune.analysis.intervals.compare_samples`.
@@ -26,7 +26,6 @@ from __future__ import annotations
 import math
 import statistics
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Callable, Optional
 
 from gctune.analysis.intervals import Change, compare_samples, t95, t_interval
@@ -34,28 +33,18 @@ from gctune.measure.reference import normalized_mean
 from gctune.store.results import Point, RunMetrics
 
 __all__ = [
-    "RoundSpread",
     "by_round",
     "half_width",
     "paired_change",
     "paired_logs",
     "paired_ratios",
     "ratio_change",
-    "round_spread",
-    "TIME_BASIS",
     "run_loops",
     "run_mean",
     "run_time",
-    "speed_range",
 ]
 
 RunSample = Callable[[RunMetrics], Optional[float]]
-
-TIME_BASIS = (
-    "time ratios round-paired in seconds (the speed reference is only a witness of the "
-    "machine's speed: docs/time-reference.md)"
-)
-"""What time ratios are taken in, for every table's legend."""
 
 
 def run_mean(run: RunMetrics) -> Optional[float]:
@@ -140,82 +129,3 @@ def paired_change(
     if not b or not n or sum(b) <= 0:
         return None
     return compare_samples(b, n)
-
-
-@dataclass(frozen=True)
-class RoundSpread:
-    """How much a workload's time ratios to default moved from round to round.
-
-    ``spread``: the median, over its settings, of the standard deviation of the
-    per-round log ratios (0.05: about 5% a round); ``rounds``: the median number of
-    rounds paired; ``half_width``: the 95% interval's relative half-width that spread and
-    those rounds give a ratio; ``rounds_needed``: the rounds that would narrow it to
-    ``target``; ``speed_range``: the slowest span's speed reference over the fastest's
-    (1.7: the machine ran some spans 1.7x slower than others), None without references.
-    """
-
-    spread: float
-    rounds: int
-    half_width: float
-    rounds_needed: int
-    target: float
-    speed_range: Optional[float] = None
-
-    def line(self) -> str:
-        """One line for a summary or a report."""
-        text = (
-            f"round to round, time ratios to default moved {self.spread:.0%} (median over "
-            f"settings): {self.rounds} rounds give an interval of about ±{self.half_width:.0%}"
-            f"; ±{self.target:.0%} would take about {self.rounds_needed} rounds (--rounds)"
-        )
-        if self.speed_range is not None and self.speed_range >= 1.1:
-            text += (
-                f"; the machine itself ran some spans {self.speed_range:.1f}x slower than "
-                "others (speed reference): pairing in rounds cancels what a round's spans "
-                "share, the interval holds the rest"
-            )
-        return text
-
-
-def speed_range(points: Sequence[Point]) -> Optional[float]:
-    """The slowest over the fastest span's median speed-reference time (one interpreter's
-    spans only); None without two spans that timed the same reference."""
-    by_python: dict[str, list[float]] = {}
-    for run in (r for p in points for r in p.runs):
-        if not run.reference:
-            continue
-        seconds = run.reference.get("seconds") or []
-        if seconds and min(seconds) > 0:
-            key = str(run.reference.get("python"))
-            by_python.setdefault(key, []).append(statistics.median(seconds))
-    ranges = [max(v) / min(v) for v in by_python.values() if len(v) >= 2]
-    return max(ranges) if ranges else None
-
-
-def round_spread(points: Sequence[Point], *, target: float = 0.03) -> Optional[RoundSpread]:
-    """The round-to-round spread of one workload's paired time ratios; None without a
-    finished default or without a setting paired in two rounds."""
-    default = next((p for p in points if p.setting == "default" and p.ok), None)
-    if default is None:
-        return None
-    spreads: list[float] = []
-    counts: list[int] = []
-    for point in points:
-        if point is default or not point.ok:
-            continue
-        logs = paired_logs(default, point)
-        if len(logs) >= 2:
-            spreads.append(statistics.stdev(logs))
-            counts.append(len(logs))
-    if not spreads:
-        return None
-    spread = statistics.median(spreads)
-    rounds = int(statistics.median(counts))
-
-    def half(n: int) -> float:
-        return math.exp(half_width(spread, n)) - 1
-
-    needed = rounds
-    while half(needed) > target and needed < 10_000:
-        needed += 1
-    return RoundSpread(spread, rounds, half(rounds), needed, target, speed_range(points))

@@ -44,6 +44,7 @@ from gctune.analysis.paired import RunSample, paired_change, run_time
 from gctune.analysis.recycle import MIN_INTERVAL_STEPS, Recycle, recycle_plan
 from gctune.analysis.situation import Situation, situation
 from gctune.analysis.stats import PointStats
+from gctune.analysis.time_basis import time_change
 from gctune.errors import UserError
 from gctune.measure.histogram import Histogram
 from gctune.measure.settings import change_size
@@ -234,6 +235,12 @@ def recommend(
         raise RecommendError(f"workload {workload!r} has no finished default point to compare")
     requests = default.request_p99_ns is not None
     metric, sample = _objective(objective, requests, per)
+
+    def compare(b: Point, n: Point) -> Optional[Change]:
+        # time: over the chunks run at full speed where enough rounds have them
+        # (gctune.analysis.time_basis); latency and the balanced score: every run's own
+        return time_change(b, n) if sample is run_time else paired_change(b, n, sample)
+
     floor = next((s for s in stats if s.setting == "disabled"), None)
     budget = max_memory_ratio * default.peak_rss_bytes
     base = by_setting["default"]
@@ -262,7 +269,7 @@ def recommend(
             excluded.append(Excluded(s.setting, why))
             continue
         plan: Optional[Recycle] = None
-        compared = paired_change(base, by_setting[s.setting], sample)
+        compared = compare(base, by_setting[s.setting])
         if s.growth is not None and s.growth.status == "growing":
             plan = recycle_plan(s, base, by_setting[s.setting], budget)
             if plan is None:
@@ -319,7 +326,7 @@ def recommend(
     for s, c, p in sorted(qualified[1:], key=lambda sc: change_size(sc[0].setting, default_t)):
         if change_size(s.setting, default_t) >= change_size(leader.setting, default_t):
             break
-        versus = paired_change(by_setting[leader.setting], by_setting[s.setting], sample)
+        versus = compare(by_setting[leader.setting], by_setting[s.setting])
         if versus is not None and versus.low <= 1.0 + min_gain:
             notes.append(
                 f"{leader.setting} was fastest, but {s.setting} changes less and is not "

@@ -150,6 +150,9 @@ class PointStats:
     """Fewest measured steps in one span (None: runs without a span)."""
     span_budget_s: Optional[float] = None
     """The largest time budget of its spans, seconds."""
+    time_basis: Optional[str] = None
+    """The chunks ``time_ratio`` was taken over: ``full speed, 18 of 20 rounds`` or
+    ``every chunk`` (:mod:`gctune.analysis.time_basis`); None without a ratio."""
 
     @property
     def latency_p99_ns(self) -> float:
@@ -348,6 +351,7 @@ def point_stats(
         observed_period=steadiness.observed,
         growth=point_growth(point, t_point),
         race=race_stop(point.race),
+        time_basis=_basis_text(time_change),
         paired=_has_rounds(point) and default is not None and _has_rounds(default),
         gc_interference=own.line if own else None,
         gc_changed=own.changed if own else False,
@@ -477,13 +481,19 @@ def _has_rounds(point: Point) -> bool:
     return bool(point.runs) and all(r.round is not None for r in point.runs)
 
 
+def _basis_text(change: Optional[Change]) -> Optional[str]:
+    from gctune.analysis.time_basis import basis_text
+
+    return basis_text(change)
+
+
 def _time_change(base: Point, new: Point) -> Change:
     """Time per step of ``new`` relative to ``base``: round-paired when both were
     measured in rounds, else the bootstrap over worker processes."""
-    from gctune.analysis.paired import paired_change
+    from gctune.analysis.time_basis import time_change
 
     if _has_rounds(base) and _has_rounds(new):
-        change = paired_change(base, new)
+        change = time_change(base, new)
         if change is not None:
             return change
     return compare_samples(run_means(base), run_means(new))

@@ -14,7 +14,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Optional
 
-from gctune.analysis.paired import paired_change
 from gctune.analysis.stats import workload_stats
 from gctune.analysis.tiers import (
     DEFAULT_MIN_GAIN,
@@ -23,6 +22,7 @@ from gctune.analysis.tiers import (
     confirmation_candidates,
     decide,
 )
+from gctune.analysis.time_basis import time_change
 from gctune.analysis.tune_search import Trial
 from gctune.store.results import Point
 
@@ -80,7 +80,7 @@ def tune_decision(
             note = f"peak RSS {s.rss_ratio:.2f}x default's in time" + (
                 ", growing" if growing else ""
             )
-        change = paired_change(base, point) if base is not None and point.ok else None
+        change = time_change(base, point) if base is not None and point.ok else None
         evidence.append(
             TierEvidence(
                 e.setting, e.cycles, e.instructions, change, memory_ok, note, e.whole_cycles

@@ -23,9 +23,9 @@ from typing import Any, Optional
 
 from gctune.analysis.fmt import fmt_bytes, fmt_interval, fmt_ratio, fmt_size
 from gctune.analysis.intervals import Change
-from gctune.analysis.paired import paired_change, run_time
 from gctune.analysis.recycle import recycled_change, restart_seconds
 from gctune.analysis.stats import PointStats, workload_stats
+from gctune.analysis.time_basis import time_change
 from gctune.store.results import Point
 
 __all__ = ["VERIFY_ROUNDS", "VERIFY_SPAN_S", "Verdict", "verdict"]
@@ -119,7 +119,7 @@ def verdict(
                 change,
             )
     else:
-        change = paired_change(default, point, run_time)
+        change = time_change(default, point)
         g = s.growth
         if g is not None and g.status == "growing":
             rate = f"{fmt_size(g.bytes_per_step)} per step" if g.bytes_per_step else "growing"

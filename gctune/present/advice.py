@@ -126,8 +126,8 @@ def describe(
     if not rec.is_default:
         lines.append(
             f"  time per {per} (mean): {fmt_ns(s.mean_s * 1e9)} vs {fmt_ns(d.mean_s * 1e9)} "
-            f"(round-paired in seconds: {fmt_ratio(s.time_ratio)}, "
-            f"{fmt_interval(s.time_ratio_low, s.time_ratio_high)})"
+            f"(round-paired in seconds, {s.time_basis or 'every chunk'}: "
+            f"{fmt_ratio(s.time_ratio)}, {fmt_interval(s.time_ratio_low, s.time_ratio_high)})"
         )
         if s.gap_recovered is not None:
             lines.append(f"  share of the default→disabled time gap recovered: {_gap_line(rec)}")
@@ -315,7 +315,12 @@ def _memory_words(s: PointStats) -> str:
 def _ratio_json(s: PointStats) -> Optional[dict[str, Any]]:
     if s.time_ratio is None:
         return None
-    return {"ratio": s.time_ratio, "low": s.time_ratio_low, "high": s.time_ratio_high}
+    return {
+        "ratio": s.time_ratio,
+        "low": s.time_ratio_low,
+        "high": s.time_ratio_high,
+        "basis": s.time_basis,
+    }
 
 
 def recommendation_json(rec: Recommendation, *, at_startup: bool = False) -> dict[str, Any]:

@@ -22,7 +22,6 @@ from gctune.analysis.evidence import (
 )
 from gctune.analysis.fmt import fmt_ratio
 from gctune.analysis.frame import SweepData, load
-from gctune.analysis.paired import round_spread
 from gctune.analysis.recommend import (
     DEFAULT_MAX_MEMORY_RATIO,
     Recommendation,
@@ -31,6 +30,7 @@ from gctune.analysis.recommend import (
     recommend,
 )
 from gctune.analysis.stats import pareto_front
+from gctune.analysis.time_basis import round_spread
 from gctune.errors import UserError
 from gctune.present.advice import describe, headline, program_of, snippet
 from gctune.present.next_steps import workload_args
@@ -269,8 +269,9 @@ def _summary(data: SweepData, recs: dict[str, Recommendation]) -> list[Block]:
             ),
             tuple(rows),
             align="llrrrw",
-            caption=f"time: mean per {data.unit}; time vs default: round-paired in seconds. "
-            + GAP_CAPTION,
+            caption=f"time: mean per {data.unit}; time vs default: round-paired in seconds over "
+            "the chunks run at the machine's full speed (° over every chunk: too few rounds "
+            "ran at full speed). " + GAP_CAPTION,
         ),
     ]
 

@@ -5,7 +5,14 @@ from __future__ import annotations
 
 from typing import Optional
 
-from gctune.analysis.fmt import fmt_bytes, fmt_interval, fmt_ns, fmt_pct, fmt_ratio
+from gctune.analysis.fmt import (
+    every_chunk_mark,
+    fmt_bytes,
+    fmt_interval,
+    fmt_ns,
+    fmt_pct,
+    fmt_ratio,
+)
 from gctune.analysis.recommend import (
     gap_text,
 )
@@ -23,7 +30,8 @@ def ratio_cell(s: PointStats, *, bound: bool = True) -> str:
     ns = " n.s." if s.setting != "default" and not s.time_significant else ""
     lower = " (lower bound)" if bound and s.steady == "not steady" else ""
     interval = fmt_interval(s.time_ratio_low, s.time_ratio_high)
-    return f"{fmt_ratio(s.time_ratio)} {interval}{ns}{lower}"
+    every = every_chunk_mark(s.time_basis) if s.setting != "default" else ""
+    return f"{fmt_ratio(s.time_ratio)}{every} {interval}{ns}{lower}"
 
 
 GAP_CAPTION = (

@@ -22,9 +22,9 @@ from rich.progress import (
 from rich.table import Table
 
 from gctune.analysis.evidence import workload_warnings
-from gctune.analysis.fmt import fmt_bytes, fmt_interval, fmt_ns, fmt_ratio
-from gctune.analysis.paired import round_spread
+from gctune.analysis.fmt import every_chunk_mark, fmt_bytes, fmt_interval, fmt_ns, fmt_ratio
 from gctune.analysis.stats import PointStats, workload_stats
+from gctune.analysis.time_basis import round_spread
 from gctune.present.fit import Column, fit_tables, output_width, wrap
 from gctune.present.next_steps import program
 from gctune.store.race import IDENTICAL, OUT
@@ -91,8 +91,10 @@ def progress_bar(label: str) -> Iterator[Callable[[SpanEvent], None]]:
 
 SUMMARY_CAPTION = (
     "time: mean per step over whole spans; vs def: time / default's, round-paired in "
-    "seconds (the geometric mean of the per-round ratios: it differs from the two time "
-    "cells' quotient only by how rounds weigh), 95% interval (n.s.: includes 1); GC %: "
+    "seconds over the chunks run at the machine's full speed (the speed reference selects "
+    "them; ° over every chunk, where too few rounds ran at full speed), the geometric mean "
+    "of the per-round ratios: it can differ from the two time cells' quotient; 95% "
+    "interval (n.s.: includes 1); GC %: "
     "pause total / wall time; p99, max: pause; state: "
     "steady = every span held ≥ 2 full collections (rare full: fewer, but their cost is "
     "under 1%; NOT steady: time is a lower bound); "
@@ -137,9 +139,10 @@ def _vs_default(s: PointStats) -> str:
         return fmt_ratio(s.time_ratio)
     if s.time_ratio_low is None or s.time_ratio_high is None:
         return fmt_ratio(s.time_ratio)
+    every = every_chunk_mark(s.time_basis)
     if not s.time_significant:
-        return f"{fmt_ratio(s.time_ratio)} n.s."
-    return f"{fmt_ratio(s.time_ratio)} {fmt_interval(s.time_ratio_low, s.time_ratio_high)}"
+        return f"{fmt_ratio(s.time_ratio)}{every} n.s."
+    return f"{fmt_ratio(s.time_ratio)}{every} {fmt_interval(s.time_ratio_low, s.time_ratio_high)}"
 
 
 def _state(s: PointStats) -> str:

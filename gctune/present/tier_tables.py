@@ -15,10 +15,10 @@ from rich.table import Table
 
 from gctune.analysis.fmt import fmt_bytes, fmt_ratio, fmt_size
 from gctune.analysis.frame import SweepData
-from gctune.analysis.paired import paired_change, run_time
 from gctune.analysis.recommend import DEFAULT_MAX_MEMORY_RATIO, DEFAULT_MIN_GAIN
 from gctune.analysis.stats import PointStats
 from gctune.analysis.tiers import TierDecision, TierEvidence, decide
+from gctune.analysis.time_basis import time_change
 
 __all__ = [
     "TIERS_CAPTION",
@@ -85,7 +85,7 @@ def tier_evidence(
         change, memory_ok, note = None, None, ""
         if s is not None and default is not None and default.ok:
             if s.ok:
-                change = paired_change(points["default"], points[setting], run_time)
+                change = time_change(points["default"], points[setting])
                 memory_ok, note = _memory(s, default, max_memory_ratio)
             else:
                 note = f"failed in time: {s.reason}"

@@ -39,9 +39,10 @@ from typing import Optional
 
 from gctune.analysis.fmt import fmt_interval, fmt_ratio
 from gctune.analysis.intervals import Change
-from gctune.analysis.paired import half_width, paired_logs
+from gctune.analysis.paired import half_width
 from gctune.analysis.recommend import Recommendation, RecommendError, recommend
 from gctune.analysis.stats import workload_stats
+from gctune.analysis.time_basis import time_logs
 from gctune.store.race import DECIDED, Stop
 from gctune.store.results import Point
 
@@ -92,7 +93,7 @@ def undecided(
     reachable = True
     if rounds_left is not None:
         by = {p.setting: p for p in points}
-        logs = paired_logs(by["default"], by[other.setting])
+        logs = time_logs(by["default"], by[other.setting])
         if len(logs) >= 2:
             half = half_width(statistics.stdev(logs), len(logs) + rounds_left)
             reachable = statistics.fmean(logs) + half < math.log(1.0 - min_gain)

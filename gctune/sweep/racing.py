@@ -23,9 +23,9 @@ from typing import Optional
 from gctune.analysis.fmt import fmt_interval, fmt_ratio
 from gctune.analysis.growth import point_growth
 from gctune.analysis.intervals import Change
-from gctune.analysis.paired import paired_change, run_time
 from gctune.analysis.recommend import DEFAULT_MIN_GAIN
 from gctune.analysis.stats import pareto_front, workload_stats
+from gctune.analysis.time_basis import time_change
 from gctune.measure.settings import change_size
 from gctune.store.race import IDENTICAL, IDENTICAL_WORK, OUT, OVER, Stop
 from gctune.store.results import Point
@@ -73,7 +73,7 @@ def race_decisions(
     for setting, point in points.items():
         if setting == "default" or not point.ok:
             continue
-        change = paired_change(default, point, run_time)
+        change = time_change(default, point)
         if change is not None:
             ratios[setting] = change
     same, kept = identical_work_stops(points, ratios, round_number)
@@ -91,7 +91,7 @@ def race_decisions(
     for setting in ratios:
         if setting == leader or setting in same:
             continue
-        versus = paired_change(points[leader], points[setting], run_time)
+        versus = time_change(points[leader], points[setting])
         if versus is None or versus.low <= 1.0 + min_gain:
             separated = False
         elif setting != "default" and setting not in front:

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from gctune.analysis.fmt import fmt_interval, fmt_ns, fmt_ratio
+from gctune.analysis.fmt import every_chunk_mark, fmt_interval, fmt_ns, fmt_ratio
 from gctune.analysis.stats import PointStats, workload_stats
 from gctune.analysis.verify import verdict
 from gctune.store.results import load_sweep
@@ -111,7 +111,7 @@ def summary_cells(s: PointStats) -> list[str]:
     if s.setting != "default" and s.time_ratio_low is not None:
         low, high = s.time_ratio_low, s.time_ratio_high
         sure = "n.s." if not s.time_significant else fmt_interval(low, high)
-        ratio = f"{ratio} {sure}"
+        ratio = f"{ratio}{every_chunk_mark(s.time_basis)} {sure}"
     cells = [fmt_ns(s.mean_s * 1e9), ratio, f"{s.gc_share * 100:.1f}", fmt_ratio(s.rss_ratio)]
     if s.collections:
         cells += [fmt_ns(s.pause_p99_ns), fmt_ns(s.pause_max_ns)]

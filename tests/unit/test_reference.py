@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from gctune.analysis.paired import paired_change, round_spread, run_loops, run_mean, run_time
+from gctune.analysis.paired import paired_change, run_loops, run_mean, run_time
+from gctune.analysis.time_basis import round_spread
 from gctune.measure.reference import normalized_mean, reference_seconds
 from gctune.store.results import Point, load_sweep
 from tests.unit.synthetic import Synth, write_sweep

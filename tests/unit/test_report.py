@@ -98,7 +98,7 @@ def test_tables_carry_the_numbers(report: tuple[Path, str, str]) -> None:
     row = next(line for line in md.splitlines() if line.startswith("| t20000-10-10 | 800 us"))
     cells = [c.strip() for c in row.strip("|").split("|")]
     # setting, time, vs default, overhead vs floor, gap closed, GC %, GCs
-    assert cells[2].startswith("0.80x \\[0.7")
+    assert cells[2].startswith("0.80x° \\[0.7")
     assert cells[3] == "+60.0%"  # (0.8 - 0.5) / 0.5
     assert cells[4] == "40.0%"  # (1.0 - 0.8) / (1.0 - 0.5)
     assert cells[6] == "12"  # 2 pauses x 6 processes
@@ -153,7 +153,7 @@ def test_html_tables_keep_intervals_and_ids_on_one_line(report: tuple[Path, str,
     assert re.search(r"th, td \{[^}]*white-space: nowrap", css)
     assert re.search(r"td\.w, th\.w \{[^}]*white-space: normal", css)
     # the cells of ids and intervals are not prose cells, which alone may wrap
-    for text in ("t20000-50-100", "0.80x [0.7", "t50000-20-20+freeze"):
+    for text in ("t20000-50-100", "0.80x° [0.7", "t50000-20-20+freeze"):
         cells = re.findall(r"<td( class=\"\w\")?[^>]*>([^<]*)</td>", html_doc)
         found = [cls for cls, cell in cells if cell.startswith(text)]
         assert found and ' class="w"' not in found, text

@@ -10,8 +10,8 @@ import pytest
 from gctune.analysis.comparison import parse_threshold
 from gctune.analysis.gate import gate
 from gctune.analysis.growth import point_growth, run_growth
-from gctune.analysis.paired import round_spread
 from gctune.analysis.steady import FULL_TARGET
+from gctune.analysis.time_basis import round_spread
 from gctune.store.race import IDENTICAL, OUT, OVER, Stop
 from gctune.store.results import RunMetrics, load_sweep
 from gctune.sweep.horizon import plan_span, predicted_full_period

@@ -49,8 +49,8 @@ def test_summary_shows_intervals_states_and_the_workloads_doubts(tmp_path: Path)
     with console.capture() as captured:
         summary_tables(points)
     text = captured.get()
-    assert "0.80x [0.80, 0.80]" in text  # a significant ratio with its interval
-    assert "0.97x n.s." in text  # an interval that includes 1
+    assert "0.80x° [0.80, 0.80]" in text  # significant; ° every chunk (no reference)
+    assert "0.97x° n.s." in text  # an interval that includes 1
     assert "NOT steady" in text and "off" in text
     assert "grows 318 MiB/s" in text  # the rate per second, at the measured speed
     after = text[text.index("  ! ") :]  # the doubts, under the table and its caption
