@@ -16,8 +16,10 @@ For gate tries (``benchmarks/gate_tries.py`` directories: files ``base``, ``copy
 ``p5``, ``p10``, settings of the example workflow) it prints each pair's ratio both ways
 and the ``time:5%`` verdict of :func:`gctune.analysis.gate.time_regression` on each (95%
 intervals per setting), then what ``gctune gate`` says (``time`` and ``fullspeed``, its
-intervals family-wise over the settings), and a table of tries failed (A/A) and caught
-(+5 %, +10 %). Reads JSON only: seconds.
+intervals family-wise over the settings: ``time`` over full-speed chunks where enough
+rounds have them, :mod:`gctune.analysis.time_basis`), a table of tries failed (A/A) and
+caught (+5 %, +10 %), and how many identical-copy comparisons came out significant at
+95 % (what a sweep table or ``verify`` would call a difference). Reads JSON only: seconds.
 
     .venv/bin/python benchmarks/speed_states.py /work/tries/gate*
 """
@@ -45,6 +47,7 @@ from gctune.analysis.speed_state import (  # noqa: E402
     fast_time,
     references,
 )
+from gctune.analysis.time_basis import time_change  # noqa: E402
 from gctune.store.results import Point, RunMetrics, load_sweep  # noqa: E402
 
 Sample = Callable[[RunMetrics], Optional[float]]
@@ -149,10 +152,13 @@ def main() -> int:
     args = parser.parse_args()
     pairs = [tuple(p.split("/", 1)) for p in args.pair or [f"{n}/base" for n in NEW]]
     tally = {new: [0, 0, 0, 0] for new, _ in pairs}
+    aa = [0, 0, 0]  # identical pairs significant at 95%: every chunk, full speed, time_change
     gated = [Threshold("time", 0.05), Threshold("fullspeed", 0.05)]
     for try_dir in args.tries:
         sweep = try_dir / "sweep" if (try_dir / "sweep").is_dir() else try_dir
         got = replay(sweep, args.factor, args.min_chunks, pairs)
+        for k, n in enumerate(_aa_significant(sweep)):
+            aa[k] += n
         for new, old in pairs:
             rows = gate(sweep, old, new, gated)  # as gctune gate says it: family-wise
             metrics = ("time", "fullspeed")
@@ -165,14 +171,41 @@ def main() -> int:
         return 0
     n = len(args.tries)
     print(
-        f"\n| {n} tries, gate 5% | time, 95% per setting | time, family-wise 95% | "
-        "fullspeed, 95% per setting | fullspeed, family-wise 95% |"
+        f"\n| {n} tries, gate 5% | every chunk, 95% per setting | gctune gate `time` "
+        "(family-wise) | full-speed chunks, 95% per setting | gctune gate `fullspeed` "
+        "(family-wise) |"
     )
     print("|---|---|---|---|---|")
     what = ("A/A (identical copy): failed", "+5% work: caught", "+10% work: caught")
     for new, said in zip(NEW, what):
         print(f"| {said} | " + " | ".join(f"{c} of {n}" for c in tally[new]) + " |")
+    total = 3 * n
+    print(
+        f"\nidentical-copy comparisons significant at 95% (of {total}): every chunk {aa[0]}, "
+        f"full-speed chunks {aa[1]}, gctune's time ratio (time_basis.time_change) {aa[2]}"
+    )
     return 0
+
+
+def _aa_significant(sweep: Path) -> tuple[int, int, int]:
+    """copy/base under each setting: significant at 95% in every chunk's seconds, in
+    full-speed chunks (the sweep's floor), and as gctune's time ratio takes it."""
+    _, points = load_sweep(sweep)
+    by = {(p.workload, p.setting): p for p in points if p.ok}
+    floor = fast_floor(points) or math.nan
+    out = [0, 0, 0]
+    for (w, s), base in by.items():
+        new = by.get(("copy", s))
+        if w != "base" or new is None:
+            continue
+        changes = (
+            paired(base, new, run_mean)[0],
+            paired(base, new, fast_sample(1.25 * floor, 3))[0],
+            time_change(base, new),
+        )
+        for k, c in enumerate(changes):
+            out[k] += bool(c is not None and c.significant)
+    return out[0], out[1], out[2]
 
 
 if __name__ == "__main__":

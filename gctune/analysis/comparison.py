@@ -15,7 +15,7 @@ from gctune.errors import UserError
 GATES: dict[str, str] = {
     "time": "time per step (s); bootstrap interval of the ratio of run means",
     "cpu": "process CPU time per step (s) of each run; bootstrap interval of the ratio",
-    "fullspeed": "gate only: time per step over the chunks run in the machine's fast state",
+    "fullspeed": "gate only: time per step over the chunks run at the machine's full speed",
     "p99": "GC pause p99 of each run (ns); bootstrap interval of the ratio of means",
     "rss": "peak RSS of each run (bytes); bootstrap interval of the ratio of means",
     "collections": "collections per step, each generation; exact at equal steps per run",

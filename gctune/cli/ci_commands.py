@@ -96,8 +96,10 @@ def gate(
     fail_on: list[str] = typer.Option(
         None,
         "--fail-on",
-        help="Gate METRIC:PERCENT, repeatable: time, cpu, fullspeed (time in the machine's "
-        "fast state) or collections; in a sweep in counts: instructions or cycles.",
+        help="Gate METRIC:PERCENT, repeatable: time (over the chunks run at the machine's "
+        "full speed where enough rounds have them, else every chunk), cpu, fullspeed "
+        "(full-speed chunks only) or collections; in a sweep in counts: instructions or "
+        "cycles.",
     ),
     json_output: bool = typer.Option(False, "--json", help="Print JSON instead of lines."),
 ) -> None:

@@ -45,8 +45,12 @@ def _ratio(value: Optional[float]) -> str:
 def path_rows(doc: dict[str, Any]) -> list[tuple[str, ...]]:
     """One workload's trials in the order measured, as table cells."""
     rows: list[tuple[str, ...]] = []
+    refit = doc.get("over_by_fit") or {}
     for n, t in enumerate(trial_from(d) for d in doc["trials"]):
         within = "within" if t.feasible else "over" if t.memory_ratio is not None else "?"
+        fitted = refit.get(str(_t0(t.setting, 0)))
+        if t.feasible and fitted is not None and parse_setting(t.setting).mode == "thresholds":
+            within = f"over (fit {fitted:.3f})"
         cost = _ratio(t.cost_ratio)
         if t.whole_cycles is False:
             cost += " (bound)"
@@ -67,6 +71,16 @@ def _summary(doc: dict[str, Any], record: dict[str, Any]) -> str:
         text += (
             f"Feasible edge: threshold0 {edge:,} is the largest measured within the budget "
             f"({doc.get('edge_above'):,} is over it). "
+        )
+    refit = doc.get("over_by_fit") or {}
+    if refit:
+        named = ", ".join(
+            f"{int(t0):,} ({r:.3f}x)" for t0, r in sorted(refit.items(), key=lambda kv: int(kv[0]))
+        )
+        text += (
+            f"The probe was not monotone near the budget: read within it, but fitted over it "
+            f"with the smaller threshold0 that read higher (memory grows with threshold0; "
+            f"readings out of order are pooled): {named}. "
         )
     elif record["tier"] == "counts" and all(
         t["feasible"] or t["memory_ratio"] is None for t in doc["trials"]

@@ -125,6 +125,11 @@ class WorkloadSearch:
             "stopped": s.stopped,
             "edge": s.edge,
             "edge_above": s.edge_above,
+            "over_by_fit": {
+                str(t0): round(ratio, 4)
+                for t0, ratio in s.memory_fit().items()
+                if t0 in s.over_by_fit()
+            },
             "leader": leader.setting if leader is not None else None,
             "trials": [trial_dict(t) for t in s.trials],
         }

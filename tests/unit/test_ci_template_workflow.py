@@ -52,5 +52,5 @@ def test_the_scripts_defaults_are_gctune_options() -> None:
         words = shlex.split(default(variable))
         assert {w for w in words if w.startswith("-")} <= options, (command, words)
     gates = shlex.split(default("GCTUNE_FAIL_ON"))[1::2]
-    assert {parse_threshold(g).metric for g in gates} == {"fullspeed", "collections"}
+    assert {parse_threshold(g).metric for g in gates} == {"time", "collections"}
     assert SCRIPT.stat().st_mode & 0o111, "the script must be executable as copied"

@@ -64,3 +64,14 @@ def test_report_section_has_the_edge_the_decision_and_a_chart(tmp_path: Path) ->
 def test_decision_in_words_keeps_default_when_nothing_is_admitted() -> None:
     lines = decision_lines("w", {"chosen": "default", "rests_on": "x", "verdicts": []})
     assert lines[0].startswith("w: keep the default")
+
+
+def test_a_reading_the_monotone_fit_puts_over_the_budget_says_so(tmp_path: Path) -> None:
+    record = _record()
+    doc = record["workloads"][0]
+    doc["over_by_fit"] = {"7000": 1.26}
+    rows = path_rows(doc)
+    assert rows[1][5] == "over (fit 1.260)"  # read 1.2, within; fitted over
+    assert rows[3][5] == "within"
+    text = MarkdownRenderer().render(tune_blocks(record, tmp_path), out_dir=tmp_path)
+    assert "not monotone near the budget" in text and "7,000 (1.260x)" in text

@@ -91,7 +91,7 @@ def test_every_gctune_command_and_option_exists() -> None:
 
 def test_gates_parse() -> None:
     gates = [c[i + 1] for c in gctune_calls() for i, w in enumerate(c) if w == "--fail-on"]
-    assert {parse_threshold(g).metric for g in gates} == {"fullspeed", "collections"}
+    assert {parse_threshold(g).metric for g in gates} == {"time", "collections"}
 
 
 def test_sweep_matches_the_committed_baseline() -> None:

@@ -21,9 +21,9 @@
 #                      (e.g. ". src" for a src layout)
 #   GCTUNE_SWEEP_ARGS  settings and mode of the sweep
 #                      [-s default --quick --rounds 20 --no-racing]
-#   GCTUNE_FAIL_ON     the gates [--fail-on fullspeed:5% --fail-on collections:0%]
-#                      (fullspeed: time over the chunks run in the machine's fast state; the
-#                      gate prints time and cpu beside it)
+#   GCTUNE_FAIL_ON     the gates [--fail-on time:5% --fail-on collections:0%]
+#                      (time: over the chunks run at the machine's full speed where enough
+#                      rounds have them, else every chunk, as each row says; cpu beside it)
 #   GCTUNE_OUT         where the results go (must not exist) [gctune-results]
 set -euo pipefail
 
@@ -32,7 +32,7 @@ base_ref=${1:-${GCTUNE_BASE:-origin/main}}
 workloads=${GCTUNE_WORKLOADS:?set GCTUNE_WORKLOADS to your factories, e.g. pkg/bench.py:make}
 paths=${GCTUNE_PATHS:-.}
 sweep_args=${GCTUNE_SWEEP_ARGS:--s default --quick --rounds 20 --no-racing}
-fail_on=${GCTUNE_FAIL_ON:---fail-on fullspeed:5% --fail-on collections:0%}
+fail_on=${GCTUNE_FAIL_ON:---fail-on time:5% --fail-on collections:0%}
 
 root=$(git rev-parse --show-toplevel)
 cd "$root"
