@@ -52,6 +52,7 @@ sys.path.insert(0, str(REPO))
 
 from gctune.analysis.intervals import Change  # noqa: E402
 from gctune.analysis.paired import paired_ratios, ratio_change, run_mean  # noqa: E402
+from gctune.analysis.time_basis import time_change  # noqa: E402
 from gctune.measure.reference import normalized_mean  # noqa: E402
 from gctune.store.results import Point, RunMetrics, load_sweep  # noqa: E402
 
@@ -248,7 +249,15 @@ def _row(
         "sd_cpu": statistics.stdev(math.log(r) for r in rc) if len(rc) > 1 else None,
         "gate_old": _old_gate(cn),
         "gate_new": _new_gate(cs),
+        "time": _basis_cell(base, new),
     }
+
+
+def _basis_cell(base: Point, new: Point) -> Optional[list[object]]:
+    """gctune's time ratio as every table takes it now (full-speed chunks where enough
+    rounds have them, :mod:`gctune.analysis.time_basis`): ratio, low, high, basis."""
+    c = time_change(base, new)
+    return None if c is None else [c.ratio, c.low, c.high, c.basis_text()]
 
 
 def pool(sweeps: list[Path], truth_files: list[Path]) -> None:
@@ -350,21 +359,31 @@ def aa_counts(sweeps: list[Path]) -> None:
             if sizes.get(new) != sizes.get(base):
                 continue  # a known difference, not an A/A pair
             kind = kinds.get(new, "?")
-            row = counts.setdefault(kind, [0, 0, 0, 0])
+            row = counts.setdefault(kind, [0, 0, 0, 0, 0])
             seconds, loops = record["seconds"], record["loops"]
+            timed = record.get("time")
             assert isinstance(seconds, list) and isinstance(loops, list)
             row[0] += 1
             row[1] += not seconds[1] <= 1 <= seconds[2]
             row[2] += not loops[1] <= 1 <= loops[2]
-            into = spread.setdefault(kind, [0.0, 0.0])
+            if isinstance(timed, list):
+                row[3] += not timed[1] <= 1 <= timed[2]
+                row[4] += str(timed[3]).startswith("full speed")
+            into = spread.setdefault(kind, [0.0, 0.0, 0.0])
             into[0] = max(into[0], abs(seconds[0] - 1))
             into[1] = max(into[1], abs(loops[0] - 1))
-    print("| A/A step | comparisons | significant in seconds (now) | in reference loops (before) "
-          "| largest distance from 1: seconds / loops |")  # fmt: skip
-    print("|---|---|---|---|---|")
-    for kind, (n, sig_s, sig_l, _) in counts.items():
+            if isinstance(timed, list):
+                into[2] = max(into[2], abs(float(timed[0]) - 1))
+    print("| A/A step | comparisons | significant: gctune's time ratio now (how many on full-speed "
+          "chunks) | every chunk's seconds | reference loops | largest distance from 1: "
+          "now / seconds / loops |")  # fmt: skip
+    print("|---|---|---|---|---|---|")
+    for kind, (n, sig_s, sig_l, sig_t, fast) in counts.items():
         far = spread[kind]
-        print(f"| {kind} | {n} | {sig_s} of {n} | {sig_l} of {n} | {far[0]:.1%} / {far[1]:.1%} |")
+        print(
+            f"| {kind} | {n} | {sig_t} of {n} ({fast}) | {sig_s} of {n} | {sig_l} of {n} | "
+            f"{far[2]:.1%} / {far[0]:.1%} / {far[1]:.1%} |"
+        )
 
 
 def _sizes(sweep: Path) -> dict[str, str]:

@@ -38,6 +38,7 @@ from gctune.sweep.count_sweep import (
     CountTask,
     default_jobs,
     is_count_sweep,
+    parse_shard,
     read_count_points,
     run_counts,
 )
@@ -75,10 +76,18 @@ JOBS = typer.Option(
     help="--measure counts: points measured side by side (default: one per core).",
 )
 
+SHARD = typer.Option(
+    None,
+    "--shard",
+    metavar="K/N",
+    help="--measure counts: measure every workload's default and the K-th of every N "
+    "other points (on N machines of one interpreter build; combine with gctune merge).",
+)
+
 # the options a sweep in counts takes (typer's parameter names)
 _COUNT_OPTIONS = frozenset(
     ("workloads", "workload_opt", "grid", "setting", "out", "resume", "size", "timeout",
-     "python", "machine", "measure", "jobs")
+     "python", "machine", "measure", "jobs", "shard")
 )  # fmt: skip
 
 
@@ -173,6 +182,7 @@ def sweep_counts(
     python: Optional[list[str]],
     jobs: Optional[int],
     machine: Optional[str],
+    shard: Optional[str] = None,
     confirm: bool = False,
     rounds: Optional[int] = None,
     max_point_time: Optional[float] = None,
@@ -183,7 +193,7 @@ def sweep_counts(
     _counts_available()
     if resume:
         given = [p for p in ("workloads", "workload_opt", "grid", "setting", "size", "python",
-                             "jobs", "timeout") if _given(ctx, p)]  # fmt: skip
+                             "jobs", "timeout", "shard") if _given(ctx, p)]  # fmt: skip
         if given:
             raise GctuneError(
                 "--resume measures the rest of the sweep with the arguments it was started "
@@ -205,6 +215,7 @@ def sweep_counts(
             size=size,
             timeout=timeout,
             jobs=jobs or default_jobs(),
+            shard=_shard(shard),
         )
         target = out if out is not None else new_sweep_dir(RESULTS)
         n = len(spec.workloads) * len(spec.settings)
@@ -221,6 +232,15 @@ def sweep_counts(
         with named_machine(machine):
             confirm_counts(target, rounds=rounds, span_s=max_point_time)
     _finish(docs, target)
+
+
+def _shard(value: Optional[str]) -> Optional[tuple[int, int]]:
+    if value is None:
+        return None
+    try:
+        return parse_shard(value)
+    except ValueError as exc:
+        raise GctuneError(str(exc)) from None
 
 
 def _given(ctx: typer.Context, name: str) -> bool:

@@ -13,6 +13,7 @@ from typing import Optional
 from gctune.cli.advice_commands import recommend, report, verify
 from gctune.cli.app import app
 from gctune.cli.ci_commands import compare, gate, history
+from gctune.cli.merge_command import merge
 from gctune.cli.sweep_commands import list_cmd, run, summary, sweep
 from gctune.cli.tune_command import tune
 
@@ -32,6 +33,7 @@ COMMANDS = (
     ("compare", compare),
     ("gate", gate),
     ("history", history),
+    ("merge", merge),
 )
 for _name, _command in COMMANDS:
     app.command(_name)(_command)

@@ -160,6 +160,7 @@ def sweep(
     ),
     measure: str = count_commands.MEASURE,
     jobs: Optional[int] = count_commands.JOBS,
+    shard: Optional[str] = count_commands.SHARD,
     confirm: bool = tier_commands.CONFIRM,
 ) -> None:
     """Measure every workload under every GC setting in interleaved rounds of fresh
@@ -172,13 +173,15 @@ def sweep(
         count_commands.sweep_counts(
             ctx, workloads=[*(workloads or []), *(workload_opt or [])], grid=grid,
             settings=setting or [], out=out, resume=resume, size=size, timeout=timeout,
-            python=python, jobs=jobs, machine=machine, confirm=confirm, rounds=rounds,
+            python=python, jobs=jobs, machine=machine, shard=shard, confirm=confirm, rounds=rounds,
             max_point_time=max_point_time,
         )  # fmt: skip
         return
     tier_commands.refuse_confirm_without_counts(confirm)
     if jobs is not None:
         raise GctuneError("--jobs applies to --measure counts (time is measured one at a time)")
+    if shard is not None:
+        raise GctuneError("--shard applies to --measure counts (time is compared within rounds)")
     if resume:
         refuse_changes_on_resume(ctx)
         target = out if out is not None else latest_dir(RESULTS)

@@ -57,6 +57,7 @@ __all__ = [
     "CountTask",
     "count_path",
     "is_count_sweep",
+    "parse_shard",
     "read_count_points",
     "run_count_sweep",
     "run_counts",
@@ -194,12 +195,16 @@ class CountSpec:
     max_steps: int = DEFAULT_MAX_STEPS
     timeout: float = 3600.0  # per counted span
     jobs: int = 1
+    shard: Optional[tuple[int, int]] = None
+    """(K, N): this sweep measures every workload's default and the K-th of every N other
+    points (``--shard K/N``); the shards of one build combine with ``gctune merge``."""
 
     def to_json(self) -> dict[str, Any]:
         """The manifest's spec."""
         doc = asdict(self)
         doc.update(measure=COUNT_MEASURE, workloads=list(self.workloads))
         doc["settings"] = list(self.settings)
+        doc["shard"] = None if self.shard is None else list(self.shard)
         return doc
 
     @classmethod
@@ -214,6 +219,7 @@ class CountSpec:
             max_steps=int(doc["max_steps"]),
             timeout=float(doc["timeout"]),
             jobs=int(doc.get("jobs", 1)),
+            shard=None if doc.get("shard") is None else parse_shard(doc["shard"]),
         )
 
 
@@ -247,7 +253,25 @@ def _tasks(
                 bound="gctune's step bound",
             )  # fmt: skip
             (defaults if setting == "default" else others).append(task)
+    if spec.shard is not None:
+        k, n = spec.shard
+        others = [t for i, t in enumerate(others) if i % n == k - 1]
     return defaults, others
+
+
+def parse_shard(value: Any) -> tuple[int, int]:
+    """``"2/3"`` or ``[2, 3]`` as (2, 3); ValueError (one line) unless 1 <= K <= N."""
+    try:
+        if isinstance(value, str):
+            k_text, n_text = value.split("/")
+            k, n = int(k_text), int(n_text)
+        else:
+            k, n = (int(x) for x in value)
+    except (TypeError, ValueError):
+        raise ValueError(f"--shard {value!r}: give K/N, e.g. 1/2") from None
+    if not 1 <= k <= n:
+        raise ValueError(f"--shard {value!r}: K must be from 1 to N")
+    return k, n
 
 
 def bound_by_default(task: CountTask, default_doc: Optional[dict[str, Any]]) -> CountTask:
