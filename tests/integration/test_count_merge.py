@@ -13,15 +13,9 @@ from typer.testing import CliRunner
 
 from gctune.cli.main import app
 from gctune.sweep.count_sweep import count_path, read_count_points
+from tests.valgrind import needs_valgrind
 
-pytestmark = [
-    pytest.mark.integration,
-    pytest.mark.skipif(
-        shutil.which("valgrind") is None,
-        reason="valgrind is not installed (Debian's valgrind package): the counts tier "
-        "cannot run here",
-    ),
-]
+pytestmark = [pytest.mark.integration, needs_valgrind]
 
 PROGRAM = """
     import gc

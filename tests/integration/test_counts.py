@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import concurrent.futures
 import os
-import shutil
 import sys
 import textwrap
 from pathlib import Path
@@ -21,15 +20,9 @@ from gctune.sweep.counts import (
     run_counted_span,
     valgrind,
 )
+from tests.valgrind import needs_valgrind
 
-pytestmark = [
-    pytest.mark.integration,
-    pytest.mark.skipif(
-        shutil.which("valgrind") is None,
-        reason="valgrind is not installed (Debian's valgrind package): the counts tier "
-        "cannot run here",
-    ),
-]
+pytestmark = [pytest.mark.integration, needs_valgrind]
 
 CYCLES = """
     '''Parent links: every step leaves a few hundred small cycles.'''

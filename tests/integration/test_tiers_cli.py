@@ -11,7 +11,6 @@ sweep in counts checks for it before anything else.
 from __future__ import annotations
 
 import json
-import shutil
 import sys
 import textwrap
 from pathlib import Path
@@ -26,15 +25,9 @@ from gctune.store.atomic import atomic_write_json
 from gctune.store.results import Manifest, read_manifest, write_manifest
 from gctune.sweep.confirm import confirmation_dirs
 from gctune.sweep.count_sweep import COUNTS_FORMAT, CountSpec, count_path
+from tests.valgrind import needs_valgrind
 
-pytestmark = [
-    pytest.mark.integration,
-    pytest.mark.skipif(
-        shutil.which("valgrind") is None,
-        reason="valgrind is not installed (Debian's valgrind package): the counts tier "
-        "cannot run here",
-    ),
-]
+pytestmark = [pytest.mark.integration, needs_valgrind]
 
 runner = CliRunner()
 

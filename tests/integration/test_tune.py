@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 import textwrap
@@ -18,14 +17,11 @@ import pytest
 
 from gctune.analysis.tune_search import read_tune
 from gctune.sweep.tune_probe import probe_memory
+from tests.valgrind import needs_valgrind
 
 pytestmark = pytest.mark.integration
 
 GCTUNE = [sys.executable, "-m", "gctune.cli"]
-needs_valgrind = pytest.mark.skipif(
-    shutil.which("valgrind") is None,
-    reason="valgrind is not installed (Debian's valgrind package): the counts tier cannot run here",
-)
 
 CYCLES = """
     '''Parent links: every step leaves a few hundred small cycles.'''
