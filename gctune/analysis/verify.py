@@ -25,7 +25,7 @@ from gctune.analysis.fmt import fmt_bytes, fmt_interval, fmt_ratio, fmt_size
 from gctune.analysis.intervals import Change
 from gctune.analysis.recycle import recycled_change, restart_seconds
 from gctune.analysis.stats import PointStats, workload_stats
-from gctune.analysis.time_basis import time_change
+from gctune.analysis.time_basis import TimeChange, time_change
 from gctune.store.results import Point
 
 __all__ = ["VERIFY_ROUNDS", "VERIFY_SPAN_S", "Verdict", "verdict"]
@@ -55,6 +55,8 @@ class Verdict:
         """The verdict in words."""
         c = self.change
         ratio = f"{fmt_ratio(c.ratio)} {fmt_interval(c.low, c.high)}" if c else "-"
+        if isinstance(c, TimeChange):
+            ratio += f" ({c.basis_text()})"
         s = self.stats
         g = s.growth
         memory = g.status if g else "unknown"
@@ -76,7 +78,15 @@ class Verdict:
             "setting": self.setting,
             "verdict": self.status,
             "why": self.why,
-            "change": None if c is None else {"ratio": c.ratio, "low": c.low, "high": c.high},
+            "change": None
+            if c is None
+            else {
+                "ratio": c.ratio,
+                "low": c.low,
+                "high": c.high,
+                # recycled: round-paired over every chunk, with the restart cost added
+                "basis": c.basis_text() if isinstance(c, TimeChange) else "every chunk",
+            },
             "rounds": self.stats.rounds,
             "steady": self.stats.steady,
             "memory": {

@@ -151,4 +151,4 @@ def test_json_of_list_run_and_verify(tmp_path: Path) -> None:
     assert doc["verdict"] in ("confirmed", "not confirmed", "unsafe")
     assert checked.exit_code == (0 if doc["verdict"] == "confirmed" else 1)
     assert doc["rounds"] == 2
-    assert doc["change"] is None or set(doc["change"]) == {"ratio", "low", "high"}
+    assert doc["change"] is None or set(doc["change"]) == {"ratio", "low", "high", "basis"}
