@@ -38,7 +38,6 @@ __all__ = [
     "FULL_SPEED",
     "MIN_FAST_ROUNDS",
     "RoundSpread",
-    "TIME_BASIS",
     "TimeChange",
     "basis_text",
     "round_spread",
@@ -52,13 +51,6 @@ EVERY_CHUNK = "every chunk"
 MIN_FAST_ROUNDS = 3
 FAST_SHARE = 0.5
 """Full-speed chunks are used when at least this share of the shared rounds has them."""
-
-TIME_BASIS = (
-    "time ratios round-paired in seconds over the chunks run at the machine's full speed "
-    "(the speed reference selects chunks, it never divides them), or over every chunk where "
-    "too few rounds ran at full speed (docs/time-reference.md)"
-)
-"""What time ratios are taken in, for every table's legend."""
 
 
 @dataclass(frozen=True)
@@ -100,6 +92,17 @@ def _enough(rounds: int, shared: int) -> bool:
     return rounds >= max(MIN_FAST_ROUNDS, math.ceil(FAST_SHARE * shared))
 
 
+def _full_speed_ratios(base: Point, new: Point, floor: Optional[float]) -> Optional[list[float]]:
+    """The per-round ratios over full-speed chunks, or None where too few rounds have them
+    (the rule of the module; ``floor`` None: that of the two points)."""
+    if floor is None:
+        floor = fast_floor((base, new))
+    if floor is None:
+        return None
+    ratios = paired_ratios(base, new, fast_time(floor))
+    return ratios if _enough(len(ratios), _shared_rounds(base, new)) else None
+
+
 def time_change(
     base: Point,
     new: Point,
@@ -112,16 +115,11 @@ def time_change(
     ``floor``: the fast floor (default: that of the two points' references; a gate passes
     that of both workloads). None when nothing can be compared."""
     shared = _shared_rounds(base, new)
-    if floor is None:
-        floor = fast_floor((base, new))
-    if floor is not None:
-        ratios = paired_ratios(base, new, fast_time(floor))
-        if _enough(len(ratios), shared):
-            c = ratio_change(ratios, confidence)
-            if c is not None:
-                return TimeChange(
-                    c.ratio, c.low, c.high, c.significant, FULL_SPEED, len(ratios), shared
-                )
+    ratios = _full_speed_ratios(base, new, floor)
+    c = ratio_change(ratios, confidence) if ratios is not None else None
+    if ratios is not None and c is not None:
+        n = len(ratios)
+        return TimeChange(c.ratio, c.low, c.high, c.significant, FULL_SPEED, n, shared)
     c = paired_change(base, new, run_time, confidence)
     if c is None:
         return None
@@ -130,12 +128,8 @@ def time_change(
 
 def time_logs(base: Point, new: Point) -> list[float]:
     """The per-round log ratios :func:`time_change` takes its interval over."""
-    floor = fast_floor((base, new))
-    if floor is not None:
-        ratios = paired_ratios(base, new, fast_time(floor))
-        if _enough(len(ratios), _shared_rounds(base, new)):
-            return [math.log(r) for r in ratios]
-    return [math.log(r) for r in paired_ratios(base, new, run_time)]
+    ratios = _full_speed_ratios(base, new, None)
+    return [math.log(r) for r in (ratios or paired_ratios(base, new, run_time))]
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,7 @@ caller measures and may stop it (``stop``) when its budget runs out.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Optional
@@ -151,7 +151,8 @@ class Search:
     def feasible(self) -> list[Trial]:
         """Measured trials within the memory budget, with a cost (a line trial the
         monotone fit of memory puts over the budget is not: :meth:`memory_fit`)."""
-        return [t for t in self.trials if self._within(t) and t.cost is not None]
+        within = self._within_fn()
+        return [t for t in self.trials if within(t) and t.cost is not None]
 
     def leader(self) -> Optional[Trial]:
         """The cheapest feasible trial so far."""
@@ -284,19 +285,25 @@ class Search:
             if t.feasible and fit.get(self.t0_of(t.setting), 0.0) > self.max_memory_ratio
         }
 
-    def _within(self, t: Trial) -> bool:
-        return t.feasible and not (
-            t.setting in {x.setting for x in self._t0_line()}
-            and self.t0_of(t.setting) in self.over_by_fit()
-        )
+    def _within_fn(self) -> Callable[[Trial], bool]:
+        """Whether a trial is within the budget: measured so, and (a line trial) not put
+        over it by the monotone fit; the fit computed once."""
+        over = self.over_by_fit()
+        line = {x.setting for x in self._t0_line()}
+
+        def within(t: Trial) -> bool:
+            return t.feasible and not (t.setting in line and self.t0_of(t.setting) in over)
+
+        return within
 
     def _bracket(self) -> Optional[tuple[int, int]]:
         """The largest feasible threshold0 of the line below its smallest infeasible one
         above the smallest feasible one, and that infeasible one (None: no edge seen);
         feasible by the monotone fit of the readings (:meth:`memory_fit`)."""
         line = self._t0_line()
-        feasible = [self.t0_of(t.setting) for t in line if self._within(t)]
-        above = [self.t0_of(t.setting) for t in line if not self._within(t) and t.memory_ratio]
+        within = self._within_fn()
+        feasible = [self.t0_of(t.setting) for t in line if within(t)]
+        above = [self.t0_of(t.setting) for t in line if not within(t) and t.memory_ratio]
         above = [t0 for t0 in above if feasible and t0 > min(feasible)]
         if not above:
             return None

@@ -125,14 +125,17 @@ class WorkloadSearch:
             "stopped": s.stopped,
             "edge": s.edge,
             "edge_above": s.edge_above,
-            "over_by_fit": {
-                str(t0): round(ratio, 4)
-                for t0, ratio in s.memory_fit().items()
-                if t0 in s.over_by_fit()
-            },
+            "over_by_fit": _over_by_fit(s),
             "leader": leader.setting if leader is not None else None,
             "trials": [trial_dict(t) for t in s.trials],
         }
+
+
+def _over_by_fit(search: Search) -> dict[str, float]:
+    """The threshold0 values the monotone fit of memory puts over the budget, with the
+    fitted ratio (``tune.json``'s ``over_by_fit``)."""
+    over = search.over_by_fit()
+    return {str(t0): round(r, 4) for t0, r in search.memory_fit().items() if t0 in over}
 
 
 @contextmanager
