@@ -15,10 +15,13 @@ is within the budget, measured — and searches for the lowest cost inside it:
    log-midpoints between it and its measured neighbours, until the bracket is within
    ``refine_ratio``. Costs in counts are exact (no noise), so a bracket narrows the way
    a golden-section search does; a cost curve with several minima finds the lowest one
-   of the line's sampling.
+   of the line's sampling. Costs within ``flat_ratio`` count as equal: a side whose two
+   ends count the same is a flat stretch (settings that never collect within the counted
+   window count the same), not bracketed; among equal costs the smallest change leads.
 4. ``t1``, ``t2``: threshold1, then threshold2, at the best threshold0 (a coordinate
    search); ``t2`` is skipped where the interpreter ignores it (3.14's incremental
-   collector) and both on a free-threaded build (one generation).
+   collector) and both on a free-threaded build (one generation), and both where the
+   best setting's counted window held no collection (the thresholds count collections).
 5. ``freeze``: the best thresholds with freeze, and default with freeze.
 
 A trial's cost is whatever the caller measured (estimated cycles per step in counts, or
@@ -87,6 +90,7 @@ class Trial:
     instructions: Optional[float] = None
     whole_cycles: Optional[bool] = None
     seconds: float = 0.0  # wall time its measurement took
+    collections: Optional[tuple[float, ...]] = None  # per step, per generation (counts)
 
     @property
     def thresholds(self) -> Optional[tuple[int, ...]]:
@@ -133,10 +137,12 @@ class Search:
     line_points: int = 7
     edge_ratio: float = 1.25
     refine_ratio: float = 1.3
+    flat_ratio: float = 0.001
     trials: list[Trial] = field(default_factory=list)
     stage: str = "line"
     stopped: Optional[str] = None
     batches: int = 0
+    skipped: list[str] = field(default_factory=list)  # stages passed over, and why
 
     # --- what the caller reads -------------------------------------------------------
     def t0_of(self, setting: str) -> int:
@@ -155,20 +161,36 @@ class Search:
         return [t for t in self.trials if within(t) and t.cost is not None]
 
     def leader(self) -> Optional[Trial]:
-        """The cheapest feasible trial so far."""
-        ok = self.feasible()
-        return min(ok, key=lambda t: (t.cost, self._size(t.setting))) if ok else None
+        """The cheapest feasible trial so far (among costs equal within ``flat_ratio``,
+        the smallest change)."""
+        ranked = self._ranked(self.feasible())
+        return ranked[0] if ranked else None
 
     def finalists(self, k: int) -> list[Trial]:
         """Up to ``k`` cheapest feasible trials cheaper than default (default excluded)."""
         base = next((t for t in self.trials if t.setting == "default"), None)
-        ranked = sorted(
-            (t for t in self.feasible() if t.setting != "default"),
-            key=lambda t: (t.cost, self._size(t.setting)),
-        )
+        ranked = self._ranked([t for t in self.feasible() if t.setting != "default"])
         if base is not None and base.cost is not None:
             ranked = [t for t in ranked if t.cost is not None and t.cost < base.cost]
         return ranked[:k]
+
+    def _flat(self, a: float, b: float) -> bool:
+        """Two costs equal within ``flat_ratio``: one count, read twice (counts are exact
+        per install; two installs differ by up to ~0.4 %, settings of interest by 2 %+)."""
+        return abs(a - b) <= self.flat_ratio * min(a, b)
+
+    def _ranked(self, trials: Sequence[Trial]) -> list[Trial]:
+        """Cheapest first; costs within ``flat_ratio`` of the cheapest left count as one
+        (a flat stretch: settings that never collect in the window count the same bound),
+        and among them the smallest change comes first."""
+        left = sorted((t for t in trials if t.cost is not None), key=lambda t: float(t.cost or 0))
+        out: list[Trial] = []
+        while left:
+            low = float(left[0].cost or 0)
+            tied = [t for t in left if self._flat(float(t.cost or 0), low)]
+            out += sorted(tied, key=lambda t: (self._size(t.setting), float(t.cost or 0)))
+            left = [t for t in left if t not in tied]
+        return out
 
     def _size(self, setting: str) -> float:
         # ties go to the smaller change (threshold0 closer to default, no freeze)
@@ -194,7 +216,7 @@ class Search:
                 return batch
             i = STAGES.index(self.stage)
             if i + 1 == len(STAGES):
-                self.stop("every stage searched")
+                self.stop("; ".join(["every stage searched", *self.skipped]))
                 break
             self.stage = STAGES[i + 1]
         return []
@@ -211,6 +233,15 @@ class Search:
             return self._refine()
         best = self.leader()
         thresholds = self._best_thresholds(best)
+        if self.stage in ("t1", "t2") and _collects_nothing(best):
+            assert best is not None
+            why = (
+                f"threshold1 and threshold2 not searched: {best.setting} collects nothing"
+                " in its counted window"
+            )
+            if why not in self.skipped:
+                self.skipped.append(why)
+            return []  # threshold1/2 count young collections: nothing to decide there
         if self.stage == "t1" and self.gc_kind != "free-threaded":
             return self._new([_id(thresholds[0], t1, thresholds[2]) for t1 in T1_CHOICES], "t1")
         if self.stage == "t2" and self.gc_kind == "generational":
@@ -338,13 +369,14 @@ class Search:
         if not line:
             return []
         costs = [float(t.cost) for t in line if t.cost is not None]
-        i = min(range(len(line)), key=lambda j: costs[j])
+        i = line.index(self._ranked(line)[0])
         t0s = [self.t0_of(t.setting) for t in line]
         wanted: list[int] = []
         for j in (i - 1, i + 1):
             if 0 <= j < len(line):
                 lo, hi = sorted((t0s[i], t0s[j]))
-                if hi / lo > self.refine_ratio:
+                # a flat stretch (both ends count the same) has nothing to bracket
+                if hi / lo > self.refine_ratio and not self._flat(costs[i], costs[j]):
                     wanted += _log_mid(lo, hi, 1)
         return self._new([self.thresholds_id(t0) for t0 in wanted], "refine")
 
@@ -353,6 +385,12 @@ class Search:
             return self.default_thresholds
         t = best.thresholds
         return (t[0], t[1], t[2])
+
+
+def _collects_nothing(trial: Optional[Trial]) -> bool:
+    """Whether ``trial``'s counted window held no collection at all (then threshold1 and
+    threshold2, which count young collections, decide nothing in it)."""
+    return trial is not None and trial.collections is not None and not any(trial.collections)
 
 
 def _id(t0: int, t1: int, t2: int) -> str:
@@ -384,4 +422,7 @@ def trial_dict(trial: Trial) -> dict[str, Any]:
 
 def trial_from(doc: dict[str, Any]) -> Trial:
     """A trial from the search record."""
-    return Trial(**doc)
+    fields = dict(doc)
+    if fields.get("collections") is not None:
+        fields["collections"] = tuple(float(c) for c in fields["collections"])
+    return Trial(**fields)

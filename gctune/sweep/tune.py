@@ -459,6 +459,7 @@ def _measure_batch(
             cost_ratio=cost / default_cost if default_cost else None,
             instructions=float(point["instructions_per_step"]),
             whole_cycles=bool(point["whole_cycles"]),
+            collections=tuple(float(c) for c in point.get("collections_per_step") or ()) or None,
             seconds=trial.seconds + max(chunk_s),
         )
     return [trials[c.setting] for c in batch], len(docs) < len(tasks)

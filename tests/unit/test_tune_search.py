@@ -19,6 +19,7 @@ from gctune.analysis.tune_search import (
     read_tune,
     round_threshold,
     trial_dict,
+    trial_from,
     write_tune,
 )
 from gctune.measure.settings import parse_setting
@@ -192,3 +193,47 @@ def test_a_noisy_probe_near_the_budget_is_fitted_monotone() -> None:
         setting = "default" if t0_ == 700 else f"{t0_},10,10"
         calm.record(Trial(setting, "line", 1, 1.0, None, mem, mem <= 1.25))
     assert calm.over_by_fit() == set() and calm.edge == 7000
+
+
+def test_a_flat_stretch_is_not_bracketed_and_thresholds_without_collections_are_skipped() -> None:
+    # acyclic_churn's shape (docs/tune.md): from some threshold0 up no collection happens
+    # in the counted window, so every setting there counts the same (to 1e-5); the search
+    # spent 8 count points on that stretch before it treated equal counts as equal
+    def cost(t0_: int) -> float:
+        if t0_ >= 5000:
+            return 0.8565570 if t0_ == 7000 else 0.8565458
+        return 1.0 - 0.034 * math.log(t0_ / 700)
+
+    s = Search(DEFAULT, 1.25, jobs=2)
+    stages = []
+    while batch := s.next_batch():
+        for c in batch:
+            stages.append(c.stage)
+            (t0_, *_), _freeze = _thresholds(c.setting)
+            none = t0_ >= 5000 and c.setting != "freeze"
+            s.record(Trial(c.setting, c.stage, s.batches, cost(t0_), None, 1.0, True,
+                           collections=(0.0, 0.0, 0.0) if none else (2.0, 0.2, 0.02)))  # fmt: skip
+    above = sorted(t0(t.setting) for t in s.trials if t0(t.setting) > 7000)
+    assert above == [22_000, 70_000, 220_000, 700_000]  # the line's points only
+    assert "t1" not in stages and "t2" not in stages
+    assert s.stopped is not None and "threshold1 and threshold2 not searched" in s.stopped
+    leader = s.leader()
+    assert leader is not None and 5000 <= t0(leader.setting) < 7000  # the smallest equal
+    assert s.finalists(2)[0].setting == leader.setting
+    # with a tolerance below 7,000's 1.3e-5 difference, 22,000 leads and the side
+    # toward 7,000 is bracketed again (the side toward 70,000, read equal, is not)
+    s2 = Search(DEFAULT, 1.25, jobs=2, flat_ratio=1e-6)
+    for t0_ in s2.line():
+        setting = s2.thresholds_id(t0_)
+        s2.record(Trial(setting, "line", 1, cost(t0_), None, 1.0, True))
+    s2.stage = "refine"
+    assert s2.leader() is not None and s2.leader().setting == "t22000-10-10"  # type: ignore[union-attr]
+    assert {t0(c.setting) for c in s2.next_batch()} == {12_000}
+
+
+def test_collections_round_trip_as_a_tuple(tmp_path: Path) -> None:
+    t = Trial("7000,10,10", "line", 1, 1.0, 1.0, 1.0, True, collections=(0.5, 0.0, 0.0))
+    write_tune(tmp_path, {"trials": [trial_dict(t)]})
+    doc = read_tune(tmp_path)
+    assert doc is not None
+    assert trial_from(doc["trials"][0]) == t
