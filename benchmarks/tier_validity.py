@@ -31,8 +31,8 @@ from typing import Optional
 import pandas as pd
 
 from gctune.analysis.frame import SweepData, load
-from gctune.analysis.paired import paired_change, run_time
 from gctune.analysis.tiers import TierEvidence, confirmation_candidates, decide
+from gctune.analysis.time_basis import FULL_SPEED, time_change
 from gctune.present.count_tables import count_frame
 from gctune.present.tier_tables import tier_evidence
 from gctune.sweep.count_sweep import read_count_points
@@ -72,13 +72,18 @@ def _fmt(x: Optional[float], spec: str = ".3f", unit: str = "") -> str:
     return "—" if x is None else format(x, spec) + unit
 
 
+def _mark(change: object) -> str:
+    """° where a ratio was taken over every chunk (too few rounds had full-speed ones)."""
+    return "°" if getattr(change, "basis", FULL_SPEED) != FULL_SPEED else ""
+
+
 def _versus(data: SweepData, workload: str, base: str, new: str) -> str:
-    """``new`` / ``base`` in time, round-paired, with its interval."""
+    """``new`` / ``base`` in time, round-paired on the shipped basis, with its interval."""
     if base == new:
         return "same setting"
     points = {p.setting: p for p in data.points_of(workload)}
-    c = paired_change(points[base], points[new], run_time)
-    return "—" if c is None else f"{c.ratio:.3f}x [{c.low:.3f}, {c.high:.3f}]"
+    c = time_change(points[base], points[new])
+    return "—" if c is None else f"{c.ratio:.3f}x [{c.low:.3f}, {c.high:.3f}] ({c.basis})"
 
 
 def merged_counts(dirs: Sequence[Path], workload: str) -> tuple[pd.DataFrame, dict[str, int]]:
@@ -128,7 +133,7 @@ def workload_section(counts_dirs: Sequence[Path], time_dir: Path, workload: str)
         lines.append(
             f"| {e.setting} | {source.get(e.setting, '—')} | {_fmt(e.instructions, '.3f', 'x')} | "
             f"{_fmt(e.cycles, '.3f', 'x')} | "
-            + ("—" if t is None else f"{t.ratio:.3f}x [{t.low:.3f}, {t.high:.3f}]")
+            + ("—" if t is None else f"{t.ratio:.3f}x [{t.low:.3f}, {t.high:.3f}]{_mark(t)}")
             + f" | {memory[e.memory_ok] if e.setting != 'default' else 'reference'} |"
         )
     rho_c = spearman([e.cycles or 0.0 for e in timed], [e.time.ratio for e in timed if e.time])

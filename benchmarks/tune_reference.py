@@ -8,8 +8,9 @@ budget) and its worker-process CPU seconds (the children's user + system time, a
 ``tune.json``'s ``worker_cpu_s``).
 
 ``check``: default, tune's answer and the reference's best in one interleaved time
-sweep (``--rounds``, no racing): tune's answer over the reference's best, round-paired,
-with its 95% interval. Within 2% means the interval's upper end is at most 1.02.
+sweep (``--rounds``, no racing): tune's answer over the reference's best, round-paired
+on gctune's time basis (full-speed chunks where enough rounds have them), with its 95%
+interval. Within 2% means the interval's upper end is at most 1.02.
 
 ``cost``: tune's worker CPU over the reference's.
 
@@ -29,9 +30,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from gctune.analysis.paired import paired_change
 from gctune.analysis.recommend import DEFAULT_MAX_MEMORY_RATIO
 from gctune.analysis.stats import workload_stats
+from gctune.analysis.time_basis import time_change
 from gctune.analysis.tune_search import line_thresholds, read_tune
 from gctune.measure.catalog import resolve_specs, workload_ids
 from gctune.measure.settings import FULL_GRID, parse_settings, with_references
@@ -95,11 +96,11 @@ def check(args: argparse.Namespace) -> dict[str, Any]:
     _sweep(args.workload, settings, args.out, args.rounds, args.span)
     _, points = load_sweep(args.out)
     by = {p.setting: p for p in points}
-    change = paired_change(by[theirs], by[ours]) if ours != theirs else None
+    change = time_change(by[theirs], by[ours]) if ours != theirs else None
     return {
         "workload": args.workload, "tune": ours, "reference_best": theirs,
         "tune_over_reference": None if change is None else
-        {"ratio": change.ratio, "low": change.low, "high": change.high},
+        {"ratio": change.ratio, "low": change.low, "high": change.high, "basis": change.basis},
         "tune_worker_cpu_s": record["worker_cpu_s"],
         "reference_worker_cpu_s": ref["worker_cpu_s"],
         "cost_share": record["worker_cpu_s"] / ref["worker_cpu_s"],

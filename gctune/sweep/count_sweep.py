@@ -112,11 +112,15 @@ def run_count_sweep(
     *,
     jobs: int,
     on_done: Optional[Callable[[CountTask, Optional[str]], None]] = None,
+    then: Optional[Callable[[CountTask, dict[str, Any]], Sequence[CountTask]]] = None,
 ) -> list[dict[str, Any]]:
-    """Measure every task not yet on disk, ``jobs`` at a time; the documents, in task order.
+    """Measure every task not yet on disk, ``jobs`` at a time; the documents, in task order
+    (then the follow-ups', in the order they were asked for).
 
     ``on_done(task, reason)`` is called as each point ends or is found stored (reason
-    None when it was measured). A failed point is stored with its reason and the sweep goes on.
+    None when it was measured). A failed point is stored with its reason and the sweep goes
+    on. ``then(task, document)``: the tasks that may start once ``task`` has ended (a
+    workload's other settings after its default), queued behind what is queued already.
     """
     valgrind()  # one clear line before anything runs where it is missing
     (sweep_dir / COUNTS_DIR).mkdir(parents=True, exist_ok=True)
@@ -153,8 +157,21 @@ def run_count_sweep(
 
     allow_counted_spans()
     pool = concurrent.futures.ThreadPoolExecutor(max_workers=max(1, jobs))
+    Ended = tuple[dict[str, Any], list["concurrent.futures.Future[Any]"]]
+
+    def run(task: CountTask) -> Ended:
+        doc = measure(task)
+        more = [pool.submit(run, t) for t in then(task, doc)] if then is not None else []
+        return doc, more
+
     try:
-        return list(pool.map(measure, tasks))
+        pending = [pool.submit(run, t) for t in tasks]
+        docs: list[dict[str, Any]] = []
+        while pending:
+            doc, more = pending.pop(0).result()
+            docs.append(doc)
+            pending += more
+        return docs
     except BaseException:
         # Ctrl-C or SIGTERM (or a broken disk): end the valgrind spans now rather than
         # letting them count on for minutes; their points stay unmeasured for --resume
@@ -340,12 +357,22 @@ def run_counts(
             if on_done is not None:
                 on_done(task, reason, done[0], total)
 
-        jobs = max(1, spec.jobs)
-        first = run_count_sweep(sweep_dir, defaults, jobs=jobs, on_done=counted)
-        by_workload = {t.workload_id: d for t, d in zip(defaults, first)}
-        bounded = [bound_by_default(t, by_workload.get(t.workload_id)) for t in others]
-        rest = run_count_sweep(sweep_dir, bounded, jobs=jobs, on_done=counted)
-        return spec, read_count_points(sweep_dir) if (first or rest) else []
+        # a workload's other points start as soon as its own default has ended (bounded
+        # by it), not after every workload's default: one slow default (request_loop's
+        # takes over 10 minutes of a core) no longer leaves the other cores idle
+        others_of: dict[str, list[CountTask]] = {}
+        for t in others:
+            others_of.setdefault(t.workload_id, []).append(t)
+
+        def bounded(task: CountTask, doc: dict[str, Any]) -> list[CountTask]:
+            if task.setting != "default":
+                return []
+            return [bound_by_default(t, doc) for t in others_of.get(task.workload_id, [])]
+
+        docs = run_count_sweep(
+            sweep_dir, defaults, jobs=max(1, spec.jobs), on_done=counted, then=bounded
+        )
+        return spec, read_count_points(sweep_dir) if docs else []
 
 
 def default_jobs() -> int:
