@@ -216,10 +216,21 @@ def confirmation_candidates(
     top: int = CONFIRM_TOP,
 ) -> list[str]:
     """The settings worth timing: the ``top`` lowest in estimated cycles among those whose
-    counts gain is at least ``min_gain`` (best first)."""
+    counts gain is at least ``min_gain`` (best first), one place kept for the lowest
+    counted over whole cycles of its own.
+
+    A setting counted over default's cycle (``whole_cycles`` False) is a lower bound: its
+    window holds none of its own full collections, and where it held its young ones but
+    not its middle ones the count can promise a gain that time reverses (longlived_heap
+    on 3.11: t20000-50-100 0.920x in counts, 1.26x in time, docs/counts-validity.md).
+    Such lower bounds must not crowd out every setting whose count is a whole cycle's."""
     gaining = [
         e for e in evidence
         if e.setting != "default" and e.cycles is not None and 1 - e.cycles >= min_gain
     ]  # fmt: skip
     gaining.sort(key=lambda e: (e.cycles, e.setting))
-    return [e.setting for e in gaining[:top]]
+    chosen = gaining[:top]
+    whole = next((e for e in gaining if e.whole_cycles), None)
+    if top > 0 and whole is not None and whole not in chosen:
+        chosen = [*gaining[: top - 1], whole]
+    return [e.setting for e in chosen]

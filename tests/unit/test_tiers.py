@@ -144,6 +144,26 @@ def test_confirmation_candidates_are_the_best_gaining_in_counts() -> None:
     assert confirmation_candidates([_e("default", cycles=1.0)]) == []
 
 
+def test_lower_bounds_do_not_crowd_out_every_whole_cycle_count() -> None:
+    # longlived_heap's counts (docs/counts-validity.md): the three lowest are counted over
+    # default's cycle (lower bounds); the best whole-cycle setting keeps the last place
+    evidence = [
+        _e("default", cycles=1.0),
+        _e("disabled", cycles=0.781, whole_cycles=False),
+        _e("t20000-50-100", cycles=0.920, whole_cycles=False),
+        _e("t20000-50-100+freeze", cycles=0.920, whole_cycles=False),
+        _e("t7000-10-10", cycles=0.939, whole_cycles=False),
+        _e("default+freeze", cycles=0.955),
+    ]
+    assert confirmation_candidates(evidence) == ["disabled", "t20000-50-100", "default+freeze"]
+    assert confirmation_candidates(evidence, top=1) == ["default+freeze"]
+    # where the whole-cycle one is among the lowest anyway, nothing changes
+    assert confirmation_candidates(evidence, top=6)[-1] == "default+freeze"
+    assert confirmation_candidates(evidence, min_gain=0.05) == [
+        "disabled", "t20000-50-100", "t20000-50-100+freeze"
+    ]  # default+freeze gains 4.5 %: under the minimum, not kept
+
+
 def test_a_larger_gain_in_time_is_said_only_beyond_the_tolerance() -> None:
     assert "larger gain" not in tier_verdict(_e(time=CONSISTENT)).reason
     # counts 0.90, time at most 0.89: within the 2 % tolerance, nothing said
