@@ -160,7 +160,9 @@ def test_lower_bounds_do_not_crowd_out_every_whole_cycle_count() -> None:
     # where the whole-cycle one is among the lowest anyway, nothing changes
     assert confirmation_candidates(evidence, top=6)[-1] == "default+freeze"
     assert confirmation_candidates(evidence, min_gain=0.05) == [
-        "disabled", "t20000-50-100", "t20000-50-100+freeze"
+        "disabled",
+        "t20000-50-100",
+        "t20000-50-100+freeze",
     ]  # default+freeze gains 4.5 %: under the minimum, not kept
 
 
