@@ -187,9 +187,11 @@ def decide(
     *,
     min_gain: float = DEFAULT_MIN_GAIN,
     tolerance: Optional[float] = None,
+    order: Optional[Sequence[str]] = None,
 ) -> TierDecision:
     """Every setting's verdict (``default`` left out) and the admitted one lowest in
-    estimated cycles (ties: fewer instructions, then the setting's id), or None."""
+    estimated cycles (ties: fewer instructions, then the setting's id), or None;
+    ``order``: the caller's ranking instead (as :func:`confirmation_candidates`)."""
     tol = min_gain if tolerance is None else tolerance
     verdicts = tuple(
         tier_verdict(e, min_gain=min_gain, tolerance=tol)
@@ -197,9 +199,11 @@ def decide(
         if e.setting != "default"
     )
     admitted = [v for v in verdicts if v.admitted]
+    place = {setting: i for i, setting in enumerate(order or ())}
     chosen = min(
         admitted,
         key=lambda v: (
+            place.get(v.setting, len(place)),
             v.evidence.cycles,
             v.evidence.instructions if v.evidence.instructions is not None else 1.0,
             v.setting,
@@ -214,6 +218,7 @@ def confirmation_candidates(
     *,
     min_gain: float = DEFAULT_MIN_GAIN,
     top: int = CONFIRM_TOP,
+    order: Optional[Sequence[str]] = None,
 ) -> list[str]:
     """The settings worth timing: the ``top`` lowest in estimated cycles among those whose
     counts gain is at least ``min_gain`` (best first), one place kept for the lowest
@@ -223,12 +228,20 @@ def confirmation_candidates(
     window holds none of its own full collections, and where it held its young ones but
     not its middle ones the count can promise a gain that time reverses (longlived_heap
     on 3.11: t20000-50-100 0.920x in counts, 1.26x in time, docs/counts-validity.md).
-    Such lower bounds must not crowd out every setting whose count is a whole cycle's."""
+    Such lower bounds must not crowd out every setting whose count is a whole cycle's.
+
+    ``order``: settings best first as the caller ranks them (``gctune tune``: costs equal
+    within its flat tolerance rank the smallest change first); default: by estimated
+    cycles."""
     gaining = [
         e for e in evidence
         if e.setting != "default" and e.cycles is not None and 1 - e.cycles >= min_gain
     ]  # fmt: skip
-    gaining.sort(key=lambda e: (e.cycles, e.setting))
+    if order is not None:
+        place = {setting: i for i, setting in enumerate(order)}
+        gaining.sort(key=lambda e: (place.get(e.setting, len(place)), e.cycles, e.setting))
+    else:
+        gaining.sort(key=lambda e: (e.cycles, e.setting))
     chosen = gaining[:top]
     whole = next((e for e in gaining if e.whole_cycles), None)
     if top > 0 and whole is not None and whole not in chosen:

@@ -42,13 +42,18 @@ def _counts_evidence(trial: Trial, default: Optional[Trial]) -> TierEvidence:
 
 
 def tune_candidates(
-    trials: Sequence[Trial], *, top: int, min_gain: float = DEFAULT_MIN_GAIN
+    trials: Sequence[Trial],
+    *,
+    top: int,
+    min_gain: float = DEFAULT_MIN_GAIN,
+    order: Optional[Sequence[str]] = None,
 ) -> list[str]:
     """The settings to confirm in time: best in counts among those within the memory
-    budget by the probe, each gaining at least ``min_gain``."""
+    budget by the probe, each gaining at least ``min_gain``; ``order``: the search's
+    ranking (:meth:`gctune.analysis.tune_search.Search.ranked`)."""
     default = next((t for t in trials if t.setting == "default"), None)
     evidence = [_counts_evidence(t, default) for t in trials if t.feasible and t.cost_ratio]
-    return confirmation_candidates(evidence, min_gain=min_gain, top=top)
+    return confirmation_candidates(evidence, min_gain=min_gain, top=top, order=order)
 
 
 def tune_decision(
@@ -58,8 +63,10 @@ def tune_decision(
     *,
     max_memory_ratio: float,
     min_gain: float = DEFAULT_MIN_GAIN,
+    order: Optional[Sequence[str]] = None,
 ) -> TierDecision:
-    """The rule of both tiers over the timed candidates of one workload."""
+    """The rule of both tiers over the timed candidates of one workload; ``order``: the
+    search's ranking (equal costs: the smallest change first)."""
     mine = [p for p in points if p.workload == workload_id]
     by_setting = {p.setting: p for p in mine}
     stats = {s.setting: s for s in workload_stats(mine).get(workload_id, [])}
@@ -86,7 +93,7 @@ def tune_decision(
                 e.setting, e.cycles, e.instructions, change, memory_ok, note, e.whole_cycles
             )
         )
-    return decide(evidence, min_gain=min_gain)
+    return decide(evidence, min_gain=min_gain, order=order)
 
 
 def decision_doc(decision: TierDecision) -> dict[str, Any]:

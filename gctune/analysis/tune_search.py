@@ -163,8 +163,13 @@ class Search:
     def leader(self) -> Optional[Trial]:
         """The cheapest feasible trial so far (among costs equal within ``flat_ratio``,
         the smallest change)."""
-        ranked = self._ranked(self.feasible())
+        ranked = self.ranked()
         return ranked[0] if ranked else None
+
+    def ranked(self) -> list[Trial]:
+        """Feasible trials, cheapest first; costs equal within ``flat_ratio`` rank the
+        smallest change first."""
+        return self._ranked(self.feasible())
 
     def finalists(self, k: int) -> list[Trial]:
         """Up to ``k`` cheapest feasible trials cheaper than default (default excluded)."""

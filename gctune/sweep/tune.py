@@ -211,7 +211,8 @@ def run_tune(
                 ws.workload_id: decision_doc(
                     tune_decision(ws.search.trials, points, ws.workload_id,
                                   max_memory_ratio=spec.max_memory_ratio,
-                                  min_gain=spec.min_gain)
+                                  min_gain=spec.min_gain,
+                                  order=[t.setting for t in ws.search.ranked()])
                 )
                 for ws in searches
             }  # fmt: skip
@@ -234,7 +235,10 @@ def _finalists(spec: TuneSpec, ws: WorkloadSearch) -> list[str]:
     """What the confirming sweep times: the rule's candidates (best in counts gaining at
     least the minimum gain, within the memory budget); with none, the search's leader,
     so that time shows how far it is from default."""
-    chosen = tune_candidates(ws.search.trials, top=spec.confirm, min_gain=spec.min_gain)
+    order = [t.setting for t in ws.search.ranked()]
+    chosen = tune_candidates(
+        ws.search.trials, top=spec.confirm, min_gain=spec.min_gain, order=order
+    )
     leader = ws.search.leader()
     if not chosen and leader is not None and leader.setting != "default":
         chosen = [leader.setting]

@@ -171,3 +171,30 @@ def test_a_larger_gain_in_time_is_said_only_beyond_the_tolerance() -> None:
     # counts 0.90, time at most 0.89: within the 2 % tolerance, nothing said
     assert "larger gain" not in tier_verdict(_e(time=_time(0.87, 0.85, 0.89))).reason
     assert "larger gain" in tier_verdict(_e(time=_time(0.80, 0.78, 0.87))).reason
+
+
+def test_a_callers_order_ranks_the_candidates() -> None:
+    # gctune tune ranks costs equal within its flat tolerance by the smallest change
+    evidence = [
+        _e("default", cycles=1.0),
+        _e("t700000-10-10", cycles=0.8565458, whole_cycles=False),
+        _e("t22000-10-10", cycles=0.8565458, whole_cycles=False),
+        _e("t7000-10-10", cycles=0.8565570, whole_cycles=False),
+        _e("t2200-10-10", cycles=0.9665),
+    ]
+    order = ["t7000-10-10", "t22000-10-10", "t700000-10-10", "t2200-10-10"]
+    assert confirmation_candidates(evidence, top=2, order=order) == [
+        "t7000-10-10",
+        "t2200-10-10",  # the whole-cycle place
+    ]
+    assert confirmation_candidates(evidence, top=2) == ["t22000-10-10", "t2200-10-10"]
+
+
+def test_a_callers_order_decides_among_the_admitted() -> None:
+    faster = _time(0.66, 0.64, 0.68)  # acyclic_churn's time: a larger gain than counts'
+    a = _e("t22000-10-10", cycles=0.8565458, time=faster)
+    b = _e("t7000-10-10", cycles=0.8565570, time=faster)
+    assert decide([a, b]).chosen is not None
+    assert decide([a, b]).chosen.setting == "t22000-10-10"  # type: ignore[union-attr]
+    chosen = decide([a, b], order=["t7000-10-10", "t22000-10-10"]).chosen
+    assert chosen is not None and chosen.setting == "t7000-10-10"
