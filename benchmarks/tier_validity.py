@@ -157,6 +157,17 @@ def workload_section(counts_dirs: Sequence[Path], time_dir: Path, workload: str)
             f"({'within' if gap is not None and gap <= WITHIN else 'NOT within'} 3%; paired "
             f"{_versus(data, workload, time_best.setting, counts_best.setting)})"
         )
+        whole = [e for e in safe if e.whole_cycles and e.setting != "default"]
+        whole_best = min(whole, key=lambda e: e.cycles or 1.0, default=None)
+        if whole_best is not None and whole_best.setting != counts_best.setting:
+            wb = whole_best.time
+            wgap = None if tb is None or wb is None else wb.ratio / tb.ratio - 1
+            lines.append(
+                f"- counts' best (safe) among those counted over whole cycles of their own: "
+                f"{whole_best.setting} ({_fmt(whole_best.cycles)}x est. cycles), in time "
+                f"{_fmt(wb.ratio if wb else None)}x: "
+                f"{_fmt(None if wgap is None else 100 * wgap, '+.1f')}% from time's best"
+            )
         if counts_best_any.setting != counts_best.setting:
             t_any = counts_best_any.time
             lines.append(
