@@ -10,14 +10,15 @@ The worker builds the workload's state, applies the setting, runs warm-up steps,
 ``gc.collect()``, lets ``--settle`` natural full collections pass, and then runs steps
 one at a time until ``--fulls`` more full collections have happened (it stops right after
 the last one) or ``--max-steps`` steps have run; where settling ended without its full
-collections (``--settle-steps``), the steps run the whole ``--max-steps``. Right before the measured steps and right
-after them it calls ``os.sched_yield()``, where callgrind (``--dump-before=sched_yield``)
-writes out what it counted so far and starts again from zero: the second of its parts
-holds the measured steps and nothing else. Start-up, imports, setup, warm-up and settling
-are in the first part (an import compiled from source in one run and read from its
-bytecode cache in the next once made two spans' start-ups differ by 86 M instructions),
-writing the result in the last. Settling ended right after a full collection and the
-steps end right after one, so the part holds whole collector cycles.
+collections (``--settle-steps``), the steps run the whole ``--max-steps``. Right before
+the measured steps and right after them it calls ``os.sched_yield()``, where callgrind
+(``--dump-before=sched_yield``) writes out what it counted so far and starts again from
+zero: the second of its parts holds the measured steps and nothing else. Start-up,
+imports, setup, warm-up and settling are in the first part (an import compiled from
+source in one run and read from its bytecode cache in the next once made two spans'
+start-ups differ by 86 M instructions), writing the result in the last. Settling ended
+right after a full collection and the steps end right after one, so the part holds whole
+collector cycles.
 
 A ``gc.callbacks`` hook counts collections per generation; it runs only when the
 collector does (the same in both runs), never per step. The result, written to ``--out``
