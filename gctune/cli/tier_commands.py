@@ -26,6 +26,7 @@ from gctune.sweep.confirm import (
     confirmation_dir,
     confirmation_dirs,
     confirmation_spec,
+    within_memory,
 )
 from gctune.sweep.count_sweep import CountSpec, read_count_points
 
@@ -76,10 +77,12 @@ def confirm_counts(
     span_s: Optional[float] = None,
     min_gain: float = DEFAULT_MIN_GAIN,
     top: int = CONFIRM_TOP,
+    max_memory_ratio: float = DEFAULT_MAX_MEMORY_RATIO,
 ) -> None:
     """Measure in time, per workload of the sweep in counts ``directory``, ``default`` and
-    its ``top`` best settings in counts gaining at least ``min_gain``; a confirmation
-    already started is resumed."""
+    its ``top`` best settings in counts gaining at least ``min_gain`` among those a native
+    memory probe does not put over ``max_memory_ratio`` (:func:`within_memory`); a
+    confirmation already started is resumed."""
     from gctune.analysis.tiers import confirmation_candidates
     from gctune.present.tier_tables import tier_evidence
 
@@ -92,8 +95,17 @@ def confirm_counts(
             err_console.print(f"gctune: confirming {wid} in time (resumed) → {target}")
             measure_sweep(None, target, resume=True)
             continue
-        candidates = confirmation_candidates(
-            tier_evidence(frame, wid, None), min_gain=min_gain, top=top
+        evidence = tier_evidence(frame, wid, None)
+
+        def choose(excluded: set[str], evidence: list[TierEvidence] = evidence) -> list[str]:
+            kept = [e for e in evidence if e.setting not in excluded]
+            return confirmation_candidates(kept, min_gain=min_gain, top=top)
+
+        def skipped(setting: str, why: str, wid: str = wid) -> None:
+            print_wrapped([f"gctune: {wid}: {setting} not timed: {why}"], on=err_console)
+
+        candidates = within_memory(
+            count, wid, choose, max_memory_ratio=max_memory_ratio, on_skip=skipped
         )
         if not candidates:
             print_wrapped(

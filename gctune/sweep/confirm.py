@@ -11,15 +11,19 @@ uses it. Each workload's is a sweep directory of its own (its settings differ),
 
 from __future__ import annotations
 
+import math
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Optional
 
 from gctune.measure.catalog import workload_ids
+from gctune.measure.settings import parse_setting
 from gctune.store.results import MANIFEST
 from gctune.sweep.count_sweep import CountSpec
+from gctune.sweep.environment import interpreter_of, lent_to
 from gctune.sweep.spec import DEFAULT_MAX_MEMORY, SweepSpec
+from gctune.sweep.tune_probe import PROBE_LIMIT_S, probe_memory
 
 __all__ = [
     "CONFIRM_DIR",
@@ -28,6 +32,7 @@ __all__ = [
     "confirmation_dir",
     "confirmation_dirs",
     "confirmation_spec",
+    "within_memory",
 ]
 
 CONFIRM_DIR = "time"
@@ -79,3 +84,67 @@ def confirmation_spec(
         racing=False,
         decide_rounds=0,
     )
+
+
+PROBE_STEPS = 2000
+"""Most steps of default's memory probe (as ``gctune tune``'s); a setting's probe runs
+2.5x its predicted full-collection cycle, at most :data:`PROBE_LIMIT_S` seconds."""
+
+
+def _predicted_steps(cycle: float, setting: str, base: Sequence[int]) -> int:
+    parsed = parse_setting(setting)
+    ratio = 1.0
+    if parsed.mode == "thresholds" and len(base) >= 2:
+        mine = parsed.thresholds
+        ratio = max(1.0, mine[0] / base[0]) * max(1.0, mine[1] / base[1])
+    return max(3 * math.ceil(cycle), math.ceil(2.5 * cycle * ratio))
+
+
+def within_memory(
+    count: CountSpec,
+    workload_id: str,
+    choose: Callable[[set[str]], list[str]],
+    *,
+    max_memory_ratio: float,
+    on_skip: Callable[[str, str], None],
+) -> list[str]:
+    """The settings ``choose(excluded)`` names once none of them is over the memory
+    budget in a native memory probe (``gctune tune``'s: peak RSS of whole cycles, over
+    default's). The counts tier measures no memory: without this, settings whose memory
+    grows or sits over the budget took every place of the confirmation (tree_parents:
+    disabled, t20000-50-100 and its freeze twin, 1.48x-7x default's peak RSS in time),
+    and a setting within it that time finds 11 % faster was never timed. A probe that
+    ends before its full collections reads a lower bound: such a setting stays a
+    candidate, and the time tier judges its memory."""
+    by_id = dict(zip(workload_ids(list(count.workloads)), count.workloads))
+    workload = by_id[workload_id]
+    excluded: set[str] = set()
+    fine: set[str] = set()
+    with lent_to(count.python) as env:
+        thresholds = [int(v) for v in interpreter_of(count.python, env)["default_thresholds"]]
+        base = probe_memory(
+            count.python, workload, "default", size=count.size, max_steps=PROBE_STEPS,
+            kill_bytes=0, env=env, timeout=PROBE_LIMIT_S,
+        )  # fmt: skip
+        if base.cycle_steps is None or base.peak_rss_bytes <= 0:
+            return choose(excluded)  # no reference: the time tier judges memory alone
+        kill = int(base.peak_rss_bytes * max_memory_ratio * 1.05)
+        while True:
+            chosen = choose(excluded)
+            unprobed = [s for s in chosen if s not in fine]
+            if not unprobed:
+                return chosen
+            for setting in unprobed:
+                probe = probe_memory(
+                    count.python, workload, setting, size=count.size,
+                    max_steps=_predicted_steps(base.cycle_steps, setting, thresholds),
+                    kill_bytes=kill,
+                    env=env, timeout=PROBE_LIMIT_S,
+                )  # fmt: skip
+                ratio = probe.peak_rss_bytes / base.peak_rss_bytes
+                if probe.ended == "over-budget" or ratio > max_memory_ratio:
+                    excluded.add(setting)
+                    on_skip(setting, f"peak RSS {ratio:.2f}x default's in a native memory "
+                            f"probe, over the {max_memory_ratio:g}x budget")  # fmt: skip
+                else:
+                    fine.add(setting)

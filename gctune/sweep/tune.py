@@ -50,13 +50,12 @@ from gctune.sweep.rounds import ProgressFn
 from gctune.sweep.runner import run_sweep
 from gctune.sweep.spec import SweepError, SweepSpec
 from gctune.sweep.sweep_dir import sigterm_as_interrupt
-from gctune.sweep.tune_probe import MemoryProbe, probe_memory
+from gctune.sweep.tune_probe import PROBE_LIMIT_S, MemoryProbe, probe_memory
 from gctune.sweep.tune_time import search_in_time
 
 __all__ = ["TuneEvent", "TuneSpec", "WorkloadSearch", "run_tune"]
 
 SEARCH_SHARE = 0.7  # of the budget, for the search; the rest confirms in time
-PROBE_LIMIT_S = 90.0  # a memory probe's longest run, natively (its peak then a lower bound)
 
 
 @dataclass(frozen=True)

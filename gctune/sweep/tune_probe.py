@@ -31,9 +31,10 @@ from typing import Optional
 
 from gctune.measure.settings import parse_setting
 
-__all__ = ["MemoryProbe", "probe_memory"]
+__all__ = ["PROBE_LIMIT_S", "MemoryProbe", "probe_memory"]
 
 POLL_S = 0.01
+PROBE_LIMIT_S = 90.0  # a memory probe's longest run, natively (its peak then a lower bound)
 
 
 @dataclass(frozen=True)
