@@ -20,24 +20,10 @@ from gctune.sweep.counts import (
     run_counted_span,
     valgrind,
 )
+from tests.programs import CYCLES
 from tests.valgrind import needs_valgrind
 
 pytestmark = [pytest.mark.integration, needs_valgrind]
-
-CYCLES = """
-    '''Parent links: every step leaves a few hundred small cycles.'''
-    class Node:
-        def __init__(self, parent):
-            self.parent = parent
-            self.children = []
-
-    def make(size):
-        def step():
-            root = Node(None)
-            for _ in range(size):
-                root.children.append(Node(root))
-        return step
-"""
 
 
 @pytest.fixture

@@ -17,26 +17,13 @@ import pytest
 
 from gctune.analysis.tune_search import read_tune
 from gctune.sweep.tune_probe import probe_memory
+from tests.programs import CYCLES
 from tests.valgrind import needs_valgrind
 
 pytestmark = pytest.mark.integration
 
 GCTUNE = [sys.executable, "-m", "gctune.cli"]
 
-CYCLES = """
-    '''Parent links: every step leaves a few hundred small cycles.'''
-    class Node:
-        def __init__(self, parent):
-            self.parent = parent
-            self.children = []
-
-    def make(size):
-        def step():
-            root = Node(None)
-            for _ in range(size):
-                root.children.append(Node(root))
-        return step
-"""
 
 LEAK = """
     '''Keeps every step's objects: memory grows without end.'''

@@ -10,19 +10,7 @@ import textwrap
 from pathlib import Path
 from typing import Any
 
-CYCLES = """
-    class Node:
-        def __init__(self, parent):
-            self.parent = parent
-            self.children = []
-
-    def make(size):
-        def step():
-            root = Node(None)
-            for _ in range(size):
-                root.children.append(Node(root))
-        return step
-"""
+from tests.programs import CYCLES
 
 
 def _span(tmp_path: Path, *args: str) -> dict[str, Any]:
