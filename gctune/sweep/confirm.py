@@ -11,19 +11,17 @@ uses it. Each workload's is a sweep directory of its own (its settings differ),
 
 from __future__ import annotations
 
-import math
 import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Optional
 
 from gctune.measure.catalog import workload_ids
-from gctune.measure.settings import parse_setting
 from gctune.store.results import MANIFEST
 from gctune.sweep.count_sweep import CountSpec
 from gctune.sweep.environment import interpreter_of, lent_to
 from gctune.sweep.spec import DEFAULT_MAX_MEMORY, SweepSpec
-from gctune.sweep.tune_probe import PROBE_LIMIT_S, probe_memory
+from gctune.sweep.tune_probe import PROBE_LIMIT_S, probe_memory, probe_steps
 
 __all__ = [
     "CONFIRM_DIR",
@@ -91,15 +89,6 @@ PROBE_STEPS = 2000
 2.5x its predicted full-collection cycle, at most :data:`PROBE_LIMIT_S` seconds."""
 
 
-def _predicted_steps(cycle: float, setting: str, base: Sequence[int]) -> int:
-    parsed = parse_setting(setting)
-    ratio = 1.0
-    if parsed.mode == "thresholds" and len(base) >= 2:
-        mine = parsed.thresholds
-        ratio = max(1.0, mine[0] / base[0]) * max(1.0, mine[1] / base[1])
-    return max(3 * math.ceil(cycle), math.ceil(2.5 * cycle * ratio))
-
-
 def within_memory(
     count: CountSpec,
     workload_id: str,
@@ -137,7 +126,7 @@ def within_memory(
             for setting in unprobed:
                 probe = probe_memory(
                     count.python, workload, setting, size=count.size,
-                    max_steps=_predicted_steps(base.cycle_steps, setting, thresholds),
+                    max_steps=probe_steps(base.cycle_steps, setting, thresholds),
                     kill_bytes=kill,
                     env=env, timeout=PROBE_LIMIT_S,
                 )  # fmt: skip

@@ -42,7 +42,6 @@ from gctune.analysis.tiers import DEFAULT_MIN_GAIN
 from gctune.analysis.tune_decision import decision_doc, tune_candidates, tune_decision
 from gctune.analysis.tune_search import Candidate, Search, Trial, trial_dict, write_tune
 from gctune.measure.catalog import workload_ids
-from gctune.measure.settings import parse_setting
 from gctune.store.results import Point
 from gctune.sweep.count_sweep import CountTask, run_count_sweep
 from gctune.sweep.environment import interpreter_of, lent_to
@@ -50,7 +49,7 @@ from gctune.sweep.rounds import ProgressFn
 from gctune.sweep.runner import run_sweep
 from gctune.sweep.spec import SweepError, SweepSpec
 from gctune.sweep.sweep_dir import sigterm_as_interrupt
-from gctune.sweep.tune_probe import PROBE_LIMIT_S, MemoryProbe, probe_memory
+from gctune.sweep.tune_probe import PROBE_LIMIT_S, MemoryProbe, probe_memory, probe_steps
 from gctune.sweep.tune_time import search_in_time
 
 __all__ = ["TuneEvent", "TuneSpec", "WorkloadSearch", "run_tune"]
@@ -277,16 +276,9 @@ def _emit(
 
 
 def _probe_steps(ws: WorkloadSearch, setting: str) -> int:
-    """Most steps of a setting's memory probe: 2.5x its predicted full-collection cycle
-    (default's, times its thresholds' ratios to default's), so that its peak memory is
-    that of whole cycles; the budget's cap and the time limit stop it sooner."""
+    """Most steps of a setting's memory probe (:func:`probe_steps`)."""
     assert ws.default_cycle is not None
-    parsed = parse_setting(setting)
-    ratio = 1.0
-    if parsed.mode == "thresholds":
-        mine, base = parsed.thresholds, ws.search.default_thresholds
-        ratio = max(1.0, mine[0] / base[0]) * max(1.0, mine[1] / base[1])
-    return max(3 * ws.default_cycle, math.ceil(2.5 * ws.default_cycle * ratio))
+    return probe_steps(ws.default_cycle, setting, ws.search.default_thresholds)
 
 
 def _probe(

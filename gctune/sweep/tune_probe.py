@@ -20,18 +20,20 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import os
 import signal
 import subprocess
 import tempfile
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
 from gctune.measure.settings import parse_setting
 
-__all__ = ["PROBE_LIMIT_S", "MemoryProbe", "probe_memory"]
+__all__ = ["PROBE_LIMIT_S", "MemoryProbe", "probe_memory", "probe_steps"]
 
 POLL_S = 0.01
 PROBE_LIMIT_S = 90.0  # a memory probe's longest run, natively (its peak then a lower bound)
@@ -53,6 +55,19 @@ class MemoryProbe:
     def cycle_steps(self) -> Optional[float]:
         """Steps per full-collection cycle, where the probe ended on full collections."""
         return self.steps / 2 if self.ended == "full-collections" and self.steps else None
+
+
+def probe_steps(default_cycle: float, setting: str, default_thresholds: Sequence[int]) -> int:
+    """Most steps of a setting's memory probe: 2.5x its predicted full-collection cycle
+    (default's, times its thresholds' ratios to default's), so that its peak memory is
+    that of whole cycles; the budget's cap and the time limit stop it sooner."""
+    parsed = parse_setting(setting)
+    ratio = 1.0
+    if parsed.mode == "thresholds" and len(default_thresholds) >= 2:
+        mine, base = parsed.thresholds, default_thresholds
+        ratio = max(1.0, mine[0] / base[0]) * max(1.0, mine[1] / base[1])
+    cycle = math.ceil(default_cycle)
+    return max(3 * cycle, math.ceil(2.5 * cycle * ratio))
 
 
 def _memory_now(pid: int) -> tuple[int, int]:
