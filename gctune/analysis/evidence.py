@@ -236,10 +236,18 @@ def workload_warnings(stats: Sequence[PointStats]) -> list[str]:
         g = s.growth
         if g is not None and g.status == "growing" and g.bytes_per_step is not None:
             per_s = f", {fmt_size(g.bytes_per_s)}/s" if g.bytes_per_s else ""
-            out.append(
-                f"{s.setting}: memory grows {fmt_size(g.bytes_per_step)} per step{per_s} "
-                f"in {g.runs_growing} of {g.runs} spans: not safe to run unattended"
-            )
+            if g.few_cycles:
+                out.append(
+                    f"{s.setting}: memory rose {fmt_size(g.bytes_per_step)} per step{per_s} "
+                    f"in {g.runs_growing} of {g.runs} spans of {g.fulls_words}: "
+                    "too few to tell growth from the heap filling its first cycles; not "
+                    "safe to run unattended until a longer run shows it bounded"
+                )
+            else:
+                out.append(
+                    f"{s.setting}: memory grows {fmt_size(g.bytes_per_step)} per step{per_s} "
+                    f"in {g.runs_growing} of {g.runs} spans: not safe to run unattended"
+                )
     long = long_step_warning(stats)
     if long is not None:
         out.append(long)

@@ -17,6 +17,13 @@ live objects piling up, not the allocator keeping pages it got earlier. The poin
 files) leave it **unknown**. The point's rate is the median of its runs' RSS rates; per
 second it is that over the measured time per step, and the time to a memory budget is
 what is left of the budget over that rate.
+
+A growing verdict read over spans of fewer than ``MIN_CYCLES`` full collections (but at
+least one) is marked (``few_cycles``, "rises ... (2 fulls)"): a span stops after two full
+collections, and one cycle's rise cannot tell growth from the heap still filling up over
+its first cycles (short_cycles at 7000,10,10 rose 3.97 KiB a step over such spans, and
+was flat over 25 cycles of one long run: docs/measurement.md). It stays a reason not to
+recommend the setting; it is not called growth.
 """
 
 from __future__ import annotations
@@ -55,6 +62,7 @@ class RunGrowth:
     mean_rss_bytes: float
     samples: int
     growing: bool
+    cycles: int = 0  # full collections in the span
 
 
 @dataclass(frozen=True)
@@ -70,6 +78,18 @@ class Growth:
     bytes_per_s: Optional[float]
     runs_growing: int
     runs: int
+    cycles: Optional[int] = None  # full collections a span, the fewest over its runs
+
+    @property
+    def few_cycles(self) -> bool:
+        """Growing, read over spans of 1 to ``MIN_CYCLES - 1`` full collections."""
+        return self.status == "growing" and self.cycles is not None and 0 < self.cycles < MIN_CYCLES
+
+    @property
+    def fulls_words(self) -> str:
+        """``1 full collection``, ``2 full collections``: the spans' fewest."""
+        n = self.cycles or 0
+        return f"{n} full collection{'' if n == 1 else 's'}"
 
     def seconds_to(self, budget_bytes: float, now_bytes: float) -> Optional[float]:
         """Seconds until memory at ``now_bytes`` reaches ``budget_bytes`` at this rate."""
@@ -85,11 +105,14 @@ class Growth:
             return unknown
         if self.status == "bounded":
             return "bounded"
+        n = self.cycles or 0
+        fulls = f" ({n} full{'' if n == 1 else 's'})" if self.few_cycles else ""
+        verb = "rises" if self.few_cycles else "grows"
         if per_second and self.bytes_per_s:
-            return f"grows {fmt_size(self.bytes_per_s)}/s"
+            return f"{verb} {fmt_size(self.bytes_per_s)}/s{fulls}"
         if self.bytes_per_step is not None:
-            return f"grows {fmt_size(self.bytes_per_step)}/step"
-        return "growing"
+            return f"{verb} {fmt_size(self.bytes_per_step)}/step{fulls}"
+        return f"growing{fulls}"
 
     def steps_to(self, budget_bytes: float, now_bytes: float) -> Optional[float]:
         """Steps until memory at ``now_bytes`` reaches ``budget_bytes`` at this rate."""
@@ -151,6 +174,7 @@ def run_growth(run: RunMetrics) -> Optional[RunGrowth]:
         mean_rss_bytes=mean_rss,
         samples=len(settled),
         growing=growing,
+        cycles=len((run.span or {}).get("full_at", [])),
     )
 
 
@@ -163,4 +187,4 @@ def point_growth(point: Point, time_per_step_s: Optional[float] = None) -> Growt
     rate = statistics.median(t.bytes_per_step for t in trends)
     status = "growing" if 2 * growing > len(trends) else "bounded"
     per_s = rate / time_per_step_s if time_per_step_s else None
-    return Growth(status, rate, per_s, growing, len(trends))
+    return Growth(status, rate, per_s, growing, len(trends), min(t.cycles for t in trends))

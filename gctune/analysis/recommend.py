@@ -176,6 +176,12 @@ def _exclusion(s: PointStats, d: PointStats, budget: float, *, recycle: bool) ->
             when = f"; at that rate it passes the budget ({fmt_bytes(budget)}) in {left:.3g} s"
         else:
             when = ""
+        if steady and g.few_cycles:
+            return (
+                f"memory rose over its spans of {g.fulls_words} ({rate}){when}: "
+                "too few to tell growth from the heap filling its first cycles; not "
+                "recommended until a longer run shows it bounded"
+            )
         if steady:
             return (
                 f"memory grows at steady state ({rate}){when}; --recycle computes a "

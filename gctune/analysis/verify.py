@@ -133,6 +133,13 @@ def verdict(
         g = s.growth
         if g is not None and g.status == "growing":
             rate = f"{fmt_size(g.bytes_per_step)} per step" if g.bytes_per_step else "growing"
+            if g.few_cycles:
+                return made(
+                    "not confirmed",
+                    f"memory rose ({rate}) over spans of {g.fulls_words}: too few to tell "
+                    "growth from the heap filling its first cycles",
+                    change,
+                )
             return made("unsafe", f"memory grows at steady state ({rate})", change)
         if s.steady == "not steady":
             return made(

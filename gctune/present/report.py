@@ -363,7 +363,7 @@ WARNING_KINDS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("Damaged files, left out", ("left out of this report",)),
     ("No recommendation", ("no recommendation",)),
     ("The program changes the collector itself", ("changes the collector",)),
-    ("Memory that grows", ("memory grows", "memory still rising")),
+    ("Memory that grows", ("memory grows", "memory still rising", "memory rose")),
     ("Not at steady state", ("not at steady state", "steady state")),
     ("Identical GC work and round-to-round spread", ("identical GC work", "round to round")),
     (

@@ -97,7 +97,8 @@ def points_table(rows: list[PointStats], unit: str) -> Table:
         "GC %: pause total / measured wall time; pauses and RSS over all spans; state: "
         "steady (every span held 2 full collections), rare full GC (fewer, their cost "
         "bounded under 1%), NOT steady (time is a lower bound); memory: bounded, or growth "
-        "per step; rounds: spans measured. " + GAP_CAPTION,
+        "per step ('rises' with (N fulls): read over spans of N < 4 full collections, too few to "
+        "call it growth); rounds: spans measured. " + GAP_CAPTION,
     )
 
 

@@ -98,7 +98,8 @@ SUMMARY_CAPTION = (
     "pause total / wall time; p99, max: pause; state: "
     "steady = every span held ≥ 2 full collections (rare full: fewer, but their cost is "
     "under 1%; NOT steady: time is a lower bound); "
-    "memory: bounded, or growth rate; RSS/def: peak RSS / default's; rounds: spans "
+    "memory: bounded, or growth rate ('rises' with (N fulls): read over spans of N < 4 full "
+    "collections, too few to call it growth); RSS/def: peak RSS / default's; rounds: spans "
     "measured (out: stopped by racing)"
 )
 

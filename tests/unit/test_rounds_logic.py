@@ -13,7 +13,7 @@ from gctune.analysis.growth import point_growth, run_growth
 from gctune.analysis.steady import FULL_TARGET
 from gctune.analysis.time_basis import round_spread
 from gctune.store.race import IDENTICAL, OUT, OVER, Stop
-from gctune.store.results import RunMetrics, load_sweep
+from gctune.store.results import Point, RunMetrics, load_sweep
 from gctune.sweep.horizon import plan_span, predicted_full_period
 from gctune.sweep.racing import race_decisions
 from tests.unit.synthetic import Synth, scaled, write_sweep
@@ -183,6 +183,37 @@ def test_growth_reads_the_heap_right_after_each_full_collection() -> None:
     saw = [(s, 60 * mib + (s % 50) * 200_000, 100_000 + (s % 50) * 2_000) for s in range(5, 400, 5)]
     trend = run_growth(_run(saw, [50, 100, 150, 200, 250, 300, 350]))
     assert trend is not None and trend.growing is False and trend.samples == 6
+
+
+def _point(runs: list[RunMetrics]) -> Point:
+    return Point(
+        workload="w", setting="t7000-10-10", status="ok", reason=None, size=None, loops=None,
+        interpreter={}, runs=tuple(runs), path=Path("w@t7000-10-10.json"),
+    )  # fmt: skip
+
+
+def test_a_rise_over_two_full_collections_is_not_called_growth() -> None:
+    mib = 2**20
+    # short_cycles at 7000,10,10 as a time span saw it: full collections at 240 and 480
+    # (the span stops after two), RSS flat between them and 0.9 MiB higher from the
+    # second cycle's peak on; blocks swing with the young generation. One long run of
+    # the same setting was flat over 25 cycles: one cycle cannot tell growth from filling.
+    samples = [
+        (s, int((27.758 if s < 480 else 28.664) * mib), 80_000 + (s % 90) * 400 + s * 17)
+        for s in range(255, 556, 15)
+    ]
+    run = _run(samples, [240, 480])
+    trend = run_growth(run)
+    assert trend is not None and trend.growing and trend.cycles == 2
+    g = point_growth(_point([run, run, run]), 1e-3)
+    assert g.status == "growing" and g.few_cycles and g.cycles == 2
+    assert g.words().startswith("rises ") and g.words().endswith("(2 fulls)")
+    # the same climb read over four or more full collections is growth, as before
+    many = _run(samples, [240, 300, 360, 420, 480])
+    assert not point_growth(_point([many] * 3)).few_cycles
+    # and a span with no full collection at all (the collector off) is not marked
+    off = _run(samples, [])
+    assert not point_growth(_point([off] * 3)).few_cycles
 
 
 def test_every_span_of_a_round_shares_one_hash_seed() -> None:

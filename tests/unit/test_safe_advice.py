@@ -221,3 +221,16 @@ def test_recycle_gives_the_same_exclusion_reasons(tmp_path: Path) -> None:
     assert {e.setting for e in plain.excluded} == {"t70000", "t90000", "t5000"}
     assert plain.excluded == recycled.excluded
     assert recycled.recycle_plans == ()
+
+
+def test_a_rise_over_two_full_collections_is_refused_but_not_called_growth(tmp_path: Path) -> None:
+    # spans stop after two full collections: a rise over one cycle may be the heap still
+    # filling; the setting is left out, and the reason says why it is not called growth
+    rec = rec_of(
+        tmp_path,
+        [cyclic("default", 1.0e-3), cyclic("t7000", 0.8e-3, full=2, grow=200_000)],
+    )
+    assert rec.setting == "default"
+    (why,) = [e.reason for e in rec.excluded if e.setting == "t7000"]
+    assert "memory rose over its spans of 2 full collections" in why
+    assert "too few to tell growth" in why and "grows at steady state" not in why
