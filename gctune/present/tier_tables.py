@@ -40,6 +40,11 @@ def _memory(s: PointStats, default: PointStats, ratio: float) -> tuple[Optional[
     """Whether ``s`` keeps memory within ``ratio`` x default's peak RSS, and why not."""
     g = s.growth
     if g is not None and g.status == "growing":
+        if g.few_cycles:
+            return False, (
+                f"rose {fmt_size(g.bytes_per_step)} per step over spans of {g.fulls_words}"
+                " (too few to call it growth)"
+            )
         return False, f"grows {fmt_size(g.bytes_per_step)} per step"
     budget = ratio * default.peak_rss_bytes
     if s.peak_rss_bytes > budget:

@@ -38,7 +38,7 @@ def _timed(tmp_path: Path) -> Path:
             point("default", 1e-3),
             point("t7000-10-10", 0.90e-3),  # as counts say: admitted
             point("freeze", 1.10e-3),  # 10 % slower although counts say 0.85: contradicted
-            point("disabled", 0.70e-3, grow=2048.0),  # fastest, but memory grows: unsafe
+            point("disabled", 0.70e-3, grow=2048.0, full=0),  # fastest, but memory grows: unsafe
         ],
     )
 
@@ -91,3 +91,17 @@ def test_a_confirmation_of_one_workload_is_read_under_its_own_id(tmp_path: Path)
     counts = _counts({"default": 1.0, "t7000-10-10": 0.9}).assign(workload="a.run-main")
     evidence, _ = tier_decision(counts, "a.run-main", load(timed))
     assert [e.time is not None for e in evidence] == [True, True]
+
+
+def test_a_rise_over_two_full_collections_is_unsafe_but_not_called_growth(tmp_path: Path) -> None:
+    timed = write_sweep(
+        tmp_path / "time",
+        [
+            Synth("w", "default", scaled(1e-3, 8), spans=True),
+            Synth("w", "t7000-10-10", scaled(0.8e-3, 8), spans=True, full=2, grow=2048.0),
+        ],
+    )
+    evidence, _ = tier_decision(_counts({"default": 1.0, "t7000-10-10": 0.9}), "w", load(timed))
+    (rise,) = [e for e in evidence if e.setting == "t7000-10-10"]
+    assert rise.memory_ok is False
+    assert "over spans of 2 full collections (too few to call it growth)" in rise.memory_note
