@@ -3,6 +3,7 @@ on plain data."""
 
 from __future__ import annotations
 
+import math
 from typing import Optional
 
 import pytest
@@ -21,6 +22,7 @@ from gctune.analysis.tiers import (
     TierEvidence,
     confirmation_candidates,
     decide,
+    full_period,
     tier_verdict,
 )
 
@@ -159,11 +161,30 @@ def test_lower_bounds_do_not_crowd_out_every_whole_cycle_count() -> None:
     assert confirmation_candidates(evidence, top=1) == ["default+freeze"]
     # where the whole-cycle one is among the lowest anyway, nothing changes
     assert confirmation_candidates(evidence, top=6)[-1] == "default+freeze"
+    # default+freeze gains 4.5 %: under the minimum, not kept; every gain left is a lower
+    # bound, and the place goes to the one whose full collections come least rarely
     assert confirmation_candidates(evidence, min_gain=0.05) == [
         "disabled",
         "t20000-50-100",
-        "t20000-50-100+freeze",
-    ]  # default+freeze gains 4.5 %: under the minimum, not kept
+        "t7000-10-10",
+    ]
+
+
+def test_among_lower_bounds_only_the_least_biased_keeps_a_place() -> None:
+    # tree_parents in gctune tune: every threshold counted over default's cycle; the
+    # larger threshold0 count lowest and run slower than default in time
+    evidence = [
+        _e("default", cycles=1.0),
+        _e("t27000-10-10", cycles=0.940, whole_cycles=False),
+        _e("t32000-10-10", cycles=0.941, whole_cycles=False),
+        _e("t37000-10-10", cycles=0.949, whole_cycles=False),
+        _e("t7000-10-10", cycles=0.953, whole_cycles=False),
+        _e("t2200-10-10", cycles=0.966, whole_cycles=False),
+        _e("disabled", cycles=0.85, whole_cycles=False),
+    ]
+    assert confirmation_candidates(evidence) == ["disabled", "t27000-10-10", "t2200-10-10"]
+    assert full_period("default+freeze") == 0.0 and full_period("disabled") == math.inf
+    assert full_period("t7000-10-10") < full_period("t20000-10-10") < full_period("t7000-50-100")
 
 
 def test_a_larger_gain_in_time_is_said_only_beyond_the_tolerance() -> None:
