@@ -233,9 +233,11 @@ def confirmation_candidates(
     on 3.11: t20000-50-100 0.920x in counts, 1.26x in time, docs/counts-validity.md).
     Such lower bounds must not crowd out every setting whose count is a whole cycle's.
     Where no gaining setting is counted over whole cycles, the kept place goes to the
-    gaining setting whose full collections come least rarely (:func:`full_period`): its
-    bound leaves out the least (tree_parents in ``gctune tune``: threshold0 27,000-37,000
-    counted 0.94-0.95x and ran 1.21-1.30x in time; 7,000 counted 0.953x and ran 0.89x).
+    gaining setting whose full collections come least rarely (:func:`full_period`): the
+    nearest to default's rhythm, where its bound leaves out least and counts have ranked
+    as time does (tree_parents in ``gctune tune``: threshold0 27,000-37,000 counted
+    0.94-0.95x and ran 1.21-1.37x in time, their larger collections costing time that
+    the cache model does not see; 7,000 counted 0.953x and ran 0.89x).
 
     ``order``: settings best first as the caller ranks them (``gctune tune``: costs equal
     within its flat tolerance rank the smallest change first); default: by estimated
