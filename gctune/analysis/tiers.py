@@ -224,8 +224,17 @@ def confirmation_candidates(
     order: Optional[Sequence[str]] = None,
 ) -> list[str]:
     """The settings worth timing: the ``top`` lowest in estimated cycles among those whose
-    counts gain is at least ``min_gain`` (best first), one place kept for the lowest
-    counted over whole cycles of its own.
+    counts gain is at least ``min_gain`` (best first), one per collection rhythm, one
+    place kept for the lowest counted over whole cycles of its own.
+
+    One per rhythm: a setting whose full collections come within :data:`SAME_RHYTHM` of
+    an already chosen one's (its freeze twin, a threshold0 a refine step away) takes no
+    place. Such neighbours count alike and share their counts' bias, so timing them
+    adds little: ``gctune tune`` on tree_parents timed threshold0 27,000, 32,000 and
+    37,000 (0.940-0.949x in counts), which ran 1.21-1.37x default's time, and never timed
+    7,000 (0.953x in counts, 0.886x in a 12-round check); on acyclic_churn its three
+    finalists were one program (no collection at all). The places go to different
+    rhythms, and time chooses among them.
 
     A setting counted over default's cycle (``whole_cycles`` False) is a lower bound: its
     window holds none of its own full collections, and where it held its young ones but
@@ -251,15 +260,38 @@ def confirmation_candidates(
         gaining.sort(key=lambda e: (place.get(e.setting, len(place)), e.cycles, e.setting))
     else:
         gaining.sort(key=lambda e: (e.cycles, e.setting))
-    chosen = gaining[:top]
+    chosen: list[TierEvidence] = []
+    for e in gaining:
+        if len(chosen) < top and not any(_same_rhythm(e.setting, c.setting) for c in chosen):
+            chosen.append(e)
     keep = next((e for e in gaining if e.whole_cycles), None)
     if keep is None and gaining:
         # every gain is a lower bound: the least biased is the setting whose own full
         # collections (left out of its window) come least rarely
         keep = min(gaining, key=lambda e: (full_period(e.setting), e.cycles, e.setting))
     if top > 0 and keep is not None and keep not in chosen:
-        chosen = [*gaining[: top - 1], keep]
+        chosen = [*chosen[: top - 1], keep]
     return [e.setting for e in chosen]
+
+
+SAME_RHYTHM = 2.0
+"""Settings whose full collections come within this factor of each other
+(:func:`full_period`) share one place in a confirmation."""
+
+
+def _same_rhythm(a: str, b: str) -> bool:
+    """Whether ``a`` and ``b`` collect in nearly the same rhythm: full periods within
+    :data:`SAME_RHYTHM` of each other (a freeze twin is the same rhythm; a name that is no
+    setting, none)."""
+    try:
+        pa, pb = full_period(a), full_period(b)
+    except ValueError:
+        return False
+    if pa == pb:
+        return True
+    if min(pa, pb) <= 0 or math.isinf(max(pa, pb)):
+        return False
+    return max(pa, pb) / min(pa, pb) < SAME_RHYTHM
 
 
 def full_period(setting: str) -> float:

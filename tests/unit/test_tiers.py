@@ -187,6 +187,48 @@ def test_among_lower_bounds_only_the_least_biased_keeps_a_place() -> None:
     assert full_period("t7000-10-10") < full_period("t20000-10-10") < full_period("t7000-50-100")
 
 
+def test_one_place_per_collection_rhythm() -> None:
+    # tree_parents in gctune tune (run a): the three lowest in counts are neighbours
+    # (threshold0 27,000-37,000) that ran 1.21-1.37x default's time; 7,000, 0.886x in a
+    # 12-round check, takes the second place
+    tree_parents = [
+        _e("default", cycles=1.0),
+        _e("t27000-10-10", cycles=0.9398, whole_cycles=False),
+        _e("t32000-10-10", cycles=0.9411, whole_cycles=False),
+        _e("t37000-10-10", cycles=0.9493, whole_cycles=False),
+        _e("t7000-10-10", cycles=0.9527, whole_cycles=False),
+        _e("t22000-10-10", cycles=0.9559, whole_cycles=False),
+        _e("t2200-10-10", cycles=0.9661, whole_cycles=False),
+    ]
+    assert confirmation_candidates(tree_parents) == [
+        "t27000-10-10",
+        "t7000-10-10",
+        "t2200-10-10",
+    ]
+    # acyclic_churn (run c): one program from 6,000 up; a freeze twin is the same rhythm,
+    # and a place left unfilled is not filled with a neighbour
+    order = ["t6000-10-10", "t7000-10-10", "t6000-10-10+freeze", "t3900-10-10", "t2200-10-10"]
+    acyclic = [
+        _e("default", cycles=1.0),
+        _e("t6000-10-10", cycles=0.8542, whole_cycles=False),
+        _e("t7000-10-10", cycles=0.8542, whole_cycles=False),
+        _e("t6000-10-10+freeze", cycles=0.8540, whole_cycles=False),
+        _e("t3900-10-10", cycles=0.9514, whole_cycles=False),
+        _e("t2200-10-10", cycles=0.9640, whole_cycles=False),
+    ]
+    assert confirmation_candidates(acyclic, order=order) == ["t6000-10-10", "t2200-10-10"]
+    # settings twice as far apart are distinct; default's rhythm and disabled each their own
+    assert confirmation_candidates(
+        [
+            _e("t7000-10-10", cycles=0.90),
+            _e("t14000-10-10", cycles=0.91),
+            _e("default+freeze", cycles=0.92),
+            _e("disabled", cycles=0.93),
+        ],
+        top=4,
+    ) == ["t7000-10-10", "t14000-10-10", "default+freeze", "disabled"]
+
+
 def test_a_larger_gain_in_time_is_said_only_beyond_the_tolerance() -> None:
     assert "larger gain" not in tier_verdict(_e(time=CONSISTENT)).reason
     # counts 0.90, time at most 0.89: within the 2 % tolerance, nothing said
