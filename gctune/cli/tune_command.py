@@ -91,7 +91,10 @@ def tune(
         help="Settings measured side by side in the search (default: one per core).",
     ),
     confirm: int = typer.Option(
-        3, min=1, metavar="N", help="Most candidates confirmed in time against default (one per collection rhythm)."
+        3,
+        min=1,
+        metavar="N",
+        help="Most candidates confirmed in time against default (one per collection rhythm).",
     ),
     rounds: int = typer.Option(6, min=2, help="Rounds of the confirming time sweep."),
     max_point_time: float = typer.Option(
