@@ -62,7 +62,7 @@ TIMEOUT = typer.Option(
     DEFAULT_TIMEOUT,
     min=1,
     metavar="SECONDS",
-    help="Time allowed per worker process (counts: CPU seconds per counted span).",
+    help="Time allowed per worker process (counts: CPU seconds per counted span, 3600).",
 )
 
 

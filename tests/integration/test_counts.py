@@ -12,6 +12,7 @@ from typing import Optional
 import pytest
 
 from gctune.present.count_tables import count_frame
+from gctune.store.results import read_manifest
 from gctune.sweep.count_sweep import CountTask, count_path, read_count_points, run_count_sweep
 from gctune.sweep.counts import (
     CountsUnavailable,
@@ -181,6 +182,9 @@ def test_a_sweep_in_counts_from_the_command_line_resumes_and_gates(tmp_path: Pat
         ("base-make", "disabled", "ok"),
     ]
     assert docs[0]["point"]["whole_cycles"] and docs[0]["point"]["steps"] == 1
+    # without --timeout a counted span gets an hour of CPU, not a time worker's 600 s
+    # (request_loop's default takes 12.5-13.5 minutes of it)
+    assert read_manifest(out).spec["timeout"] == 3600.0
     # disabled: no automatic collection, only the step's own full one
     assert docs[1]["point"]["collections_per_step"] == [0.0, 0.0, 1.0]
     stored = count_path(out, "base-make", "default").stat().st_mtime_ns
