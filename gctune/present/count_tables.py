@@ -19,6 +19,7 @@ from rich.table import Table
 
 __all__ = [
     "COUNT_CAPTION",
+    "COUNT_LIMITS",
     "COUNT_COLUMNS",
     "count_frame",
     "count_markdown",
@@ -34,6 +35,19 @@ COUNT_CAPTION = (
     "vs def: / default's (exact: no interval); GC instr: the collector's share of "
     "instructions (n/a: no collector symbols in this build); whole cycles: the counted "
     "steps ended on a full collection, else bounded (the steps measured and why)"
+)
+
+COUNT_LIMITS = (
+    "Where counts mislead (each measured against interleaved time checks: "
+    "docs/counts-validity.md, docs/tune.md): a setting counted over default's cycle (whole cycles: no) "
+    "is a lower bound, its own rarer and larger collections outside the window "
+    "(longlived_heap t20000-50-100: 0.920x in counts, 1.26x in time); a larger young "
+    "generation costs time the cache model does not see (request_loop t20000-10-10: "
+    "1.00x in counts, 1.52x in time; tree_parents threshold0 27,000-37,000: 0.94-0.95x, "
+    "1.21-1.37x in time); counts measure no memory (disabled on request_loop: 0.913x in "
+    "counts, its memory growing 476 KiB a step in time); and where the collector's "
+    "traversal is memory-bound, time gains more than counts show (acyclic_churn: 14.6 % "
+    "in counts, 34 % in time). Rank in counts, confirm in time (--confirm) before shipping"
 )
 
 COUNT_COLUMNS = (
@@ -155,6 +169,14 @@ def _cycles(row: Any) -> str:
 def count_markdown(frame: pd.DataFrame, title: str) -> str:
     """The count tables as Markdown, one per workload, with what the columns mean."""
     lines = [f"# {title}", "", f"All figures: {TIER}.", "", COUNT_CAPTION + ".", ""]
+    bounded = [
+        f"{row['workload']} {row['setting']}"
+        for _, row in frame.iterrows()
+        if row["status"] == "ok" and not row["whole_cycles"]
+    ]
+    if bounded:
+        lines += [f"Lower bounds here (counted over default's cycle): {', '.join(bounded)}.", ""]
+    lines += [COUNT_LIMITS + ".", ""]
     head = (
         "| setting | instr/step | vs def | est. cycles/step | vs def | GC instr "
         "| collections/step (gen 0/1/2) | whole cycles |"

@@ -6,7 +6,7 @@ from typing import Any, Optional
 
 from rich.console import Console
 
-from gctune.present.count_tables import count_frame, count_table
+from gctune.present.count_tables import count_frame, count_markdown, count_table
 
 
 def doc(setting: str, instr: float, gc: Optional[float], full: float) -> dict[str, Any]:
@@ -47,3 +47,12 @@ def test_the_table_shows_every_point_and_says_its_tier() -> None:
     assert "counts tier" in text and "0.750x" in text
     assert "n/a" in text  # no collector symbols: not a number
     assert "no (40 steps)" in text
+
+
+def test_the_report_names_the_lower_bounds_and_where_counts_mislead() -> None:
+    frame = count_frame([doc("default", 2e6, None, 0.01), doc("disabled", 1.5e6, 0.0, 0.0)])
+    text = count_markdown(frame, "t")
+    assert "Lower bounds here (counted over default's cycle): w disabled." in text
+    assert "Where counts mislead" in text and "1.52x in time" in text
+    whole = count_markdown(count_frame([doc("default", 2e6, None, 0.01)]), "t")
+    assert "Lower bounds here" not in whole and "Where counts mislead" in whole
