@@ -54,7 +54,7 @@ CONFIRM = typer.Option(
     False,
     "--confirm",
     help="--measure counts: then time each workload's best settings in counts against "
-    "default (--rounds, default 8; spans of up to --max-point-time, default 3 s; no "
+    "default (--rounds, default 12; spans of up to --max-point-time, default 3 s; no "
     "racing) and decide with both tiers (docs/counts.md).",
 )
 
