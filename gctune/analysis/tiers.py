@@ -227,14 +227,17 @@ def confirmation_candidates(
     counts gain is at least ``min_gain`` (best first), one per collection rhythm, one
     place kept for the lowest counted over whole cycles of its own.
 
-    One per rhythm: a setting whose full collections come within :data:`SAME_RHYTHM` of
-    an already chosen one's (its freeze twin, a threshold0 a refine step away) takes no
-    place. Such neighbours count alike and share their counts' bias, so timing them
-    adds little: ``gctune tune`` on tree_parents timed threshold0 27,000, 32,000 and
-    37,000 (0.940-0.949x in counts), which ran 1.21-1.37x default's time, and never timed
-    7,000 (0.953x in counts, 0.886x in a 12-round check); on acyclic_churn its three
-    finalists were one program (no collection at all). The places go to different
-    rhythms, and time chooses among them.
+    One per rhythm: a setting whose threshold0 is within :data:`SAME_RHYTHM` of an
+    already chosen one's (its freeze twin, a threshold0 a refine step away, another
+    threshold1 or threshold2 at the same threshold0) takes no place. Such neighbours make
+    the same young collections, count alike and share the counts' bias (the cost of a
+    large young generation, which the cache model under-weighs), so timing them adds
+    little: ``gctune tune`` on tree_parents timed threshold0 27,000, 32,000 and 37,000
+    (0.940-0.949x in counts), which ran 1.21-1.37x default's time, and never timed 7,000
+    (0.953x in counts, 0.886x in a 12-round check); with full periods as the rhythm,
+    t28000-5-10 (0.952x, 1.165x in time) still took 7,000's place; on acyclic_churn its
+    three finalists were one program (no collection at all). The places go to different
+    young generations, and time chooses among them.
 
     A setting counted over default's cycle (``whole_cycles`` False) is a lower bound: its
     window holds none of its own full collections, and where it held its young ones but
@@ -275,16 +278,27 @@ def confirmation_candidates(
 
 
 SAME_RHYTHM = 2.0
-"""Settings whose full collections come within this factor of each other
-(:func:`full_period`) share one place in a confirmation."""
+"""Settings whose young generations (threshold0) are within this factor of each other
+share one place in a confirmation."""
+
+
+def _young_size(setting: str) -> float:
+    """A setting's young generation for :func:`_same_rhythm`: threshold0 (0 for the
+    interpreter's own thresholds, infinite with the collector off)."""
+    parsed = parse_setting(setting)
+    if parsed.mode == "disabled":
+        return math.inf
+    if parsed.mode != "thresholds":
+        return 0.0
+    return float(max(parsed.thresholds[0], 1))
 
 
 def _same_rhythm(a: str, b: str) -> bool:
-    """Whether ``a`` and ``b`` collect in nearly the same rhythm: full periods within
-    :data:`SAME_RHYTHM` of each other (a freeze twin is the same rhythm; a name that is no
-    setting, none)."""
+    """Whether ``a`` and ``b`` collect their young generation in nearly the same rhythm:
+    threshold0 within :data:`SAME_RHYTHM` of each other, whatever threshold1 and
+    threshold2 (a freeze twin is the same rhythm; a name that is no setting, none)."""
     try:
-        pa, pb = full_period(a), full_period(b)
+        pa, pb = _young_size(a), _young_size(b)
     except ValueError:
         return False
     if pa == pb:

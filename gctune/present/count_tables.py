@@ -39,8 +39,8 @@ COUNT_CAPTION = (
 
 COUNT_LIMITS = (
     "Where counts mislead (each measured against interleaved time checks: "
-    "docs/counts-validity.md, docs/tune.md): a setting counted over default's cycle (whole cycles: no) "
-    "is a lower bound, its own rarer and larger collections outside the window "
+    "docs/counts-validity.md, docs/tune.md): a setting counted over default's cycle "
+    "(whole cycles: no) is a lower bound, its own rarer and larger collections outside the window "
     "(longlived_heap t20000-50-100: 0.920x in counts, 1.26x in time); a larger young "
     "generation costs time the cache model does not see (request_loop t20000-10-10: "
     "1.00x in counts, 1.52x in time; tree_parents threshold0 27,000-37,000: 0.94-0.95x, "

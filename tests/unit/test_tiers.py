@@ -205,6 +205,16 @@ def test_one_place_per_collection_rhythm() -> None:
         "t7000-10-10",
         "t2200-10-10",
     ]
+    # run c: another threshold1 at the leader's threshold0 is the same rhythm
+    run_c = [
+        _e("default", cycles=1.0),
+        _e("t28000-10-10", cycles=0.9450, whole_cycles=False),
+        _e("t28000-5-10", cycles=0.9518, whole_cycles=False),
+        _e("t7000-10-10", cycles=0.9527, whole_cycles=False),
+        _e("t22000-10-10", cycles=0.9559, whole_cycles=False),
+        _e("t2200-10-10", cycles=0.9661, whole_cycles=False),
+    ]
+    assert confirmation_candidates(run_c) == ["t28000-10-10", "t7000-10-10", "t2200-10-10"]
     # acyclic_churn (run c): one program from 6,000 up; a freeze twin is the same rhythm,
     # and a place left unfilled is not filled with a neighbour
     order = ["t6000-10-10", "t7000-10-10", "t6000-10-10+freeze", "t3900-10-10", "t2200-10-10"]
@@ -217,10 +227,12 @@ def test_one_place_per_collection_rhythm() -> None:
         _e("t2200-10-10", cycles=0.9640, whole_cycles=False),
     ]
     assert confirmation_candidates(acyclic, order=order) == ["t6000-10-10", "t2200-10-10"]
-    # settings twice as far apart are distinct; default's rhythm and disabled each their own
+    # threshold0 twice as far apart are distinct; default's thresholds and disabled each
+    # their own rhythm
     assert confirmation_candidates(
         [
             _e("t7000-10-10", cycles=0.90),
+            _e("t7000-50-100", cycles=0.905),
             _e("t14000-10-10", cycles=0.91),
             _e("default+freeze", cycles=0.92),
             _e("disabled", cycles=0.93),
