@@ -193,6 +193,17 @@ def test_a_noisy_probe_near_the_budget_is_fitted_monotone() -> None:
         setting = "default" if t0_ == 700 else f"{t0_},10,10"
         calm.record(Trial(setting, "line", 1, 1.0, None, mem, mem <= 1.25))
     assert calm.over_by_fit() == set() and calm.edge == 7000
+    # tree_parents, tune run c: 25,000 over, 28,000 within, their pooled mean within the
+    # budget: 28,000 is over too (above a threshold0 read over it), the edge stays 22,000
+    run_c = Search(DEFAULT, 1.25, jobs=2)
+    for t0_, mem in {700: 1.0, 2200: 1.055, 7000: 1.08, 22000: 1.165, 25000: 1.261,
+                     28000: 1.189, 32000: 1.266}.items():  # fmt: skip
+        setting = "default" if t0_ == 700 else f"{t0_},10,10"
+        run_c.record(Trial(setting, "line", 1, 1.0 - t0_ / 1e6, None, mem, mem <= 1.25))
+    assert run_c.memory_fit()[28000] < 1.25
+    assert run_c.over_by_fit() == {28000}
+    assert run_c.edge == 22000 and run_c.edge_above == 25000
+    assert run_c.leader().setting == "22000,10,10"  # type: ignore[union-attr]
 
 
 def test_a_flat_stretch_is_not_bracketed_and_thresholds_without_collections_are_skipped() -> None:
