@@ -245,7 +245,7 @@ def _shard(value: Optional[str]) -> Optional[tuple[int, int]]:
 
 COUNT_TIMEOUT = 3600.0
 """CPU seconds a counted span may use where ``--timeout`` is not given: a built-in's
-slowest point (request_loop: 12.5-18 minutes of CPU under callgrind) fits; time's 600 s
+slowest point (request_loop: 12.5-23 minutes of CPU under callgrind) fits; time's 600 s
 per worker did not (docs/counts.md)."""
 
 
