@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, NoReturn, Protocol
+from typing import Any, NoReturn, Optional, Protocol
 
 import typer
 
@@ -65,16 +65,20 @@ def end_gate(
         raise typer.Exit(FAILED_POINTS)
 
 
-def end_interrupted(out: Path) -> NoReturn:
-    """A sweep interrupted (Ctrl-C): say what is kept and how to resume; exit 130."""
+def end_interrupted(out: Path, *, resume: Optional[str] = None) -> NoReturn:
+    """A sweep interrupted (Ctrl-C): say what is kept and how to resume; exit 130.
+    ``resume``: the command that resumes it, where not ``gctune sweep --resume`` (a tune
+    keeps its search record, ``tune.json``, before any sweep starts)."""
     try:
-        started = (out / "manifest.json").exists()
+        started = (out / "manifest.json").exists() or (
+            resume is not None and (out / "tune.json").exists()
+        )
     except OSError:
         started = False
     if started:
         message = (
             f"gctune: interrupted; finished points are kept in {out}. "
-            f"Resume with: {resume_command(out)}"
+            f"Resume with: {resume or resume_command(out)}"
         )
     else:
         message = "gctune: interrupted before the sweep started; nothing was saved"

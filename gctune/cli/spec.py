@@ -227,12 +227,14 @@ def memory_cap(text: str) -> int:
     return cap
 
 
-def refuse_changes_on_resume(ctx: typer.Context) -> None:
+def refuse_changes_on_resume(
+    ctx: typer.Context, allowed: tuple[str, ...] = (), what: str = "sweep"
+) -> None:
     """``--resume`` measures what the stored sweep says; refuse arguments that would
-    change it, rather than ignore them silently."""
+    change it, rather than ignore them silently (``allowed``: parameters that do not)."""
     given = []
     for param in ctx.command.params:
-        if param.name in ("resume", "out") or param.name is None:
+        if param.name in ("resume", "out", *allowed) or param.name is None:
             continue
         source = ctx.get_parameter_source(param.name)
         if source is not None and source.name != "DEFAULT":
@@ -240,10 +242,11 @@ def refuse_changes_on_resume(ctx: typer.Context) -> None:
                 max(param.opts, key=len) if param.opts[0].startswith("-") else "workload arguments"
             )
     if given:
+        takes = ", ".join(["--out", *(f"--{a.replace('_', '-')}" for a in allowed)])
         raise GctuneError(
-            f"--resume measures the rest of the sweep with the arguments it was started with "
-            f"and takes only --out, not {', '.join(given)}; to measure with other arguments, "
-            "start a new sweep with another --out"
+            f"--resume measures the rest of the {what} with the arguments it was started "
+            f"with and takes only {takes}, not {', '.join(given)}; to measure with other "
+            f"arguments, start a new {what} with another --out"
         )
 
 
@@ -254,6 +257,14 @@ def latest_dir(results: Path) -> Path:
         # the hint names gctune as a fresh shell finds it (.venv/bin/gctune)
         raise GctuneError(f"no sweep found under {results}; run `{program_name()} sweep` first")
     return latest_sweep(results)
+
+
+def latest_tune_dir(results: Path) -> Path:
+    """The tune directory under ``results`` written last (its ``tune.json``)."""
+    records = list(results.glob("*/tune.json"))
+    if not records:
+        raise GctuneError(f"no tune found under {results}; run `{program_name()} tune` first")
+    return max(records, key=lambda p: p.stat().st_mtime).parent
 
 
 def program_name() -> str:

@@ -24,9 +24,12 @@ from gctune.cli.spec import (
     check_objective,
     check_workloads,
     interpreter_path,
+    latest_tune_dir,
     new_dirs,
     program_name,
+    refuse_changes_on_resume,
 )
+from gctune.present.next_steps import tune_resume_command
 from gctune.present.sweep_tables import console, err_console, print_wrapped
 from gctune.sweep.environment import check_interpreter
 
@@ -50,6 +53,7 @@ def _tier(measure: str) -> str:
 
 @user_errors
 def tune(
+    ctx: typer.Context,
     workloads: list[str] = typer.Argument(
         None,
         metavar="[WORKLOAD]...",
@@ -75,6 +79,12 @@ def tune(
     ),
     out: Optional[Path] = typer.Option(
         None, metavar="DIR", help="Sweep directory (default: results/tune-<id>)."
+    ),
+    resume: bool = typer.Option(
+        False,
+        "--resume",
+        help="Finish the interrupted tune in --out (or the latest one): what it measured "
+        "is kept, the rest measured; takes --budget (from now) and --time-lock.",
     ),
     measure: str = typer.Option(
         "auto",
@@ -117,6 +127,9 @@ def tune(
     from gctune.sweep.tune import TuneSpec, run_tune
 
     objective = check_objective(objective)
+    if resume:
+        _resume(ctx, out, budget, time_lock, objective)
+        return
     tier = _tier(measure)
     interpreter = interpreter_path(python)
     if python is not None:
@@ -151,7 +164,7 @@ def tune(
         with tune_progress(err_console) as update, progress_bar(f"time → {target}") as bar:
             _, _, record = run_tune(spec, target, progress=update, sweep_progress=bar)
     except KeyboardInterrupt:
-        end_interrupted(target)
+        end_interrupted(target, resume=tune_resume_command(target))
     except BaseException:
         # refused or failed before anything was measured: leave no directory behind
         for folder in fresh:
@@ -159,6 +172,47 @@ def tune(
                 folder.rmdir()
         raise
     _finish(target, record, objective, max_memory_ratio)
+
+
+def _resume(
+    ctx: typer.Context,
+    out: Optional[Path],
+    budget: float,
+    time_lock: Optional[Path],
+    objective: str,
+) -> None:
+    """``gctune tune --resume``: finish the tune in ``out`` (or the latest)."""
+    from gctune.present.sweep_tables import progress_bar
+    from gctune.present.tune_view import tune_progress
+    from gctune.sweep.tune import run_tune, stored_spec
+    from gctune.sweep.tune_resume import read_stored_tune
+
+    refuse_changes_on_resume(ctx, ("budget", "time_lock", "objective"), what="tune")
+    target = out if out is not None else latest_tune_dir(RESULTS)
+    stored = read_stored_tune(target)
+    given = ctx.get_parameter_source("budget")
+    spec = stored_spec(
+        stored,
+        budget_s=budget * 60 if given is not None and given.name != "DEFAULT" else None,
+        time_lock=None if time_lock is None else str(time_lock),
+    )
+    _tier(spec.tier)  # valgrind still there where the search runs in counts
+    check_interpreter(spec.python)
+    print_wrapped(
+        [
+            f"gctune: resuming the tune in {target}: {len(spec.workloads)} workload(s) in "
+            f"{spec.tier}, stored trials kept, {spec.budget_s / 60:g} min from now"
+        ],
+        on=err_console,
+    )
+    try:
+        with tune_progress(err_console) as update, progress_bar(f"time → {target}") as bar:
+            _, _, record = run_tune(
+                spec, target, progress=update, sweep_progress=bar, stored=stored
+            )
+    except KeyboardInterrupt:
+        end_interrupted(target, resume=tune_resume_command(target))
+    _finish(target, record, objective, spec.max_memory_ratio)
 
 
 def _finish(target: Path, record: dict[str, Any], objective: str, ratio: float) -> None:

@@ -30,6 +30,7 @@ __all__ = [
     "report_command",
     "resume_command",
     "summary_command",
+    "tune_resume_command",
     "verify_command",
     "workload_args",
 ]
@@ -139,6 +140,11 @@ def verify_command(target: WorkloadArgs, setting: str, recycle_steps: Optional[i
 def resume_command(sweep_dir: Path) -> str:
     """Finish an interrupted sweep."""
     return _shell([*program(), "sweep", "--resume", "--out", str(sweep_dir)])
+
+
+def tune_resume_command(tune_dir: Path) -> str:
+    """Finish an interrupted tune."""
+    return _shell([*program(), "tune", "--resume", "--out", str(tune_dir)])
 
 
 def confirm_command(sweep_dir: Path) -> str:

@@ -28,10 +28,13 @@ def search_in_time(
     searches: Sequence[tuple[str, Search]],
     out: Path,
     progress: Optional[ProgressFn],
+    *,
+    resume: bool = False,
 ) -> tuple[dict[str, list[str]], list[Point]]:
-    """One time sweep with racing over a coarse grid into ``out``; each workload's
-    trials recorded in its search (by workload id); the settings worth a closer look
-    and every point. ``spec`` is a :class:`gctune.sweep.tune.TuneSpec`."""
+    """One time sweep with racing over a coarse grid into ``out`` (with ``resume``, the
+    one started there); each workload's trials recorded in its search (by workload id);
+    the settings worth a closer look and every point. ``spec`` is a
+    :class:`gctune.sweep.tune.TuneSpec`."""
     first = searches[0][1]
     line = [first.thresholds_id(t0) for t0 in first.line()]
     grid = ["default", *line[1:], "freeze", line[min(2, len(line) - 1)] + "+freeze"]
@@ -47,7 +50,7 @@ def search_in_time(
         racing=True,
         timeout=min(spec.timeout, 600.0),
     )
-    points = run_sweep(sweep, out, progress=progress)
+    points = run_sweep(sweep, out, resume=resume, progress=progress)
     stats = workload_stats(points)
     finals: dict[str, list[str]] = {}
     for workload_id, search in searches:

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
@@ -96,6 +98,46 @@ def test_tune_in_counts_writes_an_ordinary_sweep_with_its_search_path(tmp_path: 
     assert json.loads(rec.stdout)["workloads"][0]["workload"] == "cycles-make"
     again = _gctune("tune", cycles, "--size", "300", "--out", str(out))
     assert again.returncode == 2 and "already holds a sweep" in again.stderr
+    # a finished tune resumed: the stored search replayed, nothing measured again
+    stamps = {p.name: p.stat().st_mtime_ns for p in (out / "counts").glob("*.json")}
+    resumed = _gctune("tune", "--resume", "--out", str(out))
+    assert resumed.returncode == 0, resumed.stderr
+    after = read_tune(out)
+    assert after is not None and after["resumed"] == 1
+    assert after["workloads"][0]["trials"] == trials and after["decisions"] == record["decisions"]
+    assert {p.name: p.stat().st_mtime_ns for p in (out / "counts").glob("*.json")} == stamps
+    refused = _gctune("tune", "--resume", "--out", str(out), "--rounds", "3")
+    assert refused.returncode == 2 and "takes only --out, --budget" in refused.stderr
+
+
+@needs_valgrind
+def test_an_interrupted_tune_resumes_keeping_what_it_measured(tmp_path: Path) -> None:
+    cycles = _file(tmp_path, "cycles", CYCLES)
+    out = tmp_path / "tuned"
+    default = out / "counts" / "cycles-make@default.json"
+    proc = subprocess.Popen(
+        [*GCTUNE, "tune", cycles, "--size", "300", "--budget", "5", "--rounds", "2",
+         "--max-point-time", "0.3", "--jobs", "1", "--out", str(out)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    deadline = time.monotonic() + 300
+    while not default.exists() and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert default.exists(), "default's count point never came"
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=300)
+    assert proc.returncode == 130, err
+    assert "tune --resume --out" in err and "nothing was saved" not in err
+    assert not (out / "manifest.json").exists()  # stopped in the search
+    stamp = default.stat().st_mtime_ns
+    done = _gctune("tune", "--resume", "--out", str(out), "--budget", "0.3")
+    assert done.returncode == 0, done.stderr
+    assert default.stat().st_mtime_ns == stamp  # read, not counted again
+    record = read_tune(out)
+    assert record is not None and record["resumed"] == 1 and record["decisions"]
+    (doc,) = record["workloads"]
+    assert doc["trials"][0]["setting"] == "default" and doc["trials"][0]["cost_ratio"] == 1.0
+    assert (out / "manifest.json").exists()
 
 
 def test_tune_in_time_races_a_coarse_grid(tmp_path: Path) -> None:
@@ -117,6 +159,12 @@ def test_tune_in_time_races_a_coarse_grid(tmp_path: Path) -> None:
     assert (out / "points").is_dir() and "## Tune: the search path" in (
         out / "report" / "report.md"
     ).read_text(encoding="utf-8")
+    stamps = {p.name: p.stat().st_mtime_ns for p in (out / "points").glob("*.json")}
+    resumed = _gctune("tune", "--resume", "--out", str(out))  # finished: nothing to measure
+    assert resumed.returncode == 0, resumed.stderr
+    assert {p.name: p.stat().st_mtime_ns for p in (out / "points").glob("*.json")} == stamps
+    again = read_tune(out)
+    assert again is not None and again["resumed"] == 1 and again["finalists"] == record["finalists"]
 
 
 def test_counts_without_valgrind_is_one_line(tmp_path: Path) -> None:
