@@ -47,6 +47,37 @@ def probe_setting(
     )
 
 
+def _memory_trial(
+    spec: TuneSpec, cand: Candidate, number: int, probe: MemoryProbe, base: int
+) -> Trial:
+    """A candidate's trial from its memory probe alone (the cost comes from counts)."""
+    ratio = probe.peak_rss_bytes / base if base and probe.ended != "failed" else None
+    feasible = (
+        probe.ended not in ("failed", "over-budget")
+        and ratio is not None
+        and ratio <= spec.max_memory_ratio
+    )
+    note = ""
+    if probe.ended == "failed":
+        note = f"memory probe {probe.reason}"
+    elif probe.ended == "over-budget":
+        note = f"over the memory budget (stopped at {ratio or 0:.2f}x default's)"
+    elif probe.ended != "full-collections":
+        note = "memory: a lower bound (no full collection within the probe)"
+    return Trial(
+        cand.setting,
+        cand.stage,
+        number,
+        None,
+        None,
+        ratio,
+        feasible,
+        note,
+        probe.ended == "full-collections",
+        seconds=probe.seconds,
+    )
+
+
 def measure_batch(
     spec: TuneSpec,
     ws: WorkloadSearch,
@@ -76,41 +107,8 @@ def measure_batch(
     tasks: list[CountTask] = []
     for cand, probe in zip(batch, probes):
         assert probe is not None
-        ratio = probe.peak_rss_bytes / base if base else None
-        whole = probe.ended == "full-collections"
-        if probe.ended == "failed":
-            trials[cand.setting] = Trial(
-                cand.setting,
-                cand.stage,
-                number,
-                None,
-                None,
-                None,
-                False,
-                f"memory probe {probe.reason}",
-                False,
-                seconds=probe.seconds,
-            )
-            continue
-        feasible = (
-            probe.ended != "over-budget" and ratio is not None and ratio <= spec.max_memory_ratio
-        )
-        note = "" if whole else "memory: a lower bound (no full collection within the probe)"
-        if probe.ended == "over-budget":
-            note = f"over the memory budget (stopped at {ratio or 0:.2f}x default's)"
-        trials[cand.setting] = Trial(
-            cand.setting,
-            cand.stage,
-            number,
-            None,
-            None,
-            ratio,
-            feasible,
-            note,
-            whole,
-            seconds=probe.seconds,
-        )
-        if feasible:
+        trials[cand.setting] = _memory_trial(spec, cand, number, probe, base)
+        if trials[cand.setting].feasible:
             own = probe.cycle_steps
             cap = max(1, int(ws.default_cycle * spec.count_cycles))
             steps = min(cap, math.ceil(own * 1.25) + 1) if own is not None else cap
