@@ -30,7 +30,7 @@ smallest gain of interest does not change what to ship.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Optional
 
@@ -285,12 +285,18 @@ share one place in a confirmation."""
 def _young_size(setting: str) -> float:
     """A setting's young generation for :func:`_same_rhythm`: threshold0 (0 for the
     interpreter's own thresholds, infinite with the collector off)."""
+    return _of_thresholds(setting, lambda t: float(max(t[0], 1)))
+
+
+def _of_thresholds(setting: str, size: Callable[[tuple[int, ...]], float]) -> float:
+    """``size`` of a setting's thresholds; 0 for the interpreter's own, infinite with the
+    collector off."""
     parsed = parse_setting(setting)
     if parsed.mode == "disabled":
         return math.inf
     if parsed.mode != "thresholds":
         return 0.0
-    return float(max(parsed.thresholds[0], 1))
+    return size(parsed.thresholds)
 
 
 def _same_rhythm(a: str, b: str) -> bool:
@@ -312,9 +318,4 @@ def full_period(setting: str) -> float:
     """How rarely ``setting``'s full collections come, relative to other settings:
     threshold0 x threshold1 x threshold2 allocations (0 for the interpreter's own
     thresholds, infinite with the collector off)."""
-    parsed = parse_setting(setting)
-    if parsed.mode == "disabled":
-        return math.inf
-    if parsed.mode != "thresholds":
-        return 0.0
-    return float(math.prod(max(t, 1) for t in parsed.thresholds))
+    return _of_thresholds(setting, lambda t: float(math.prod(max(v, 1) for v in t)))
