@@ -17,7 +17,7 @@ from typing import Any, Optional
 import typer
 
 from gctune.analysis.recommend import DEFAULT_MAX_MEMORY_RATIO
-from gctune.cli.errors import GctuneError, user_errors
+from gctune.cli.errors import FAILED_POINTS, GctuneError, user_errors
 from gctune.cli.options import PYTHON, RESULTS, SIZE
 from gctune.cli.outcome import end_interrupted
 from gctune.cli.spec import (
@@ -216,6 +216,8 @@ def _resume(
 
 
 def _finish(target: Path, record: dict[str, Any], objective: str, ratio: float) -> None:
+    """The search paths, the report, tune's answer per workload; exit status 3 where a
+    workload could not be measured or a time point failed."""
     from gctune.analysis.frame import load
     from gctune.cli.advice_commands import recommend
     from gctune.present.advice import snippet
@@ -225,26 +227,59 @@ def _finish(target: Path, record: dict[str, Any], objective: str, ratio: float) 
 
     for doc in record["workloads"]:
         console.print(path_table(record, doc))
-    try:
-        data = load(target)
-        for path in write_report(data, objective=objective, max_memory_ratio=ratio):
-            typer.echo(f"Report: {path}")
-    except ReportError as exc:
-        raise GctuneError(str(exc)) from None
+    data = None
+    if (target / "manifest.json").exists():  # the confirming (or searching) time sweep
+        try:
+            data = load(target)
+            for path in write_report(data, objective=objective, max_memory_ratio=ratio):
+                typer.echo(f"Report: {path}")
+        except ReportError as exc:
+            raise GctuneError(str(exc)) from None
     typer.echo("")
+    failures = [(str(d["workload"]), str(d["failed"])) for d in record["workloads"]
+                if d.get("failed")]  # fmt: skip
+    failed_points = [p for p in data.points if not p.ok] if data is not None else []
+    status = 0
     if record["tier"] != "counts":  # the search was in time: time's recommendation
-        recommend(target, None, ratio, objective, 2.0, False, False, False)
-        return
-    for workload, decision in record["decisions"].items():
-        print_wrapped(decision_lines(workload, decision))
-        chosen = decision["chosen"]
-        args = workload_args(data.manifest.spec, workload)
-        if chosen != "default":
+        try:
+            recommend(target, None, ratio, objective, 2.0, False, False, False)
+        except typer.Exit as done:
+            status = int(done.exit_code or 0)
+    else:
+        for workload, decision in record["decisions"].items():
+            print_wrapped(decision_lines(workload, decision))
+            chosen = decision["chosen"]
+            args = workload_args(data.manifest.spec, workload) if data is not None else None
+            if chosen != "default":
+                typer.echo("")
+                typer.echo(snippet(chosen))
+                if args is not None:
+                    print_wrapped([f"Check it longer: {verify_command(args, chosen)}"])
             typer.echo("")
-            typer.echo(snippet(chosen))
-            if args is not None:
-                print_wrapped([f"Check it longer: {verify_command(args, chosen)}"])
-        typer.echo("")
-    print_wrapped(
-        [f"The time tier's own view of these points: {program_name()} recommend {target}"]
-    )
+        if data is not None:
+            print_wrapped(
+                [f"The time tier's own view of these points: {program_name()} recommend {target}"]
+            )
+    _end_failed(failures, failed_points, status)
+
+
+def _end_failed(failures: list[tuple[str, str]], failed_points: list[Any], status: int) -> None:
+    """Name what could not be measured, in one line each, and exit 3; else exit ``status``."""
+    for workload, why in failures:
+        print_wrapped([f"gctune: {workload}: not measured: {why}"], on=err_console)
+    by_reason: dict[tuple[str, str], list[str]] = {}
+    for point in failed_points:  # one line per workload and reason, not per setting
+        by_reason.setdefault((point.workload, str(point.reason)), []).append(point.setting)
+    for (workload, why), settings in by_reason.items():
+        print_wrapped(
+            [f"gctune: {workload}: {len(settings)} time point(s) failed ({', '.join(settings)}): "
+             f"{why}"],
+            on=err_console,
+        )  # fmt: skip
+    said = [f"{len(failures)} workload(s) not measured"] if failures else []
+    said += [f"{len(failed_points)} time point(s) failed"] if failed_points else []
+    if said:
+        print_wrapped([f"gctune: {', '.join(said)}; exit status {FAILED_POINTS}"], on=err_console)
+        raise typer.Exit(FAILED_POINTS)
+    if status:
+        raise typer.Exit(status)

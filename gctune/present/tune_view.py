@@ -60,6 +60,8 @@ def path_rows(doc: dict[str, Any]) -> list[tuple[str, ...]]:
 
 
 def _summary(doc: dict[str, Any], record: dict[str, Any]) -> str:
+    if doc.get("failed"):
+        return f"Not measured: {doc['failed']}. Nothing was searched or confirmed."
     budget = float(record["spec"]["max_memory_ratio"])
     edge = doc.get("edge")
     tier = "estimated cycles per step (counts)" if record["tier"] == "counts" else "time"
@@ -82,8 +84,10 @@ def _summary(doc: dict[str, Any], record: dict[str, Any]) -> str:
             f"with the smaller threshold0 that read higher (memory grows with threshold0; "
             f"readings out of order are pooled): {named}. "
         )
-    elif record["tier"] == "counts" and all(
-        t["feasible"] or t["memory_ratio"] is None for t in doc["trials"]
+    elif (
+        record["tier"] == "counts"
+        and doc["trials"]
+        and all(t["feasible"] or t["memory_ratio"] is None for t in doc["trials"])
     ):
         text += "Every threshold0 measured was within the budget (no edge in range). "
     leader = doc.get("leader")

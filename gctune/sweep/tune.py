@@ -33,7 +33,7 @@ import resource
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Optional
 
@@ -156,7 +156,14 @@ def run_tune(
                 finals = stored.finalists() or finals  # what the confirming sweep times
                 searched = (stored.prior("search_s"), stored.prior("search_cpu_s"))
             save(finalists=finals, search_s=searched[0], search_cpu_s=searched[1])
-            points = _confirm(spec, out, finals, sweep_progress, resume=frozen)
+            # a workload that could not run under default has nothing to confirm
+            measured = tuple(ws.workload for ws in searches if ws.failed is None)
+            points = (
+                _confirm(replace(spec, workloads=measured), out, finals, sweep_progress,
+                         resume=frozen)
+                if measured or frozen
+                else []
+            )  # fmt: skip
             decisions = {
                 ws.workload_id: decision_doc(
                     tune_decision(ws.search.trials, points, ws.workload_id,
@@ -165,6 +172,7 @@ def run_tune(
                                   order=[t.setting for t in ws.search.ranked()])
                 )
                 for ws in searches
+                if ws.failed is None
             }  # fmt: skip
         else:
             with timing_lock(spec.time_lock):
@@ -260,7 +268,8 @@ def _search_counts(
         _emit(progress, ws, start, spec.budget_s, "memory probe of default")
         ws.default_probe = probe_setting(spec, ws, "default", env, 0, 2000)
     if ws.default_probe.cycle_steps is None:
-        s.stop(f"default's memory probe: {ws.default_probe.reason or ws.default_probe.ended}")
+        ws.failed = f"default's memory probe: {ws.default_probe.reason or ws.default_probe.ended}"
+        s.stop(ws.failed)
         save()
         return
     ws.default_cycle = max(1, math.ceil(ws.default_probe.cycle_steps))

@@ -59,6 +59,7 @@ class WorkloadSearch:
     search: Search
     default_probe: Optional[MemoryProbe] = None
     default_cycle: Optional[int] = None  # steps of one of default's full cycles
+    failed: Optional[str] = None  # why the workload could not be measured at all
 
     def record_doc(self) -> dict[str, Any]:
         """This workload's part of the search record."""
@@ -74,6 +75,7 @@ class WorkloadSearch:
             "default_cycle_steps": self.default_cycle,
             "default_probe_steps": self.default_probe.steps if self.default_probe else None,
             "stopped": s.stopped,
+            "failed": self.failed,
             "edge": s.edge,
             "edge_above": s.edge_above,
             "over_by_fit": _over_by_fit(s),

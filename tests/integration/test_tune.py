@@ -37,6 +37,14 @@ LEAK = """
 """
 
 
+BROKEN = """
+    '''Needs a package the interpreter does not have (a benchmark needing pyperformance).'''
+    def make(size=100):
+        import gctune_missing_package  # noqa: F401
+        return lambda: None
+"""
+
+
 def _file(tmp_path: Path, name: str, text: str) -> str:
     path = tmp_path / f"{name}.py"
     path.write_text(textwrap.dedent(text))
@@ -174,3 +182,22 @@ def test_counts_without_valgrind_is_one_line(tmp_path: Path) -> None:
     assert done.returncode == 2
     assert done.stderr.strip().count("\n") == 0 and "valgrind" in done.stderr
     assert not (tmp_path / "x").exists()
+
+
+@pytest.mark.parametrize("tier", [pytest.param("counts", marks=needs_valgrind), "time"])
+def test_a_workload_that_cannot_run_ends_tune_with_status_3_and_its_reason(
+    tmp_path: Path, tier: str
+) -> None:
+    broken = _file(tmp_path, "broken", BROKEN)
+    out = tmp_path / "tuned"
+    done = _gctune("tune", broken, "--measure", tier, "--rounds", "2", "--max-point-time",
+                   "0.2", "--budget", "0.3", "--out", str(out))  # fmt: skip
+    assert done.returncode == 3, done.stderr
+    assert "gctune_missing_package" in done.stderr and "Traceback" not in done.stderr
+    assert "keep the default" not in done.stdout  # nothing measured: no advice
+    record = read_tune(out)
+    assert record is not None
+    if tier == "counts":
+        (doc,) = record["workloads"]
+        assert "gctune_missing_package" in doc["failed"]
+        assert not (out / "manifest.json").exists()  # nothing to confirm in time
