@@ -84,7 +84,8 @@ def tune(
         False,
         "--resume",
         help="Finish the interrupted tune in --out (or the latest one): what it measured "
-        "is kept, the rest measured; takes --budget (from now) and --time-lock.",
+        "is kept, the rest measured; takes --budget (from now) and --time-lock. A new "
+        "--budget goes on with a search its budget cut.",
     ),
     measure: str = typer.Option(
         "auto",
@@ -190,25 +191,30 @@ def _resume(
     refuse_changes_on_resume(ctx, ("budget", "time_lock", "objective"), what="tune")
     target = out if out is not None else latest_tune_dir(RESULTS)
     stored = read_stored_tune(target)
-    given = ctx.get_parameter_source("budget")
+    source = ctx.get_parameter_source("budget")
+    given = source is not None and source.name != "DEFAULT"
     spec = stored_spec(
         stored,
-        budget_s=budget * 60 if given is not None and given.name != "DEFAULT" else None,
+        budget_s=budget * 60 if given else None,
         time_lock=None if time_lock is None else str(time_lock),
     )
     _tier(spec.tier)  # valgrind still there where the search runs in counts
     check_interpreter(spec.python)
+    # a new --budget for a search the budget had cut: it goes on, though it was confirmed
+    extend = given and spec.tier == "counts" and stored.confirm_started and stored.cut_by_budget()
     print_wrapped(
         [
             f"gctune: resuming the tune in {target}: {len(spec.workloads)} workload(s) in "
             f"{spec.tier}, stored trials kept, {spec.budget_s / 60:g} min from now"
+            + ("; the search its budget had cut goes on, then is confirmed again in time"
+               if extend else "")
         ],
         on=err_console,
-    )
+    )  # fmt: skip
     try:
         with tune_progress(err_console) as update, progress_bar(f"time → {target}") as bar:
             _, _, record = run_tune(
-                spec, target, progress=update, sweep_progress=bar, stored=stored
+                spec, target, progress=update, sweep_progress=bar, stored=stored, extend=extend
             )
     except KeyboardInterrupt:
         end_interrupted(target, resume=tune_resume_command(target))
@@ -223,7 +229,7 @@ def _finish(target: Path, record: dict[str, Any], objective: str, ratio: float) 
     from gctune.present.advice import snippet
     from gctune.present.next_steps import verify_command, workload_args
     from gctune.present.report import ReportError, write_report
-    from gctune.present.tune_view import decision_lines, path_table
+    from gctune.present.tune_view import budget_cut_lines, decision_lines, path_table
 
     for doc in record["workloads"]:
         console.print(path_table(record, doc))
@@ -260,6 +266,7 @@ def _finish(target: Path, record: dict[str, Any], objective: str, ratio: float) 
             print_wrapped(
                 [f"The time tier's own view of these points: {program_name()} recommend {target}"]
             )
+        print_wrapped(budget_cut_lines(record, lambda m: tune_resume_command(target, m)))
     _end_failed(failures, failed_points, status)
 
 

@@ -142,9 +142,10 @@ def resume_command(sweep_dir: Path) -> str:
     return _shell([*program(), "sweep", "--resume", "--out", str(sweep_dir)])
 
 
-def tune_resume_command(tune_dir: Path) -> str:
-    """Finish an interrupted tune."""
-    return _shell([*program(), "tune", "--resume", "--out", str(tune_dir)])
+def tune_resume_command(tune_dir: Path, budget_min: Optional[int] = None) -> str:
+    """Finish an interrupted tune (with ``budget_min``: go on with a search it cut)."""
+    more = ["--budget", str(budget_min)] if budget_min is not None else []
+    return _shell([*program(), "tune", "--resume", "--out", str(tune_dir), *more])
 
 
 def confirm_command(sweep_dir: Path) -> str:

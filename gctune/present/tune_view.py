@@ -27,6 +27,7 @@ from gctune.present.render import Block, Heading, Image, Para, Table
 
 __all__ = [
     "PATH_HEADERS",
+    "budget_cut_lines",
     "path_rows",
     "decision_lines",
     "path_table",
@@ -112,6 +113,44 @@ def decision_lines(workload: str, decision: dict[str, Any]) -> list[str]:
     for v in decision["verdicts"]:
         lines.append(f"  {v['setting']}: {v['status']}: {v['reason']}")
     return lines
+
+
+def budget_cut_lines(record: dict[str, Any], resume: Callable[[int], str]) -> list[str]:
+    """Where the budget cut a search in counts: what it left uncounted, about how long the
+    rest of that stage would count here (its count points' own seconds, ``jobs`` side by
+    side), and the command that goes on with more (``resume(minutes)``); else nothing."""
+    from gctune.sweep.tune import SEARCH_SHARE
+
+    spec = record.get("spec") or {}
+    jobs, budget_s = max(1, int(spec.get("jobs") or 1)), float(spec.get("budget_s") or 0.0)
+    cut = [
+        d for d in record.get("workloads") or [] if str(d.get("stopped", "")).startswith("budget")
+    ]
+    if record.get("tier") != "counts" or not cut:
+        return []
+    left, need_s = 0, 0.0
+    for doc in cut:
+        trials = [trial_from(t) for t in doc.get("trials") or []]
+        uncounted = sum(t.note.startswith("not counted") for t in trials)
+        took = sorted(t.seconds for t in trials if t.cost is not None and t.seconds)
+        per = took[len(took) // 2] if took else 0.0
+        left += uncounted
+        need_s += -(-uncounted // jobs) * per
+    # a resumed tune's budget counts from its start: the rest of the stage in the search's
+    # share with a quarter to spare, and no less than the first budget, as the stages
+    # after it count too
+    minutes = int(-(-max(1.25 * need_s / SEARCH_SHARE, budget_s) // 60))
+    said = (
+        f"{left} setting(s) of its stage left uncounted (about {need_s / 60:.0f} min of "
+        f"counting here) and the stages after it not reached"
+        if left
+        else "the stages after it not reached"
+    )
+    names = ", ".join(str(d["workload"]) for d in cut)
+    return [
+        f"The budget cut the search ({names}): {said}. Go on from what is measured, with "
+        f"a new budget from then: {resume(minutes)}"
+    ]
 
 
 def path_table(record: dict[str, Any], doc: dict[str, Any]) -> RichTable:

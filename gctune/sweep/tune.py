@@ -47,7 +47,7 @@ from gctune.sweep.runner import run_sweep
 from gctune.sweep.spec import SweepError, SweepSpec
 from gctune.sweep.sweep_dir import sigterm_as_interrupt
 from gctune.sweep.tune_batch import measure_batch, probe_setting
-from gctune.sweep.tune_resume import StoredTune, StoredWorkload
+from gctune.sweep.tune_resume import StoredTune, StoredWorkload, set_aside
 from gctune.sweep.tune_spec import TuneSpec, WorkloadSearch, stored_spec
 from gctune.sweep.tune_time import search_in_time
 
@@ -99,17 +99,20 @@ def run_tune(
     progress: Optional[TuneProgress] = None,
     sweep_progress: Optional[ProgressFn] = None,
     stored: Optional[StoredTune] = None,
+    extend: bool = False,
 ) -> tuple[list[WorkloadSearch], list[Point], dict[str, Any]]:
     """Search every workload, then confirm in time; the searches, the time points and the
     search record (also written to ``out/tune.json``). With ``stored`` (what an
-    interrupted tune in ``out`` left: :mod:`gctune.sweep.tune_resume`), finish it."""
+    interrupted tune in ``out`` left: :mod:`gctune.sweep.tune_resume`), finish it; with
+    ``extend`` too, go on with a search its budget had cut, though it was confirmed."""
     if stored is None and ((out / "manifest.json").exists() or (out / "tune.json").exists()):
         raise SweepError(f"{out} already holds a sweep: choose another --out (or --resume a tune)")
     start, cpu0 = time.monotonic(), _workers_cpu()
     # a resumed tune's cost figures add the earlier runs' to its own
     prior_s = stored.prior("elapsed_s") if stored else 0.0
     prior_cpu = stored.prior("worker_cpu_s") if stored else 0.0
-    frozen = stored is not None and stored.confirm_started
+    frozen = stored is not None and stored.confirm_started and not extend
+    extending = stored is not None and stored.confirm_started and extend
     out.mkdir(parents=True, exist_ok=True)
     with sigterm_as_interrupt(), lent_to(spec.python) as env:
         info = interpreter_of(spec.python, env)
@@ -133,6 +136,8 @@ def run_tune(
         record: dict[str, Any] = {"tier": spec.tier, "spec": _spec_doc(spec)}
         if stored is not None:
             record["resumed"] = int(stored.record.get("resumed") or 0) + 1
+            if stored.record.get("superseded"):
+                record["superseded"] = list(stored.record["superseded"])
 
         def save(**more: Any) -> None:
             record.update(more)
@@ -152,16 +157,24 @@ def run_tune(
                                known=known, frozen=frozen)  # fmt: skip
             finals = {ws.workload_id: _finalists(spec, ws) for ws in searches}
             searched = (prior_s + time.monotonic() - start, prior_cpu + _workers_cpu() - cpu0)
+            resume_confirm = frozen
             if frozen and stored is not None:  # the search had ended: its figures stand
                 finals = stored.finalists() or finals  # what the confirming sweep times
                 searched = (stored.prior("search_s"), stored.prior("search_cpu_s"))
+            elif extending and stored is not None:  # its search went on from its trials
+                searched = (stored.prior("search_s") + time.monotonic() - start,
+                            stored.prior("search_cpu_s") + _workers_cpu() - cpu0)  # fmt: skip
+                resume_confirm = finals == stored.finalists()
+                if not resume_confirm:  # other finalists: a new confirmation, the old kept
+                    aside = [*stored.record.get("superseded", []), set_aside(out)]
+                    record["superseded"] = aside
             save(finalists=finals, search_s=searched[0], search_cpu_s=searched[1])
             # a workload that could not run under default has nothing to confirm
             measured = tuple(ws.workload for ws in searches if ws.failed is None)
             points = (
                 _confirm(replace(spec, workloads=measured), out, finals, sweep_progress,
-                         resume=frozen)
-                if measured or frozen
+                         resume=resume_confirm)
+                if measured or resume_confirm
                 else []
             )  # fmt: skip
             decisions = {

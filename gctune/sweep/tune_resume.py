@@ -12,12 +12,17 @@ keeps the path the same); the first batch holding a candidate not stored is meas
 there as in a new tune, its count points found on disk read, not counted again. A trial
 the budget left uncounted is measured. Where the confirming time sweep had started
 (``manifest.json``), the search is not extended: its stored finalists are confirmed, the
-time sweep resumed where it stopped.
+time sweep resumed where it stopped; unless the user gives a new ``--budget`` to a tune
+whose search the budget had cut (:meth:`StoredTune.cut_by_budget`): then the search goes
+on from its stored trials, and where it ends with other finalists, the earlier confirming
+sweep is set aside (:func:`set_aside`: kept, not deleted) and the new finalists confirmed
+in a new one.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional
@@ -26,9 +31,13 @@ from gctune.analysis.tune_search import Trial, read_tune, trial_from
 from gctune.sweep.spec import SweepError
 from gctune.sweep.tune_probe import MemoryProbe
 
-__all__ = ["StoredTune", "read_stored_tune"]
+__all__ = ["StoredTune", "read_stored_tune", "set_aside"]
 
 UNCOUNTED = "not counted"  # the note of a trial the search's budget left uncounted
+BUDGET_CUT = "budget:"  # how the reason begins where the search's budget ended it
+SUPERSEDED = "superseded"  # where an extended tune keeps its earlier confirming sweeps
+# what a confirming time sweep writes into the tune's directory
+CONFIRMATION = ("manifest.json", "points", "pilots", "logs", "report")
 
 
 @dataclass(frozen=True)
@@ -67,6 +76,10 @@ class StoredTune:
         if not isinstance(finals, dict):
             return None
         return {str(w): [str(s) for s in settings] for w, settings in finals.items()}
+
+    def cut_by_budget(self) -> bool:
+        """Whether the budget ended some workload's search before its stages were done."""
+        return any((w.stopped or "").startswith(BUDGET_CUT) for w in self.workloads.values())
 
     def prior(self, key: str) -> float:
         """A cost figure of the earlier runs (``elapsed_s``, ``worker_cpu_s``)."""
@@ -112,3 +125,17 @@ def spec_fields(spec_doc: dict[str, Any], cls: type) -> dict[str, Any]:
     fields = {k: v for k, v in spec_doc.items() if k in names}
     fields["workloads"] = tuple(fields.get("workloads") or ())
     return fields
+
+
+def set_aside(out: Path) -> str:
+    """Move the confirming time sweep in ``out`` to ``out/superseded/N`` (N: the next free
+    number), so that a new one can be measured there; its path relative to ``out``."""
+    n = 1
+    while (out / SUPERSEDED / str(n)).exists():
+        n += 1
+    dest = out / SUPERSEDED / str(n)
+    dest.mkdir(parents=True)
+    for name in CONFIRMATION:
+        if (out / name).exists():
+            shutil.move(str(out / name), str(dest / name))
+    return str(dest.relative_to(out))

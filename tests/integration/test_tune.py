@@ -116,6 +116,24 @@ def test_tune_in_counts_writes_an_ordinary_sweep_with_its_search_path(tmp_path: 
     assert {p.name: p.stat().st_mtime_ns for p in (out / "counts").glob("*.json")} == stamps
     refused = _gctune("tune", "--resume", "--out", str(out), "--rounds", "3")
     assert refused.returncode == 2 and "takes only --out, --budget" in refused.stderr
+    # the budget cut the search: tune said how to go on, and a new --budget does
+    assert "The budget cut the search (cycles-make)" in done.stdout
+    assert f"tune --resume --out {out} --budget" in " ".join(done.stdout.split())
+    more = _gctune("tune", "--resume", "--out", str(out), "--budget", "0.5")
+    assert more.returncode == 0, more.stderr
+    assert "the search its budget had cut goes on" in " ".join(more.stderr.split())
+    grown = read_tune(out)
+    assert grown is not None and grown["resumed"] == 2 and grown["decisions"]
+    before = [t for t in trials if t["cost"] is not None]
+    now = grown["workloads"][0]["trials"]
+    assert len([t for t in now if t["cost"] is not None]) > len(before)
+    assert [t for t in now if t["setting"] in {b["setting"] for b in before}] == before
+    after_more = {p.name: p.stat().st_mtime_ns for p in (out / "counts").glob("*.json")}
+    assert all(after_more[name] == stamp for name, stamp in stamps.items())  # kept, not redone
+    assert (out / "manifest.json").exists()
+    if grown["finalists"] != record["finalists"]:  # confirmed anew; the first one kept
+        assert grown["superseded"] == ["superseded/1"]
+        assert (out / "superseded" / "1" / "manifest.json").exists()
 
 
 @needs_valgrind

@@ -7,7 +7,7 @@ from typing import Any
 
 from gctune.analysis.tune_search import Trial, trial_dict
 from gctune.present.render import Image, MarkdownRenderer, Table
-from gctune.present.tune_view import decision_lines, path_rows, tune_blocks
+from gctune.present.tune_view import budget_cut_lines, decision_lines, path_rows, tune_blocks
 
 
 def _record() -> dict[str, Any]:
@@ -75,3 +75,37 @@ def test_a_reading_the_monotone_fit_puts_over_the_budget_says_so(tmp_path: Path)
     assert rows[3][5] == "within"
     text = MarkdownRenderer().render(tune_blocks(record, tmp_path), out_dir=tmp_path)
     assert "not monotone near the budget" in text and "7,000 (1.260x)" in text
+
+
+def _cut_record(uncounted: int) -> dict[str, Any]:
+    counted = [
+        Trial("default", "line", 1, 10.0, 1.0, 1.0, True, seconds=380.0),
+        Trial("t2200-10-10", "line", 1, 9.9, 0.99, 1.0, True, seconds=390.0),
+    ]
+    note = "not counted: the search's budget ran out"
+    left = [
+        Trial(f"t{7000 * 10**i}-10-10", "line", 1, None, None, 1.0, True, note, seconds=60.0)
+        for i in range(uncounted)
+    ]
+    doc = {"workload": "w", "stopped": "budget: the search's share (70% of --budget) ran out",
+           "trials": [trial_dict(t) for t in counted + left]}  # fmt: skip
+    return {"tier": "counts", "spec": {"jobs": 2, "budget_s": 1200.0}, "workloads": [doc]}
+
+
+def test_a_search_cut_by_its_budget_says_what_is_left_and_how_to_go_on() -> None:
+    said: list[int] = []
+
+    def resume(minutes: int) -> str:
+        said.append(minutes)
+        return f"RESUME {minutes}"
+
+    (line,) = budget_cut_lines(_cut_record(5), resume)
+    # 3 chunks of 2 side by side at the counted points' 390 s: 19.5 min of counting,
+    # in the search's 70 % share with a quarter to spare: 35 min from the resumed start
+    assert "(w)" in line and "5 setting(s)" in line and "about 20 min" in line
+    assert line.endswith("RESUME 35") and said == [35]
+    (short,) = budget_cut_lines(_cut_record(0), resume)
+    assert "not reached" in short and short.endswith("RESUME 20")  # at least the first budget
+    assert budget_cut_lines(_record(), resume) == []  # every stage searched
+    timed = {**_cut_record(5), "tier": "time"}
+    assert budget_cut_lines(timed, resume) == []
