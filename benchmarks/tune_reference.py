@@ -12,7 +12,9 @@ sweep (``--rounds``, no racing): tune's answer over the reference's best, round-
 on gctune's time basis (full-speed chunks where enough rounds have them), with its 95%
 interval. Within 2% means the interval's upper end is at most 1.02.
 
-``cost``: tune's worker CPU over the reference's.
+``cost``: tune's worker CPU over the reference's. ``check --against SETTING`` pairs
+tune's answer with SETTING instead (a long time check's best, where no dense reference
+was measured: a public program); no cost share then.
 
     flock /work/timing.lock .venv/bin/python benchmarks/tune_reference.py reference \\
         short_cycles --out results/ref-short
@@ -90,8 +92,10 @@ def check(args: argparse.Namespace) -> dict[str, Any]:
     assert record is not None, f"{args.tune} holds no tune record"
     (wid,) = workload_ids(resolve_specs([args.workload], python=sys.executable, size=None))
     ours = record["decisions"][wid]["chosen"]
-    ref = json.loads((args.ref / "reference.json").read_text(encoding="utf-8"))
-    theirs = ref["best"]["setting"]
+    ref: dict[str, Any] = {"worker_cpu_s": None}  # --against: a long check's best instead
+    if args.against is None:
+        ref = json.loads((args.ref / "reference.json").read_text(encoding="utf-8"))
+    theirs = args.against or ref["best"]["setting"]
     settings = list(dict.fromkeys(["default", ours, theirs]))
     _sweep(args.workload, settings, args.out, args.rounds, args.span)
     _, points = load_sweep(args.out)
@@ -103,7 +107,7 @@ def check(args: argparse.Namespace) -> dict[str, Any]:
         {"ratio": change.ratio, "low": change.low, "high": change.high, "basis": change.basis},
         "tune_worker_cpu_s": record["worker_cpu_s"],
         "reference_worker_cpu_s": ref["worker_cpu_s"],
-        "cost_share": record["worker_cpu_s"] / ref["worker_cpu_s"],
+        "cost_share": record["worker_cpu_s"] / ref["worker_cpu_s"] if ref["worker_cpu_s"] else None,
     }  # fmt: skip
 
 
@@ -114,6 +118,11 @@ def main() -> int:
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--tune", type=Path)
     parser.add_argument("--ref", type=Path)
+    parser.add_argument(
+        "--against",
+        help="check: a setting instead of --ref's best (a "
+        "long time check's best, where no dense reference was measured)",
+    )
     parser.add_argument("--line", type=int, default=10)
     parser.add_argument("--rounds", type=int, default=4)
     parser.add_argument("--span", type=float, default=1.0)
