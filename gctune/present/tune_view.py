@@ -128,9 +128,10 @@ def budget_cut_lines(record: dict[str, Any], resume: Callable[[int], str]) -> li
     ]
     if record.get("tier") != "counts" or not cut:
         return []
-    left, need_s = 0, 0.0
+    left, need_s, stages = 0, 0.0, []
     for doc in cut:
         trials = [trial_from(t) for t in doc.get("trials") or []]
+        stages += [trials[-1].stage] if trials else []
         uncounted = sum(t.note.startswith("not counted") for t in trials)
         took = sorted(t.seconds for t in trials if t.cost is not None and t.seconds)
         per = took[len(took) // 2] if took else 0.0
@@ -140,12 +141,13 @@ def budget_cut_lines(record: dict[str, Any], resume: Callable[[int], str]) -> li
     # share with a quarter to spare, and no less than the first budget, as the stages
     # after it count too
     minutes = int(-(-max(1.25 * need_s / SEARCH_SHARE, budget_s) // 60))
-    said = (
-        f"{left} setting(s) of its stage left uncounted (about {need_s / 60:.0f} min of "
-        f"counting here) and the stages after it not reached"
-        if left
-        else "the stages after it not reached"
-    )
+    stage = "/".join(dict.fromkeys(stages)) or "first"
+    said = f"it stopped in the {stage} stage"
+    if left:
+        said += (
+            f" with {left} setting(s) left uncounted (about {need_s / 60:.0f} min of counting here)"
+        )
+    said += ", the stages after it not reached"
     names = ", ".join(str(d["workload"]) for d in cut)
     return [
         f"The budget cut the search ({names}): {said}. Go on from what is measured, with "
