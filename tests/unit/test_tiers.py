@@ -113,6 +113,22 @@ def test_decide_chooses_the_admitted_setting_lowest_in_counts() -> None:
     assert [v.status for v in decision.verdicts] == [UNSAFE, CONTRADICTED, ADMITTED, ADMITTED]
 
 
+def test_decide_lets_time_overrule_the_counts_ranking_where_intervals_part() -> None:
+    # tree_parents in gctune tune: counts ranked t27000 first, time clearly disagreed
+    first = _e("t27000-10-10", cycles=0.940, time=_time(0.977, 0.959, 0.995), whole_cycles=False)
+    faster = _e("t7000-10-10", cycles=0.953, time=_time(0.919, 0.905, 0.932), whole_cycles=False)
+    touching = _e("t2200-10-10", cycles=0.966, time=_time(0.960, 0.940, 0.960))
+    decision = decide([first, faster, touching])
+    assert decision.chosen is not None and decision.chosen.setting == "t7000-10-10"
+    assert decision.over is not None and decision.over.setting == "t27000-10-10"
+    assert "time chose it over the counts' first, t27000-10-10" in decision.rests_on
+    # overlapping intervals: counts' ranking stands
+    close = _e("t7000-10-10", cycles=0.953, time=_time(0.950, 0.930, 0.970))
+    kept = decide([first, close])
+    assert kept.chosen is not None and kept.chosen.setting == "t27000-10-10"
+    assert kept.over is None and kept.rests_on == "counts, time consistent"
+
+
 def test_decide_ties_break_on_instructions_then_name() -> None:
     tied = [
         _e("b", cycles=0.9, time=CONSISTENT, instructions=0.95),
