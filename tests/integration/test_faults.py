@@ -28,6 +28,7 @@ from gctune.present.next_steps import program
 from gctune.store.results import load_point, load_sweep
 from gctune.sweep.runner import run_sweep
 from gctune.sweep.spec import SweepSpec, plan_points
+from tests.signals import default_sigint
 
 pytestmark = pytest.mark.integration
 
@@ -176,13 +177,6 @@ def cli(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
     )
 
 
-def _default_sigint() -> None:
-    # A shell without job control starts background commands with SIGINT ignored, and
-    # the ignoring is inherited down to this test's children; a user's gctune at a
-    # terminal gets the default, which is what these tests are about.
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
-
-
 def start_cli(*args: str) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [GCTUNE, *args],
@@ -190,7 +184,7 @@ def start_cli(*args: str) -> subprocess.Popen[str]:
         stderr=subprocess.PIPE,
         text=True,
         env={**os.environ, "COLUMNS": "400"},
-        preexec_fn=_default_sigint,
+        preexec_fn=default_sigint,
     )
 
 

@@ -20,6 +20,7 @@ import pytest
 from gctune.analysis.tune_search import read_tune
 from gctune.sweep.tune_probe import probe_memory
 from tests.programs import CYCLES
+from tests.signals import default_sigint
 from tests.valgrind import needs_valgrind
 
 pytestmark = pytest.mark.integration
@@ -144,7 +145,7 @@ def test_an_interrupted_tune_resumes_keeping_what_it_measured(tmp_path: Path) ->
     proc = subprocess.Popen(
         [*GCTUNE, "tune", cycles, "--size", "300", "--budget", "5", "--rounds", "2",
          "--max-point-time", "0.3", "--jobs", "1", "--out", str(out)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=default_sigint,
     )  # fmt: skip
     deadline = time.monotonic() + 300
     while not default.exists() and proc.poll() is None and time.monotonic() < deadline:
