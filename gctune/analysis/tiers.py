@@ -232,7 +232,7 @@ def decide(
     if first is not None and first.evidence.time is not None:
         low = first.evidence.time.low
         faster = [v for v in admitted if v.evidence.time is not None and v.evidence.time.high < low]
-        chosen = min(faster, key=lambda v: _time_ratio(v), default=first)
+        chosen = min(faster, key=_time_ratio, default=first)
     return TierDecision(chosen, verdicts, min_gain, tol, first if chosen is not first else None)
 
 

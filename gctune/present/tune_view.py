@@ -8,6 +8,7 @@ feasible edge marked. All of it is read from the search record (``tune.json``).
 
 from __future__ import annotations
 
+import statistics
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -24,6 +25,8 @@ from gctune.analysis.tune_search import Trial, trial_from
 from gctune.measure.settings import parse_setting
 from gctune.present.plots import DPI, chart_stem
 from gctune.present.render import Block, Heading, Image, Para, Table
+from gctune.sweep.tune import SEARCH_SHARE
+from gctune.sweep.tune_resume import UNCOUNTED, cut_by_budget
 
 __all__ = [
     "PATH_HEADERS",
@@ -119,24 +122,19 @@ def budget_cut_lines(record: dict[str, Any], resume: Callable[[int], str]) -> li
     """Where the budget cut a search in counts: what it left uncounted, about how long the
     rest of that stage would count here (its count points' own seconds, ``jobs`` side by
     side), and the command that goes on with more (``resume(minutes)``); else nothing."""
-    from gctune.sweep.tune import SEARCH_SHARE
-
     spec = record.get("spec") or {}
     jobs, budget_s = max(1, int(spec.get("jobs") or 1)), float(spec.get("budget_s") or 0.0)
-    cut = [
-        d for d in record.get("workloads") or [] if str(d.get("stopped", "")).startswith("budget")
-    ]
+    cut = [d for d in record.get("workloads") or [] if cut_by_budget(d.get("stopped"))]
     if record.get("tier") != "counts" or not cut:
         return []
     left, need_s, stages = 0, 0.0, []
     for doc in cut:
         trials = [trial_from(t) for t in doc.get("trials") or []]
         stages += [trials[-1].stage] if trials else []
-        uncounted = sum(t.note.startswith("not counted") for t in trials)
-        took = sorted(t.seconds for t in trials if t.cost is not None and t.seconds)
-        per = took[len(took) // 2] if took else 0.0
+        uncounted = sum(t.note.startswith(UNCOUNTED) for t in trials)
+        took = [t.seconds for t in trials if t.cost is not None and t.seconds]
         left += uncounted
-        need_s += -(-uncounted // jobs) * per
+        need_s += -(-uncounted // jobs) * (statistics.median_high(took) if took else 0.0)
     # a resumed tune's budget counts from its start: the rest of the stage in the search's
     # share with a quarter to spare, and no less than the first budget, as the stages
     # after it count too

@@ -111,8 +111,8 @@ def run_tune(
     # a resumed tune's cost figures add the earlier runs' to its own
     prior_s = stored.prior("elapsed_s") if stored else 0.0
     prior_cpu = stored.prior("worker_cpu_s") if stored else 0.0
-    frozen = stored is not None and stored.confirm_started and not extend
-    extending = stored is not None and stored.confirm_started and extend
+    confirmed = stored is not None and stored.confirm_started
+    frozen, extending = confirmed and not extend, confirmed and extend
     out.mkdir(parents=True, exist_ok=True)
     with sigterm_as_interrupt(), lent_to(spec.python) as env:
         info = interpreter_of(spec.python, env)

@@ -31,7 +31,7 @@ from gctune.analysis.tune_search import Trial, read_tune, trial_from
 from gctune.sweep.spec import SweepError
 from gctune.sweep.tune_probe import MemoryProbe
 
-__all__ = ["StoredTune", "read_stored_tune", "set_aside"]
+__all__ = ["StoredTune", "cut_by_budget", "read_stored_tune", "set_aside"]
 
 UNCOUNTED = "not counted"  # the note of a trial the search's budget left uncounted
 BUDGET_CUT = "budget:"  # how the reason begins where the search's budget ended it
@@ -79,12 +79,17 @@ class StoredTune:
 
     def cut_by_budget(self) -> bool:
         """Whether the budget ended some workload's search before its stages were done."""
-        return any((w.stopped or "").startswith(BUDGET_CUT) for w in self.workloads.values())
+        return any(cut_by_budget(w.stopped) for w in self.workloads.values())
 
     def prior(self, key: str) -> float:
         """A cost figure of the earlier runs (``elapsed_s``, ``worker_cpu_s``)."""
         value = self.record.get(key)
         return float(value) if isinstance(value, (int, float)) else 0.0
+
+
+def cut_by_budget(stopped: Optional[str]) -> bool:
+    """Whether a search's stop reason says its budget ended it."""
+    return (stopped or "").startswith(BUDGET_CUT)
 
 
 def _probe(doc: dict[str, Any]) -> Optional[MemoryProbe]:
