@@ -49,11 +49,16 @@ SCREENSHOT_ARGS ?=
 report-screenshot: $(STAMP) ## Tiny real sweep; its HTML report screenshotted in headless Chromium
 	$(BIN)/python tools/report_screenshot.py $(SCREENSHOT_ARGS)
 
+# Two test processes (pytest-xdist), each test file whole in one of them (its module
+# fixtures built once): most tests wait on one real worker process at a time, so two use
+# a 2-core machine. PYTEST_JOBS= runs the suite in one process.
+PYTEST_JOBS ?= -n 2 --dist loadfile
+
 test: $(STAMP) interpreters ## Lint, type-check and run the test suite (unit + integration)
 	$(BIN)/ruff check gctune workloads tests benchmarks tools
 	$(BIN)/mypy
 	$(BIN)/lint-imports --no-cache
-	$(BIN)/python -m pytest -m "not benchmark" -q --durations=20
+	$(BIN)/python -m pytest -m "not benchmark" -q --durations=20 $(PYTEST_JOBS)
 
 lint: $(STAMP) ## ruff only
 	$(BIN)/ruff check gctune workloads tests benchmarks tools
