@@ -12,6 +12,7 @@ point costs.
 
     .venv/bin/python benchmarks/count_repeat.py acyclic_churn:default short_cycles:disabled
     .venv/bin/python benchmarks/count_repeat.py longlived_heap:default --load 1
+    .venv/bin/python benchmarks/count_repeat.py short_cycles:default --instrument-all
 """
 
 from __future__ import annotations
@@ -46,6 +47,11 @@ def main() -> int:
     parser.add_argument("--fulls", type=int, default=1)
     parser.add_argument("--max-steps", type=int, default=2000)
     parser.add_argument("--load", type=int, default=0, help="busy processes beside it")
+    parser.add_argument(
+        "--instrument-all", action="store_true",
+        help="callgrind instrumented from start-up (count point format 2's way), the same "
+        "span: what counting from the last settling cycle saves and changes",
+    )  # fmt: skip
     args = parser.parse_args()
     stop = multiprocessing.Event()
     load = [multiprocessing.Process(target=_busy, args=(stop,)) for _ in range(args.load)]
@@ -65,6 +71,7 @@ def main() -> int:
                     fulls=args.fulls,
                     max_steps=args.max_steps,
                     size=args.size,
+                    instrument_all=args.instrument_all,
                 )
                 doc = point.as_dict()
                 doc.pop("spans")
@@ -75,7 +82,8 @@ def main() -> int:
                 runs[0][k] == runs[1][k]
                 for k in ("instructions_per_step", "cycles_per_step", "gc_instructions_per_step")
             )
-            print(json.dumps({"point": text, "load": args.load, "identical": same, "runs": runs}))
+            print(json.dumps({"point": text, "load": args.load, "identical": same,
+                              "instrument_all": args.instrument_all, "runs": runs}))  # fmt: skip
             sys.stdout.flush()
     finally:
         stop.set()

@@ -20,6 +20,18 @@ start-ups differ by 86 M instructions), writing the result in the last. Settling
 right after a full collection and the steps end right after one, so the part holds whole
 collector cycles.
 
+Callgrind starts with its instrumentation off (``--instr-atstart=no``): start-up, imports,
+setup, warm-up and all but the last cycle of settling run at a few times native speed
+instead of 50-200 times, uncounted. Before the last settling cycle (or the last
+``--max-steps`` steps of settling's bound; before the warm-up where nothing settles) the
+span asks callgrind, through valgrind's ``vgdb``, to switch its instrumentation on, then
+calls ``gc.collect()`` (not counted as settling): how often the span polled for ``vgdb``
+to finish moves the allocation count, and a full collection sets the collector's counts
+back to zero, so what follows is the same every run. The cache simulation starts empty
+when the instrumentation goes on; the cycle run before the mark fills it as a long run
+would have (one cycle was within 0.01-0.15 % of a whole run's estimated cycles;
+starting at the mark read 0.7 % high: docs/counts.md).
+
 A ``gc.callbacks`` hook counts collections per generation; it runs only when the
 collector does (the same in both runs), never per step. The result, written to ``--out``
 after the last step, is small JSON: steps, settle steps, collections per generation and
@@ -33,7 +45,9 @@ import argparse
 import gc
 import json
 import os
+import subprocess
 import sys
+import time
 from typing import Any, NoReturn, Optional
 
 from gctune.measure.catalog import WorkloadError, load_workload
@@ -57,7 +71,39 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--settle-steps", type=int, default=100_000, help="most settle steps")
     parser.add_argument("--fulls", type=int, default=2, help="full collections to run")
     parser.add_argument("--max-steps", type=int, default=1000, help="most measured steps")
+    parser.add_argument(
+        "--vgdb", default=None,
+        help="valgrind's vgdb: callgrind runs with --instr-atstart=no and the span switches "
+        "its instrumentation on before the last settling cycle (none: counted throughout)",
+    )  # fmt: skip
     return parser
+
+
+VGDB_WAIT_S = 120.0
+
+
+def _instrumentation_on(vgdb: str) -> None:
+    """Ask callgrind (through ``vgdb``) to switch its instrumentation on; exit on failure.
+
+    The span keeps running Python code while it waits, so valgrind's gdbserver, which
+    polls between blocks of guest code, takes the command without vgdb having to ptrace
+    a process blocked in a system call (which a machine may forbid).
+    """
+    proc = subprocess.Popen(
+        [vgdb, f"--pid={os.getpid()}", "instrumentation", "on"],
+        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    deadline = time.monotonic() + VGDB_WAIT_S
+    while proc.poll() is None:
+        if time.monotonic() > deadline:
+            proc.kill()
+            proc.wait()
+            sys.exit(f"gctune: callgrind did not take vgdb's command in {VGDB_WAIT_S:.0f} s")
+    said = proc.stderr.read().decode(errors="replace").strip() if proc.stderr else ""
+    if proc.returncode != 0:
+        last = (said.splitlines() or ["no output"])[-1]
+        sys.exit(f"gctune: vgdb could not switch callgrind's instrumentation on "
+                 f"(status {proc.returncode}): {last}")  # fmt: skip
 
 
 def main(argv: Optional[list[str]] = None) -> NoReturn:
@@ -78,10 +124,29 @@ def main(argv: Optional[list[str]] = None) -> NoReturn:
         if phase == "stop":
             counts[min(int(info["generation"]), 2)] += 1
 
+    counting = args.vgdb is None
+    if not counting and args.settle == 0:  # nothing to settle: counted from the warm-up on
+        _instrumentation_on(args.vgdb)
+        counting = True
     workload.run_steps(state, args.warmup)
     gc.collect()
     gc.callbacks.append(on_collection)
     settle_steps = 0
+    # all but the last settling cycle (or the last max_steps steps of its bound) uncounted
+    before_last = args.settle - 1
+    uncounted_steps = max(args.settle_steps - args.max_steps, 0)
+    while (
+        not counting
+        and sum(counts[full_gen:]) < before_last
+        and settle_steps < uncounted_steps
+    ):
+        workload.run_steps(state, 1)
+        settle_steps += 1
+    if not counting:
+        _instrumentation_on(args.vgdb)
+        gc.callbacks.remove(on_collection)
+        gc.collect()  # the same collector state every run, whatever the wait allocated
+        gc.callbacks.append(on_collection)
     while sum(counts[full_gen:]) < args.settle and settle_steps < args.settle_steps:
         workload.run_steps(state, 1)
         settle_steps += 1

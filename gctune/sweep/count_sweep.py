@@ -64,7 +64,9 @@ __all__ = [
 ]
 
 COUNTS_DIR = "counts"
-COUNTS_FORMAT = 2  # 2: one counted span per point (1: two spans, differenced)
+# 3: counted from the last settling cycle on (2: instrumented from start-up; 1: two
+# spans, differenced). Formats are not mixed: their cache simulation starts differently.
+COUNTS_FORMAT = 3
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,10 @@ the part holds whole collector cycles (``whole_cycles``). A program that calls
 
 (Until format 2 of the count point files, a point was two spans of ``fulls`` and
 ``2 * fulls`` full collections, differenced; one span counts the same cycles' kind at less
-than half the CPU: the start-up, setup and first cycles are run once, not twice.)
+than half the CPU: the start-up, setup and first cycles are run once, not twice. Since
+format 3 callgrind counts only from the last settling cycle on (``--instr-atstart=no``,
+switched on by the span through ``vgdb``): what ran before it, uncounted in every format,
+no longer runs under instrumentation, at about half the CPU again.)
 
 The collector's own cost is the inclusive cost of its collection function where the
 interpreter has symbols (``gc_collect_main`` on 3.10-3.13, ``collect`` on 3.9; pyenv's
@@ -58,6 +61,7 @@ __all__ = [
     "CountedSpan",
     "gc_functions",
     "measure_point",
+    "vgdb",
     "valgrind",
 ]
 
@@ -79,6 +83,19 @@ def valgrind() -> str:
         raise CountsUnavailable(
             "counting instructions needs valgrind, which is not installed: "
             f"install Debian's valgrind package ({VALGRIND_INSTALL})"
+        )
+    return found
+
+
+def vgdb(valgrind_path: str) -> str:
+    """valgrind's ``vgdb`` (beside valgrind, else on PATH), which switches callgrind's
+    instrumentation on inside a span; :class:`CountsUnavailable` where it is missing."""
+    beside = Path(valgrind_path).with_name("vgdb")
+    found = str(beside) if os.access(beside, os.X_OK) else shutil.which("vgdb")
+    if found is None:
+        raise CountsUnavailable(
+            "counting instructions needs valgrind's vgdb, which is not installed beside "
+            f"{valgrind_path}: install Debian's valgrind package ({VALGRIND_INSTALL})"
         )
     return found
 
@@ -168,6 +185,7 @@ def _span_command(
     settle: int,
     settle_steps: int,
     warmup: int,
+    vgdb_path: Optional[str] = None,
 ) -> list[str]:
     # Spans run in their own folder: a relative interpreter path would not resolve there
     # (abspath, not realpath: a virtualenv's python is a link to a base interpreter).
@@ -178,6 +196,8 @@ def _span_command(
         "--out", "span.json", "--fulls", str(fulls), "--max-steps", str(max_steps),
         "--settle", str(settle), "--settle-steps", str(settle_steps), "--warmup", str(warmup),
     ]  # fmt: skip
+    if vgdb_path is not None:
+        cmd += ["--vgdb", vgdb_path]
     return cmd + (["--size", str(size)] if size is not None else [])
 
 
@@ -271,6 +291,7 @@ def run_counted_span(
     warmup: int = 3,
     env: Optional[dict[str, str]] = None,
     timeout: float = 3600.0,
+    instrument_all: bool = False,
 ) -> CountedSpan:
     """Run one counted span under callgrind in ``workdir``; RuntimeError with the reason.
 
@@ -281,15 +302,24 @@ def run_counted_span(
     run, and no bytecode is written: a different string in argv, or a module compiled in
     one run and loaded from its cache in the next, would be a different count. Two spans
     in the same folder differ only by what they run.
+
+    ``instrument_all`` runs the same span instrumented from start-up (format 2's way),
+    for the benchmark that shows what counting from the last settling cycle saves and
+    changes (``benchmarks/count_repeat.py --instrument-all``).
     """
     tool = valgrind()
+    # instrumentation off until the span switches it on (through vgdb, which needs
+    # valgrind's gdbserver: --vgdb=yes, whatever VALGRIND_OPTS says)
     cmd = [
         tool, "--tool=callgrind", "--cache-sim=yes", f"--callgrind-out-file={PROFILE}",
         "--log-file=valgrind.log", f"--dump-before={MARK}",
+        f"--instr-atstart={'yes' if instrument_all else 'no'}",
+        "--vgdb=yes",
         *_span_command(
             python, workload, setting, fulls=fulls, max_steps=max_steps, size=size,
             settle=settle, warmup=warmup,
             settle_steps=max_steps if settle_steps is None else settle_steps,
+            vgdb_path=vgdb(tool),
         ),
     ]  # fmt: skip
     run_env = {
@@ -308,6 +338,11 @@ def run_counted_span(
             f"calls {MARK}() itself, so its measured steps cannot be told apart in counts"
         )
     prof: CallgrindProfile = read_profile(workdir / f"{PROFILE}.2", gc_functions(version))
+    if prof.events.get("Ir", 0) <= 0:
+        raise RuntimeError(
+            "counted span counted nothing between its marks: callgrind's instrumentation "
+            "was not on (vgdb's command did not take effect)"
+        )
     gc_events = prof.inclusive
     if not prof.found and prof.symbols and gc_functions(version):
         # the part holds the measured steps only: a collector that never ran there is absent
@@ -364,6 +399,7 @@ def measure_point(
     size: Optional[int] = None,
     env: Optional[dict[str, str]] = None,
     timeout: float = 3600.0,
+    instrument_all: bool = False,
 ) -> CountPoint:
     """A count point: one counted span of ``fulls`` full collections past settling.
 
@@ -391,6 +427,7 @@ def measure_point(
             settle_steps=SETTLE_CYCLES * max_steps,
             env=env,
             timeout=timeout,
+            instrument_all=instrument_all,
         )
     steps = span.steps
     if steps <= 0:

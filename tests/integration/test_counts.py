@@ -11,6 +11,7 @@ from typing import Optional
 
 import pytest
 
+from gctune.analysis.callgrind import read_profile
 from gctune.present.count_tables import count_frame
 from gctune.store.results import read_manifest
 from gctune.sweep.count_sweep import CountTask, count_path, read_count_points, run_count_sweep
@@ -20,6 +21,7 @@ from gctune.sweep.counts import (
     prepare,
     run_counted_span,
     valgrind,
+    vgdb,
 )
 from tests.programs import CYCLES
 from tests.valgrind import needs_valgrind
@@ -53,6 +55,23 @@ def test_the_same_counted_span_counts_the_same_every_time(cycles: str, tmp_path:
     assert runs[0].events["Ir"] > 0 and "DLmr" in runs[0].events
     assert runs[0].collections == runs[1].collections
     assert runs[0].steps == runs[1].steps
+    # callgrind counted from the last settling cycle on: the part before the marked steps
+    # holds that cycle, not start-up, imports and setup (tens of millions of instructions
+    # more), so it is about the measured part's size per step
+    before = read_profile(workdir / "callgrind.out.1", ()).events["Ir"]
+    last = runs[1]
+    assert 0 < before < 1.5 * last.events["Ir"] * max(last.settle_steps, 1) / last.steps
+
+
+def test_without_vgdb_the_error_names_the_package(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lone = tmp_path / "valgrind"  # a valgrind with no vgdb beside it, none on PATH
+    lone.write_text("#!/bin/sh\n")
+    lone.chmod(0o755)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(CountsUnavailable, match=r"vgdb.*apt-get install valgrind"):
+        vgdb(str(lone))
 
 
 def test_a_count_point_counts_the_steps_between_its_marks(cycles: str) -> None:
