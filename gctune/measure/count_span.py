@@ -29,8 +29,8 @@ calls ``gc.collect()`` (not counted as settling): how often the span polled for 
 to finish moves the allocation count, and a full collection sets the collector's counts
 back to zero, so what follows is the same every run. The cache simulation starts empty
 when the instrumentation goes on; the cycle run before the mark fills it as a long run
-would have (one cycle was within 0.01-0.15 % of a whole run's estimated cycles;
-starting at the mark read 0.7 % high: docs/counts.md).
+would have (the same span instrumented from start-up: identical instructions, est.
+cycles within 0.06 %; instrumented from the mark: 0.7 % high; docs/counts.md).
 
 A ``gc.callbacks`` hook counts collections per generation; it runs only when the
 collector does (the same in both runs), never per step. The result, written to ``--out``
