@@ -11,6 +11,7 @@ within 0.2 % and the same best setting.
     .venv/bin/gctune sweep --measure counts acyclic_churn short_cycles --grid quick --out A
     .venv/bin/gctune sweep --measure counts acyclic_churn short_cycles --grid quick --out B
     .venv/bin/python benchmarks/count_sweeps_agree.py A B
+    .venv/bin/python benchmarks/count_sweeps_agree.py OLD_FORMAT NEW_FORMAT --any-format
 """
 
 from __future__ import annotations
@@ -26,9 +27,17 @@ from gctune.sweep.count_sweep import read_count_points
 KEYS = ("instructions_per_step", "cycles_per_step")
 
 
-def _points(directory: Path) -> dict[tuple[str, str], dict[str, Any]]:
+def _raw_points(directory: Path) -> list[dict[str, Any]]:
+    """Point files of any count point format (gctune reads only its own)."""
+    docs: list[dict[str, Any]] = []
+    for path in sorted((directory / "counts").glob("*.json")):
+        docs.append(json.loads(path.read_text(encoding="utf-8")))
+    return docs
+
+
+def _points(directory: Path, any_format: bool = False) -> dict[tuple[str, str], dict[str, Any]]:
     out: dict[tuple[str, str], dict[str, Any]] = {}
-    for doc in read_count_points(directory):
+    for doc in _raw_points(directory) if any_format else read_count_points(directory):
         point = doc.get("point")
         if point:
             out[(str(doc["workload"]), str(doc["setting"]))] = point
@@ -44,8 +53,13 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("first", type=Path)
     parser.add_argument("second", type=Path)
+    parser.add_argument(
+        "--any-format", action="store_true",
+        help="read point files of any count point format (e.g. format 2 against 3: how "
+        "far a change of method moves the ratios, not whether one method repeats)",
+    )  # fmt: skip
     args = parser.parse_args()
-    a, b = _points(args.first), _points(args.second)
+    a, b = _points(args.first, args.any_format), _points(args.second, args.any_format)
     worst = 0.0
     for workload, setting in sorted(set(a) & set(b)):
         base_a, base_b = a.get((workload, "default")), b.get((workload, "default"))

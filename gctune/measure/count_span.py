@@ -24,10 +24,9 @@ Callgrind starts with its instrumentation off (``--instr-atstart=no``): start-up
 setup, warm-up and all but the last cycle of settling run at a few times native speed
 instead of 50-200 times, uncounted. Before the last settling cycle (or the last
 ``--max-steps`` steps of settling's bound; before the warm-up where nothing settles) the
-span asks callgrind, through valgrind's ``vgdb``, to switch its instrumentation on, then
-calls ``gc.collect()`` (not counted as settling): how often the span polled for ``vgdb``
-to finish moves the allocation count, and a full collection sets the collector's counts
-back to zero, so what follows is the same every run. The cache simulation starts empty
+span asks callgrind, through valgrind's ``vgdb``, to switch its instrumentation on; its
+wait for ``vgdb`` allocates no container, so the collector's counts are the same every
+run, however long the wait. The cache simulation starts empty
 when the instrumentation goes on; the cycle run before the mark fills it as a long run
 would have (the same span instrumented from start-up: identical instructions, est.
 cycles within 0.06 %; instrumented from the mark: 0.7 % high; docs/counts.md).
@@ -87,23 +86,28 @@ def _instrumentation_on(vgdb: str) -> None:
 
     The span keeps running Python code while it waits, so valgrind's gdbserver, which
     polls between blocks of guest code, takes the command without vgdb having to ptrace
-    a process blocked in a system call (which a machine may forbid).
+    a process blocked in a system call (which a machine may forbid). The wait allocates
+    no container: ``os.waitid`` with ``WNOHANG`` returns None until vgdb has ended, so
+    however many times it polls, the collector's allocation count is the same.
     """
     proc = subprocess.Popen(
         [vgdb, f"--pid={os.getpid()}", "instrumentation", "on"],
         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
     )  # fmt: skip
+    pid, options = proc.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT
     deadline = time.monotonic() + VGDB_WAIT_S
-    while proc.poll() is None:
+    while os.waitid(os.P_PID, pid, options) is None:
         if time.monotonic() > deadline:
             proc.kill()
             proc.wait()
             sys.exit(f"gctune: callgrind did not take vgdb's command in {VGDB_WAIT_S:.0f} s")
-    said = proc.stderr.read().decode(errors="replace").strip() if proc.stderr else ""
-    if proc.returncode != 0:
+    if proc.wait() != 0:
+        said = proc.stderr.read().decode(errors="replace").strip() if proc.stderr else ""
         last = (said.splitlines() or ["no output"])[-1]
         sys.exit(f"gctune: vgdb could not switch callgrind's instrumentation on "
                  f"(status {proc.returncode}): {last}")  # fmt: skip
+    if proc.stderr:
+        proc.stderr.close()
 
 
 def main(argv: Optional[list[str]] = None) -> NoReturn:
@@ -144,9 +148,6 @@ def main(argv: Optional[list[str]] = None) -> NoReturn:
         settle_steps += 1
     if not counting:
         _instrumentation_on(args.vgdb)
-        gc.callbacks.remove(on_collection)
-        gc.collect()  # the same collector state every run, whatever the wait allocated
-        gc.callbacks.append(on_collection)
     while sum(counts[full_gen:]) < args.settle and settle_steps < args.settle_steps:
         workload.run_steps(state, 1)
         settle_steps += 1
