@@ -297,15 +297,16 @@ ZOO: tuple[Shape, ...] = (
     Shape(
         "printer",
         '''
-        """Prints 200 lines (200 KB) to stdout and one to stderr on every step: each
-        point prints many times what its log keeps."""
+        """Prints 1,000 lines (1 MB) to stdout and one to stderr on every step: each
+        point prints many times what its log keeps (at 200 KB a step, a loaded machine
+        ran too few steps to fill the 4 MiB log)."""
         import sys
 
         LINE = "x" * 1000
 
         def make(size=1):
             def step():
-                for i in range(200):
+                for i in range(1000):
                     print(LINE, i)
                 print("a line on stderr", file=sys.stderr)
             return step
