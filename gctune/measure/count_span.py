@@ -29,7 +29,7 @@ wait for ``vgdb`` allocates no container, so the collector's counts are the same
 run, however long the wait. The cache simulation starts empty
 when the instrumentation goes on; the cycle run before the mark fills it as a long run
 would have (the same span instrumented from start-up: identical instructions, est.
-cycles within 0.06 %; instrumented from the mark: 0.7 % high; docs/counts.md).
+cycles within 0.04 %; instrumented from the mark: 0.7 % high; docs/counts.md).
 
 A ``gc.callbacks`` hook counts collections per generation; it runs only when the
 collector does (the same in both runs), never per step. The result, written to ``--out``
