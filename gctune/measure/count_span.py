@@ -90,24 +90,24 @@ def _instrumentation_on(vgdb: str) -> None:
     no container: ``os.waitid`` with ``WNOHANG`` returns None until vgdb has ended, so
     however many times it polls, the collector's allocation count is the same.
     """
+    # vgdb's own complaints go to the span's stderr, which the sweep reports on failure
     proc = subprocess.Popen(
         [vgdb, f"--pid={os.getpid()}", "instrumentation", "on"],
-        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
     )  # fmt: skip
     pid, options = proc.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT
     deadline = time.monotonic() + VGDB_WAIT_S
-    while os.waitid(os.P_PID, pid, options) is None:
-        if time.monotonic() > deadline:
-            proc.kill()
-            proc.wait()
-            sys.exit(f"gctune: callgrind did not take vgdb's command in {VGDB_WAIT_S:.0f} s")
+    try:
+        while os.waitid(os.P_PID, pid, options) is None:
+            if time.monotonic() > deadline:
+                proc.kill()
+                proc.wait()
+                sys.exit(f"gctune: callgrind did not take vgdb's command in {VGDB_WAIT_S:.0f} s")
+    except ChildProcessError:
+        pass  # the program reaped vgdb itself; a part with nothing counted fails the point
     if proc.wait() != 0:
-        said = proc.stderr.read().decode(errors="replace").strip() if proc.stderr else ""
-        last = (said.splitlines() or ["no output"])[-1]
         sys.exit(f"gctune: vgdb could not switch callgrind's instrumentation on "
-                 f"(status {proc.returncode}): {last}")  # fmt: skip
-    if proc.stderr:
-        proc.stderr.close()
+                 f"(status {proc.returncode})")  # fmt: skip
 
 
 def main(argv: Optional[list[str]] = None) -> NoReturn:
