@@ -74,6 +74,64 @@ def test_without_vgdb_the_error_names_the_package(
         vgdb(str(lone))
 
 
+REAPING = """
+    '''A server's shape: a SIGCHLD handler reaps every child that ends (vgdb's too).'''
+    import os
+    import signal
+
+    class Node:
+        def __init__(self, parent):
+            self.parent = parent
+            self.children = []
+
+    def reap(signum, frame):
+        try:
+            while os.waitpid(-1, os.WNOHANG)[0]:
+                pass
+        except ChildProcessError:
+            pass
+
+    def make(size):
+        signal.signal(signal.SIGCHLD, signal.SIG_IGN if os.environ.get("IGNORE") else reap)
+
+        def step():
+            root = Node(None)
+            for _ in range(size):
+                root.children.append(Node(root))
+        return step
+"""
+
+
+@pytest.mark.parametrize("ignore", ["", "1"], ids=["handler-reaps", "sigchld-ignored"])
+def test_a_program_that_reaps_its_children_is_counted_the_same_every_time(
+    tmp_path: Path, ignore: str
+) -> None:
+    # The span waits for vgdb (which switches callgrind on) with os.waitid; a program that
+    # reaps it first, or ignores SIGCHLD (children reaped by the kernel), ends that wait
+    # with ChildProcessError once vgdb has ended: counted from the last settling cycle on,
+    # the same every run
+    path = tmp_path / "reaping.py"
+    path.write_text(textwrap.dedent(REAPING))
+    workdir = tmp_path / "span"
+    workdir.mkdir()
+    program = f"{path}:make"
+    prepare(sys.executable, program, "default", workdir=workdir, size=300)
+    env = {**os.environ, "IGNORE": ignore}
+    runs = [
+        run_counted_span(
+            sys.executable, program, "default", workdir=workdir, fulls=1, max_steps=40, size=300,
+            env=env,
+        )
+        for _ in range(2)
+    ]
+    assert runs[0].events["Ir"] == runs[1].events["Ir"] > 0
+    assert runs[0].collections == runs[1].collections and runs[0].steps == runs[1].steps
+    before = read_profile(workdir / "callgrind.out.1", ()).events["Ir"]
+    last = runs[1]
+    assert 0.5 * last.events["Ir"] * last.settle_steps / last.steps < before
+    assert before < 1.5 * last.events["Ir"] * max(last.settle_steps, 1) / last.steps
+
+
 def test_a_count_point_counts_the_steps_between_its_marks(cycles: str) -> None:
     # the two points side by side, one valgrind process each (counts do not depend on load)
     with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
