@@ -48,6 +48,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 from gctune.analysis.callgrind import CallgrindProfile, estimated_cycles, read_profile
+from gctune.measure.catalog import split_spec
 from gctune.measure.settings import parse_setting
 
 __all__ = [
@@ -191,6 +192,10 @@ def _span_command(
     # (abspath, not realpath: a virtualenv's python is a link to a base interpreter).
     if os.sep in python:
         python = os.path.abspath(python)
+    # and neither would a workload file given relative to where gctune was called
+    target, func = split_spec(workload)
+    if target.endswith(".py") and not os.path.isabs(target) and os.path.isfile(target):
+        workload = os.path.abspath(target) + (f":{func}" if func else "")
     cmd = [
         python, "-m", "gctune.measure.count_span", "--workload", workload, "--setting", setting,
         "--out", "span.json", "--fulls", str(fulls), "--max-steps", str(max_steps),

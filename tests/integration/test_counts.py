@@ -321,3 +321,13 @@ def _cmdline(pid: int) -> str:
         return Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
     except OSError:
         return ""
+
+def test_a_workload_file_given_by_a_relative_path_is_found(
+    cycles: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # spans run in their own folder; a file named from where gctune was called still loads
+    path, factory = cycles.rsplit(":", 1)
+    monkeypatch.chdir(Path(path).parent)
+    workdir = tmp_path / "span"
+    workdir.mkdir()
+    prepare(sys.executable, f"{Path(path).name}:{factory}", "default", workdir=workdir, size=3)
