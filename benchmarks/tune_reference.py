@@ -1,4 +1,4 @@
-"""``gctune tune`` against a dense reference in time, in three steps (each short enough to
+"""``gctune tune`` against a dense reference in time, in two steps (each short enough to
 run under the timing lock on its own).
 
 ``reference``: one time sweep of the ``full`` grid plus a dense threshold0 line
@@ -10,9 +10,8 @@ budget) and its worker-process CPU seconds (the children's user + system time, a
 ``check``: default, tune's answer and the reference's best in one interleaved time
 sweep (``--rounds``, no racing): tune's answer over the reference's best, round-paired
 on gctune's time basis (full-speed chunks where enough rounds have them), with its 95%
-interval. Within 2% means the interval's upper end is at most 1.02.
-
-``cost``: tune's worker CPU over the reference's. ``check --against SETTING`` pairs
+interval. Within 2% means the interval's upper end is at most 1.02. It prints tune's worker
+CPU over the reference's too (``cost_share``). ``check --against SETTING`` pairs
 tune's answer with SETTING instead (a long time check's best, where no dense reference
 was measured: a public program); no cost share then.
 

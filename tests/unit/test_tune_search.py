@@ -139,6 +139,23 @@ def test_the_same_curves_give_the_same_path() -> None:
     assert [t.setting for t in a.trials] == [t.setting for t in b.trials]
 
 
+def test_default_with_freeze_is_in_the_first_batch_and_asked_for_once() -> None:
+    # a budget that ends the search after its first batch still has freeze measured
+    # (longlived_heap on 3.11: the budget cut tune in the edge stage, freeze untried,
+    # while default+freeze was the long check's best in time)
+    s = Search(DEFAULT, 1.25, jobs=2)
+    first = s.next_batch()
+    assert ("default+freeze", "freeze") in {(c.setting, c.stage) for c in first}
+    assert {c.setting for c in first if c.stage == "line"} == {
+        s.thresholds_id(t0) for t0 in s.line()
+    }
+    done = run(bowl(12_000), flat_memory)
+    asked = [t.setting for t in done.trials]
+    assert asked.count("default+freeze") == 1
+    assert next(t for t in done.trials if t.setting == "default+freeze").batch == 1
+    assert any(t.stage == "freeze" and t.batch > 1 for t in done.trials)  # best + freeze
+
+
 def test_a_stopped_search_proposes_nothing() -> None:
     s = Search(DEFAULT, 1.5)
     assert s.next_batch()
