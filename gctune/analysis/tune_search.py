@@ -11,10 +11,10 @@ is within the budget, measured — and searches for the lowest cost inside it:
    Freeze is the one change that leaves threshold0, and so memory, as default's, and
    the gain counts see least: it takes the long-lived heap out of the full collections,
    whose traversal of a large heap costs time in cache misses that the counts' cache
-   model under-weighs (longlived_heap on 3.11: default+freeze 0.965x default's estimated
-   cycles, 0.755x its time). In the first batch it is counted whatever the budget (a
-   budget that cut the search before its last stage left it out), and cheaply: its
-   full collections come sooner than default's, so its counted window is shorter.
+   model under-weighs (longlived_heap on 3.11: default+freeze 0.964x default's estimated
+   cycles, 0.837x its time in a dense reference, the best setting within the budget). In the first batch it is counted whatever the budget (a
+   budget that cut the search before its last stage left it out), at about the cost of
+   default's count point or less: its full collections come no later than default's.
 2. ``edge``: where a line point is over the memory budget, the interval between the
    largest feasible threshold0 below it and the smallest infeasible one is split (on a
    log scale, ``jobs`` points at a time) until its ends are within ``edge_ratio``.
