@@ -9,11 +9,12 @@ is within the budget, measured — and searches for the lowest cost inside it:
 1. ``line``: threshold0 from the interpreter's default to ``max_factor`` times it, evenly
    on a log scale, and default with freeze (one batch: the points run side by side).
    Freeze is the one change that leaves threshold0, and so memory, as default's, and
-   the gain counts see least: it takes the long-lived heap out of the full collections,
-   whose traversal of a large heap costs time in cache misses that the counts' cache
-   model under-weighs (longlived_heap on 3.11: default+freeze 0.964x default's estimated
-   cycles, 0.837x its time in a dense reference, the best setting within the budget). In the first batch it is counted whatever the budget (a
-   budget that cut the search before its last stage left it out), at about the cost of
+   counts under-weigh its gain: it takes the long-lived heap out of the full
+   collections, whose traversal of a large heap costs time in cache misses that the
+   counts' cache model does not see (longlived_heap on 3.11: default+freeze 0.964x
+   default's estimated cycles, 0.837x its time in a dense reference, the best setting
+   within the budget). In the first batch it is counted whatever the budget (a budget
+   that cut the search before its last stage left it out), at about the cost of
    default's count point or less: its full collections come no later than default's.
 2. ``edge``: where a line point is over the memory budget, the interval between the
    largest feasible threshold0 below it and the smallest infeasible one is split (on a
