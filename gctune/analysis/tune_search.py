@@ -263,7 +263,7 @@ class Search:
         if self.stage == "freeze":
             base = "default" if best is None or best.thresholds is None else best.setting
             base = base.replace("+freeze", "")
-            return self._new([_freeze(base), "freeze"], "freeze")
+            return self._new([_freeze(base)], "freeze")  # default+freeze: the first batch
         return []
 
     def line(self) -> list[int]:
