@@ -13,9 +13,11 @@ is within the budget, measured — and searches for the lowest cost inside it:
    collections, whose traversal of a large heap costs time in cache misses that the
    counts' cache model does not see (longlived_heap on 3.11: default+freeze 0.964x
    default's estimated cycles, 0.837x its time in a dense reference, the best setting
-   within the budget). In the first batch it is counted whatever the budget (a budget
-   that cut the search before its last stage left it out), at about the cost of
-   default's count point or less: its full collections come no later than default's.
+   within the budget). In the first batch, next to default, it is counted whatever the
+   budget (a budget that cut the search before its last stage left it out), at about the
+   cost of default's count point or less: its full collections come no later than
+   default's. The confirmation times it wherever counts show no loss
+   (:func:`gctune.analysis.tiers.time_decides`).
 2. ``edge``: where a line point is over the memory budget, the interval between the
    largest feasible threshold0 below it and the smallest infeasible one is split (on a
    log scale, ``jobs`` points at a time) until its ends are within ``edge_ratio``.
@@ -237,7 +239,9 @@ class Search:
     def _propose(self) -> list[Candidate]:
         if self.stage == "line":
             line = self._new([self.thresholds_id(t0) for t0 in self.line()], "line")
-            return line + self._new([_freeze("default")], "freeze")
+            # default+freeze next to default: counted in the first ``jobs`` side by side,
+            # before a budget can cut the batch (its count is no longer than default's)
+            return line[:1] + self._new([_freeze("default")], "freeze") + line[1:]
         if not any(t.feasible for t in self.trials):
             self.stop("no setting within the memory budget, default included")
             return []

@@ -105,7 +105,8 @@ def tune(
         3,
         min=1,
         metavar="N",
-        help="Most candidates confirmed in time against default (one per collection rhythm).",
+        help="Most candidates confirmed in time against default (one per collection rhythm;"
+        " default+freeze has a place of its own).",
     ),
     rounds: int = typer.Option(6, min=2, help="Rounds of the confirming time sweep."),
     max_point_time: float = typer.Option(

@@ -19,6 +19,7 @@ from gctune.analysis.recommend import DEFAULT_MAX_MEMORY_RATIO, DEFAULT_MIN_GAIN
 from gctune.analysis.stats import PointStats
 from gctune.analysis.tiers import TierDecision, TierEvidence, decide
 from gctune.analysis.time_basis import time_change
+from gctune.measure.settings import parse_setting
 
 __all__ = [
     "TIERS_CAPTION",
@@ -86,11 +87,12 @@ def tier_evidence(
         ok = row["status"] == "ok"
         cycles = _float(row["cycles_vs_default"]) if ok else None
         instructions = _float(row["instructions_vs_default"]) if ok else None
-        s = stats.get(setting)
+        key = _setting_id(setting)  # the time sweep names it by its id ("default+freeze")
+        s = stats.get(key)
         change, memory_ok, note = None, None, ""
         if s is not None and default is not None and default.ok:
             if s.ok:
-                change = time_change(points["default"], points[setting])
+                change = time_change(points["default"], points[key])
                 memory_ok, note = _memory(s, default, max_memory_ratio)
             else:
                 note = f"failed in time: {s.reason}"
@@ -102,6 +104,13 @@ def tier_evidence(
             )
         )  # fmt: skip
     return evidence
+
+
+def _setting_id(setting: str) -> str:
+    try:
+        return parse_setting(setting).id
+    except ValueError:
+        return setting
 
 
 def _float(value: Any) -> Optional[float]:

@@ -92,7 +92,8 @@ def test_tune_in_counts_writes_an_ordinary_sweep_with_its_search_path(tmp_path: 
     (doc,) = record["workloads"]
     trials = doc["trials"]
     assert trials[0]["setting"] == "default" and trials[0]["cost_ratio"] == 1.0
-    assert all(t["stage"] == "line" for t in trials[:7])
+    # the first batch: the threshold0 line, default+freeze next to default
+    assert [t["stage"] for t in trials[:8]] == ["line", "freeze", *["line"] * 6]
     assert doc["stopped"].startswith("budget")  # 0.3 minutes end it in the line stage
     counted = {p.name for p in (out / "counts").glob("*.json")}
     assert "cycles-make@default.json" in counted

@@ -177,13 +177,67 @@ def test_lower_bounds_do_not_crowd_out_every_whole_cycle_count() -> None:
     assert confirmation_candidates(evidence, top=1) == ["default+freeze"]
     # where the whole-cycle one is among the lowest anyway, nothing changes
     assert confirmation_candidates(evidence, top=6)[-1] == "default+freeze"
-    # default+freeze gains 4.5 %: under the minimum, not kept; every gain left is a lower
-    # bound, and the place goes to the one whose full collections come least rarely
+    # default+freeze gains 4.5 %: under the minimum, no kept place; every gain left is a
+    # lower bound, and the place goes to the one whose full collections come least
+    # rarely; default+freeze, showing no loss in counts, has a place of its own beyond
     assert confirmation_candidates(evidence, min_gain=0.05) == [
         "disabled",
         "t20000-50-100",
         "t7000-10-10",
+        "default+freeze",
     ]
+
+
+# request_loop on 3.11 (session 17's counts, session 18's dense reference in time):
+# every threshold counts within 0.2 % of default's, default+freeze 1.004x; in time
+# default+freeze is the reference's best, 0.971x [0.953, 0.991]; t2000-50-10 0.986x
+REQUEST_LOOP = [
+    _e("default", cycles=1.0),
+    _e("t2000-50-10", cycles=0.998, time=_time(0.986, 0.972, 0.999)),
+    _e("t7000-10-10", cycles=0.999, time=_time(1.099, 1.022, 1.182)),
+    _e("default+freeze", cycles=1.004, time=_time(0.971, 0.953, 0.991)),
+]
+
+
+def test_time_decides_default_with_freeze_where_counts_show_no_loss() -> None:
+    assert confirmation_candidates(REQUEST_LOOP) == ["default+freeze"]
+    decision = decide(REQUEST_LOOP)
+    assert decision.chosen is not None and decision.chosen.setting == "default+freeze"
+    assert "judged by time" in decision.chosen.reason
+    # a threshold with the same counts and a gain in time is no candidate: counts rank them
+    t2000 = next(v for v in decision.verdicts if v.setting == "t2000-50-10")
+    assert t2000.status == NO_GAIN
+
+
+@pytest.mark.parametrize(
+    ("setting", "cycles", "time", "status"),
+    [
+        ("default+freeze", 1.004, _time(0.971, 0.953, 0.991), ADMITTED),
+        ("freeze", 0.99, _time(0.971, 0.953, 0.991), ADMITTED),
+        # time excludes a loss but gains less than the minimum: neither tier shows it
+        ("default+freeze", 1.004, _time(0.990, 0.982, 0.998), NO_GAIN),
+        ("default+freeze", 1.004, _time(0.97, 0.94, 1.01), UNDECIDED),
+        ("default+freeze", 1.004, _time(1.05, 1.02, 1.08), CONTRADICTED),
+        ("default+freeze", 1.004, None, NO_TIME),
+        # counts show a loss beyond the tolerance: no candidate, whatever time says
+        ("default+freeze", 1.03, _time(0.971, 0.953, 0.991), NO_GAIN),
+        # freeze over other thresholds is ranked by counts like any setting
+        ("t7000-10-10+freeze", 1.004, _time(0.971, 0.953, 0.991), NO_GAIN),
+    ],
+)
+def test_default_with_freeze_is_judged_by_time(
+    setting: str, cycles: float, time: Optional[Change], status: str
+) -> None:
+    assert tier_verdict(_e(setting, cycles=cycles, time=time)).status == status
+
+
+def test_default_with_freeze_showing_a_loss_in_counts_is_not_timed() -> None:
+    evidence = [_e("default", cycles=1.0), _e("default+freeze", cycles=1.03)]
+    assert confirmation_candidates(evidence) == []
+    assert confirmation_candidates([*evidence[:1], _e("default+freeze", cycles=1.01)]) == [
+        "default+freeze"
+    ]
+    assert confirmation_candidates([*evidence[:1], _e("default+freeze", cycles=1.01)], top=0) == []
 
 
 def test_among_lower_bounds_only_the_least_biased_keeps_a_place() -> None:

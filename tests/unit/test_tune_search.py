@@ -146,6 +146,8 @@ def test_default_with_freeze_is_in_the_first_batch_and_asked_for_once() -> None:
     s = Search(DEFAULT, 1.25, jobs=2)
     first = s.next_batch()
     assert ("default+freeze", "freeze") in {(c.setting, c.stage) for c in first}
+    # next to default: the first ``jobs`` counted side by side, before a budget cut
+    assert [c.setting for c in first[:2]] == ["default", "default+freeze"]
     assert {c.setting for c in first if c.stage == "line"} == {
         s.thresholds_id(t0) for t0 in s.line()
     }
