@@ -78,8 +78,9 @@ def tier_evidence(
         # a confirmation holds one workload; alone, a file that shared its name with
         # another workload of the count sweep has the shorter id
         (timed,) = time.stats
-    stats = {s.setting: s for s in (time.stats.get(timed, []) if time else [])}
-    points = {p.setting: p for p in (time.points_of(timed) if time else [])}
+    # both sides by setting id: a count sweep's "freeze" is a time sweep's "default+freeze"
+    stats = {_setting_id(s.setting): s for s in (time.stats.get(timed, []) if time else [])}
+    points = {_setting_id(p.setting): p for p in (time.points_of(timed) if time else [])}
     default = stats.get("default")
     evidence = []
     for _, row in rows.iterrows():
@@ -87,7 +88,7 @@ def tier_evidence(
         ok = row["status"] == "ok"
         cycles = _float(row["cycles_vs_default"]) if ok else None
         instructions = _float(row["instructions_vs_default"]) if ok else None
-        key = _setting_id(setting)  # the time sweep names it by its id ("default+freeze")
+        key = _setting_id(setting)
         s = stats.get(key)
         change, memory_ok, note = None, None, ""
         if s is not None and default is not None and default.ok:
