@@ -21,7 +21,7 @@ from gctune.store.results import MANIFEST
 from gctune.sweep.count_sweep import CountSpec
 from gctune.sweep.environment import interpreter_of, lent_to
 from gctune.sweep.spec import DEFAULT_MAX_MEMORY, SweepSpec
-from gctune.sweep.tune_probe import PROBE_LIMIT_S, probe_memory, probe_steps
+from gctune.sweep.tune_probe import DEFAULT_PROBE_STEPS, PROBE_LIMIT_S, probe_memory, probe_steps
 
 __all__ = [
     "CONFIRM_DIR",
@@ -87,11 +87,6 @@ def confirmation_spec(
     )
 
 
-PROBE_STEPS = 2000
-"""Most steps of default's memory probe (as ``gctune tune``'s); a setting's probe runs
-2.5x its predicted full-collection cycle, at most :data:`PROBE_LIMIT_S` seconds."""
-
-
 def within_memory(
     count: CountSpec,
     workload_id: str,
@@ -115,7 +110,7 @@ def within_memory(
     with lent_to(count.python) as env:
         thresholds = [int(v) for v in interpreter_of(count.python, env)["default_thresholds"]]
         base = probe_memory(
-            count.python, workload, "default", size=count.size, max_steps=PROBE_STEPS,
+            count.python, workload, "default", size=count.size, max_steps=DEFAULT_PROBE_STEPS,
             kill_bytes=0, env=env, timeout=PROBE_LIMIT_S,
         )  # fmt: skip
         if base.cycle_steps is None or base.peak_rss_bytes <= 0:

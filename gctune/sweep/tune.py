@@ -47,6 +47,7 @@ from gctune.sweep.runner import run_sweep
 from gctune.sweep.spec import SweepError, SweepSpec
 from gctune.sweep.sweep_dir import sigterm_as_interrupt
 from gctune.sweep.tune_batch import measure_batch, probe_setting
+from gctune.sweep.tune_probe import DEFAULT_PROBE_STEPS
 from gctune.sweep.tune_resume import StoredTune, StoredWorkload, set_aside
 from gctune.sweep.tune_spec import TuneSpec, WorkloadSearch, stored_spec
 from gctune.sweep.tune_time import search_in_time
@@ -279,7 +280,7 @@ def _search_counts(
         ws.default_probe = known.default_probe
     else:
         _emit(progress, ws, start, spec.budget_s, "memory probe of default")
-        ws.default_probe = probe_setting(spec, ws, "default", env, 0, 2000)
+        ws.default_probe = probe_setting(spec, ws, "default", env, 0, DEFAULT_PROBE_STEPS)
     if ws.default_probe.cycle_steps is None:
         ws.failed = f"default's memory probe: {ws.default_probe.reason or ws.default_probe.ended}"
         s.stop(ws.failed)

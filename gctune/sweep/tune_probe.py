@@ -33,10 +33,14 @@ from typing import Optional
 
 from gctune.measure.settings import parse_setting
 
-__all__ = ["PROBE_LIMIT_S", "MemoryProbe", "probe_memory", "probe_steps"]
+__all__ = ["DEFAULT_PROBE_STEPS", "PROBE_LIMIT_S", "MemoryProbe", "probe_memory", "probe_steps"]
 
 POLL_S = 0.01
 PROBE_LIMIT_S = 90.0  # a memory probe's longest run, natively (its peak then a lower bound)
+DEFAULT_PROBE_STEPS = 1_000_000
+"""Most steps of default's probe, which sizes every other (its full-collection cycle is not
+known before it): the time limit ends it sooner. A count of 2,000 failed request_loop,
+whose full collections come every 1,058 steps (two and the settling one: ~3,200)."""
 
 
 @dataclass(frozen=True)

@@ -38,6 +38,27 @@ LEAK = """
 """
 
 
+SLOW_CYCLE = """
+    '''Small steps, one survivor each: full collections come every several thousand steps
+    (request_loop's come every 1,058).'''
+    class Node:
+        def __init__(self, parent):
+            self.parent = parent
+            self.children = []
+
+    def make(size):
+        kept = [None] * 50_000
+        n = [0]
+        def step():
+            root = Node(None)
+            for _ in range(size):
+                root.children.append(Node(root))
+            n[0] += 1
+            kept[n[0] % len(kept)] = [n[0]]
+        return step
+"""
+
+
 BROKEN = """
     '''Needs a package the interpreter does not have (a benchmark needing pyperformance).'''
     def make(size=100):
@@ -68,6 +89,25 @@ def test_memory_probe_sees_default_and_stops_a_leak_at_the_cap(tmp_path: Path) -
     grown = probe_memory(sys.executable, leak, "disabled", size=20_000, max_steps=100_000,
                          kill_bytes=cap, env=None, timeout=120)  # fmt: skip
     assert grown.ended == "over-budget" and grown.peak_rss_bytes > cap
+
+
+@needs_valgrind
+def test_tune_measures_a_workload_whose_full_collections_are_thousands_of_steps_apart(
+    tmp_path: Path,
+) -> None:
+    # default's memory probe once stopped at 2,000 steps: on request_loop it saw no two
+    # full collections, and tune measured nothing (exit 3)
+    slow, out = _file(tmp_path, "slow", SLOW_CYCLE), tmp_path / "tuned"
+    done = _gctune(
+        "tune", slow, "--size", "5", "--budget", "0.2", "--rounds", "2",
+        "--max-point-time", "0.2", "--jobs", "1", "--out", str(out),
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    record = read_tune(out)
+    assert record is not None
+    (doc,) = record["workloads"]
+    assert doc["failed"] is None and doc["default_cycle_steps"] > 2000
+    assert doc["trials"][0]["setting"] == "default" and doc["trials"][0]["cost_ratio"] == 1.0
 
 
 def test_memory_probe_reads_the_child_not_the_process_that_started_it(tmp_path: Path) -> None:
