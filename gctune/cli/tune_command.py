@@ -108,7 +108,9 @@ def tune(
         help="Most candidates confirmed in time against default (one per collection rhythm;"
         " default+freeze has a place of its own).",
     ),
-    rounds: int = typer.Option(6, min=2, help="Rounds of the confirming time sweep."),
+    rounds: int = typer.Option(
+        12, min=2, help="Rounds of the confirming time sweep (of the racing one without valgrind)."
+    ),
     max_point_time: float = typer.Option(
         3.0, "--max-point-time", min=0.001, help="Seconds a confirming span may measure."
     ),
