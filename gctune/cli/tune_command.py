@@ -227,12 +227,19 @@ def _resume(
 def _finish(target: Path, record: dict[str, Any], objective: str, ratio: float) -> None:
     """The search paths, the report, tune's answer per workload; exit status 3 where a
     workload could not be measured or a time point failed."""
+    from functools import partial
+
     from gctune.analysis.frame import load
     from gctune.cli.advice_commands import recommend
     from gctune.present.advice import snippet
     from gctune.present.next_steps import verify_command, workload_args
     from gctune.present.report import ReportError, write_report
-    from gctune.present.tune_view import budget_cut_lines, decision_lines, path_table
+    from gctune.present.tune_view import (
+        budget_cut_lines,
+        decision_lines,
+        longer_lines,
+        path_table,
+    )
 
     for doc in record["workloads"]:
         console.print(path_table(record, doc))
@@ -264,6 +271,9 @@ def _finish(target: Path, record: dict[str, Any], objective: str, ratio: float) 
                 typer.echo(snippet(chosen))
                 if args is not None:
                     print_wrapped([f"Check it longer: {verify_command(args, chosen)}"])
+            elif args is not None:  # twice the confirmation's rounds, where time was undecided
+                longer = 2 * int(record["spec"].get("rounds") or 6)
+                print_wrapped(longer_lines(decision, partial(verify_command, args, rounds=longer)))
             typer.echo("")
         if data is not None:
             print_wrapped(

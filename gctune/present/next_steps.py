@@ -128,10 +128,16 @@ def workload_args(spec: Mapping[str, Any], workload: str) -> Optional[WorkloadAr
     return WorkloadArgs(tuple(argv), str(cwd) if here else None)
 
 
-def verify_command(target: WorkloadArgs, setting: str, recycle_steps: Optional[int] = None) -> str:
+def verify_command(
+    target: WorkloadArgs,
+    setting: str,
+    recycle_steps: Optional[int] = None,
+    rounds: Optional[int] = None,
+) -> str:
     """``gctune verify`` of ``setting`` on ``target``, recycled every ``recycle_steps``
-    steps when given; a shell line."""
+    steps and over ``rounds`` rounds when given; a shell line."""
     recycle = ["--recycle", str(recycle_steps)] if recycle_steps is not None else []
+    recycle += ["--rounds", str(rounds)] if rounds is not None else []
     here = program(absolute=target.cwd is not None)  # after a ``cd``, a relative path fails
     line = _shell([*here, "verify", *target.argv, "-s", setting, *recycle])
     return f"cd {shlex.quote(target.cwd)} && {line}" if target.cwd else line

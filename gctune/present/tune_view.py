@@ -21,6 +21,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table as RichTable
 
+from gctune.analysis.tiers import UNDECIDED
 from gctune.analysis.tune_search import Trial, trial_from
 from gctune.measure.settings import parse_setting
 from gctune.present.plots import DPI, chart_stem
@@ -116,6 +117,20 @@ def decision_lines(workload: str, decision: dict[str, Any]) -> list[str]:
     for v in decision["verdicts"]:
         lines.append(f"  {v['setting']}: {v['status']}: {v['reason']}")
     return lines
+
+
+def longer_lines(decision: dict[str, Any], verify: Callable[[str], str]) -> list[str]:
+    """Where default was kept and time left a candidate undecided (its interval holds 1),
+    the command that measures it longer (``verify(setting)``): request_loop's
+    default+freeze read 0.974x [0.939, 1.011] in 6 rounds and 0.987x [0.954, 1.022] in 12,
+    where a 29-setting reference put it 0.971x [0.953, 0.991]."""
+    if decision.get("chosen") != "default":
+        return []
+    return [
+        f"{v['setting']} is undecided in time; measure it longer: {verify(v['setting'])}"
+        for v in decision.get("verdicts") or []
+        if v.get("status") == UNDECIDED
+    ]
 
 
 def budget_cut_lines(record: dict[str, Any], resume: Callable[[int], str]) -> list[str]:

@@ -7,7 +7,13 @@ from typing import Any
 
 from gctune.analysis.tune_search import Trial, trial_dict
 from gctune.present.render import Image, MarkdownRenderer, Table
-from gctune.present.tune_view import budget_cut_lines, decision_lines, path_rows, tune_blocks
+from gctune.present.tune_view import (
+    budget_cut_lines,
+    decision_lines,
+    longer_lines,
+    path_rows,
+    tune_blocks,
+)
 
 
 def _record() -> dict[str, Any]:
@@ -109,3 +115,16 @@ def test_a_search_cut_by_its_budget_says_what_is_left_and_how_to_go_on() -> None
     assert budget_cut_lines(_record(), resume) == []  # every stage searched
     timed = {**_cut_record(5), "tier": "time"}
     assert budget_cut_lines(timed, resume) == []
+
+
+def test_an_undecided_candidate_where_default_is_kept_gets_a_longer_check() -> None:
+    verdicts = [
+        {"setting": "default+freeze", "status": "undecided", "reason": "0.987x [0.954, 1.022]"},
+        {"setting": "t7000-10-10", "status": "contradicted", "reason": "slower"},
+    ]
+    kept = {"chosen": "default", "rests_on": "nothing admitted", "verdicts": verdicts}
+    (line,) = longer_lines(kept, lambda s: f"gctune verify w -s {s} --rounds 24")
+    assert "default+freeze is undecided" in line and line.endswith("-s default+freeze --rounds 24")
+    # an answer chosen, or nothing undecided: nothing to add
+    assert longer_lines({**kept, "chosen": "t7000-10-10"}, str) == []
+    assert longer_lines({**kept, "verdicts": verdicts[1:]}, str) == []
