@@ -40,7 +40,7 @@ PROBE_LIMIT_S = 90.0  # a memory probe's longest run, natively (its peak then a 
 DEFAULT_PROBE_STEPS = 1_000_000
 """Most steps of default's probe, which sizes every other (its full-collection cycle is not
 known before it): the time limit ends it sooner. A count of 2,000 failed request_loop,
-whose full collections come every 1,058 steps (two and the settling one: ~3,200)."""
+whose full collections come every 1,058-1,109 steps (two and the settling one: ~3,300)."""
 
 
 @dataclass(frozen=True)
