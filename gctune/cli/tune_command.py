@@ -272,7 +272,7 @@ def _finish(target: Path, record: dict[str, Any], objective: str, ratio: float) 
                 if args is not None:
                     print_wrapped([f"Check it longer: {verify_command(args, chosen)}"])
             elif args is not None:  # twice the confirmation's rounds, where time was undecided
-                longer = 2 * int(record["spec"].get("rounds") or 6)
+                longer = 2 * int(record["spec"]["rounds"])
                 print_wrapped(longer_lines(decision, partial(verify_command, args, rounds=longer)))
             typer.echo("")
         if data is not None:

@@ -136,10 +136,10 @@ def verify_command(
 ) -> str:
     """``gctune verify`` of ``setting`` on ``target``, recycled every ``recycle_steps``
     steps and over ``rounds`` rounds when given; a shell line."""
-    recycle = ["--recycle", str(recycle_steps)] if recycle_steps is not None else []
-    recycle += ["--rounds", str(rounds)] if rounds is not None else []
+    extra = ["--recycle", str(recycle_steps)] if recycle_steps is not None else []
+    extra += ["--rounds", str(rounds)] if rounds is not None else []
     here = program(absolute=target.cwd is not None)  # after a ``cd``, a relative path fails
-    line = _shell([*here, "verify", *target.argv, "-s", setting, *recycle])
+    line = _shell([*here, "verify", *target.argv, "-s", setting, *extra])
     return f"cd {shlex.quote(target.cwd)} && {line}" if target.cwd else line
 
 
