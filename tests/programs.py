@@ -16,3 +16,24 @@ CYCLES = """
                 root.children.append(Node(root))
         return step
 """
+
+
+SLOW_CYCLE = """
+    '''Small steps, one survivor each: full collections come every several thousand steps
+    (request_loop's come every 1,058).'''
+    class Node:
+        def __init__(self, parent):
+            self.parent = parent
+            self.children = []
+
+    def make(size):
+        kept = [None] * 50_000
+        n = [0]
+        def step():
+            root = Node(None)
+            for _ in range(size):
+                root.children.append(Node(root))
+            n[0] += 1
+            kept[n[0] % len(kept)] = [n[0]]
+        return step
+"""

@@ -19,7 +19,7 @@ from gctune.analysis.recommend import DEFAULT_MAX_MEMORY_RATIO, DEFAULT_MIN_GAIN
 from gctune.analysis.stats import PointStats
 from gctune.analysis.tiers import TierDecision, TierEvidence, decide
 from gctune.analysis.time_basis import time_change
-from gctune.measure.settings import parse_setting
+from gctune.measure.settings import canonical_id
 
 __all__ = [
     "TIERS_CAPTION",
@@ -79,8 +79,8 @@ def tier_evidence(
         # another workload of the count sweep has the shorter id
         (timed,) = time.stats
     # both sides by setting id: a count sweep's "freeze" is a time sweep's "default+freeze"
-    stats = {_setting_id(s.setting): s for s in (time.stats.get(timed, []) if time else [])}
-    points = {_setting_id(p.setting): p for p in (time.points_of(timed) if time else [])}
+    stats = {canonical_id(s.setting): s for s in (time.stats.get(timed, []) if time else [])}
+    points = {canonical_id(p.setting): p for p in (time.points_of(timed) if time else [])}
     default = stats.get("default")
     evidence = []
     for _, row in rows.iterrows():
@@ -88,7 +88,7 @@ def tier_evidence(
         ok = row["status"] == "ok"
         cycles = _float(row["cycles_vs_default"]) if ok else None
         instructions = _float(row["instructions_vs_default"]) if ok else None
-        key = _setting_id(setting)
+        key = canonical_id(setting)
         s = stats.get(key)
         change, memory_ok, note = None, None, ""
         if s is not None and default is not None and default.ok:
@@ -105,13 +105,6 @@ def tier_evidence(
             )
         )  # fmt: skip
     return evidence
-
-
-def _setting_id(setting: str) -> str:
-    try:
-        return parse_setting(setting).id
-    except ValueError:
-        return setting
 
 
 def _float(value: Any) -> Optional[float]:

@@ -19,7 +19,7 @@ import pytest
 
 from gctune.analysis.tune_search import read_tune
 from gctune.sweep.tune_probe import probe_memory
-from tests.programs import CYCLES
+from tests.programs import CYCLES, SLOW_CYCLE
 from tests.signals import default_sigint
 from tests.valgrind import needs_valgrind
 
@@ -34,27 +34,6 @@ LEAK = """
         kept = []
         def step():
             kept.append([[i] for i in range(size)])
-        return step
-"""
-
-
-SLOW_CYCLE = """
-    '''Small steps, one survivor each: full collections come every several thousand steps
-    (request_loop's come every 1,058).'''
-    class Node:
-        def __init__(self, parent):
-            self.parent = parent
-            self.children = []
-
-    def make(size):
-        kept = [None] * 50_000
-        n = [0]
-        def step():
-            root = Node(None)
-            for _ in range(size):
-                root.children.append(Node(root))
-            n[0] += 1
-            kept[n[0] % len(kept)] = [n[0]]
         return step
 """
 
