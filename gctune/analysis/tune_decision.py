@@ -24,9 +24,10 @@ from gctune.analysis.tiers import (
 )
 from gctune.analysis.time_basis import time_change
 from gctune.analysis.tune_search import Trial
+from gctune.store.race import DECIDED, race_stop
 from gctune.store.results import Point
 
-__all__ = ["decision_doc", "tune_candidates", "tune_decision"]
+__all__ = ["decision_doc", "decision_rounds_note", "tune_candidates", "tune_decision"]
 
 
 def _counts_evidence(trial: Trial, default: Optional[Trial]) -> TierEvidence:
@@ -96,12 +97,22 @@ def tune_decision(
     return decide(evidence, min_gain=min_gain, order=order)
 
 
-def decision_doc(decision: TierDecision) -> dict[str, Any]:
-    """Plain data for the search record."""
+def decision_rounds_note(points: Sequence[Point], workload_id: str) -> Optional[str]:
+    """How the confirmation's decision rounds ended for ``workload_id``
+    (:mod:`gctune.sweep.tune_judge`), as default's point records it; None: none ran."""
+    base = next((p for p in points if p.workload == workload_id and p.setting == "default"),
+                None)  # fmt: skip
+    stop = race_stop(base.race) if base is not None else None
+    return stop.text if stop is not None and stop.end == DECIDED else None
+
+
+def decision_doc(decision: TierDecision, rounds_note: Optional[str] = None) -> dict[str, Any]:
+    """Plain data for the search record (``rounds_note``: how decision rounds ended)."""
     chosen = decision.chosen
     return {
         "chosen": chosen.setting if chosen is not None else "default",
         "rests_on": decision.rests_on,
+        "decision_rounds": rounds_note,
         "verdicts": [
             {"setting": v.setting, "status": v.status, "reason": v.reason}
             for v in decision.verdicts

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import shutil
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Optional
 
@@ -114,6 +115,14 @@ def tune(
     max_point_time: float = typer.Option(
         3.0, "--max-point-time", min=0.001, help="Seconds a confirming span may measure."
     ),
+    decide_rounds: int = typer.Option(
+        12,
+        "--decide-rounds",
+        min=0,
+        metavar="N",
+        help="Most extra rounds of default and a candidate time left undecided, where "
+        "default would stay (0: none).",
+    ),
     time_lock: Optional[Path] = typer.Option(
         None,
         "--time-lock",
@@ -148,6 +157,7 @@ def tune(
         tier=tier,
         confirm=confirm,
         rounds=rounds,
+        decide_rounds=decide_rounds,
         span_s=max_point_time,
         time_lock=None if time_lock is None else str(time_lock),
     )
@@ -271,8 +281,9 @@ def _finish(target: Path, record: dict[str, Any], objective: str, ratio: float) 
                 typer.echo(snippet(chosen))
                 if args is not None:
                     print_wrapped([f"Check it longer: {verify_command(args, chosen)}"])
-            elif args is not None:  # twice the confirmation's rounds, where time was undecided
-                longer = 2 * int(record["spec"]["rounds"])
+            elif args is not None:  # twice default's rounds, where time was undecided
+                longer = 2 * _default_rounds(data.points if data else [], workload,
+                                             int(record["spec"]["rounds"]))  # fmt: skip
                 print_wrapped(longer_lines(decision, partial(verify_command, args, rounds=longer)))
             typer.echo("")
         if data is not None:
@@ -281,6 +292,13 @@ def _finish(target: Path, record: dict[str, Any], objective: str, ratio: float) 
             )
         print_wrapped(budget_cut_lines(record, lambda m: tune_resume_command(target, m)))
     _end_failed(failures, failed_points, status)
+
+
+def _default_rounds(points: Sequence[Any], workload: str, planned: int) -> int:
+    """The rounds default was timed in for ``workload`` (its decision rounds too)."""
+    base = next((p for p in points if p.workload == workload and p.setting == "default"), None)
+    rounds = {r.round for r in base.runs if r.round is not None} if base is not None else set()
+    return max(len(rounds), planned)
 
 
 def _end_failed(failures: list[tuple[str, str]], failed_points: list[Any], status: int) -> None:

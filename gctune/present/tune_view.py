@@ -114,6 +114,8 @@ def decision_lines(workload: str, decision: dict[str, Any]) -> list[str]:
     chosen = decision["chosen"]
     head = f"{workload}: use {chosen}" if chosen != "default" else f"{workload}: keep the default"
     lines = [f"{head} (rank in counts, confirm in time: {decision['rests_on']})."]
+    if decision.get("decision_rounds"):
+        lines.append(f"  decision rounds: {decision['decision_rounds']}")
     for v in decision["verdicts"]:
         lines.append(f"  {v['setting']}: {v['status']}: {v['reason']}")
     return lines

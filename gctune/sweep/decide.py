@@ -27,6 +27,10 @@ Every way decision rounds end is a :class:`gctune.store.race.Stop` of kind ``dec
 (with its sentence), which a resumed sweep and the recommendation read back.
 
 Pure functions over saved points: a resumed sweep reaches the same decisions.
+
+What counts as undecided is a :class:`Judge`'s: :class:`RecommendJudge` (the functions
+below: ``recommend``'s rule) for sweeps; ``gctune tune`` brings the rule of both tiers
+(:class:`gctune.analysis.tune_judge.TuneJudge`), whose confirming sweep has no racing.
 """
 
 from __future__ import annotations
@@ -35,7 +39,7 @@ import math
 import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Optional
+from typing import Optional, Protocol
 
 from gctune.analysis.fmt import fmt_interval, fmt_ratio
 from gctune.analysis.intervals import Change
@@ -46,7 +50,7 @@ from gctune.analysis.time_basis import time_logs
 from gctune.store.race import DECIDED, Stop
 from gctune.store.results import Point
 
-__all__ = ["Undecided", "futile", "outcome", "undecided"]
+__all__ = ["Judge", "RecommendJudge", "Undecided", "futile", "outcome", "undecided"]
 
 
 @dataclass(frozen=True)
@@ -136,3 +140,32 @@ def outcome(points: Sequence[Point], candidate: str, *, min_gain: float, rounds:
         f"decided after round {rounds}: {candidate} does not beat default by "
         f"{min_gain:.0%} over its whole interval",
     )
+
+
+class Judge(Protocol):
+    """What decision rounds ask of a rule (pure functions over one target's points)."""
+
+    def undecided(self, points: Sequence[Point], *, rounds_left: int) -> Optional[Undecided]:
+        """The candidate more rounds of it and default could decide; else None."""
+
+    def futile(self, found: Undecided, *, rounds: int, rounds_left: int) -> Stop:
+        """Why no (more) rounds are run for ``found`` (``reachable`` False)."""
+
+    def outcome(self, points: Sequence[Point], candidate: str, *, rounds: int) -> Stop:
+        """Why the rounds about ``candidate`` ended, after ``rounds`` rounds in all."""
+
+
+@dataclass(frozen=True)
+class RecommendJudge:
+    """A sweep's decision rounds: ``recommend``'s rule at ``min_gain``."""
+
+    min_gain: float
+
+    def undecided(self, points: Sequence[Point], *, rounds_left: int) -> Optional[Undecided]:
+        return undecided(points, min_gain=self.min_gain, rounds_left=rounds_left)
+
+    def futile(self, found: Undecided, *, rounds: int, rounds_left: int) -> Stop:
+        return futile(found, min_gain=self.min_gain, rounds=rounds, rounds_left=rounds_left)
+
+    def outcome(self, points: Sequence[Point], candidate: str, *, rounds: int) -> Stop:
+        return outcome(points, candidate, min_gain=self.min_gain, rounds=rounds)

@@ -33,7 +33,7 @@ from gctune.store.atomic import atomic_write_json
 from gctune.store.documents import span_point_document
 from gctune.store.race import DECIDED, ROUND_CAP, Stop, race_stop
 from gctune.store.results import Point, load_point, point_path, read_point_document
-from gctune.sweep.decide import futile, outcome, undecided
+from gctune.sweep.decide import Judge, RecommendJudge
 from gctune.sweep.horizon import SpanPlan, plan_span
 from gctune.sweep.isolation import PROCESS_RECORD, cut_bytes, log_since, run_isolated
 from gctune.sweep.racing import DEFAULT_MIN_GAIN, race_decisions
@@ -57,7 +57,9 @@ class RoundsConfig:
     recycle_steps: Optional[int] = None
     # decision rounds (gctune.sweep.decide): after the last round, at most this many more
     # rounds of only default and a candidate whose interval straddles the min-gain line
+    # (with racing), or that ``judge`` finds undecided (racing or not)
     decide_rounds: int = 0
+    judge: Optional[Judge] = None
 
 
 @dataclass(frozen=True)
@@ -340,7 +342,7 @@ def run_group(
                 paths = {s: path((target, s)) for s in settings}
                 _after_round(settings, paths, config, round_number, counter)
     for target in targets:
-        if config.decide_rounds > 0 and config.racing:
+        if config.decide_rounds > 0 and (config.racing or config.judge is not None):
             _decide(target, settings, sweep_dir, config, counter, progress, plans)
     return [p for p in (current(a) for a in arms) if p is not None]
 
@@ -397,17 +399,18 @@ def _decide(
     if stop is not None and stop.end == DECIDED:
         return  # a resumed sweep whose decision rounds had ended
     last = config.max_rounds + config.decide_rounds
+    judge = config.judge if config.judge is not None else RecommendJudge(config.min_gain)
     candidate: Optional[str] = None
     why: Optional[Stop] = None
     done = config.max_rounds  # the last round measured
     for round_number in range(config.max_rounds + 1, last + 1):
         points = [load_point(p) for p in paths.values() if p.exists()]
         left = last - round_number + 1
-        found = undecided(points, min_gain=config.min_gain, rounds_left=left)
+        found = judge.undecided(points, rounds_left=left)
         if found is None or (candidate is not None and found.setting != candidate):
             break
         if not found.reachable:
-            why = futile(found, min_gain=config.min_gain, rounds=done, rounds_left=left)
+            why = judge.futile(found, rounds=done, rounds_left=left)
             candidate = found.setting
             break
         if candidate is None:
@@ -435,7 +438,7 @@ def _decide(
     if why is None:
         counter.total -= 2 * (last - done)
         points = [load_point(p) for p in paths.values() if p.exists()]
-        why = outcome(points, candidate, min_gain=config.min_gain, rounds=done)
+        why = judge.outcome(points, candidate, rounds=done)
     elif done > config.max_rounds:
         counter.total -= 2 * (last - done)
     for setting in ("default", candidate):

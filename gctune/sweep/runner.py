@@ -40,6 +40,7 @@ from gctune.sweep.command_points import (
     finished_point,
     utc_now,
 )
+from gctune.sweep.decide import Judge
 from gctune.sweep.environment import environment, interpreter_of, lent_to
 from gctune.sweep.rounds import Counter, ProgressFn, Target, run_group
 from gctune.sweep.spec import (
@@ -78,13 +79,15 @@ def run_sweep(
     *,
     resume: bool = False,
     progress: Optional[ProgressFn] = None,
+    judge: Optional[Judge] = None,
 ) -> list[Point]:
     """Run (or resume) a sweep into ``sweep_dir``; return every point it holds.
 
     Workloads are measured in rounds of spans (:mod:`gctune.sweep.rounds`); a ``--command``
     program one point per setting under pyperf. ``progress(event)`` is called before and
     after each span or point. With ``resume``, the spec saved in the manifest is used and
-    what is saved is not measured again.
+    what is saved is not measured again. ``judge``: what the decision rounds settle
+    (:mod:`gctune.sweep.decide`; default: ``recommend``'s rule, with racing only).
     """
     guards = (os_errors_stop_the_sweep(sweep_dir), sweep_lock(sweep_dir), sigterm_as_interrupt())
     with ExitStack() as stack:
@@ -122,7 +125,7 @@ def run_sweep(
             extra_env = stack.enter_context(lent_to(extra))
             interpreters.append((extra, extra_env, interpreter_of(extra, extra_env)))
         groups = _groups(spec, interpreters)
-        config = spec.rounds_config(seed=manifest.sweep_id)
+        config = replace(spec.rounds_config(seed=manifest.sweep_id), judge=judge)
         settings = _default_first(spec.settings)
         total = sum(len(g) for g in groups) * len(settings) * config.max_rounds
         counter = Counter(0, total)

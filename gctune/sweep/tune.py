@@ -37,7 +37,12 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Optional
 
-from gctune.analysis.tune_decision import decision_doc, tune_candidates, tune_decision
+from gctune.analysis.tune_decision import (
+    decision_doc,
+    decision_rounds_note,
+    tune_candidates,
+    tune_decision,
+)
 from gctune.analysis.tune_search import Search, Trial, write_tune
 from gctune.measure.catalog import workload_ids
 from gctune.store.results import Point
@@ -47,6 +52,7 @@ from gctune.sweep.runner import run_sweep
 from gctune.sweep.spec import SweepError, SweepSpec
 from gctune.sweep.sweep_dir import sigterm_as_interrupt
 from gctune.sweep.tune_batch import measure_batch, probe_setting
+from gctune.sweep.tune_judge import TuneJudge
 from gctune.sweep.tune_probe import DEFAULT_PROBE_STEPS
 from gctune.sweep.tune_resume import StoredTune, StoredWorkload, set_aside
 from gctune.sweep.tune_spec import TuneSpec, WorkloadSearch, stored_spec
@@ -172,9 +178,15 @@ def run_tune(
             save(finalists=finals, search_s=searched[0], search_cpu_s=searched[1])
             # a workload that could not run under default has nothing to confirm
             measured = tuple(ws.workload for ws in searches if ws.failed is None)
+            judge = TuneJudge(
+                {ws.workload_id: ws.search.trials for ws in searches},
+                {ws.workload_id: [t.setting for t in ws.search.ranked()] for ws in searches},
+                spec.max_memory_ratio,
+                spec.min_gain,
+            )
             points = (
                 _confirm(replace(spec, workloads=measured), out, finals, sweep_progress,
-                         resume=resume_confirm)
+                         judge, resume=resume_confirm)
                 if measured or resume_confirm
                 else []
             )  # fmt: skip
@@ -183,7 +195,8 @@ def run_tune(
                     tune_decision(ws.search.trials, points, ws.workload_id,
                                   max_memory_ratio=spec.max_memory_ratio,
                                   min_gain=spec.min_gain,
-                                  order=[t.setting for t in ws.search.ranked()])
+                                  order=[t.setting for t in ws.search.ranked()]),
+                    decision_rounds_note(points, ws.workload_id),
                 )
                 for ws in searches
                 if ws.failed is None
@@ -322,11 +335,13 @@ def _confirm(
     out: Path,
     finals: dict[str, list[str]],
     progress: Optional[ProgressFn],
+    judge: TuneJudge,
     *,
     resume: bool = False,
 ) -> list[Point]:
     """The finalists of every workload and default, in one interleaved time sweep (with
-    ``resume``, the one started in ``out``: its stored spec, what is missing of it)."""
+    ``resume``, the one started in ``out``: its stored spec, what is missing of it), and
+    decision rounds where ``judge`` finds a candidate undecided."""
     settings = ["default", *dict.fromkeys(s for f in finals.values() for s in f)]
     sweep = SweepSpec(
         python=spec.python,
@@ -338,8 +353,8 @@ def _confirm(
         min_rounds=spec.rounds,
         max_point_time=spec.span_s,
         racing=False,
-        decide_rounds=0,
+        decide_rounds=spec.decide_rounds,
         timeout=min(spec.timeout, 600.0),
     )
     with timing_lock(spec.time_lock):
-        return run_sweep(sweep, out, resume=resume, progress=progress)
+        return run_sweep(sweep, out, resume=resume, progress=progress, judge=judge)

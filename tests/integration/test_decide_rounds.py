@@ -67,3 +67,56 @@ def test_decision_rounds_measure_default_and_the_near_miss_only(tmp_path: Path) 
     rec = recommend(data.stats["w"], data.points_of("w"))
     if rec.is_default and rec.best_other and rec.best_other[0].setting == CANDIDATE:
         assert any(n.startswith("decision rounds: ") for n in rec.notes), rec.notes
+
+
+def test_tune_confirmation_decides_a_candidate_its_judge_left_open(tmp_path: Path) -> None:
+    # tune's confirmation has no racing: decision rounds run only with tune's judge (the
+    # rule of both tiers); default+freeze's 0.97x [0.92, 1.02] over three synthetic rounds
+    # holds 1, t7000-10-10 is slower than default in time
+    from dataclasses import replace
+
+    from gctune.analysis.tune_search import Trial
+    from gctune.sweep.tune_judge import TuneJudge
+
+    settings = ["default", "default+freeze", CANDIDATE]
+    synth = [
+        Synth("w", "default", [1.0e-3] * 3, spans=True),
+        Synth("w", "default+freeze", [0.95e-3, 1.0e-3, 0.96e-3], spans=True),
+        Synth("w", CANDIDATE, [1.05e-3] * 3, spans=True),
+    ]
+    target = Target(
+        python=sys.executable, workload="short_cycles", workload_id="w", size=20,
+        cwd=str(REPO), env=None, timeout=60, max_memory=2 * 1024**3,
+        interpreter=SWEEP_PYTHON,
+    )  # fmt: skip
+    config = RoundsConfig(
+        min_rounds=3, max_rounds=3, span_budget_s=0.2, racing=False, decide_rounds=2
+    )
+    plain = write_sweep(tmp_path / "plain", synth)
+    run_group([target], settings, plain, config, counter=Counter(0, 0))
+    _, points = load_sweep(plain)
+    # no judge: no more rounds
+    assert all(len(p.runs) == 3 and "decided" not in str(p.race) for p in points), points
+    trials = [
+        Trial("default", "line", 1, 10.0, 1.0, 1.0, True),
+        Trial("default+freeze", "line", 1, 10.0, 1.0, 1.0, True, whole_cycles=True),
+        Trial(CANDIDATE, "line", 1, 9.0, 0.9, 1.0, True, whole_cycles=True),
+    ]
+    judge = TuneJudge({"w": trials}, {"w": settings}, max_memory_ratio=1.5, min_gain=0.02)
+    judged = write_sweep(tmp_path / "judged", synth)
+    counter = Counter(0, 0)
+    run_group([target], settings, judged, replace(config, judge=judge), counter=counter)
+    _, points = load_sweep(judged)
+    by = {p.setting: p for p in points}
+    rounds = {s: sorted(r.round or 0 for r in p.runs) for s, p in by.items()}
+    assert rounds[CANDIDATE] == [1, 2, 3]
+    assert rounds["default"] == rounds["default+freeze"]
+    assert rounds["default"][:4] == [1, 2, 3, 4] and len(rounds["default"]) <= 5
+    assert counter.done == 2 * (len(rounds["default"]) - 3)
+    last = rounds["default"][-1]
+    why = (by["default"].race or {}).get("stopped") or ""
+    assert why.startswith(
+        (f"decided after round {last}: default+freeze", f"still undecided after round {last}")
+    ), why
+    assert (by["default+freeze"].race or {}).get("stopped") == why
+    assert "decided" not in str(by[CANDIDATE].race)

@@ -1,0 +1,81 @@
+"""tune's decision rounds: which candidate the rule of both tiers left undecided, whether
+more rounds can decide it, and how they ended."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from gctune.analysis.tune_search import Trial
+from gctune.store.race import DECIDED
+from gctune.store.results import Point, load_sweep
+from gctune.sweep.tune_judge import TuneJudge
+from tests.unit.synthetic import Synth, write_sweep
+
+TRIALS = [
+    Trial("default", "line", 1, 10.0, 1.0, 1.0, True),
+    Trial("default+freeze", "line", 1, 10.0, 1.0, 1.0, True, whole_cycles=True),
+    Trial("t7000-10-10", "line", 1, 9.0, 0.9, 1.1, True, whole_cycles=True),
+]
+JUDGE = TuneJudge(
+    {"w": TRIALS},
+    {"w": ["default", "default+freeze", "t7000-10-10"]},
+    max_memory_ratio=1.5,
+    min_gain=0.02,
+)
+
+
+def _points(tmp_path: Path, freeze: list[float], t7000: list[float]) -> list[Point]:
+    n = len(freeze)
+    sweep = write_sweep(
+        tmp_path,
+        [
+            Synth("w", "default", [1.0e-3] * n, spans=True),
+            Synth("w", "default+freeze", freeze, spans=True),
+            Synth("w", "t7000-10-10", t7000, spans=True),
+        ],
+    )
+    _, points = load_sweep(sweep)
+    return points
+
+
+def test_a_candidate_time_left_open_is_undecided_and_reachable(tmp_path: Path) -> None:
+    # default+freeze: round ratios around 0.97 that scatter past 1; t7000 slower in time
+    points = _points(tmp_path, [0.95e-3, 1.01e-3, 0.94e-3, 1.0e-3], [1.05e-3] * 4)
+    found = JUDGE.undecided(points, rounds_left=12)
+    assert found is not None and found.setting == "default+freeze"
+    assert found.change.ratio < 1.0 < found.change.high
+    assert found.reachable
+    stop = JUDGE.outcome(points, "default+freeze", rounds=4)
+    assert stop.end == DECIDED and stop.text.startswith("still undecided after round 4")
+
+
+def test_a_candidate_slower_than_default_gets_no_rounds(tmp_path: Path) -> None:
+    # default+freeze's interval holds 1 but its estimate is above it: it cannot be admitted
+    points = _points(tmp_path, [1.05e-3, 0.97e-3, 1.04e-3, 0.99e-3], [1.05e-3] * 4)
+    assert JUDGE.undecided(points, rounds_left=12) is None
+
+
+def test_rounds_that_scatter_too_much_are_futile(tmp_path: Path) -> None:
+    # a 0.95x mean, but ±30 % a round: 2 more rounds cannot exclude a loss
+    points = _points(tmp_path, [0.65e-3, 1.3e-3, 0.7e-3, 1.25e-3], [1.05e-3] * 4)
+    found = JUDGE.undecided(points, rounds_left=2)
+    assert found is not None and not found.reachable
+    stop = JUDGE.futile(found, rounds=4, rounds_left=2)
+    assert stop.text.startswith("not decided after round 4: default+freeze")
+    assert "2 more rounds could not exclude a loss" in stop.text
+
+
+def test_an_admitted_candidate_needs_no_rounds_and_says_so(tmp_path: Path) -> None:
+    points = _points(tmp_path, [0.95e-3, 0.96e-3, 0.95e-3, 0.96e-3], [1.05e-3] * 4)
+    assert JUDGE.undecided(points, rounds_left=12) is None
+    text = JUDGE.outcome(points, "default+freeze", rounds=16).text
+    assert text.startswith("decided after round 16: default+freeze admitted 0.95")
+
+
+def test_a_workload_the_judge_does_not_know_is_left_alone(tmp_path: Path) -> None:
+    points = _points(tmp_path, [0.95e-3, 1.01e-3, 0.94e-3, 1.0e-3], [1.05e-3] * 4)
+    other = TuneJudge({"x": TRIALS}, {}, max_memory_ratio=1.5, min_gain=0.02)
+    assert other.undecided(points, rounds_left=12) is None
+    assert other.outcome(points, "default+freeze", rounds=4).text == (
+        "decision rounds ended after round 4"
+    )
