@@ -15,7 +15,9 @@ The rule, per setting (:func:`tier_verdict`; the first that applies):
 4. no time interval: not confirmed in time (counts alone recommend nothing);
 5. the whole time interval is above 1: **time contradicts counts** (slower in time), and
    time wins;
-6. the interval holds 1 (no loss excluded): not confirmed, time undecided;
+6. the interval holds 1 (no loss excluded): not confirmed, time undecided (for a setting
+   time decides: its point is past ``1 - min_gain``, else no gain, and its interval
+   reaches above it);
 7. the whole interval is above the counts ratio plus ``tolerance`` (time shows clearly
    less gain than counts promise): time wins, not admitted;
 8. memory unknown: not admitted;
@@ -35,8 +37,13 @@ costs time in cache misses the counts' cache model does not see. Its gain is lar
 time than in counts on every built-in measured (longlived_heap 0.964x in counts, 0.837x
 in time; short_cycles 0.988x, 0.893x; tree_parents 0.994x, 0.949x; request_loop 1.004x,
 0.971x, the best of its 29-setting dense reference, docs/tune.md). There counts only
-rule out a loss (ratio at most ``1 + tolerance``), and it is admitted where time
-excludes a loss and shows at least ``min_gain`` at the point.
+rule out a loss (ratio at most ``1 + tolerance``), and it is admitted where time shows
+``min_gain`` or more over its whole interval — the advice rule of ``recommend``, which
+reads the same time points (:func:`time_line`). Until 2026-12-08 a gain of ``min_gain``
+at the point and a loss excluded admitted it: tune answered default+freeze on
+request_loop at 0.972x [0.964, 0.981] while ``gctune recommend`` on the same points kept
+default ("its interval does not beat default by 2%"). Between the point and the whole
+interval it is undecided, and tune's decision rounds measure it longer.
 """
 
 from __future__ import annotations
@@ -70,6 +77,7 @@ __all__ = [
     "decide",
     "tier_verdict",
     "time_decides",
+    "time_line",
 ]
 
 CONFIRM_TOP = 3
@@ -184,17 +192,26 @@ def tier_verdict(
             f"time contradicts counts: slower than default in time ({_interval(t)}) "
             f"although {counts}; time wins",
         )
-    if t.high > 1.0:
-        return said(
-            UNDECIDED,
-            f"time does not exclude a loss ({_interval(t)}); {counts}: measure more rounds",
-        )
     if by_time and t.ratio > 1 - min_gain:
+        below = 100 * (1 - t.high)
+        faster = (
+            f" (faster in time: a --min-gain below {below:.1f} would admit it)"
+            if below >= 0.1
+            else ""
+        )
         return said(
             NO_GAIN,
             f"time {_interval(t)} and counts ({counts}) both show less than the "
-            f"{100 * min_gain:g}% minimum gain",
+            f"{100 * min_gain:g}% minimum gain{faster}",
         )
+    line = time_line(e, min_gain, tol)
+    if t.high > line:
+        said_time = (
+            f"time {_interval(t)} reaches above {line:.2f}x, the {100 * min_gain:g}% line"
+            if by_time
+            else f"time does not exclude a loss ({_interval(t)})"
+        )
+        return said(UNDECIDED, f"{said_time}; {counts}: measure more rounds")
     if t.low > e.cycles + tol:
         return said(
             SHORTFALL,
@@ -329,6 +346,21 @@ def confirmation_candidates(
     if top > 0 and frozen is not None and frozen not in chosen:
         chosen.append(frozen)
     return [e.setting for e in chosen]
+
+
+def time_line(
+    evidence: TierEvidence,
+    min_gain: float = DEFAULT_MIN_GAIN,
+    tolerance: Optional[float] = None,
+) -> float:
+    """The ratio a setting's whole time interval must lie below to be admitted: 1 (time
+    excludes a loss) where its counts show the gain, ``1 - min_gain`` where time alone
+    shows it (:func:`time_decides`)."""
+    tol = min_gain if tolerance is None else tolerance
+    e = evidence
+    if e.cycles is not None and 1 - e.cycles < min_gain and time_decides(e, tol):
+        return 1.0 - min_gain
+    return 1.0
 
 
 def time_decides(evidence: TierEvidence, tolerance: float = DEFAULT_MIN_GAIN) -> bool:

@@ -115,6 +115,14 @@ def tune(
     max_point_time: float = typer.Option(
         3.0, "--max-point-time", min=0.001, help="Seconds a confirming span may measure."
     ),
+    min_gain: float = typer.Option(
+        2.0,
+        "--min-gain",
+        min=0.0,
+        metavar="PERCENT",
+        help="Smallest gain worth a change, percent: in counts for thresholds, in time (at the"
+        " point) for default+freeze.",
+    ),
     decide_rounds: int = typer.Option(
         12,
         "--decide-rounds",
@@ -156,6 +164,7 @@ def tune(
         jobs=jobs or default_jobs(),
         tier=tier,
         confirm=confirm,
+        min_gain=min_gain / 100,
         rounds=rounds,
         decide_rounds=decide_rounds,
         span_s=max_point_time,

@@ -50,7 +50,7 @@ from gctune.analysis.time_basis import time_logs
 from gctune.store.race import DECIDED, Stop
 from gctune.store.results import Point
 
-__all__ = ["Judge", "RecommendJudge", "Undecided", "futile", "outcome", "undecided"]
+__all__ = ["Judge", "RecommendJudge", "Undecided", "can_reach", "futile", "outcome", "undecided"]
 
 
 @dataclass(frozen=True)
@@ -98,10 +98,19 @@ def undecided(
     if rounds_left is not None:
         by = {p.setting: p for p in points}
         logs = time_logs(by["default"], by[other.setting])
-        if len(logs) >= 2:
-            half = half_width(statistics.stdev(logs), len(logs) + rounds_left)
-            reachable = statistics.fmean(logs) + half < math.log(1.0 - min_gain)
+        reachable = can_reach(logs, rounds_left, 1.0 - min_gain)
     return Undecided(other.setting, change, reachable)
+
+
+def can_reach(logs: Sequence[float], rounds_left: int, line: float) -> bool:
+    """Whether ``rounds_left`` more rounds could bring the interval's upper end below
+    ``line``: the interval expected then, from the mean and spread of the per-round log
+    ratios ``logs`` measured so far (Student's t with the degrees of freedom it would
+    then have), ends below it. Fewer than two rounds: True (nothing to judge by)."""
+    if len(logs) < 2:
+        return True
+    half = half_width(statistics.stdev(logs), len(logs) + rounds_left)
+    return statistics.fmean(logs) + half < math.log(line)
 
 
 def futile(found: Undecided, *, min_gain: float, rounds: int, rounds_left: int) -> Stop:

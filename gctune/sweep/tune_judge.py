@@ -2,39 +2,34 @@
 
 The confirming sweep times default and the finalists in ``rounds`` interleaved rounds;
 the rule of both tiers (:func:`gctune.analysis.tiers.decide`) then admits a candidate
-whose time interval excludes a loss. Where none is admitted and a candidate's interval
-holds 1 (``undecided``), one tune kept default and the next, an hour later, admitted the
-candidate: request_loop's default+freeze read 0.974x [0.939, 1.011] and 0.987x [0.954,
-1.022] (undecided, default kept) and 0.974x [0.965, 0.983] (admitted), while a 12-round
-check put default 1.026x [0.995, 1.057] of it. So, as a sweep's decision rounds do
+whose whole time interval lies below its line (:func:`gctune.analysis.tiers.time_line`:
+1 where counts show the gain, ``1 - min_gain`` where time alone does, default+freeze).
+Where none is admitted and a candidate's point is past its line but its interval is not
+(``undecided``), 12 rounds leave it to the hour: request_loop's default+freeze read
+0.974x [0.965, 0.983] and 0.972x [0.964, 0.981] in two tunes on quiet hours (at 1 % a
+round), its dense reference 0.971x [0.953, 0.991]. So, as a sweep's decision rounds do
 (:mod:`gctune.sweep.decide`), the confirmation runs up to ``decide_rounds`` more rounds
 of only default and that candidate, and stops as soon as the rule decides it (admitted,
-or no gain, or time slower) or more rounds cannot.
+or no gain, or slower) or more rounds cannot.
 
-Reachable: a sweep's decision rounds run only while the interval expected at the cap,
-from today's mean and spread of the per-round log ratios, can end below the line. Here
-the mean is given one standard error of room first: after 12 rounds it is itself that
-uncertain, and request_loop's 0.987x above (the check: 0.974x) is a mean that more rounds
-would have moved; a candidate whose mean is at 1 or above, or whose rounds scatter so
-that even then the cap cannot exclude a loss, gets no extra round.
+More rounds are run only while they can decide: the interval expected at the cap, from
+today's mean and spread of the per-round log ratios, must be able to end below the line
+(:func:`gctune.sweep.decide.can_reach`, the sweep's own test).
 """
 
 from __future__ import annotations
 
-import math
-import statistics
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Optional
 
-from gctune.analysis.paired import half_width
-from gctune.analysis.tiers import UNDECIDED, TierDecision, TierVerdict
+from gctune.analysis.tiers import UNDECIDED, TierDecision, TierVerdict, time_line
 from gctune.analysis.time_basis import time_logs
 from gctune.analysis.tune_decision import tune_decision
 from gctune.analysis.tune_search import Trial
 from gctune.store.race import DECIDED, Stop
 from gctune.store.results import Point
-from gctune.sweep.decide import Undecided
+from gctune.sweep.decide import Undecided, can_reach
 
 __all__ = ["TuneJudge"]
 
@@ -67,32 +62,28 @@ class TuneJudge:
             order=self.order.get(workload),
         )  # fmt: skip
 
+    def _line(self, verdict: TierVerdict) -> float:
+        return time_line(verdict.evidence, self.min_gain)
+
     def undecided(self, points: Sequence[Point], *, rounds_left: int) -> Optional[Undecided]:
-        """Where default stays: the undecided candidate fastest in time, if it is faster
-        than default at all; ``reachable`` as the module docstring says."""
+        """Where default stays: the undecided candidate fastest in time whose point is
+        past its line, and whether ``rounds_left`` more rounds can decide it."""
         decision = self._decision(points)
         if decision is None or decision.chosen is not None:
             return None
         open_ = [
             v for v in decision.verdicts
             if v.status == UNDECIDED and v.evidence.time is not None
-            and v.evidence.time.ratio < 1.0
+            and v.evidence.time.ratio < self._line(v)
         ]  # fmt: skip
         if not open_:
             return None
-        best = min(open_, key=lambda v: v.evidence.time.ratio if v.evidence.time else 1.0)
+        best = min(open_, key=lambda v: (v.evidence.time.ratio if v.evidence.time else 1.0))
         change = best.evidence.time
         assert change is not None
         by = {p.setting: p for p in points}
         logs = time_logs(by["default"], by[best.setting])
-        reachable = True
-        if len(logs) >= 2:
-            spread = statistics.stdev(logs)
-            room = spread / math.sqrt(len(logs))
-            reachable = (
-                statistics.fmean(logs) - room + half_width(spread, len(logs) + rounds_left) < 0.0
-            )
-        return Undecided(best.setting, change, reachable)
+        return Undecided(best.setting, change, can_reach(logs, rounds_left, self._line(best)))
 
     def futile(self, found: Undecided, *, rounds: int, rounds_left: int) -> Stop:
         c = found.change
@@ -100,7 +91,7 @@ class TuneJudge:
             DECIDED,
             f"not decided after round {rounds}: {found.setting} {c.ratio:.3f}x "
             f"[{c.low:.3f}, {c.high:.3f}]; at the spread measured, {rounds_left} more rounds "
-            "could not exclude a loss (gctune verify measures it longer)",
+            "could not bring its interval below its line (gctune verify measures it longer)",
         )
 
     def outcome(self, points: Sequence[Point], candidate: str, *, rounds: int) -> Stop:
@@ -112,7 +103,7 @@ class TuneJudge:
             return Stop(DECIDED, f"decision rounds ended after round {rounds}")
         if verdict.status == UNDECIDED:
             said = f"still undecided after round {rounds}: {candidate}{_interval(verdict)}"
-            return Stop(DECIDED, said + " reaches above 1.000x")
+            return Stop(DECIDED, f"{said} reaches above {self._line(verdict):.2f}x")
         return Stop(
             DECIDED,
             f"decided after round {rounds}: {candidate} {verdict.status}{_interval(verdict)}",

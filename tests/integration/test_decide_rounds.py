@@ -71,8 +71,8 @@ def test_decision_rounds_measure_default_and_the_near_miss_only(tmp_path: Path) 
 
 def test_tune_confirmation_decides_a_candidate_its_judge_left_open(tmp_path: Path) -> None:
     # tune's confirmation has no racing: decision rounds run only with tune's judge (the
-    # rule of both tiers); default+freeze's 0.97x [0.92, 1.02] over three synthetic rounds
-    # holds 1, t7000-10-10 is slower than default in time
+    # rule of both tiers); default+freeze's 0.96x [0.93, 0.99] over three synthetic rounds
+    # reaches above its 2 % line, t7000-10-10 is slower than default in time
     from dataclasses import replace
 
     from gctune.analysis.tune_search import Trial
@@ -81,7 +81,7 @@ def test_tune_confirmation_decides_a_candidate_its_judge_left_open(tmp_path: Pat
     settings = ["default", "default+freeze", CANDIDATE]
     synth = [
         Synth("w", "default", [1.0e-3] * 3, spans=True),
-        Synth("w", "default+freeze", [0.95e-3, 1.0e-3, 0.96e-3], spans=True),
+        Synth("w", "default+freeze", [0.955e-3, 0.975e-3, 0.96e-3], spans=True),
         Synth("w", CANDIDATE, [1.05e-3] * 3, spans=True),
     ]
     target = Target(
@@ -116,7 +116,11 @@ def test_tune_confirmation_decides_a_candidate_its_judge_left_open(tmp_path: Pat
     last = rounds["default"][-1]
     why = (by["default"].race or {}).get("stopped") or ""
     assert why.startswith(
-        (f"decided after round {last}: default+freeze", f"still undecided after round {last}")
+        (
+            f"decided after round {last}: default+freeze",
+            f"still undecided after round {last}",
+            f"not decided after round {last}",
+        )
     ), why
     assert (by["default+freeze"].race or {}).get("stopped") == why
     assert "decided" not in str(by[CANDIDATE].race)

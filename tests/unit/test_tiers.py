@@ -202,6 +202,14 @@ REQUEST_LOOP = [
 def test_time_decides_default_with_freeze_where_counts_show_no_loss() -> None:
     assert confirmation_candidates(REQUEST_LOOP) == ["default+freeze"]
     decision = decide(REQUEST_LOOP)
+    # the reference's 0.971x [0.953, 0.991] reaches above the 2 % line: undecided, as
+    # recommend's rule on the same points says
+    assert decision.chosen is None
+    frozen = next(v for v in decision.verdicts if v.setting == "default+freeze")
+    assert frozen.status == UNDECIDED and "reaches above 0.98x, the 2% line" in frozen.reason
+    # tune run R5's 0.972x [0.964, 0.981] too; a whole interval below the line is admitted
+    clear = [*REQUEST_LOOP[:3], _e("default+freeze", cycles=1.004, time=_time(0.97, 0.96, 0.979))]
+    decision = decide(clear)
     assert decision.chosen is not None and decision.chosen.setting == "default+freeze"
     assert "judged by time" in decision.chosen.reason
     # a threshold with the same counts and a gain in time is no candidate: counts rank them
@@ -212,10 +220,13 @@ def test_time_decides_default_with_freeze_where_counts_show_no_loss() -> None:
 @pytest.mark.parametrize(
     ("setting", "cycles", "time", "status"),
     [
-        ("default+freeze", 1.004, _time(0.971, 0.953, 0.991), ADMITTED),
-        ("freeze", 0.99, _time(0.971, 0.953, 0.991), ADMITTED),
+        ("default+freeze", 1.004, _time(0.971, 0.953, 0.979), ADMITTED),
+        ("freeze", 0.99, _time(0.971, 0.953, 0.979), ADMITTED),
+        # the point past the 2 % line, the interval not: undecided (recommend's rule)
+        ("default+freeze", 1.004, _time(0.971, 0.953, 0.991), UNDECIDED),
         # time excludes a loss but gains less than the minimum: neither tier shows it
         ("default+freeze", 1.004, _time(0.990, 0.982, 0.998), NO_GAIN),
+        ("default+freeze", 1.004, _time(0.987, 0.954, 1.022), NO_GAIN),
         ("default+freeze", 1.004, _time(0.97, 0.94, 1.01), UNDECIDED),
         ("default+freeze", 1.004, _time(1.05, 1.02, 1.08), CONTRADICTED),
         ("default+freeze", 1.004, None, NO_TIME),
@@ -229,6 +240,19 @@ def test_default_with_freeze_is_judged_by_time(
     setting: str, cycles: float, time: Optional[Change], status: str
 ) -> None:
     assert tier_verdict(_e(setting, cycles=cycles, time=time)).status == status
+
+
+def test_a_gain_below_the_line_says_which_min_gain_admits_it() -> None:
+    # request_loop, tune run R4: default+freeze 0.982x [0.973, 0.990], 1.005x in counts
+    faster = tier_verdict(_e("default+freeze", cycles=1.005, time=_time(0.982, 0.973, 0.990)))
+    assert faster.status == NO_GAIN
+    assert "a --min-gain below 1.0 would admit it" in faster.reason
+    admitted = tier_verdict(
+        _e("default+freeze", cycles=1.005, time=_time(0.982, 0.973, 0.990)), min_gain=0.009
+    )
+    assert admitted.status == ADMITTED
+    level = tier_verdict(_e("default+freeze", cycles=1.005, time=_time(0.99, 0.97, 1.0)))
+    assert level.status == NO_GAIN and "--min-gain" not in level.reason
 
 
 def test_default_with_freeze_showing_a_loss_in_counts_is_not_timed() -> None:

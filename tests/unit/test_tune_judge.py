@@ -39,14 +39,21 @@ def _points(tmp_path: Path, freeze: list[float], t7000: list[float]) -> list[Poi
 
 
 def test_a_candidate_time_left_open_is_undecided_and_reachable(tmp_path: Path) -> None:
-    # default+freeze: round ratios around 0.97 that scatter past 1; t7000 slower in time
-    points = _points(tmp_path, [0.95e-3, 1.01e-3, 0.94e-3, 1.0e-3], [1.05e-3] * 4)
+    # default+freeze: round ratios around 0.97, the interval reaching past the 2 % line;
+    # t7000 slower in time
+    freeze = [0.96e-3, 0.985e-3, 0.955e-3, 0.975e-3, 0.96e-3, 0.98e-3]
+    points = _points(tmp_path, freeze, [1.05e-3] * 6)
     found = JUDGE.undecided(points, rounds_left=12)
     assert found is not None and found.setting == "default+freeze"
-    assert found.change.ratio < 1.0 < found.change.high
+    assert found.change.ratio < 0.98 < found.change.high < 1.0
     assert found.reachable
-    stop = JUDGE.outcome(points, "default+freeze", rounds=4)
-    assert stop.end == DECIDED and stop.text.startswith("still undecided after round 4")
+    assert JUDGE.undecided(points, rounds_left=1) == found.__class__(
+        found.setting, found.change, False
+    )  # one more round cannot bring it below the line
+    stop = JUDGE.outcome(points, "default+freeze", rounds=6)
+    assert stop.end == DECIDED
+    assert stop.text.startswith("still undecided after round 6: default+freeze 0.969x")
+    assert stop.text.endswith("reaches above 0.98x")
 
 
 def test_a_candidate_slower_than_default_gets_no_rounds(tmp_path: Path) -> None:
@@ -62,7 +69,7 @@ def test_rounds_that_scatter_too_much_are_futile(tmp_path: Path) -> None:
     assert found is not None and not found.reachable
     stop = JUDGE.futile(found, rounds=4, rounds_left=2)
     assert stop.text.startswith("not decided after round 4: default+freeze")
-    assert "2 more rounds could not exclude a loss" in stop.text
+    assert "2 more rounds could not bring its interval below its line" in stop.text
 
 
 def test_an_admitted_candidate_needs_no_rounds_and_says_so(tmp_path: Path) -> None:
