@@ -91,7 +91,7 @@ class TuneJudge:
             DECIDED,
             f"not decided after round {rounds}: {found.setting} {c.ratio:.3f}x "
             f"[{c.low:.3f}, {c.high:.3f}]; at the spread measured, {rounds_left} more rounds "
-            "could not bring its interval below its line (gctune verify measures it longer)",
+            "could not bring its interval below its line",
         )
 
     def outcome(self, points: Sequence[Point], candidate: str, *, rounds: int) -> Stop:

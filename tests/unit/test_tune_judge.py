@@ -86,3 +86,21 @@ def test_a_workload_the_judge_does_not_know_is_left_alone(tmp_path: Path) -> Non
     assert other.outcome(points, "default+freeze", rounds=4).text == (
         "decision rounds ended after round 4"
     )
+
+
+def test_how_decision_rounds_ended_is_read_from_defaults_point(tmp_path: Path) -> None:
+    from gctune.analysis.tune_decision import decision_rounds_note
+    from gctune.store.race import OUT, Stop
+    from gctune.store.results import point_path
+    from gctune.sweep.rounds import _stop
+
+    points = _points(tmp_path, [0.95e-3] * 3, [1.05e-3] * 3)
+    assert decision_rounds_note(points, "w") is None  # none ran
+    sweep = tmp_path
+    _stop(point_path(sweep, "w", "t7000-10-10"), Stop(OUT, "out of the race"))
+    _, points = load_sweep(sweep)
+    assert decision_rounds_note(points, "w") is None  # another kind of stop, another point
+    _stop(point_path(sweep, "w", "default"), Stop(DECIDED, "decided after round 5: x"))
+    _, points = load_sweep(sweep)
+    assert decision_rounds_note(points, "w") == "decided after round 5: x"
+    assert decision_rounds_note(points, "other") is None

@@ -70,6 +70,13 @@ def test_report_section_has_the_edge_the_decision_and_a_chart(tmp_path: Path) ->
 def test_decision_in_words_keeps_default_when_nothing_is_admitted() -> None:
     lines = decision_lines("w", {"chosen": "default", "rests_on": "x", "verdicts": []})
     assert lines[0].startswith("w: keep the default")
+    assert len(lines) == 1  # no decision rounds ran: nothing said of them
+    said = decision_lines(
+        "w",
+        {"chosen": "default", "rests_on": "x", "verdicts": [],
+         "decision_rounds": "not decided after round 12: default+freeze"},
+    )  # fmt: skip
+    assert said[1] == "  decision rounds: not decided after round 12: default+freeze"
 
 
 def test_a_reading_the_monotone_fit_puts_over_the_budget_says_so(tmp_path: Path) -> None:
