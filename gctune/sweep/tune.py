@@ -178,9 +178,10 @@ def run_tune(
             save(finalists=finals, search_s=searched[0], search_cpu_s=searched[1])
             # a workload that could not run under default has nothing to confirm
             measured = tuple(ws.workload for ws in searches if ws.failed is None)
+            orders = {ws.workload_id: [t.setting for t in ws.search.ranked()] for ws in searches}
             judge = TuneJudge(
                 {ws.workload_id: ws.search.trials for ws in searches},
-                {ws.workload_id: [t.setting for t in ws.search.ranked()] for ws in searches},
+                orders,
                 spec.max_memory_ratio,
                 spec.min_gain,
             )
@@ -195,7 +196,7 @@ def run_tune(
                     tune_decision(ws.search.trials, points, ws.workload_id,
                                   max_memory_ratio=spec.max_memory_ratio,
                                   min_gain=spec.min_gain,
-                                  order=[t.setting for t in ws.search.ranked()]),
+                                  order=orders[ws.workload_id]),
                     decision_rounds_note(points, ws.workload_id),
                 )
                 for ws in searches
