@@ -99,7 +99,7 @@ def tune_decision(
 
 def decision_rounds_note(points: Sequence[Point], workload_id: str) -> Optional[str]:
     """How the confirmation's decision rounds ended for ``workload_id``
-    (:mod:`gctune.sweep.tune_judge`), as default's point records it; None: none ran."""
+    (:mod:`gctune.sweep.tier_judge`), as default's point records it; None: none ran."""
     base = next((p for p in points if p.workload == workload_id and p.setting == "default"),
                 None)  # fmt: skip
     stop = race_stop(base.race) if base is not None else None

@@ -42,6 +42,7 @@ from gctune.present.sweep_tables import (
     progress_bar,
 )
 from gctune.store.results import Point
+from gctune.sweep.decide import Judge
 from gctune.sweep.environment import check_interpreter
 from gctune.sweep.isolation import MAX_MEMORY_CAP, MIN_MEMORY_CAP
 from gctune.sweep.program import check_command, command_id
@@ -118,13 +119,17 @@ def new_dirs(path: Path) -> list[Path]:
     return fresh
 
 
-def measure_sweep(spec: Optional[SweepSpec], out: Path, resume: bool) -> list[Point]:
+def measure_sweep(
+    spec: Optional[SweepSpec], out: Path, resume: bool, *, judge: Optional[Judge] = None
+) -> list[Point]:
+    """Run (or resume) ``spec`` into ``out`` with a progress bar (``judge``: what its
+    decision rounds settle, :func:`gctune.sweep.runner.run_sweep`)."""
     label = f"sweep → {out}"
     fresh = new_dirs(out)
     try:
         try:
             with progress_bar(label) as update:
-                points = run_sweep(spec, out, resume=resume, progress=update)
+                points = run_sweep(spec, out, resume=resume, progress=update, judge=judge)
         except BaseException:
             # refused or stopped before anything was saved: leave no directory behind
             if fresh and remove_unstarted(out):

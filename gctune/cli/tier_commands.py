@@ -11,6 +11,7 @@ reads as before: counts only, no recommendation.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Optional
 
@@ -35,6 +36,8 @@ if TYPE_CHECKING:  # pandas and the analysis load only when a command needs them
 
     from gctune.analysis.frame import SweepData
     from gctune.analysis.tiers import TierDecision, TierEvidence
+    from gctune.store.results import Point
+    from gctune.sweep.tier_judge import TierJudge
 
 # gctune.analysis.recommend's, without importing it at start-up (a test checks they agree)
 DEFAULT_MIN_GAIN = 0.02
@@ -55,7 +58,8 @@ CONFIRM = typer.Option(
     "--confirm",
     help="--measure counts: then time each workload's best settings in counts against "
     "default (--rounds, default 12; spans of up to --max-point-time, default 3 s; no "
-    "racing) and decide with both tiers (docs/counts.md).",
+    "racing; up to 12 decision rounds where time leaves one undecided) and decide with "
+    "both tiers (docs/counts.md).",
 )
 
 
@@ -91,9 +95,10 @@ def confirm_counts(
     for workload in dict.fromkeys(frame["workload"]):
         wid = str(workload)
         target = confirmation_dir(directory, wid)
+        judge = _judge(frame, wid, target, min_gain, max_memory_ratio)
         if (target / MANIFEST).exists():
             err_console.print(f"gctune: confirming {wid} in time (resumed) → {target}")
-            measure_sweep(None, target, resume=True)
+            measure_sweep(None, target, resume=True, judge=judge)
             continue
         evidence = tier_evidence(frame, wid, None)
 
@@ -120,10 +125,29 @@ def confirm_counts(
         )  # fmt: skip
         print_wrapped(
             [f"gctune: confirming {wid} in time: default and {', '.join(candidates)} "
-             f"(best in counts), {spec.rounds} interleaved rounds, no racing → {target}"],
+             f"(best in counts), {spec.rounds} interleaved rounds, no racing, up to "
+             f"{spec.decide_rounds} decision rounds where time leaves one undecided → {target}"],
             on=err_console,
         )  # fmt: skip
-        measure_sweep(spec, target, resume=False)
+        measure_sweep(spec, target, resume=False, judge=judge)
+
+
+def _judge(
+    frame: pd.DataFrame, wid: str, target: Path, min_gain: float, max_memory_ratio: float
+) -> TierJudge:
+    """The confirmation's decision rounds judge by the rule over the count sweep's
+    ``frame`` and the confirming points as saved in ``target``."""
+    from gctune.analysis.frame import load
+    from gctune.present.tier_tables import tier_decision
+    from gctune.sweep.tier_judge import TierJudge
+
+    def decision_of(points: Sequence[Point]) -> Optional[TierDecision]:
+        _, decision = tier_decision(
+            frame, wid, load(target), max_memory_ratio=max_memory_ratio, min_gain=min_gain
+        )
+        return decision
+
+    return TierJudge(decision_of, min_gain)
 
 
 def _time_data(directory: Path, workload: str) -> Optional[SweepData]:

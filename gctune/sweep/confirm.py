@@ -5,8 +5,10 @@ workload, ``default`` and the few best settings in counts (those whose counts ga
 least the minimum gain; :func:`gctune.analysis.tiers.confirmation_candidates`) in time:
 an ordinary time sweep, interleaved in every round, no racing, ``rounds`` rounds of
 spans of up to ``span_s`` seconds — the time tier's own machinery, as ``gctune verify``
-uses it. Each workload's is a sweep directory of its own (its settings differ),
-``<count sweep>/time/<workload id>/``, readable by every time command.
+uses it — then up to ``decide_rounds`` more of default and a candidate the rule of both
+tiers leaves undecided (:mod:`gctune.sweep.tier_judge`). Each workload's is a sweep
+directory of its own (its settings differ), ``<count sweep>/time/<workload id>/``,
+readable by every time command.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from gctune.sweep.spec import DEFAULT_MAX_MEMORY, SweepSpec
 from gctune.sweep.tune_probe import DEFAULT_PROBE_STEPS, PROBE_LIMIT_S, probe_memory, probe_steps
 
 __all__ = [
+    "CONFIRM_DECIDE_ROUNDS",
     "CONFIRM_DIR",
     "CONFIRM_ROUNDS",
     "CONFIRM_SPAN_S",
@@ -41,6 +44,9 @@ about ±4%, but a workload's own rounds move more: longlived_heap's 17-40%, wher
 left default+freeze undecided twice (0.975x [0.614, 1.549], 0.820x [0.658, 1.021]) and
 12 admitted it (0.852x [0.768, 0.946]; its 12-round check: 0.755x). Loaded (spread
 17-39%, docs/counts-validity.md) rounds gave ±15-38%, and ``--rounds`` must grow."""
+CONFIRM_DECIDE_ROUNDS = 12
+"""Most decision rounds of a confirmation (:mod:`gctune.sweep.tier_judge`): as many again
+as its rounds, where the rule of both tiers leaves a candidate undecided."""
 CONFIRM_SPAN_S = 3.0
 """Seconds one span may measure: ``gctune verify``'s, long enough for whole cycles."""
 
@@ -64,11 +70,13 @@ def confirmation_spec(
     settings: Sequence[str],
     *,
     rounds: int = CONFIRM_ROUNDS,
+    decide_rounds: int = CONFIRM_DECIDE_ROUNDS,
     span_s: float = CONFIRM_SPAN_S,
     max_memory: int = DEFAULT_MAX_MEMORY,
     cwd: Optional[str] = None,
 ) -> SweepSpec:
-    """The time sweep of ``default`` and ``settings`` on one workload of a count sweep."""
+    """The time sweep of ``default`` and ``settings`` on one workload of a count sweep
+    (its decision rounds run where a judge is given: :mod:`gctune.sweep.tier_judge`)."""
     by_id = dict(zip(workload_ids(list(count.workloads)), count.workloads))
     chosen = ("default", *(s for s in settings if s != "default"))
     return SweepSpec(
@@ -83,7 +91,7 @@ def confirmation_spec(
         min_rounds=rounds,
         max_point_time=span_s,
         racing=False,
-        decide_rounds=0,
+        decide_rounds=decide_rounds,
     )
 
 

@@ -29,8 +29,9 @@ Every way decision rounds end is a :class:`gctune.store.race.Stop` of kind ``dec
 Pure functions over saved points: a resumed sweep reaches the same decisions.
 
 What counts as undecided is a :class:`Judge`'s: :class:`RecommendJudge` (the functions
-below: ``recommend``'s rule) for sweeps; ``gctune tune`` brings the rule of both tiers
-(:class:`gctune.analysis.tune_judge.TuneJudge`), whose confirming sweep has no racing.
+below: ``recommend``'s rule) for sweeps; the confirmations in time of ``gctune tune`` and
+``gctune sweep --confirm``, which have no racing, bring the rule of both tiers
+(:class:`gctune.sweep.tier_judge.TierJudge`).
 """
 
 from __future__ import annotations

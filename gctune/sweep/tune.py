@@ -51,8 +51,8 @@ from gctune.sweep.rounds import ProgressFn
 from gctune.sweep.runner import run_sweep
 from gctune.sweep.spec import SweepError, SweepSpec
 from gctune.sweep.sweep_dir import sigterm_as_interrupt
+from gctune.sweep.tier_judge import TierJudge, tune_judge
 from gctune.sweep.tune_batch import measure_batch, probe_setting
-from gctune.sweep.tune_judge import TuneJudge
 from gctune.sweep.tune_probe import DEFAULT_PROBE_STEPS
 from gctune.sweep.tune_resume import StoredTune, StoredWorkload, set_aside
 from gctune.sweep.tune_spec import TuneSpec, WorkloadSearch, stored_spec
@@ -179,11 +179,11 @@ def run_tune(
             # a workload that could not run under default has nothing to confirm
             measured = tuple(ws.workload for ws in searches if ws.failed is None)
             orders = {ws.workload_id: [t.setting for t in ws.search.ranked()] for ws in searches}
-            judge = TuneJudge(
+            judge = tune_judge(
                 {ws.workload_id: ws.search.trials for ws in searches},
                 orders,
-                spec.max_memory_ratio,
-                spec.min_gain,
+                max_memory_ratio=spec.max_memory_ratio,
+                min_gain=spec.min_gain,
             )
             points = (
                 _confirm(replace(spec, workloads=measured), out, finals, sweep_progress,
@@ -336,7 +336,7 @@ def _confirm(
     out: Path,
     finals: dict[str, list[str]],
     progress: Optional[ProgressFn],
-    judge: TuneJudge,
+    judge: TierJudge,
     *,
     resume: bool = False,
 ) -> list[Point]:

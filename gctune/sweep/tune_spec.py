@@ -32,7 +32,7 @@ class TuneSpec:
     # 0.974x [0.939, 1.011] (12: 0.971x [0.953, 0.991] in its dense reference)
     rounds: int = 12
     # most decision rounds of default and a candidate time left undecided, where default
-    # would stay (gctune.sweep.tune_judge); 0: none
+    # would stay (gctune.sweep.tier_judge); 0: none
     decide_rounds: int = 12
     span_s: float = 3.0  # a confirming span's budget
     count_cycles: float = 2.0  # a counted span's most steps, in default's cycles

@@ -76,7 +76,7 @@ def test_tune_confirmation_decides_a_candidate_its_judge_left_open(tmp_path: Pat
     from dataclasses import replace
 
     from gctune.analysis.tune_search import Trial
-    from gctune.sweep.tune_judge import TuneJudge
+    from gctune.sweep.tier_judge import tune_judge
 
     settings = ["default", "default+freeze", CANDIDATE]
     synth = [
@@ -102,7 +102,7 @@ def test_tune_confirmation_decides_a_candidate_its_judge_left_open(tmp_path: Pat
         Trial("default+freeze", "line", 1, 10.0, 1.0, 1.0, True, whole_cycles=True),
         Trial(CANDIDATE, "line", 1, 9.0, 0.9, 1.0, True, whole_cycles=True),
     ]
-    judge = TuneJudge({"w": trials}, {"w": settings}, max_memory_ratio=1.5, min_gain=0.02)
+    judge = tune_judge({"w": trials}, {"w": settings}, max_memory_ratio=1.5, min_gain=0.02)
     judged = write_sweep(tmp_path / "judged", synth)
     counter = Counter(0, 0)
     run_group([target], settings, judged, replace(config, judge=judge), counter=counter)

@@ -113,6 +113,9 @@ def test_confirm_times_the_best_in_counts_and_decides_with_both_tiers(counted: P
     said = " ".join(result.output.split())
     assert "disabled not timed: peak RSS" in said and "over the 1.25x budget" in said
     assert spec["racing"] is False and spec["rounds"] == 2
+    # decision rounds where the rule leaves a candidate undecided (its judge read the
+    # saved points after round 2: whatever it found, it ran and the sweep ended)
+    assert spec["decide_rounds"] == 12 and "up to 12 decision rounds" in said
     assert "both tiers" in result.output
 
     (section,) = tier_sections(counted)

@@ -1,4 +1,5 @@
-"""Decision rounds for ``gctune tune``'s confirmation: settle a candidate time left open.
+"""Decision rounds for a confirmation in time (``gctune tune``'s, ``gctune sweep
+--confirm``'s): settle a candidate the rule of both tiers left open.
 
 The confirming sweep times default and the finalists in ``rounds`` interleaved rounds;
 the rule of both tiers (:func:`gctune.analysis.tiers.decide`) then admits a candidate
@@ -19,7 +20,7 @@ today's mean and spread of the per-round log ratios, must be able to end below t
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Optional
 
@@ -27,11 +28,15 @@ from gctune.analysis.tiers import UNDECIDED, TierDecision, TierVerdict, time_lin
 from gctune.analysis.time_basis import time_logs
 from gctune.analysis.tune_decision import tune_decision
 from gctune.analysis.tune_search import Trial
+from gctune.measure.settings import canonical_id
 from gctune.store.race import DECIDED, Stop
 from gctune.store.results import Point
 from gctune.sweep.decide import Undecided, can_reach
 
-__all__ = ["TuneJudge"]
+__all__ = ["DecisionOf", "TierJudge", "tune_judge"]
+
+DecisionOf = Callable[[Sequence[Point]], Optional[TierDecision]]
+"""The rule's decision over one workload's confirming points (None: nothing to judge)."""
 
 
 def _interval(verdict: TierVerdict) -> str:
@@ -39,28 +44,41 @@ def _interval(verdict: TierVerdict) -> str:
     return "" if t is None else f" {t.ratio:.3f}x [{t.low:.3f}, {t.high:.3f}]"
 
 
-@dataclass(frozen=True)
-class TuneJudge:
-    """The rule of both tiers over one workload's confirming points, for decision rounds:
-    ``trials``, each workload's search trials (by workload id); ``order``, its ranking."""
+def tune_judge(
+    trials: Mapping[str, Sequence[Trial]],
+    order: Mapping[str, Sequence[str]],
+    *,
+    max_memory_ratio: float,
+    min_gain: float,
+) -> TierJudge:
+    """``gctune tune``'s judge: ``trials``, each workload's search trials (by workload id);
+    ``order``, its ranking."""
 
-    trials: Mapping[str, Sequence[Trial]]
-    order: Mapping[str, Sequence[str]]
-    max_memory_ratio: float
-    min_gain: float
-
-    def _decision(self, points: Sequence[Point]) -> Optional[TierDecision]:
+    def decision_of(points: Sequence[Point]) -> Optional[TierDecision]:
         workloads = {p.workload for p in points}
         if len(workloads) != 1:
             return None
         (workload,) = workloads
-        if workload not in self.trials:
+        if workload not in trials:
             return None
         return tune_decision(
-            self.trials[workload], points, workload,
-            max_memory_ratio=self.max_memory_ratio, min_gain=self.min_gain,
-            order=self.order.get(workload),
+            trials[workload], points, workload,
+            max_memory_ratio=max_memory_ratio, min_gain=min_gain, order=order.get(workload),
         )  # fmt: skip
+
+    return TierJudge(decision_of, min_gain)
+
+
+@dataclass(frozen=True)
+class TierJudge:
+    """The rule of both tiers over one workload's confirming points, for decision rounds
+    (:class:`gctune.sweep.decide.Judge`): ``decision_of`` applies it."""
+
+    decision_of: DecisionOf
+    min_gain: float
+
+    def _decision(self, points: Sequence[Point]) -> Optional[TierDecision]:
+        return self.decision_of(points)
 
     def _line(self, verdict: TierVerdict) -> float:
         return time_line(verdict.evidence, self.min_gain)
@@ -81,9 +99,13 @@ class TuneJudge:
         best = min(open_, key=lambda v: (v.evidence.time.ratio if v.evidence.time else 1.0))
         change = best.evidence.time
         assert change is not None
-        by = {p.setting: p for p in points}
-        logs = time_logs(by["default"], by[best.setting])
-        return Undecided(best.setting, change, can_reach(logs, rounds_left, self._line(best)))
+        # the time sweep's own id (a count sweep's "freeze" is its "default+freeze")
+        by = {canonical_id(p.setting): p for p in points}
+        point = by.get(canonical_id(best.setting))
+        if point is None or "default" not in by:
+            return None
+        logs = time_logs(by["default"], point)
+        return Undecided(point.setting, change, can_reach(logs, rounds_left, self._line(best)))
 
     def futile(self, found: Undecided, *, rounds: int, rounds_left: int) -> Stop:
         c = found.change
@@ -97,8 +119,10 @@ class TuneJudge:
     def outcome(self, points: Sequence[Point], candidate: str, *, rounds: int) -> Stop:
         decision = self._decision(points)
         verdict = next(
-            (v for v in (decision.verdicts if decision else ()) if v.setting == candidate), None
-        )
+            (v for v in (decision.verdicts if decision else ())
+             if canonical_id(v.setting) == canonical_id(candidate)),
+            None,
+        )  # fmt: skip
         if verdict is None:
             return Stop(DECIDED, f"decision rounds ended after round {rounds}")
         if verdict.status == UNDECIDED:

@@ -1,14 +1,15 @@
-"""tune's decision rounds: which candidate the rule of both tiers left undecided, whether
-more rounds can decide it, and how they ended."""
+"""Decision rounds of a confirmation in time: which candidate the rule of both tiers left
+undecided, whether more rounds can decide it, and how they ended."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 from gctune.analysis.tune_search import Trial
 from gctune.store.race import DECIDED
 from gctune.store.results import Point, load_sweep
-from gctune.sweep.tune_judge import TuneJudge
+from gctune.sweep.tier_judge import tune_judge
 from tests.unit.synthetic import Synth, write_sweep
 
 TRIALS = [
@@ -16,7 +17,7 @@ TRIALS = [
     Trial("default+freeze", "line", 1, 10.0, 1.0, 1.0, True, whole_cycles=True),
     Trial("t7000-10-10", "line", 1, 9.0, 0.9, 1.1, True, whole_cycles=True),
 ]
-JUDGE = TuneJudge(
+JUDGE = tune_judge(
     {"w": TRIALS},
     {"w": ["default", "default+freeze", "t7000-10-10"]},
     max_memory_ratio=1.5,
@@ -81,7 +82,7 @@ def test_an_admitted_candidate_needs_no_rounds_and_says_so(tmp_path: Path) -> No
 
 def test_a_workload_the_judge_does_not_know_is_left_alone(tmp_path: Path) -> None:
     points = _points(tmp_path, [0.95e-3, 1.01e-3, 0.94e-3, 1.0e-3], [1.05e-3] * 4)
-    other = TuneJudge({"x": TRIALS}, {}, max_memory_ratio=1.5, min_gain=0.02)
+    other = tune_judge({"x": TRIALS}, {}, max_memory_ratio=1.5, min_gain=0.02)
     assert other.undecided(points, rounds_left=12) is None
     assert other.outcome(points, "default+freeze", rounds=4).text == (
         "decision rounds ended after round 4"
@@ -104,3 +105,25 @@ def test_how_decision_rounds_ended_is_read_from_defaults_point(tmp_path: Path) -
     _, points = load_sweep(sweep)
     assert decision_rounds_note(points, "w") == "decided after round 5: x"
     assert decision_rounds_note(points, "other") is None
+
+
+def test_a_count_sweeps_setting_id_is_measured_under_the_time_sweeps(tmp_path: Path) -> None:
+    # gctune sweep --confirm: the count sweep says "freeze", its confirmation
+    # "default+freeze"; decision rounds must measure the time sweep's point
+    from gctune.analysis.tiers import TierDecision, TierEvidence, decide
+    from gctune.analysis.time_basis import time_change
+    from gctune.sweep.tier_judge import TierJudge
+
+    freeze = [0.96e-3, 0.985e-3, 0.955e-3, 0.975e-3, 0.96e-3, 0.98e-3]
+    points = _points(tmp_path, freeze, [1.05e-3] * 6)
+
+    def decision_of(pts: Sequence[Point]) -> TierDecision:
+        by = {p.setting: p for p in pts}
+        change = time_change(by["default"], by["default+freeze"])
+        return decide([TierEvidence("freeze", 1.004, time=change, memory_ok=True)])
+
+    judge = TierJudge(decision_of, 0.02)
+    found = judge.undecided(points, rounds_left=12)
+    assert found is not None and found.setting == "default+freeze" and found.reachable
+    stop = judge.outcome(points, "default+freeze", rounds=6)
+    assert stop.text.startswith("still undecided after round 6: default+freeze 0.969x")
