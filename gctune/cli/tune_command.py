@@ -120,8 +120,8 @@ def tune(
         "--min-gain",
         min=0.0,
         metavar="PERCENT",
-        help="Smallest gain worth a change, percent: in counts for thresholds, in time (at the"
-        " point) for default+freeze.",
+        help="Smallest gain worth a change, percent: in counts for thresholds, over the whole "
+        "time interval for default+freeze (which time alone judges).",
     ),
     decide_rounds: int = typer.Option(
         12,
