@@ -178,7 +178,7 @@ def tier_verdict(
     if e.cycles is None:
         return said(NO_COUNTS, "not measured in counts (or default was not)")
     counts = f"{e.cycles:.3f}x default's estimated cycles"
-    by_time = 1 - e.cycles < min_gain and time_decides(e, tol)
+    by_time = _by_time(e, min_gain, tol)
     if 1 - e.cycles < min_gain and not by_time:
         return said(NO_GAIN, f"{counts}: less than the {100 * min_gain:g}% minimum gain")
     if e.memory_ok is False:
@@ -357,10 +357,14 @@ def time_line(
     excludes a loss) where its counts show the gain, ``1 - min_gain`` where time alone
     shows it (:func:`time_decides`)."""
     tol = min_gain if tolerance is None else tolerance
+    return 1.0 - min_gain if _by_time(evidence, min_gain, tol) else 1.0
+
+
+def _by_time(evidence: TierEvidence, min_gain: float, tolerance: float) -> bool:
+    """Whether time alone judges ``evidence``: counts show less than ``min_gain`` and
+    :func:`time_decides` (freeze over default's thresholds, no loss in counts)."""
     e = evidence
-    if e.cycles is not None and 1 - e.cycles < min_gain and time_decides(e, tol):
-        return 1.0 - min_gain
-    return 1.0
+    return e.cycles is not None and 1 - e.cycles < min_gain and time_decides(e, tolerance)
 
 
 def time_decides(evidence: TierEvidence, tolerance: float = DEFAULT_MIN_GAIN) -> bool:

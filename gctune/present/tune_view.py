@@ -122,7 +122,8 @@ def decision_lines(workload: str, decision: dict[str, Any]) -> list[str]:
 
 
 def longer_lines(decision: dict[str, Any], verify: Callable[[str], str]) -> list[str]:
-    """Where default was kept and time left a candidate undecided (its interval holds 1),
+    """Where default was kept and time left a candidate undecided (its interval reaches
+    above its line: :func:`gctune.analysis.tiers.time_line`), even after decision rounds,
     the command that measures it longer (``verify(setting)``): request_loop's
     default+freeze read 0.974x [0.939, 1.011] in 6 rounds and 0.987x [0.954, 1.022] in 12,
     where a 29-setting reference put it 0.971x [0.953, 0.991]."""

@@ -77,16 +77,13 @@ class TierJudge:
     decision_of: DecisionOf
     min_gain: float
 
-    def _decision(self, points: Sequence[Point]) -> Optional[TierDecision]:
-        return self.decision_of(points)
-
     def _line(self, verdict: TierVerdict) -> float:
         return time_line(verdict.evidence, self.min_gain)
 
     def undecided(self, points: Sequence[Point], *, rounds_left: int) -> Optional[Undecided]:
         """Where default stays: the undecided candidate fastest in time whose point is
         past its line, and whether ``rounds_left`` more rounds can decide it."""
-        decision = self._decision(points)
+        decision = self.decision_of(points)
         if decision is None or decision.chosen is not None:
             return None
         open_ = [
@@ -117,7 +114,7 @@ class TierJudge:
         )
 
     def outcome(self, points: Sequence[Point], candidate: str, *, rounds: int) -> Stop:
-        decision = self._decision(points)
+        decision = self.decision_of(points)
         verdict = next(
             (v for v in (decision.verdicts if decision else ())
              if canonical_id(v.setting) == canonical_id(candidate)),
