@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional, Union
@@ -20,7 +21,7 @@ from gctune.analysis.stats import PointStats, workload_stats
 from gctune.measure.settings import SettingError, parse_setting
 from gctune.store.results import Manifest, Point, load_sweep_partial
 
-__all__ = ["RUN_COLUMNS", "SweepData", "load", "points_frame", "runs_frame"]
+__all__ = ["RUN_COLUMNS", "SweepData", "load", "points_frame", "runs_frame", "sweep_data"]
 
 RUN_COLUMNS = (
     "workload",
@@ -87,12 +88,20 @@ def load(directory: Union[str, os.PathLike[str]]) -> SweepData:
     """
     directory = Path(directory)
     manifest, points, damaged = load_sweep_partial(directory)
+    return sweep_data(directory, manifest, points, tuple(map(str, damaged)))
+
+
+def sweep_data(
+    directory: Path, manifest: Manifest, points: Sequence[Point], damaged: tuple[str, ...] = ()
+) -> SweepData:
+    """A sweep from points already in hand (a running sweep's), with their statistics."""
     # The sweep's order (default, disabled, then as the user listed them), not file order.
     listed = {s: i for i, s in enumerate(manifest.spec.get("settings", []))}
     first = {"default": 0, "disabled": 1}
-    points.sort(key=lambda p: (first.get(p.setting, 2), listed.get(p.setting, len(listed))))
-    stats = workload_stats(points)
-    return SweepData(directory, manifest, tuple(points), stats, tuple(map(str, damaged)))
+    ordered = sorted(
+        points, key=lambda p: (first.get(p.setting, 2), listed.get(p.setting, len(listed)))
+    )
+    return SweepData(directory, manifest, tuple(ordered), workload_stats(ordered), damaged)
 
 
 def runs_frame(points: list[Point]) -> pd.DataFrame:

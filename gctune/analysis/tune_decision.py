@@ -27,7 +27,13 @@ from gctune.analysis.tune_search import Trial
 from gctune.store.race import DECIDED, race_stop
 from gctune.store.results import Point
 
-__all__ = ["decision_doc", "decision_rounds_note", "tune_candidates", "tune_decision"]
+__all__ = [
+    "decision_doc",
+    "decision_rounds_note",
+    "default_point",
+    "tune_candidates",
+    "tune_decision",
+]
 
 
 def _counts_evidence(trial: Trial, default: Optional[Trial]) -> TierEvidence:
@@ -97,11 +103,16 @@ def tune_decision(
     return decide(evidence, min_gain=min_gain, order=order)
 
 
+def default_point(points: Sequence[Point], workload_id: str) -> Optional[Point]:
+    """``default``'s time point for ``workload_id`` in a confirmation, if it has one."""
+    return next((p for p in points if p.workload == workload_id and p.setting == "default"),
+                None)  # fmt: skip
+
+
 def decision_rounds_note(points: Sequence[Point], workload_id: str) -> Optional[str]:
     """How the confirmation's decision rounds ended for ``workload_id``
     (:mod:`gctune.sweep.tier_judge`), as default's point records it; None: none ran."""
-    base = next((p for p in points if p.workload == workload_id and p.setting == "default"),
-                None)  # fmt: skip
+    base = default_point(points, workload_id)
     stop = race_stop(base.race) if base is not None else None
     return stop.text if stop is not None and stop.end == DECIDED else None
 

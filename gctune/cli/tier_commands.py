@@ -136,14 +136,16 @@ def _judge(
     frame: pd.DataFrame, wid: str, target: Path, min_gain: float, max_memory_ratio: float
 ) -> TierJudge:
     """The confirmation's decision rounds judge by the rule over the count sweep's
-    ``frame`` and the confirming points as saved in ``target``."""
-    from gctune.analysis.frame import load
+    ``frame`` and the confirming points of the sweep in ``target``, as measured so far."""
+    from gctune.analysis.frame import sweep_data
     from gctune.present.tier_tables import tier_decision
+    from gctune.store.results import read_manifest
     from gctune.sweep.tier_judge import TierJudge
 
     def decision_of(points: Sequence[Point]) -> Optional[TierDecision]:
+        time = sweep_data(target, read_manifest(target), points)
         _, decision = tier_decision(
-            frame, wid, load(target), max_memory_ratio=max_memory_ratio, min_gain=min_gain
+            frame, wid, time, max_memory_ratio=max_memory_ratio, min_gain=min_gain
         )
         return decision
 

@@ -18,6 +18,7 @@ from typing import Any, Optional
 import typer
 
 from gctune.analysis.recommend import DEFAULT_MAX_MEMORY_RATIO
+from gctune.analysis.tune_decision import default_point
 from gctune.cli.errors import FAILED_POINTS, GctuneError, user_errors
 from gctune.cli.options import PYTHON, RESULTS, SIZE
 from gctune.cli.outcome import end_interrupted
@@ -305,7 +306,7 @@ def _finish(target: Path, record: dict[str, Any], objective: str, ratio: float) 
 
 def _default_rounds(points: Sequence[Any], workload: str, planned: int) -> int:
     """The rounds default was timed in for ``workload`` (its decision rounds too)."""
-    base = next((p for p in points if p.workload == workload and p.setting == "default"), None)
+    base = default_point(points, workload)
     rounds = {r.round for r in base.runs if r.round is not None} if base is not None else set()
     return max(len(rounds), planned)
 

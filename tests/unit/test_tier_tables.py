@@ -105,3 +105,17 @@ def test_a_rise_over_two_full_collections_is_unsafe_but_not_called_growth(tmp_pa
     (rise,) = [e for e in evidence if e.setting == "t7000-10-10"]
     assert rise.memory_ok is False
     assert "over spans of 2 full collections (too few to call it growth)" in rise.memory_note
+
+
+def test_sweep_confirm_judges_the_points_measured_so_far(tmp_path: Path) -> None:
+    # decision rounds hand the judge the confirmation's points as measured up to a round;
+    # the judge decides on those, not on whatever the directory holds
+    counts = _counts({"default": 1.0, "t7000-10-10": 0.91, "freeze": 0.85, "disabled": 0.70})
+    timed = _timed(tmp_path)
+    judge = tier_commands._judge(counts, "w", timed, 0.02, 1.25)
+    points = load(timed).points
+    whole = judge.decision_of(points)
+    assert whole is not None and whole.chosen is not None
+    assert whole.chosen.setting == "t7000-10-10"
+    only_default = judge.decision_of([p for p in points if p.setting == "default"])
+    assert only_default is not None and only_default.chosen is None
