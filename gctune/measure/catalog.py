@@ -250,6 +250,10 @@ def _import_file(target: str) -> ModuleType:
         raise WorkloadError(f"workload file {target} is not a file")
     if path.suffix != ".py":
         raise WorkloadError(f"workload file {target} is not a Python file (.py)")
+    folder = str(path.resolve().parent)
+    if folder not in sys.path:
+        # as ``python FILE``: the modules beside the file are found first
+        sys.path.insert(0, folder)
     name = f"gctune_user_{re.sub(r'[^A-Za-z0-9_]', '_', path.stem)}"
     loader_spec = importlib.util.spec_from_file_location(name, path)
     if loader_spec is None or loader_spec.loader is None:

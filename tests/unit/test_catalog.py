@@ -188,6 +188,20 @@ def test_module_function_from_the_current_directory(
     sys.modules.pop("cwd_bench_mod", None)
 
 
+def test_a_file_imports_the_modules_beside_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # as ``python bench.py`` would: a helper module in the file's folder is importable
+    (tmp_path / "bench_helper_xyz.py").write_text("N = 3\n")
+    (tmp_path / "bench_with_helper.py").write_text(
+        "import bench_helper_xyz\n\ndef go():\n    return bench_helper_xyz.N\n"
+    )
+    monkeypatch.setattr(sys, "path", [p for p in sys.path if p != str(tmp_path)])
+    wl = load_workload(f"{tmp_path}/bench_with_helper.py:go")
+    assert wl.setup(1)() == 3
+    sys.modules.pop("bench_helper_xyz", None)
+
+
 def test_spec_syntax() -> None:
     assert split_spec("pkg.mod:func") == ("pkg.mod", "func")
     assert split_spec("dir/a.py:Cls.meth") == ("dir/a.py", "Cls.meth")
