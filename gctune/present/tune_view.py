@@ -152,7 +152,9 @@ def budget_cut_lines(record: dict[str, Any], resume: Callable[[int], str]) -> li
         uncounted = sum(t.note.startswith(UNCOUNTED) for t in trials)
         took = [t.seconds for t in trials if t.cost is not None and t.seconds]
         left += uncounted
-        need_s += -(-uncounted // jobs) * (statistics.median_high(took) if took else 0.0)
+        # nothing counted yet: default's floor (the least its count point takes here)
+        each = statistics.median_high(took) if took else float(doc.get("count_floor_s") or 0.0)
+        need_s += -(-uncounted // jobs) * each
     # a resumed tune's budget counts from its start: the rest of the stage in the search's
     # share with a quarter to spare, and no less than the first budget, as the stages
     # after it count too

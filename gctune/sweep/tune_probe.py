@@ -33,7 +33,16 @@ from typing import Optional
 
 from gctune.measure.settings import parse_setting
 
-__all__ = ["DEFAULT_PROBE_STEPS", "PROBE_LIMIT_S", "MemoryProbe", "probe_memory", "probe_steps"]
+__all__ = [
+    "COUNT_SLOWDOWN_FLOOR",
+    "DEFAULT_PROBE_STEPS",
+    "PROBE_LIMIT_S",
+    "MemoryProbe",
+    "count_floor_s",
+    "minutes_or_seconds",
+    "probe_memory",
+    "probe_steps",
+]
 
 POLL_S = 0.01
 PROBE_LIMIT_S = 90.0  # a memory probe's longest run, natively (its peak then a lower bound)
@@ -54,11 +63,36 @@ class MemoryProbe:
     ended: str  # full-collections, max-steps, over-budget, failed
     reason: str = ""
     seconds: float = 0.0
+    cpu_s: float = 0.0  # the probe process's CPU time (user + system), where it ended itself
 
     @property
     def cycle_steps(self) -> Optional[float]:
         """Steps per full-collection cycle, where the probe ended on full collections."""
         return self.steps / 2 if self.ended == "full-collections" and self.steps else None
+
+
+COUNT_SLOWDOWN_FLOOR = 30.0
+"""What callgrind with its cache model slows a span by at least, over native CPU time:
+default's count point took 34-83x its native probe's CPU time on six programs
+(benchmarks/count_estimate.py, docs/tune.md), so at least 68x the half of it the floor
+takes; 84x on short_cycles' steps alone, 150-200x on request_loop's (docs/counts.md)."""
+
+
+def count_floor_s(default_probe: MemoryProbe) -> float:
+    """At least how long default's count point runs (wall seconds), from its native probe.
+
+    The probe runs the counted span's set-up and settling and then two full-collection
+    cycles; default's count point runs the same but one cycle, so at least half the
+    probe's native CPU time, under valgrind at least :data:`COUNT_SLOWDOWN_FLOOR` times
+    that. CPU time, not wall: a step that waits (a timer, I/O) waits as long under
+    valgrind. 0 where the probe's CPU time is not known (a tune stored before it was
+    kept)."""
+    return COUNT_SLOWDOWN_FLOOR * default_probe.cpu_s / 2
+
+
+def minutes_or_seconds(seconds: float) -> str:
+    """A duration for a line of text: whole minutes from 90 s on, else seconds."""
+    return f"{seconds / 60:.0f} min" if seconds >= 90 else f"{seconds:.0f} s"
 
 
 def probe_steps(default_cycle: float, setting: str, default_thresholds: Sequence[int]) -> int:
@@ -138,7 +172,7 @@ def probe_memory(
                 stderr=err,
                 start_new_session=True,
             )
-            ended, peak, status = _watch(proc, kill_bytes, start + timeout)
+            ended, peak, status, cpu_s = _watch(proc, kill_bytes, start + timeout)
             proc.returncode = status  # reaped by wait4 here: Popen must not wait again
             err.seek(0)
             said = (err.read().strip().splitlines() or ["no output"])[-1]
@@ -151,25 +185,29 @@ def probe_memory(
         if status != 0 or not out.exists():
             return MemoryProbe(peak, 0, "failed", f"failed (status {status}): {said}", seconds)
         seen = json.loads(out.read_text(encoding="utf-8"))
-    return MemoryProbe(peak, int(seen["steps"]), str(seen["ended"]), "", seconds)
+    return MemoryProbe(peak, int(seen["steps"]), str(seen["ended"]), "", seconds, cpu_s)
 
 
-def _watch(proc: subprocess.Popen[bytes], kill_bytes: int, deadline: float) -> tuple[str, int, int]:
-    """Wait for ``proc`` (polling its RSS); how it ended, its peak RSS (bytes), its status."""
+def _watch(
+    proc: subprocess.Popen[bytes], kill_bytes: int, deadline: float
+) -> tuple[str, int, int, float]:
+    """Wait for ``proc`` (polling its RSS); how it ended, its peak RSS (bytes), its status,
+    its CPU seconds (where it ended itself)."""
     peak = 0
     try:
         while True:
-            pid, status, _ = os.wait4(proc.pid, os.WNOHANG)
+            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
             if pid == proc.pid:
-                return "done", peak, os.waitstatus_to_exitcode(status)
+                cpu_s = usage.ru_utime + usage.ru_stime
+                return "done", peak, os.waitstatus_to_exitcode(status), cpu_s
             rss, hwm = _memory_now(proc.pid)
             peak = max(peak, hwm, rss)
             if kill_bytes and rss > kill_bytes:
                 _end(proc)
-                return "over-budget", peak, -signal.SIGKILL
+                return "over-budget", peak, -signal.SIGKILL, 0.0
             if time.monotonic() > deadline:
                 _end(proc)
-                return "timeout", peak, -signal.SIGKILL
+                return "timeout", peak, -signal.SIGKILL, 0.0
             time.sleep(POLL_S)
     except BaseException:
         _end(proc)

@@ -99,7 +99,9 @@ def _probe(doc: dict[str, Any]) -> Optional[MemoryProbe]:
         steps = 2 * int(doc["default_cycle_steps"])  # records before the probe's own steps
     if not isinstance(peak, int) or not isinstance(steps, int) or steps <= 0:
         return None
-    return MemoryProbe(peak, steps, "full-collections")
+    cpu_s = doc.get("default_probe_cpu_s")
+    cpu_s = float(cpu_s) if isinstance(cpu_s, (int, float)) else 0.0
+    return MemoryProbe(peak, steps, "full-collections", cpu_s=cpu_s)
 
 
 def read_stored_tune(out: Path) -> StoredTune:

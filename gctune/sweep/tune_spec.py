@@ -9,7 +9,7 @@ from typing import Any, Optional
 
 from gctune.analysis.tiers import DEFAULT_MIN_GAIN
 from gctune.analysis.tune_search import Search, trial_dict
-from gctune.sweep.tune_probe import MemoryProbe
+from gctune.sweep.tune_probe import MemoryProbe, count_floor_s
 from gctune.sweep.tune_resume import StoredTune, spec_fields
 
 __all__ = ["TuneSpec", "WorkloadSearch", "stored_spec"]
@@ -79,6 +79,8 @@ class WorkloadSearch:
             else None,
             "default_cycle_steps": self.default_cycle,
             "default_probe_steps": self.default_probe.steps if self.default_probe else None,
+            "default_probe_cpu_s": self.default_probe.cpu_s if self.default_probe else None,
+            "count_floor_s": count_floor_s(self.default_probe) if self.default_probe else None,
             "stopped": s.stopped,
             "failed": self.failed,
             "edge": s.edge,

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from gctune.analysis.tune_search import read_tune
-from gctune.sweep.tune_probe import probe_memory
+from gctune.sweep.tune_probe import COUNT_SLOWDOWN_FLOOR, probe_memory
 from tests.programs import CYCLES, SLOW_CYCLE
 from tests.signals import default_sigint
 from tests.valgrind import needs_valgrind
@@ -78,7 +78,7 @@ def test_tune_measures_a_workload_whose_full_collections_are_thousands_of_steps_
     # full collections, and tune measured nothing (exit 3)
     slow, out = _file(tmp_path, "slow", SLOW_CYCLE), tmp_path / "tuned"
     done = _gctune(
-        "tune", slow, "--size", "5", "--budget", "0.2", "--rounds", "2",
+        "tune", slow, "--size", "5", "--budget", "0.5", "--rounds", "2",
         "--max-point-time", "0.2", "--jobs", "1", "--out", str(out),
     )  # fmt: skip
     assert done.returncode == 0, done.stdout + done.stderr
@@ -87,6 +87,54 @@ def test_tune_measures_a_workload_whose_full_collections_are_thousands_of_steps_
     (doc,) = record["workloads"]
     assert doc["failed"] is None and doc["default_cycle_steps"] > 2000
     assert doc["trials"][0]["setting"] == "default" and doc["trials"][0]["cost_ratio"] == 1.0
+
+
+BUSY_CYCLE = """
+    '''SLOW_CYCLE's shape with CPU work in each step: default's count point would run
+    minutes under valgrind.'''
+    class Node:
+        def __init__(self, parent):
+            self.parent = parent
+            self.children = []
+
+    def make(size):
+        kept = [None] * 50_000
+        n = [0]
+        def step():
+            root = Node(None)
+            for _ in range(5):
+                root.children.append(Node(root))
+            total = 0
+            for i in range(size):  # work that allocates no container
+                total += i
+            n[0] += 1
+            kept[n[0] % len(kept)] = [n[0]]
+        return step
+"""
+
+
+@needs_valgrind
+def test_a_count_point_that_cannot_fit_the_budget_is_not_started(tmp_path: Path) -> None:
+    # default's count point runs at least 30x its native CPU / 2: past what is left of a
+    # 0.3-min budget after the line's probes, tune counts nothing (before, the first
+    # count points always ran), says how long it needs and how to go on, and ends
+    busy, out = _file(tmp_path, "busy", BUSY_CYCLE), tmp_path / "tuned"
+    done = _gctune(
+        "tune", busy, "--size", "2000", "--budget", "0.3", "--rounds", "2",
+        "--max-point-time", "0.2", "--jobs", "1", "--max-memory-ratio", "1.1",
+        "--out", str(out),
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    record = read_tune(out)
+    assert record is not None
+    (doc,) = record["workloads"]
+    assert doc["count_floor_s"] == COUNT_SLOWDOWN_FLOOR * doc["default_probe_cpu_s"] / 2 > 0
+    default = doc["trials"][0]
+    assert default["setting"] == "default" and default["cost"] is None
+    assert default["note"].startswith("not counted: its count point runs at least")
+    assert not list((out / "counts").glob("*.json"))  # nothing started under valgrind
+    said = " ".join(done.stdout.split())
+    assert "The budget cut the search (busy-make)" in said and "tune --resume --out" in said
 
 
 def test_memory_probe_reads_the_child_not_the_process_that_started_it(tmp_path: Path) -> None:
@@ -102,7 +150,7 @@ def test_tune_in_counts_writes_an_ordinary_sweep_with_its_search_path(tmp_path: 
     cycles = _file(tmp_path, "cycles", CYCLES)
     out = tmp_path / "tuned"
     done = _gctune(
-        "tune", cycles, "--size", "300", "--budget", "0.3", "--rounds", "2",
+        "tune", cycles, "--size", "300", "--budget", "0.4", "--rounds", "2",
         "--max-point-time", "0.3", "--jobs", "1", "--out", str(out),
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
@@ -113,7 +161,7 @@ def test_tune_in_counts_writes_an_ordinary_sweep_with_its_search_path(tmp_path: 
     assert trials[0]["setting"] == "default" and trials[0]["cost_ratio"] == 1.0
     # the first batch: the threshold0 line, default+freeze next to default
     assert [t["stage"] for t in trials[:8]] == ["line", "freeze", *["line"] * 6]
-    assert doc["stopped"].startswith("budget")  # 0.3 minutes end it in the line stage
+    assert doc["stopped"].startswith("budget")  # 0.4 minutes end it in the line stage
     counted = {p.name for p in (out / "counts").glob("*.json")}
     assert "cycles-make@default.json" in counted
     assert record["worker_cpu_s"] > 0

@@ -124,6 +124,22 @@ def test_a_search_cut_by_its_budget_says_what_is_left_and_how_to_go_on() -> None
     assert budget_cut_lines(timed, resume) == []
 
 
+def test_a_search_whose_default_could_not_be_counted_in_its_budget_asks_for_enough() -> None:
+    # default's floor (the least its count point takes here) held it back: nothing
+    # counted, so the resume's budget comes from the floor, not from counted points
+    note = "not counted: its count point runs at least 17 min under valgrind"
+    trials = [
+        Trial(s, "line", 1, None, None, 1.0, True, note, seconds=30.0)
+        for s in ("default", "default+freeze", "t2200-10-10")
+    ]
+    doc = {"workload": "w", "stopped": "budget: the search's share (70% of --budget) ran out",
+           "count_floor_s": 1020.0, "trials": [trial_dict(t) for t in trials]}  # fmt: skip
+    record = {"tier": "counts", "spec": {"jobs": 2, "budget_s": 60.0}, "workloads": [doc]}
+    (line,) = budget_cut_lines(record, lambda minutes: f"RESUME {minutes}")
+    # 2 chunks of 2 at 1,020 s each: 34 min of counting, / 0.7 with a quarter to spare: 61
+    assert "3 setting(s) left uncounted (about 34 min" in line and line.endswith("RESUME 61")
+
+
 def test_an_undecided_candidate_where_default_is_kept_gets_a_longer_check() -> None:
     verdicts = [
         {"setting": "default+freeze", "status": "undecided", "reason": "0.987x [0.954, 1.022]"},
