@@ -145,7 +145,7 @@ def budget_cut_lines(record: dict[str, Any], resume: Callable[[int], str]) -> li
     cut = [d for d in record.get("workloads") or [] if cut_by_budget(d.get("stopped"))]
     if record.get("tier") != "counts" or not cut:
         return []
-    left, need_s, stages = 0, 0.0, []
+    left, need_s, stages, floored = 0, 0.0, [], False
     for doc in cut:
         trials = [trial_from(t) for t in doc.get("trials") or []]
         stages += [trials[-1].stage] if trials else []
@@ -154,6 +154,7 @@ def budget_cut_lines(record: dict[str, Any], resume: Callable[[int], str]) -> li
         left += uncounted
         # nothing counted yet: default's floor (the least its count point takes here)
         each = statistics.median_high(took) if took else float(doc.get("count_floor_s") or 0.0)
+        floored = floored or (not took and uncounted > 0)
         need_s += -(-uncounted // jobs) * each
     # a resumed tune's budget counts from its start: the rest of the stage in the search's
     # share with a quarter to spare, and no less than the first budget, as the stages
@@ -163,7 +164,8 @@ def budget_cut_lines(record: dict[str, Any], resume: Callable[[int], str]) -> li
     said = f"it stopped in the {stage} stage"
     if left:
         said += (
-            f" with {left} setting(s) left uncounted (about {need_s / 60:.0f} min of counting here)"
+            f" with {left} setting(s) left uncounted ({'at least' if floored else 'about'} "
+            f"{need_s / 60:.0f} min of counting here)"
         )
     said += ", the stages after it not reached"
     names = ", ".join(str(d["workload"]) for d in cut)

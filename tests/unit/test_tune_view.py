@@ -137,7 +137,7 @@ def test_a_search_whose_default_could_not_be_counted_in_its_budget_asks_for_enou
     record = {"tier": "counts", "spec": {"jobs": 2, "budget_s": 60.0}, "workloads": [doc]}
     (line,) = budget_cut_lines(record, lambda minutes: f"RESUME {minutes}")
     # 2 chunks of 2 at 1,020 s each: 34 min of counting, / 0.7 with a quarter to spare: 61
-    assert "3 setting(s) left uncounted (about 34 min" in line and line.endswith("RESUME 61")
+    assert "3 setting(s) left uncounted (at least 34 min" in line and line.endswith("RESUME 61")
 
 
 def test_an_undecided_candidate_where_default_is_kept_gets_a_longer_check() -> None:
