@@ -26,6 +26,8 @@ SLOW_CYCLE = """
             self.parent = parent
             self.children = []
 
+    WORK = 0  # loop turns a step, allocating no container (BUSY_CYCLE's CPU)
+
     def make(size):
         kept = [None] * 50_000
         n = [0]
@@ -33,7 +35,14 @@ SLOW_CYCLE = """
             root = Node(None)
             for _ in range(size):
                 root.children.append(Node(root))
+            total = 0
+            for i in range(WORK):
+                total += i
             n[0] += 1
             kept[n[0] % len(kept)] = [n[0]]
         return step
 """
+
+BUSY_CYCLE = SLOW_CYCLE.replace("WORK = 0", "WORK = 2000")
+"""SLOW_CYCLE with CPU work in each step: default's count point would run minutes under
+valgrind."""

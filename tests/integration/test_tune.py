@@ -19,7 +19,7 @@ import pytest
 
 from gctune.analysis.tune_search import read_tune
 from gctune.sweep.tune_probe import COUNT_SLOWDOWN_FLOOR, probe_memory
-from tests.programs import CYCLES, SLOW_CYCLE
+from tests.programs import BUSY_CYCLE, CYCLES, SLOW_CYCLE
 from tests.signals import default_sigint
 from tests.valgrind import needs_valgrind
 
@@ -89,30 +89,6 @@ def test_tune_measures_a_workload_whose_full_collections_are_thousands_of_steps_
     assert doc["trials"][0]["setting"] == "default" and doc["trials"][0]["cost_ratio"] == 1.0
 
 
-BUSY_CYCLE = """
-    '''SLOW_CYCLE's shape with CPU work in each step: default's count point would run
-    minutes under valgrind.'''
-    class Node:
-        def __init__(self, parent):
-            self.parent = parent
-            self.children = []
-
-    def make(size):
-        kept = [None] * 50_000
-        n = [0]
-        def step():
-            root = Node(None)
-            for _ in range(5):
-                root.children.append(Node(root))
-            total = 0
-            for i in range(size):  # work that allocates no container
-                total += i
-            n[0] += 1
-            kept[n[0] % len(kept)] = [n[0]]
-        return step
-"""
-
-
 @needs_valgrind
 def test_a_count_point_that_cannot_fit_the_budget_is_not_started(tmp_path: Path) -> None:
     # default's count point runs at least 30x its native CPU / 2: past what is left of a
@@ -120,7 +96,7 @@ def test_a_count_point_that_cannot_fit_the_budget_is_not_started(tmp_path: Path)
     # count points always ran), says how long it needs and how to go on, and ends
     busy, out = _file(tmp_path, "busy", BUSY_CYCLE), tmp_path / "tuned"
     done = _gctune(
-        "tune", busy, "--size", "2000", "--budget", "0.3", "--rounds", "2",
+        "tune", busy, "--size", "5", "--budget", "0.3", "--rounds", "2",
         "--max-point-time", "0.2", "--jobs", "1", "--max-memory-ratio", "1.1",
         "--out", str(out),
     )  # fmt: skip
